@@ -1,0 +1,675 @@
+#!/usr/bin/env python3
+"""Side-by-side evaluation of scamscan against two standard baselines.
+
+Systems (all trained and tested on identical splits):
+
+  sklearn   TfidfVectorizer word 1-2-grams + TfidfVectorizer char_wb 2-5-grams
+            (sublinear_tf=True, min_df=2, hstacked), LogisticRegression
+            (multinomial over ham/spam/scam, lbfgs, default C, max_iter=2000).
+  fasttext  The fastText CLI (Debian package `fasttext`):
+            `fasttext supervised -input train.txt -output model -wordNgrams 2`
+            (all other flags default), scored with
+            `fasttext predict-prob model.bin test.txt 3`.
+  scamscan  Black box through its CLI:
+            `SCAMSCAN train --data TRAIN.jsonl --out MODELDIR`, then
+            `SCAMSCAN classify --model MODELDIR --input jsonl --output jsonl TEST.jsonl`
+            (JSONL on stdout, one object per input line, in input order).
+
+Data: <corpora>/*.jsonl (default <repo>/../shared/corpora) plus
+<datasets>/**/*.jsonl (default <repo>/datasets). Corpus text is only ever
+written to a temporary work directory (deleted at the end unless --keep-work),
+never into tracked files.
+
+Split rule (mirrors the Rust side bit for bit):
+  key  = UTF-8 bytes of `text`; ASCII A-Z lowercased, every other ASCII byte
+         that is not a-z dropped, non-ASCII bytes (>= 0x80) kept as they are.
+  fold = FNV-1a-64(key) % 10.
+  in-source: test = folds {0,1}; training pool = folds 2..9 (all sources).
+  LOSO:      for each source S, test = rows of S; pool = every other source.
+  Within a pool: calibration = fold 2, fit = the rest. The baselines fit on
+  the fit rows; scamscan gets the WHOLE pool (it splits off fold 2 itself).
+
+Baseline decision: on the calibration ham, t is the smallest threshold on
+f = 1 - p_ham such that at most 1% of calibration ham has f >= t (i.e. with
+k = floor(n_ham / 100) and the ham scores sorted descending s[0..], t is the
+next float above s[k]); predicted = ham if f < t, else argmax(p_spam, p_scam).
+(No calibration ham at all -> t = 0.5.) scamscan's decision is its own label.
+
+Text cap: for the two BASELINES only, texts are cut to the first 5,000
+characters (a few long e-mails / job posts; keeps char 2-5-grams tractable).
+scamscan always receives the full texts.
+
+fastText notes: newlines (\\n, \\r) in the text are replaced by spaces; fastText
+trains with several threads and is therefore not bit-reproducible run to run.
+
+Metrics (one shared implementation, per test set and system):
+  n, positives (label scam or spam = "unwanted"), flag score f = 1 - p_ham;
+  ROC-AUC unwanted-vs-ham on f; scam-vs-ham ROC-AUC on p_scam (spam rows
+  excluded); recall at 1% FPR = share of positives with f > the 99th
+  percentile (numpy linear interpolation) of f over the test set's ham;
+  at the default decision (predicted != ham): recall, FPR on ham, precision, F1.
+  "—" where undefined (a class missing, or nothing flagged for precision).
+
+Outputs in --out (default <repo>/target/compare): predictions.jsonl (every
+per-row prediction: system, split, id, source, label, p_ham, p_spam, p_scam,
+predicted), metrics.json, report.md (the Markdown tables, also on stdout).
+Progress goes to stderr.
+
+--only-sources S1,S2 (quick runs): LOSO holds out only those sources (each
+model still trains on all other sources); the in-source split trains on the
+usual pool of all sources but tests/reports only rows of those sources.
+
+Exit status is non-zero if any system failed or scamscan returned error lines
+(error lines are counted, scored as a confident ham and marked "error": true in
+predictions.jsonl). Relative paths given on the command line resolve against
+the current directory; the defaults against the repo root.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+LABELS = ("ham", "spam", "scam")
+LABEL_INDEX = {l: i for i, l in enumerate(LABELS)}
+BASELINE_CAP = 5000
+ALL_SYSTEMS = ("sklearn", "fasttext", "scamscan")
+DASH = "—"
+
+T0 = time.time()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.time() - T0:7.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- split rule
+
+_UPPER = bytes(range(ord("A"), ord("Z") + 1))
+_LOWER = bytes(range(ord("a"), ord("z") + 1))
+_KEY_TABLE = bytes.maketrans(_UPPER, _LOWER)
+_KEY_DELETE = bytes(b for b in range(128) if not (65 <= b <= 90 or 97 <= b <= 122))
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+MASK64 = 0xFFFFFFFFFFFFFFFF
+
+
+def group_key(text: str) -> bytes:
+    # translate() maps before deleting, but A-Z are not in the delete set, so
+    # the result is: A-Z -> a-z, other ASCII (incl. non-letters) dropped,
+    # bytes >= 0x80 untouched.
+    return text.encode("utf-8").translate(_KEY_TABLE, _KEY_DELETE)
+
+
+def fnv1a64(data: bytes) -> int:
+    h = FNV_OFFSET
+    for b in data:
+        h = ((h ^ b) * FNV_PRIME) & MASK64
+    return h
+
+
+def fold_of(text: str) -> int:
+    return fnv1a64(group_key(text)) % 10
+
+
+# ---------------------------------------------------------------- data
+
+def load_rows(corpora: Path, datasets: Path) -> list[dict]:
+    files: list[Path] = []
+    if corpora.is_dir():
+        files += sorted(corpora.glob("*.jsonl"))
+    else:
+        log(f"warning: corpora dir {corpora} not found")
+    if datasets.is_dir():
+        files += sorted(p for p in datasets.rglob("*.jsonl") if p.is_file())
+    else:
+        log(f"warning: datasets dir {datasets} not found")
+    rows: list[dict] = []
+    skipped = 0
+    for f in files:
+        with open(f, encoding="utf-8") as fh:
+            for ln, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    r = json.loads(line)
+                except json.JSONDecodeError as e:
+                    log(f"warning: {f}:{ln}: bad JSON ({e}); skipped")
+                    skipped += 1
+                    continue
+                if (not isinstance(r, dict) or r.get("label") not in LABEL_INDEX
+                        or not isinstance(r.get("text"), str) or not r["text"].strip()
+                        or not isinstance(r.get("source"), str)):
+                    log(f"warning: {f}:{ln}: missing/invalid label, source or text; skipped")
+                    skipped += 1
+                    continue
+                rows.append(r)
+    log(f"loaded {len(rows)} rows from {len(files)} files ({skipped} skipped)")
+    return rows
+
+
+# ---------------------------------------------------------------- thresholds / decisions
+
+def calibrate_threshold(f_ham_calib: np.ndarray) -> float:
+    n = len(f_ham_calib)
+    if n == 0:
+        return 0.5
+    k = n // 100  # at most k calibration ham may have f >= t
+    s = np.sort(f_ham_calib)[::-1]
+    return float(np.nextafter(s[k], np.inf))
+
+
+def decide(probs: np.ndarray, t: float) -> np.ndarray:
+    f = 1.0 - probs[:, 0]
+    unwanted = np.where(probs[:, 2] > probs[:, 1], "scam", "spam")
+    return np.where(f < t, "ham", unwanted)
+
+
+# ---------------------------------------------------------------- systems
+
+class SystemFailed(Exception):
+    pass
+
+
+def run_sklearn(fit_texts, fit_labels, calib_texts, test_texts, workdir):
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    cap = lambda ts: [t[:BASELINE_CAP] for t in ts]
+    t0 = time.time()
+    word = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)
+    ft = cap(fit_texts)
+    Xw = word.fit_transform(ft)
+    Xc = char.fit_transform(ft)
+    X = hstack([Xw, Xc]).tocsr()
+    log(f"  sklearn: {X.shape[0]} fit rows x {X.shape[1]} features "
+        f"(word {Xw.shape[1]}, char {Xc.shape[1]}), vectorised in {time.time() - t0:.0f}s")
+    del Xw, Xc
+    y = np.array([LABEL_INDEX[l] for l in fit_labels])
+    clf = LogisticRegression(max_iter=2000)
+    clf.fit(X, y)
+    if clf.n_iter_.max() >= clf.max_iter:
+        log("  sklearn: warning: LogisticRegression hit max_iter")
+
+    def predict(texts):
+        tt = cap(texts)
+        Z = hstack([word.transform(tt), char.transform(tt)]).tocsr()
+        p = clf.predict_proba(Z)
+        out = np.zeros((len(texts), 3))
+        for j, c in enumerate(clf.classes_):
+            out[:, c] = p[:, j]
+        return out
+
+    calib = predict(calib_texts)
+    train_s = time.time() - t0
+    t1 = time.time()
+    test = predict(test_texts)
+    return calib, test, train_s, time.time() - t1
+
+
+def _ft_line(text: str) -> str:
+    return text[:BASELINE_CAP].replace("\r", " ").replace("\n", " ")
+
+
+def _ft_predict(model: Path, texts, path: Path) -> np.ndarray:
+    with open(path, "w", encoding="utf-8") as fh:
+        for t in texts:
+            fh.write(_ft_line(t) + "\n")
+    res = subprocess.run(["fasttext", "predict-prob", str(model), str(path), "3"],
+                         capture_output=True)
+    if res.returncode != 0:
+        raise SystemFailed(f"fasttext predict-prob failed: {res.stderr.decode(errors='replace')[-2000:]}")
+    lines = res.stdout.decode("utf-8", errors="replace").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) != len(texts):
+        raise SystemFailed(f"fasttext predict-prob: {len(lines)} output lines for {len(texts)} inputs")
+    out = np.zeros((len(texts), 3))
+    for i, line in enumerate(lines):
+        toks = line.split()
+        if not toks:  # no prediction at all: uniform
+            out[i] = 1.0 / 3
+            continue
+        for j in range(0, len(toks) - 1, 2):
+            lab = toks[j].removeprefix("__label__")
+            if lab in LABEL_INDEX:
+                out[i, LABEL_INDEX[lab]] = min(1.0, float(toks[j + 1]))
+    return out
+
+
+def run_fasttext(fit_texts, fit_labels, calib_texts, test_texts, workdir: Path):
+    if shutil.which("fasttext") is None:
+        raise SystemFailed("`fasttext` not on PATH (apt-get install fasttext)")
+    t0 = time.time()
+    train = workdir / "ft_train.txt"
+    with open(train, "w", encoding="utf-8") as fh:
+        for t, l in zip(fit_texts, fit_labels):
+            fh.write(f"__label__{l} {_ft_line(t)}\n")
+    prefix = workdir / "ft_model"
+    res = subprocess.run(["fasttext", "supervised", "-input", str(train), "-output", str(prefix),
+                          "-wordNgrams", "2"], capture_output=True)
+    if res.returncode != 0:
+        raise SystemFailed(f"fasttext supervised failed: {res.stderr.decode(errors='replace')[-2000:]}")
+    model = prefix.with_suffix(".bin")
+    calib = _ft_predict(model, calib_texts, workdir / "ft_calib.txt")
+    train_s = time.time() - t0
+    t1 = time.time()
+    test = _ft_predict(model, test_texts, workdir / "ft_test.txt")
+    return calib, test, train_s, time.time() - t1
+
+
+def run_scamscan(binary: str, pool_rows, test_rows, workdir: Path):
+    """Returns (probs, predicted labels, error mask, train_s, predict_s)."""
+    if not (os.path.isfile(binary) and os.access(binary, os.X_OK)) and shutil.which(binary) is None:
+        raise SystemFailed(f"scamscan binary {binary!r} not found (build it or pass --scamscan)")
+    train_path = workdir / "TRAIN.jsonl"
+    test_path = workdir / "TEST.jsonl"
+    model_dir = workdir / "scamscan_model"
+    for path, rows in ((train_path, pool_rows), (test_path, test_rows)):
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    t0 = time.time()
+    with open(workdir / "scamscan_train.log", "wb") as lf:
+        res = subprocess.run([binary, "train", "--data", str(train_path), "--out", str(model_dir)],
+                             stdout=lf, stderr=subprocess.STDOUT)
+    train_s = time.time() - t0
+    if res.returncode != 0:
+        tail = (workdir / "scamscan_train.log").read_text(errors="replace")[-2000:]
+        raise SystemFailed(f"scamscan train exited {res.returncode}:\n{tail}")
+    t1 = time.time()
+    out_path = workdir / "scamscan_out.jsonl"
+    with open(out_path, "wb") as of, open(workdir / "scamscan_classify.log", "wb") as ef:
+        res = subprocess.run([binary, "classify", "--model", str(model_dir), "--input", "jsonl",
+                              "--output", "jsonl", str(test_path)], stdout=of, stderr=ef)
+    predict_s = time.time() - t1
+    if res.returncode != 0:
+        tail = (workdir / "scamscan_classify.log").read_text(errors="replace")[-2000:]
+        raise SystemFailed(f"scamscan classify exited {res.returncode}:\n{tail}")
+    lines = [l for l in out_path.read_text(encoding="utf-8").split("\n") if l.strip()]
+    if len(lines) != len(test_rows):
+        raise SystemFailed(f"scamscan classify: {len(lines)} output lines for {len(test_rows)} inputs")
+    probs = np.zeros((len(test_rows), 3))
+    pred = []
+    errors = np.zeros(len(test_rows), bool)
+    for i, (line, r) in enumerate(zip(lines, test_rows)):
+        o = json.loads(line)
+        if o.get("id") != r.get("id"):
+            raise SystemFailed(f"scamscan classify: line {i + 1} has id {o.get('id')!r}, expected {r.get('id')!r}")
+        if "error" in o or o.get("label") not in LABEL_INDEX:
+            errors[i] = True
+            if errors.sum() <= 5:
+                log(f"  scamscan error on {r.get('id')}: {o.get('error', o)}")
+            # counted and reported; scored as a confident ham (worst case for recall)
+            probs[i] = (1.0, 0.0, 0.0)
+            pred.append("ham")
+            continue
+        p = o.get("probabilities") or {}
+        probs[i] = [float(p.get(l, 0.0)) for l in LABELS]
+        pred.append(o["label"])
+    return probs, np.array(pred), errors, train_s, predict_s
+
+
+# ---------------------------------------------------------------- metrics
+
+def _auc(y: np.ndarray, s: np.ndarray):
+    from sklearn.metrics import roc_auc_score
+    if y.size == 0 or y.all() or not y.any():
+        return None
+    return float(roc_auc_score(y, s))
+
+
+def compute_metrics(labels: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> dict:
+    pos = labels != "ham"
+    ham = ~pos
+    f = 1.0 - probs[:, 0]
+    m: dict = {"n": int(labels.size), "pos": int(pos.sum()), "ham": int(ham.sum()),
+               "scam": int((labels == "scam").sum())}
+    m["auc"] = _auc(pos, f)
+    nospam = labels != "spam"
+    m["scam_auc"] = _auc(labels[nospam] == "scam", probs[nospam, 2])
+    if ham.any() and pos.any():
+        thr = float(np.percentile(f[ham], 99))
+        m["recall_at_1fpr"] = float((f[pos] > thr).mean())
+    else:
+        m["recall_at_1fpr"] = None
+    flagged = pred != "ham"
+    tp = int((flagged & pos).sum())
+    fp = int((flagged & ham).sum())
+    fn = int((~flagged & pos).sum())
+    m["tp"], m["fp"], m["fn"] = tp, fp, fn
+    m["recall"] = tp / (tp + fn) if pos.any() else None
+    m["fpr"] = fp / int(ham.sum()) if ham.any() else None
+    m["precision"] = tp / (tp + fp) if (tp + fp) else None
+    if m["precision"] is not None and m["recall"] is not None and (m["precision"] + m["recall"]) > 0:
+        m["f1"] = 2 * m["precision"] * m["recall"] / (m["precision"] + m["recall"])
+    elif m["precision"] is not None and m["recall"] is not None:
+        m["f1"] = 0.0
+    else:
+        m["f1"] = None
+    return m
+
+
+METRIC_COLS = [
+    ("auc", "ROC-AUC", "{:.4f}"),
+    ("scam_auc", "scam-AUC", "{:.4f}"),
+    ("recall_at_1fpr", "R@1%FPR", "{:.3f}"),
+    ("recall", "recall", "{:.3f}"),
+    ("fpr", "FPR", "{:.2%}"),
+    ("precision", "precision", "{:.3f}"),
+    ("f1", "F1", "{:.3f}"),
+]
+METRIC_TITLES = {
+    "auc": "ROC-AUC, unwanted (scam+spam) vs ham, score 1 - p_ham",
+    "scam_auc": "ROC-AUC, scam vs ham (spam rows excluded), score p_scam",
+    "recall_at_1fpr": "Recall on unwanted at 1% FPR (threshold = 99th pct of the test set's ham scores)",
+    "recall": "Recall on unwanted at the default decision",
+    "fpr": "Legitimate-message FPR (ham flagged) at the default decision",
+    "precision": "Precision at the default decision",
+    "f1": "F1 at the default decision",
+}
+
+
+def fmt(v, spec="{:.4f}") -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return DASH
+    return spec.format(v)
+
+
+def md_table(header: list[str], rows: list[list[str]], right_from: int = 1) -> str:
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---" if i < right_from else "---:" for i in range(len(header))) + "|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- main
+
+def main() -> int:
+    repo = Path(__file__).resolve().parent.parent
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpora", type=Path, default=repo.parent / "shared" / "corpora")
+    ap.add_argument("--datasets", type=Path, default=repo / "datasets")
+    ap.add_argument("--out", type=Path, default=repo / "target" / "compare")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS))
+    ap.add_argument("--splits", default="loso,insource")
+    ap.add_argument("--only-sources", default="")
+    ap.add_argument("--scamscan", default=str(repo / "target" / "release" / "scamscan"))
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="where split files/models go (default: a fresh temp dir)")
+    ap.add_argument("--keep-work", action="store_true", help="do not delete the work dir")
+    ap.add_argument("--fold-of", action="append", default=[], metavar="TEXT",
+                    help="print key bytes, FNV-1a-64 hash and fold of TEXT and exit (cross-check with Rust)")
+    args = ap.parse_args()
+
+    if args.fold_of:
+        for t in args.fold_of:
+            k = group_key(t)
+            h = fnv1a64(k)
+            print(json.dumps({"text": t, "key_hex": k.hex(), "fnv1a64": f"{h:#018x}", "fold": h % 10},
+                             ensure_ascii=False))
+        return 0
+
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    for s in systems:
+        if s not in ALL_SYSTEMS:
+            ap.error(f"unknown system {s!r} (choose from {', '.join(ALL_SYSTEMS)})")
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()]
+    for s in splits:
+        if s not in ("loso", "insource"):
+            ap.error(f"unknown split kind {s!r} (loso, insource)")
+    only = [s.strip() for s in args.only_sources.split(",") if s.strip()]
+    scamscan_bin = args.scamscan
+    if "scamscan" in systems and not os.path.isabs(scamscan_bin) and os.sep in scamscan_bin:
+        scamscan_bin = str((Path.cwd() / scamscan_bin).resolve())
+
+    rows = load_rows(args.corpora, args.datasets)
+    if not rows:
+        log("no data")
+        return 2
+    log("computing folds")
+    folds = np.array([fold_of(r["text"]) for r in rows])
+    src = np.array([r["source"] for r in rows])
+    labels = np.array([r["label"] for r in rows])
+    texts = [r["text"] for r in rows]
+    sources = list(dict.fromkeys(r["source"] for r in rows))  # file order; datasets' "scamscan" last
+    for s in only:
+        if s not in sources:
+            ap.error(f"--only-sources: unknown source {s!r} (have: {', '.join(sources)})")
+    for s in sources:
+        sel = src == s
+        log(f"  {s:36s} n={sel.sum():6d} ham={(sel & (labels == 'ham')).sum():6d} "
+            f"spam={(sel & (labels == 'spam')).sum():6d} scam={(sel & (labels == 'scam')).sum():6d} "
+            f"test-folds={(sel & (folds <= 1)).sum():6d}")
+
+    # Build split definitions: (name, kind, held_out_source, pool_mask, test_mask)
+    split_defs = []
+    if "insource" in splits:
+        test = folds <= 1
+        if only:
+            test = test & np.isin(src, only)
+        split_defs.append(("insource", "insource", None, folds >= 2, test))
+    if "loso" in splits:
+        for s in sources:
+            if only and s not in only:
+                continue
+            split_defs.append((f"loso:{s}", "loso", s, src != s, src == s))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    workroot = args.workdir or Path(tempfile.mkdtemp(prefix="scamscan-compare-"))
+    workroot.mkdir(parents=True, exist_ok=True)
+    log(f"work dir {workroot}; output dir {args.out}")
+    pred_path = args.out / "predictions.jsonl"
+    pred_fh = open(pred_path, "w", encoding="utf-8")
+
+    # results[split_name][system] = dict(probs, pred, train_s, predict_s, threshold, errors)
+    results: dict[str, dict[str, dict]] = {}
+    failures: list[str] = []
+    total_errors = 0
+    try:
+        for name, kind, held, pool_mask, test_mask in split_defs:
+            pool_idx = np.flatnonzero(pool_mask)
+            test_idx = np.flatnonzero(test_mask)
+            fit_idx = pool_idx[folds[pool_idx] != 2]
+            cal_idx = pool_idx[folds[pool_idx] == 2]
+            log(f"split {name}: pool {len(pool_idx)} (fit {len(fit_idx)}, calib {len(cal_idx)}), "
+                f"test {len(test_idx)}")
+            if len(test_idx) == 0:
+                log("  empty test set; skipped")
+                continue
+            results[name] = {}
+            for system in systems:
+                wd = workroot / name.replace(":", "_") / system
+                wd.mkdir(parents=True, exist_ok=True)
+                log(f"  {system}: training on {len(pool_idx) if system == 'scamscan' else len(fit_idx)} rows")
+                try:
+                    err_mask = np.zeros(len(test_idx), bool)
+                    threshold = None
+                    if system == "scamscan":
+                        probs, pred, err_mask, tr_s, pr_s = run_scamscan(
+                            scamscan_bin, [rows[i] for i in pool_idx], [rows[i] for i in test_idx], wd)
+                    else:
+                        runner = run_sklearn if system == "sklearn" else run_fasttext
+                        calib, probs, tr_s, pr_s = runner(
+                            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
+                            [texts[i] for i in cal_idx], [texts[i] for i in test_idx], wd)
+                        cal_ham = labels[cal_idx] == "ham"
+                        threshold = calibrate_threshold(1.0 - calib[cal_ham, 0])
+                        pred = decide(probs, threshold)
+                except SystemFailed as e:
+                    log(f"  {system} FAILED on {name}: {e}")
+                    failures.append(f"{system} on {name}: {str(e).splitlines()[0]}")
+                    continue
+                finally:
+                    if not args.keep_work:
+                        shutil.rmtree(wd, ignore_errors=True)
+                errors = int(err_mask.sum())
+                total_errors += errors
+                results[name][system] = dict(probs=probs, pred=pred, train_s=tr_s, predict_s=pr_s,
+                                             threshold=threshold, errors=errors, test_idx=test_idx)
+                m = compute_metrics(labels[test_idx], probs, pred)
+                log(f"  {system}: train {tr_s:.1f}s, predict {pr_s:.1f}s"
+                    + (f", threshold f>={threshold:.4f}" if threshold is not None else "")
+                    + (f", ERRORS {errors}" if errors else "")
+                    + f"; AUC {fmt(m['auc'])}, recall {fmt(m['recall'], '{:.3f}')}, FPR {fmt(m['fpr'], '{:.2%}')}")
+                for j, i in enumerate(test_idx):
+                    rec = {"system": system, "split": name, "id": rows[i].get("id"), "source": src[i],
+                           "label": labels[i], "p_ham": round(float(probs[j, 0]), 6),
+                           "p_spam": round(float(probs[j, 1]), 6), "p_scam": round(float(probs[j, 2]), 6),
+                           "predicted": str(pred[j])}
+                    if err_mask[j]:
+                        rec["error"] = True  # scored as a confident ham
+                    pred_fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                pred_fh.flush()
+    finally:
+        pred_fh.close()
+        if not args.keep_work and args.workdir is None:
+            shutil.rmtree(workroot, ignore_errors=True)
+
+    # ------------------------------------------------------------ metrics & report
+    def metrics_for(name: str, system: str, restrict_source: str | None = None):
+        r = results.get(name, {}).get(system)
+        if r is None:
+            return None
+        idx = r["test_idx"]
+        sel = np.ones(len(idx), bool) if restrict_source is None else (src[idx] == restrict_source)
+        if not sel.any():
+            return None
+        return compute_metrics(labels[idx][sel], r["probs"][sel], r["pred"][sel])
+
+    report: list[str] = []
+    metrics_json: dict = {"systems": systems, "failures": failures, "scamscan_errors": total_errors,
+                          "baseline_text_cap": BASELINE_CAP, "insource": {}, "loso": {}, "timing": {}}
+
+    def per_source_tables(kind: str, table_rows: list[tuple[str, dict[str, dict | None], tuple[int, int, int, int]]]):
+        for key, title, spec in METRIC_COLS:
+            # count columns fit the metric: n/unwanted, scam/ham for scam-AUC, ham for FPR
+            if key == "scam_auc":
+                header, pick = ["source", "scam", "ham"], lambda c: (c[2], c[3])
+            elif key == "fpr":
+                header, pick = ["source", "n", "ham"], lambda c: (c[0], c[3])
+            else:
+                header, pick = ["source", "n", "unwanted"], lambda c: (c[0], c[1])
+            header = header + systems
+            body = []
+            for label, ms, cnt in table_rows:
+                body.append([label] + [str(x) for x in pick(cnt)]
+                            + [fmt(ms[s][key] if ms.get(s) else None, spec) for s in systems])
+            report.append(f"#### {kind}: {METRIC_TITLES[key]}\n")
+            report.append(md_table(header, body) + "\n")
+
+    def counts(mask):
+        return (int(mask.sum()), int((mask & (labels != "ham")).sum()),
+                int((mask & (labels == "scam")).sum()), int((mask & (labels == "ham")).sum()))
+
+    pooled_rows = []  # (section, system, metrics, train_s, predict_s)
+
+    if "insource" in results:
+        report.append("## In-source split (test = folds 0-1 of every source; one model per system)\n")
+        trs = []
+        for s in sources:
+            if only and s not in only:
+                continue
+            ms = {sy: metrics_for("insource", sy, s) for sy in systems}
+            trs.append((s, ms, counts((src == s) & (folds <= 1))))
+            metrics_json["insource"][s] = ms
+        pooled = {sy: metrics_for("insource", sy) for sy in systems}
+        insource_test = next(d[4] for d in split_defs if d[0] == "insource")
+        trs.append(("**pooled**", pooled, counts(insource_test)))
+        metrics_json["insource"]["pooled"] = pooled
+        per_source_tables("In-source", trs)
+        for sy in systems:
+            r = results["insource"].get(sy)
+            if r is not None:
+                pooled_rows.append(("in-source pooled", sy, pooled[sy], r["train_s"], r["predict_s"]))
+
+    loso_names = [n for n in results if n.startswith("loso:")]
+    if loso_names:
+        report.append("## Leave-one-source-out (test = all rows of the source; trained on all other sources)\n\n"
+                      "micro-pooled = every held-out row scored by the model that did not see its source "
+                      "(scores from different models, so its AUC mixes score scales); "
+                      "macro mean = unweighted mean of the per-source values that are defined.\n")
+        trs = []
+        for name in loso_names:
+            s = name.split(":", 1)[1]
+            ms = {sy: metrics_for(name, sy) for sy in systems}
+            trs.append((s, ms, counts(src == s)))
+            metrics_json["loso"][s] = ms
+        # micro-pooled over every held-out row, and macro mean over sources
+        micro, macro = {}, {}
+        for sy in systems:
+            parts = [results[n][sy] for n in loso_names if sy in results[n]]
+            if not parts or len(parts) < len(loso_names):
+                micro[sy] = macro[sy] = None
+                continue
+            idx = np.concatenate([p["test_idx"] for p in parts])
+            micro[sy] = compute_metrics(labels[idx], np.vstack([p["probs"] for p in parts]),
+                                        np.concatenate([p["pred"] for p in parts]))
+            per = [metrics_json["loso"][n.split(":", 1)[1]][sy] for n in loso_names]
+            macro[sy] = {k: (float(np.mean(v)) if (v := [m[k] for m in per if m and m[k] is not None]) else None)
+                         for k, _, _ in METRIC_COLS}
+            pooled_rows.append(("LOSO micro-pooled", sy, micro[sy],
+                                sum(p["train_s"] for p in parts), sum(p["predict_s"] for p in parts)))
+            pooled_rows.append(("LOSO macro mean over sources", sy, macro[sy], None, None))
+        all_loso = np.isin(src, [n.split(":", 1)[1] for n in loso_names])
+        trs.append(("**micro-pooled**", micro, counts(all_loso)))
+        trs.append(("**macro mean**", macro, counts(all_loso)))
+        metrics_json["loso"]["micro_pooled"] = micro
+        metrics_json["loso"]["macro_mean"] = macro
+        per_source_tables("LOSO", trs)
+
+    if pooled_rows:
+        report.append("## Pooled summary\n")
+        header = ["set", "system"] + [t for _, t, _ in METRIC_COLS] + ["train s", "predict s"]
+        body = []
+        for section, sy, m, tr, pr in pooled_rows:
+            body.append([section, sy] + [fmt(m[k] if m else None, spec) for k, _, spec in METRIC_COLS]
+                        + [fmt(tr, "{:.1f}"), fmt(pr, "{:.1f}")])
+        report.append(md_table(header, body, right_from=2) + "\n")
+
+    report.append("## Timing (wall seconds; baselines' train includes scoring the calibration rows)\n")
+    body = []
+    for name, per in results.items():
+        for sy in systems:
+            r = per.get(sy)
+            if r is None:
+                continue
+            metrics_json["timing"].setdefault(name, {})[sy] = {"train_s": r["train_s"], "predict_s": r["predict_s"],
+                                                                "threshold": r["threshold"], "errors": r["errors"]}
+            body.append([name, sy, f"{r['train_s']:.1f}", f"{r['predict_s']:.1f}",
+                         fmt(r["threshold"], "{:.4f}") if r["threshold"] is not None else "own label",
+                         str(r["errors"]) if sy == "scamscan" else DASH])
+    for sy in systems:
+        tot = [(r[sy]["train_s"], r[sy]["predict_s"]) for r in results.values() if sy in r]
+        if tot:
+            body.append(["**total**", sy, f"{sum(t for t, _ in tot):.1f}", f"{sum(p for _, p in tot):.1f}", "", ""])
+    report.append(md_table(["split", "system", "train s", "predict s", "threshold (f >= t)", "errors"], body,
+                           right_from=2) + "\n")
+    report.append(f"Baselines see texts capped at {BASELINE_CAP} characters; scamscan sees full texts.\n")
+    if total_errors:
+        report.append(f"**scamscan returned {total_errors} error lines (must be 0).**\n")
+    if failures:
+        report.append("**Failures:**\n\n" + "\n".join(f"- {f}" for f in failures) + "\n")
+
+    text = "\n".join(report)
+    print(text)
+    (args.out / "report.md").write_text(text, encoding="utf-8")
+    (args.out / "metrics.json").write_text(json.dumps(metrics_json, indent=1), encoding="utf-8")
+    log(f"wrote {pred_path}, {args.out / 'report.md'}, {args.out / 'metrics.json'}")
+    return 1 if (failures or total_errors) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

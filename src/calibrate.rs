@@ -1,0 +1,330 @@
+//! Stage 5 of the pipeline: **calibrate**.
+//!
+//! A regularised, class-reweighted logistic regression does not give
+//! probabilities that mean what they say. Calibration fits, on held-out rows
+//! the model never trained on, a temperature and per-class offsets
+//! (`p = softmax(z / T + b)`, "vector scaling" with a shared temperature) by
+//! minimising the log-loss, then picks the decision thresholds there:
+//! a message is *flagged* (spam or scam) when `1 − p(ham)` reaches the
+//! threshold at which at most `target_fpr` of legitimate held-out messages
+//! would be flagged, each source's legitimate messages weighing the same.
+
+use crate::data::Label;
+use argmin::core::{CostFunction, Executor, Gradient, State};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use ndarray::Array1;
+use serde::{Deserialize, Serialize};
+
+/// One bin of a reliability curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReliabilityBin {
+    /// Lower edge of the predicted-probability bin.
+    pub lo: f32,
+    /// Upper edge.
+    pub hi: f32,
+    /// Mean predicted probability in the bin.
+    pub predicted: f32,
+    /// Observed frequency of the event in the bin.
+    pub observed: f32,
+    /// Number of messages in the bin.
+    pub count: u32,
+}
+
+/// The calibration map and decision thresholds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Temperature `T` dividing the logits.
+    pub temperature: f32,
+    /// Offsets added per class (ham, spam, scam) after dividing.
+    pub bias: [f32; 3],
+    /// A message is flagged when `1 − p(ham) >= flag_threshold`.
+    pub flag_threshold: f32,
+    /// The false-positive rate on legitimate messages the threshold was chosen for.
+    pub target_fpr: f32,
+    /// Reliability curve of `p(scam)` on the calibration rows (scam vs rest).
+    pub reliability_scam: Vec<ReliabilityBin>,
+    /// Reliability curve of `1 − p(ham)` on the calibration rows (spam or scam vs ham).
+    pub reliability_flag: Vec<ReliabilityBin>,
+}
+
+impl Default for Calibration {
+    /// The identity map with a 0.5 threshold.
+    fn default() -> Self {
+        Calibration {
+            temperature: 1.0,
+            bias: [0.0; 3],
+            flag_threshold: 0.5,
+            target_fpr: 0.01,
+            reliability_scam: Vec::new(),
+            reliability_flag: Vec::new(),
+        }
+    }
+}
+
+impl Calibration {
+    /// Turns raw logits into calibrated probabilities (ham, spam, scam).
+    ///
+    /// ```
+    /// let c = scamscan::calibrate::Calibration::default();
+    /// let p = c.probabilities([0.0, 0.0, 0.0]);
+    /// assert!((p[0] - 1.0 / 3.0).abs() < 1e-6);
+    /// ```
+    pub fn probabilities(&self, logits: [f32; 3]) -> [f32; 3] {
+        let mut z = [0.0f32; 3];
+        for c in 0..3 {
+            z[c] = logits[c] / self.temperature + self.bias[c];
+        }
+        crate::model::softmax_in_place(&mut z);
+        z
+    }
+
+    /// The label for calibrated probabilities. `scam_threshold`, when given,
+    /// replaces the default rule for scam: scam when `p(scam) >= scam_threshold`.
+    ///
+    /// ```
+    /// use scamscan::{calibrate::Calibration, Label};
+    /// let c = Calibration::default();
+    /// assert_eq!(c.decide([0.9, 0.05, 0.05], None), Label::Ham);
+    /// assert_eq!(c.decide([0.2, 0.2, 0.6], None), Label::Scam);
+    /// assert_eq!(c.decide([0.2, 0.5, 0.3], None), Label::Spam);
+    /// assert_eq!(c.decide([0.2, 0.5, 0.3], Some(0.25)), Label::Scam);
+    /// ```
+    pub fn decide(&self, p: [f32; 3], scam_threshold: Option<f32>) -> Label {
+        if let Some(t) = scam_threshold {
+            if p[2] >= t {
+                return Label::Scam;
+            }
+            return if 1.0 - p[0] >= self.flag_threshold && p[1] >= p[2] {
+                Label::Spam
+            } else {
+                Label::Ham
+            };
+        }
+        if 1.0 - p[0] < self.flag_threshold {
+            Label::Ham
+        } else if p[2] >= p[1] {
+            Label::Scam
+        } else {
+            Label::Spam
+        }
+    }
+}
+
+/// Fits a [`Calibration`] on held-out logits.
+///
+/// `weights` weigh the log-loss (use the training weights, so the calibrated
+/// probabilities refer to the same source-balanced mix the model learned);
+/// `ham_weights` weigh the legitimate messages when choosing the threshold.
+pub fn fit(
+    logits: &[[f32; 3]],
+    labels: &[Label],
+    weights: &[f64],
+    ham_weights: &[f64],
+    target_fpr: f32,
+) -> Calibration {
+    let mut cal = Calibration {
+        target_fpr,
+        ..Calibration::default()
+    };
+    if logits.is_empty() {
+        return cal;
+    }
+    let problem = Nll {
+        logits,
+        labels,
+        weights,
+    };
+    let init = Array1::from_vec(vec![0.0f64; 3]);
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 5);
+    if let Ok(res) = Executor::new(problem, solver)
+        .configure(|s| s.param(init.clone()).max_iters(100))
+        .run()
+    {
+        if let Some(p) = res.state().get_best_param() {
+            if p.iter().all(|v| v.is_finite()) {
+                cal.temperature = (-p[0]).exp().clamp(0.05, 20.0) as f32;
+                cal.bias = [0.0, p[1] as f32, p[2] as f32];
+            }
+        }
+    }
+    let probs: Vec<[f32; 3]> = logits.iter().map(|&z| cal.probabilities(z)).collect();
+    let mut ham: Vec<(f32, f64)> = probs
+        .iter()
+        .zip(labels)
+        .zip(ham_weights)
+        .filter(|((_, l), _)| **l == Label::Ham)
+        .map(|((p, _), &w)| (1.0 - p[0], w))
+        .collect();
+    cal.flag_threshold = threshold_for_fpr(&mut ham, target_fpr as f64);
+    let scam: Vec<(f32, bool)> = probs
+        .iter()
+        .zip(labels)
+        .map(|(p, l)| (p[2], *l == Label::Scam))
+        .collect();
+    let flag: Vec<(f32, bool)> = probs
+        .iter()
+        .zip(labels)
+        .map(|(p, l)| (1.0 - p[0], *l != Label::Ham))
+        .collect();
+    cal.reliability_scam = reliability(&scam, 10);
+    cal.reliability_flag = reliability(&flag, 10);
+    cal
+}
+
+/// The smallest threshold `t` such that the weighted share of `(score, weight)`
+/// pairs with `score >= t` is at most `target`. Never below 0.5: a message
+/// the model thinks is more likely legitimate than not is never flagged.
+pub fn threshold_for_fpr(scores: &mut [(f32, f64)], target: f64) -> f32 {
+    let total: f64 = scores.iter().map(|s| s.1).sum();
+    if scores.is_empty() || total <= 0.0 {
+        return 0.5;
+    }
+    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let mut cum = 0.0;
+    let mut t = f32::NAN;
+    let mut i = 0;
+    while i < scores.len() {
+        // Take all tied scores together: a threshold cannot split them.
+        let s = scores[i].0;
+        let mut j = i;
+        while j < scores.len() && scores[j].0 == s {
+            cum += scores[j].1;
+            j += 1;
+        }
+        if cum / total > target {
+            break;
+        }
+        t = s;
+        i = j;
+    }
+    let t = if t.is_nan() {
+        // Even the top score alone exceeds the target: flag only above it.
+        next_up(scores[0].0)
+    } else if i < scores.len() {
+        // Anything between the first excluded score and `t` works; take the midpoint.
+        (t + scores[i].0) / 2.0
+    } else {
+        0.0
+    };
+    t.max(0.5)
+}
+
+fn next_up(x: f32) -> f32 {
+    f32::from_bits(x.to_bits() + 1).min(1.0)
+}
+
+/// Equal-width reliability bins of `(predicted, happened)` pairs.
+pub fn reliability(points: &[(f32, bool)], bins: usize) -> Vec<ReliabilityBin> {
+    let mut acc = vec![(0.0f64, 0.0f64, 0u32); bins];
+    for &(p, y) in points {
+        let b = ((p * bins as f32) as usize).min(bins - 1);
+        acc[b].0 += p as f64;
+        acc[b].1 += y as u8 as f64;
+        acc[b].2 += 1;
+    }
+    acc.iter()
+        .enumerate()
+        .map(|(i, &(sp, sy, n))| ReliabilityBin {
+            lo: i as f32 / bins as f32,
+            hi: (i + 1) as f32 / bins as f32,
+            predicted: if n > 0 { (sp / n as f64) as f32 } else { 0.0 },
+            observed: if n > 0 { (sy / n as f64) as f32 } else { 0.0 },
+            count: n,
+        })
+        .collect()
+}
+
+/// Weighted NLL of `softmax(z·e^u + b)` in `(u, b_spam, b_scam)`.
+struct Nll<'a> {
+    logits: &'a [[f32; 3]],
+    labels: &'a [Label],
+    weights: &'a [f64],
+}
+
+impl Nll<'_> {
+    fn eval(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
+        let s = p[0].exp();
+        let b = [0.0, p[1], p[2]];
+        let (mut loss, mut g) = (0.0, [0.0f64; 3]);
+        for ((z, l), &w) in self.logits.iter().zip(self.labels).zip(self.weights) {
+            let zz: Vec<f64> = (0..3).map(|c| z[c] as f64 * s + b[c]).collect();
+            let m = zz.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let lse = m + zz.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+            let y = l.index();
+            loss += w * (lse - zz[y]);
+            for c in 0..3 {
+                let d = w * ((zz[c] - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                g[0] += d * z[c] as f64 * s;
+                if c > 0 {
+                    g[c] += d;
+                }
+            }
+        }
+        // A light pull of the temperature towards 1: where the offsets alone
+        // explain the data (T is then unidentifiable), keep T = 1.
+        let total: f64 = self.weights.iter().sum();
+        loss += 1e-3 * total * p[0] * p[0];
+        g[0] += 2e-3 * total * p[0];
+        (loss, Array1::from_vec(g.to_vec()))
+    }
+}
+
+impl CostFunction for Nll<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Array1<f64>) -> Result<f64, argmin::core::Error> {
+        Ok(self.eval(p).0)
+    }
+}
+
+impl Gradient for Nll<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Array1<f64>) -> Result<Array1<f64>, argmin::core::Error> {
+        Ok(self.eval(p).1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_respects_target() {
+        let mut s: Vec<(f32, f64)> = (0..1000).map(|i| (i as f32 / 1000.0, 1.0)).collect();
+        let t = threshold_for_fpr(&mut s, 0.01);
+        let flagged = s.iter().filter(|x| x.0 >= t).count();
+        assert!(flagged <= 10, "{flagged} flagged at {t}");
+        assert!(flagged >= 9, "{flagged} flagged at {t}");
+    }
+
+    #[test]
+    fn threshold_never_below_half() {
+        let mut s: Vec<(f32, f64)> = (0..100).map(|i| (i as f32 / 1000.0, 1.0)).collect();
+        assert_eq!(threshold_for_fpr(&mut s, 0.01), 0.5);
+    }
+
+    #[test]
+    fn overconfident_logits_get_cooled() {
+        // Logits say 99.99% but the classes are only 75% right: T must grow.
+        let mut logits = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..400 {
+            logits.push([0.0, 0.0, 10.0]);
+            labels.push(if i % 4 == 0 { Label::Ham } else { Label::Scam });
+        }
+        let w = vec![1.0; 400];
+        let c = fit(&logits, &labels, &w, &w, 0.01);
+        let p = c.probabilities([0.0, 0.0, 10.0]);
+        assert!((p[2] - 0.75).abs() < 0.05, "{p:?} {c:?}");
+    }
+
+    #[test]
+    fn reliability_bins() {
+        let r = reliability(&[(0.05, false), (0.95, true), (0.91, false)], 10);
+        assert_eq!(r.len(), 10);
+        assert_eq!(r[9].count, 2);
+        assert!((r[9].observed - 0.5).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,264 @@
+//! The classifier: the whole pipeline behind one call.
+
+use crate::data::{Category, Label};
+use crate::error::{Error, Result};
+use crate::explain::{explain, Reason};
+use crate::model_file::Model;
+use crate::normalize::Normalizer;
+use crate::tokenize::{Tokenizer, Tokens};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::path::Path;
+
+static BUILTIN_MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.bin"));
+static BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tokenizer.json"));
+
+/// The default largest message scored in full: 64 KiB. Longer messages are
+/// scored on their first 64 KiB (cut at a character boundary) and the verdict
+/// says `truncated`.
+pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+
+/// Options of a [`Classifier`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifyOptions {
+    /// Messages longer than this many bytes are scored on their first `max_bytes`.
+    pub max_bytes: usize,
+    /// How many reasons to keep per verdict (0: compute none, which is faster).
+    pub reasons: usize,
+    /// Overrides the model's rule for scam: scam when `p(scam) >= threshold`.
+    pub scam_threshold: Option<f32>,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        ClassifyOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            reasons: 5,
+            scam_threshold: None,
+        }
+    }
+}
+
+/// The three class probabilities; they sum to 1.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Probabilities {
+    /// Legitimate.
+    pub ham: f32,
+    /// Unsolicited bulk / marketing.
+    pub spam: f32,
+    /// Fraud.
+    pub scam: f32,
+}
+
+/// What the classifier says about one message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// scam, spam or ham.
+    pub label: Label,
+    /// The calibrated probability of scam (equal to `probabilities.scam`).
+    pub score: f32,
+    /// All three calibrated probabilities.
+    pub probabilities: Probabilities,
+    /// The kind of scam, when the label is scam.
+    pub category: Option<Category>,
+    /// The category head's probability for `category`.
+    pub category_probability: Option<f32>,
+    /// The features that pushed the scam-vs-ham log-odds most, with spans in the original text.
+    pub reasons: Vec<Reason>,
+    /// True when the message was longer than `max_bytes` and only its start was scored.
+    pub truncated: bool,
+}
+
+impl Verdict {
+    /// True when the message is flagged (scam or spam).
+    pub fn is_flagged(&self) -> bool {
+        self.label != Label::Ham
+    }
+}
+
+/// Scores messages as scam, spam or ham. Cheap to share: `Send + Sync`, and
+/// every method takes `&self`.
+///
+/// ```
+/// let classifier = scamscan::Classifier::default();
+/// let v = classifier.classify("Your parcel is on hold. Pay the $1.99 redelivery fee at usps-track-redelivery.top today");
+/// assert_eq!(v.label, scamscan::Label::Scam);
+/// assert!((v.probabilities.ham + v.probabilities.spam + v.probabilities.scam - 1.0).abs() < 1e-4);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    model: Model,
+    normalizer: Normalizer,
+    options: ClassifyOptions,
+}
+
+impl Default for Classifier {
+    /// The built-in model. Panics only if this build was made without one
+    /// (see [`Classifier::builtin`] for the fallible form); the crate's tests
+    /// check that the shipped model loads.
+    fn default() -> Self {
+        Classifier::builtin().expect("the built-in model loads")
+    }
+}
+
+impl Classifier {
+    /// The model embedded in the library at build time.
+    pub fn builtin() -> Result<Self> {
+        if BUILTIN_MODEL.is_empty() {
+            return Err(Error::model(
+                "this build has no built-in model (models/default/model.bin was missing at build time)",
+            ));
+        }
+        let tokenizer = Tokenizer::from_json(BUILTIN_TOKENIZER)?;
+        Ok(Classifier::new(Model::from_bytes(
+            BUILTIN_MODEL,
+            tokenizer,
+        )?))
+    }
+
+    /// Loads a model directory (`model.bin`, `tokenizer.json`).
+    ///
+    /// ```
+    /// let err = scamscan::Classifier::from_path("no/such/dir").unwrap_err();
+    /// assert!(err.to_string().contains("no/such/dir"));
+    /// ```
+    pub fn from_path(dir: impl AsRef<Path>) -> Result<Self> {
+        Ok(Classifier::new(Model::load(dir.as_ref())?))
+    }
+
+    /// Wraps a trained [`Model`].
+    pub fn new(model: Model) -> Self {
+        Classifier {
+            normalizer: Normalizer::new(model.normalizer.clone()),
+            model,
+            options: ClassifyOptions::default(),
+        }
+    }
+
+    /// Replaces the options.
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ClassifyOptions};
+    /// let c = Classifier::default().with_options(ClassifyOptions { reasons: 0, ..Default::default() });
+    /// assert!(c.classify("hi mum").reasons.is_empty());
+    /// ```
+    pub fn with_options(mut self, options: ClassifyOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ClassifyOptions {
+        &self.options
+    }
+
+    /// The model.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Classifies one message. Never panics; any `&str` is a valid message.
+    pub fn classify(&self, text: &str) -> Verdict {
+        let (text, truncated) = truncate(text, self.options.max_bytes);
+        let norm = self.normalizer.normalize(text);
+        // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
+        // if it ever did, scoring on entities and no words beats failing.
+        let tokens = self
+            .model
+            .tokenizer
+            .tokenize(norm.text())
+            .unwrap_or_else(|_| Tokens {
+                words: Vec::new(),
+                entities: crate::tokenize::EntityRecognizer::new().recognize(norm.text()),
+            });
+        let mut trace = (self.options.reasons > 0).then(Vec::new);
+        let fz = &self.model.featurizer;
+        let x = fz.vectorize(&fz.count(&norm, &tokens, trace.as_mut()));
+        let mut z = [0.0f32; 3];
+        self.model.head.logits(&x, &mut z);
+        let cal = &self.model.calibration;
+        let p = cal.probabilities(z);
+        let label = cal.decide(p, self.options.scam_threshold);
+        let (category, category_probability) = if label == Label::Scam {
+            let cp = self.model.category_head.probabilities(&x);
+            let best = (0..cp.len())
+                .max_by(|&a, &b| cp[a].total_cmp(&cp[b]))
+                .unwrap_or(0);
+            (Some(Category::ALL[best]), Some(cp[best]))
+        } else {
+            (None, None)
+        };
+        let reasons = match &trace {
+            Some(tr) => {
+                explain(
+                    text,
+                    &norm,
+                    &x,
+                    tr,
+                    &self.model.head,
+                    cal.temperature,
+                    cal.bias[Label::Scam.index()] - cal.bias[Label::Ham.index()],
+                    self.options.reasons,
+                )
+                .reasons
+            }
+            None => Vec::new(),
+        };
+        Verdict {
+            label,
+            score: p[2],
+            probabilities: Probabilities {
+                ham: p[0],
+                spam: p[1],
+                scam: p[2],
+            },
+            category,
+            category_probability,
+            reasons,
+            truncated,
+        }
+    }
+
+    /// Classifies many messages in parallel (rayon); results are in input order
+    /// and equal to calling [`Classifier::classify`] on each.
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let vs = c.classify_batch(&["see you at 6", "You WON a $1000 gift card! Claim: bit.ly/claim-now"]);
+    /// assert_eq!(vs.len(), 2);
+    /// assert_eq!(vs[0], c.classify("see you at 6"));
+    /// ```
+    pub fn classify_batch(&self, texts: &[&str]) -> Vec<Verdict> {
+        texts.par_iter().map(|t| self.classify(t)).collect()
+    }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary.
+fn truncate(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    (&text[..end], true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifier_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Classifier>();
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), ("h", true));
+        assert_eq!(truncate("héllo", 3), ("hé", true));
+        assert_eq!(truncate("hi", 10), ("hi", false));
+    }
+}

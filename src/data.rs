@@ -1,0 +1,295 @@
+//! Labeled examples in the shared corpus schema, and deterministic splits.
+//!
+//! The schema is one JSON object per line:
+//! `{"id", "source", "channel", "lang", "label": "scam"|"spam"|"ham", "category", "text"}`.
+
+use crate::error::{Error, Location, Result};
+use serde::{Deserialize, Serialize};
+use std::io::BufRead;
+use std::path::Path;
+
+/// The three verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Label {
+    /// A legitimate message.
+    Ham,
+    /// Unsolicited bulk or marketing; may still be a scam.
+    Spam,
+    /// A fraud attempt.
+    Scam,
+}
+
+impl Label {
+    /// All labels, in class-index order.
+    pub const ALL: [Label; 3] = [Label::Ham, Label::Spam, Label::Scam];
+
+    /// The class index used by the model.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::Ham => "ham",
+            Label::Spam => "spam",
+            Label::Scam => "scam",
+        }
+    }
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Label {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "ham" | "legit" | "legitimate" | "0" => Ok(Label::Ham),
+            "spam" | "promo" => Ok(Label::Spam),
+            "scam" | "fraud" | "smishing" | "phishing" | "1" => Ok(Label::Scam),
+            other => Err(Error::parse(format!(
+                "unknown label {other:?} (expected scam, spam or ham)"
+            ))),
+        }
+    }
+}
+
+/// The scam taxonomy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Fake job and task offers.
+    Job,
+    /// Bank or account impersonation, credential phishing.
+    Bank,
+    /// Crypto, investment, pig-butchering, recovery scams.
+    Investment,
+    /// Parcel, toll and postal lures.
+    Delivery,
+    /// Lottery, prize, reward, gift.
+    Prize,
+    /// Tax, police, government impersonation.
+    Government,
+    /// Romance and wrong-number openers.
+    Romance,
+    /// Loan and credit offers.
+    Loan,
+    /// Fake technical support.
+    TechSupport,
+    /// Threats and sextortion.
+    Extortion,
+    /// 419, inheritance, advance-fee.
+    AdvanceFee,
+    /// Other fraud.
+    Other,
+}
+
+impl Category {
+    /// All categories, in class-index order.
+    pub const ALL: [Category; 12] = [
+        Category::Job,
+        Category::Bank,
+        Category::Investment,
+        Category::Delivery,
+        Category::Prize,
+        Category::Government,
+        Category::Romance,
+        Category::Loan,
+        Category::TechSupport,
+        Category::Extortion,
+        Category::AdvanceFee,
+        Category::Other,
+    ];
+
+    /// The class index used by the category head.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The snake_case name used in the schema.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Job => "job",
+            Category::Bank => "bank",
+            Category::Investment => "investment",
+            Category::Delivery => "delivery",
+            Category::Prize => "prize",
+            Category::Government => "government",
+            Category::Romance => "romance",
+            Category::Loan => "loan",
+            Category::TechSupport => "tech_support",
+            Category::Extortion => "extortion",
+            Category::AdvanceFee => "advance_fee",
+            Category::Other => "other",
+        }
+    }
+}
+
+impl std::fmt::Display for Category {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Category {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let s = s.trim().to_ascii_lowercase();
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| Error::parse(format!("unknown category {s:?}")))
+    }
+}
+
+/// One labeled message in the shared schema.
+///
+/// ```
+/// let line = r#"{"id":"x:1","source":"x","channel":"sms","lang":"en","label":"scam","category":"delivery","text":"Parcel held"}"#;
+/// let e: scamscan::Example = serde_json::from_str(line).unwrap();
+/// assert_eq!(e.label, scamscan::Label::Scam);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Example {
+    /// Stable identifier.
+    #[serde(default)]
+    pub id: String,
+    /// The corpus it comes from.
+    #[serde(default)]
+    pub source: String,
+    /// sms, email, social, video or job_post.
+    #[serde(default)]
+    pub channel: String,
+    /// ISO 639-1 language code (a guess per source).
+    #[serde(default)]
+    pub lang: String,
+    /// The label.
+    pub label: Label,
+    /// The scam category, where known.
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// The message.
+    pub text: String,
+}
+
+/// Reads a JSONL file of [`Example`]s. A bad line is an error naming the file and line.
+pub fn read_jsonl(path: &Path) -> Result<Vec<Example>> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = std::io::BufReader::new(file);
+    let mut out = Vec::new();
+    let mut byte = 0u64;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        let loc = Location::path(path).at_line(i as u64 + 1, byte);
+        byte += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let ex: Example =
+            serde_json::from_str(&line).map_err(|e| Error::parse(e.to_string()).at(loc))?;
+        out.push(ex);
+    }
+    Ok(out)
+}
+
+/// Reads every `*.jsonl` file under `path` (a file or a directory, recursively, sorted).
+pub fn read_dir_or_file(path: &Path) -> Result<Vec<Example>> {
+    if path.is_file() {
+        return read_jsonl(path);
+    }
+    let mut files = Vec::new();
+    collect_jsonl(path, &mut files)?;
+    files.sort();
+    if files.is_empty() {
+        return Err(Error::parse("no .jsonl files found").with_path(path));
+    }
+    let mut out = Vec::new();
+    for f in files {
+        out.extend(read_jsonl(&f)?);
+    }
+    Ok(out)
+}
+
+fn collect_jsonl(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
+    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in rd {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let p = entry.path();
+        if p.is_dir() {
+            collect_jsonl(&p, out)?;
+        } else if p.extension().is_some_and(|e| e == "jsonl") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+/// The fold (0..10) of a text, for deterministic, near-duplicate-aware splits.
+///
+/// The group key keeps only letters (ASCII lower-cased, non-ASCII bytes as is),
+/// so template messages that differ in a number, a link or punctuation land in
+/// the same fold. The hash is 64-bit FNV-1a, simple enough that the Python
+/// comparison script (`scripts/compare.py`) computes the very same split.
+///
+/// ```
+/// assert_eq!(scamscan::data::fold("Call 555-0101 NOW!"), scamscan::data::fold("call 555 0199 now"));
+/// ```
+pub fn fold(text: &str) -> u8 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in text.as_bytes() {
+        let b = match b {
+            b'A'..=b'Z' => b + 32,
+            b'a'..=b'z' | 0x80..=0xff => b,
+            _ => continue,
+        };
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    (h % 10) as u8
+}
+
+/// The fold reserved for calibration inside any training pool.
+pub const CALIBRATION_FOLD: u8 = 2;
+
+/// Folds held out as the in-source test split (20%).
+pub const TEST_FOLDS: [u8; 2] = [0, 1];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_reference_value() {
+        // FNV-1a 64 of "a" is 0xaf63dc4c8601ec8c; that modulo 10 is 4.
+        assert_eq!(0xaf63dc4c8601ec8cu64 % 10, fold("a") as u64);
+        assert_eq!(fold("A!"), fold("a"));
+    }
+
+    #[test]
+    fn parses_labels_and_categories() {
+        assert_eq!("SCAM".parse::<Label>().unwrap(), Label::Scam);
+        assert!("weird".parse::<Label>().is_err());
+        assert_eq!(
+            "tech_support".parse::<Category>().unwrap(),
+            Category::TechSupport
+        );
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>().unwrap(), c);
+            assert_eq!(Category::ALL[c.index()], c);
+        }
+    }
+
+    #[test]
+    fn bad_line_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(&p, "{\"label\":\"ham\",\"text\":\"hi\"}\n{oops\n").unwrap();
+        let e = read_jsonl(&p).unwrap_err().to_string();
+        assert!(e.contains("x.jsonl:2"), "{e}");
+    }
+}

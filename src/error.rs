@@ -1,0 +1,196 @@
+//! The one error type of the crate.
+//!
+//! Every error says *what* went wrong and *where*: the path of the file, and for
+//! line-oriented inputs the 1-based line number, so that a user scanning ten
+//! thousand files can find the one that failed.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where an error happened: a file (or `<stdin>`), optionally a line and a byte offset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Location {
+    /// The path of the input, if the input has one.
+    pub path: Option<PathBuf>,
+    /// 1-based line number within the input.
+    pub line: Option<u64>,
+    /// Byte offset of the start of that line (or of the problem) within the input.
+    pub byte: Option<u64>,
+}
+
+impl Location {
+    /// A location naming only a path.
+    pub fn path(path: impl AsRef<Path>) -> Self {
+        Location {
+            path: Some(path.as_ref().to_path_buf()),
+            ..Location::default()
+        }
+    }
+
+    /// Adds a 1-based line number and the byte offset where that line starts.
+    pub fn at_line(mut self, line: u64, byte: u64) -> Self {
+        self.line = Some(line);
+        self.byte = Some(byte);
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}", p.display())?,
+            None => write!(f, "<input>")?,
+        }
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(byte) = self.byte {
+            write!(f, " (byte {byte})")?;
+        }
+        Ok(())
+    }
+}
+
+/// What kind of failure an [`Error`] is.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Reading or writing a file failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A record could not be parsed (bad JSON, missing field, bad label...).
+    #[error("{0}")]
+    Parse(String),
+    /// A model file or directory is corrupt, truncated, of another version, or too large.
+    #[error("bad model: {0}")]
+    Model(String),
+    /// A hyperparameter or option is out of range.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+    /// Training failed (no data, a class missing, the solver failed).
+    #[error("training failed: {0}")]
+    Training(String),
+    /// The tokenizer definition (`tokenizer.json`) could not be built or applied.
+    #[error("tokenizer: {0}")]
+    Tokenizer(String),
+}
+
+/// The crate's error: a kind and, where known, the location it happened at.
+///
+/// ```
+/// use scamscan::{Error, Location};
+/// let e = Error::parse("missing field `text`").at(Location::path("inbox.jsonl").at_line(3, 120));
+/// assert_eq!(e.to_string(), "inbox.jsonl:3 (byte 120): missing field `text`");
+/// ```
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    location: Option<Location>,
+}
+
+impl Error {
+    /// Builds an error of the given kind with no location yet.
+    pub fn new(kind: ErrorKind) -> Self {
+        Error {
+            kind,
+            location: None,
+        }
+    }
+
+    /// A parse error with the given message.
+    pub fn parse(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Parse(msg.into()))
+    }
+
+    /// A bad-model error with the given message.
+    pub fn model(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Model(msg.into()))
+    }
+
+    /// An invalid-parameter error with the given message.
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::InvalidParameter(msg.into()))
+    }
+
+    /// A training error with the given message.
+    pub fn training(msg: impl Into<String>) -> Self {
+        Error::new(ErrorKind::Training(msg.into()))
+    }
+
+    /// An I/O error that happened on `path`.
+    pub fn io(path: impl AsRef<Path>, err: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io(err)).at(Location::path(path))
+    }
+
+    /// Attaches a location, keeping a more precise one if already set.
+    pub fn at(mut self, location: Location) -> Self {
+        match &mut self.location {
+            None => self.location = Some(location),
+            Some(l) => {
+                if l.path.is_none() {
+                    l.path = location.path;
+                }
+                if l.line.is_none() {
+                    l.line = location.line;
+                    l.byte = location.byte;
+                }
+            }
+        }
+        self
+    }
+
+    /// Attaches a path, keeping a line number already set.
+    pub fn with_path(self, path: impl AsRef<Path>) -> Self {
+        self.at(Location::path(path))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.kind
+    }
+
+    /// Where it went wrong, if known.
+    pub fn location(&self) -> Option<&Location> {
+        self.location.as_ref()
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(l) => write!(f, "{l}: {}", self.kind),
+            None => write!(f, "{}", self.kind),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Self {
+        Error::new(kind)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::new(ErrorKind::Io(e))
+    }
+}
+
+/// linfa's `Fit` trait requires the error type to absorb linfa's own errors.
+impl From<linfa::Error> for Error {
+    fn from(e: linfa::Error) -> Self {
+        Error::training(e.to_string())
+    }
+}
+
+/// The crate's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

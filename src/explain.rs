@@ -1,0 +1,148 @@
+//! Stage 6 of the pipeline: **explain**.
+//!
+//! The model is linear, so the calibrated log-odds of scam against ham is
+//! exactly a sum:
+//!
+//! ```text
+//! log p(scam)/p(ham) = Σⱼ xⱼ · (W[j, scam] − W[j, ham]) / T  +  intercept term
+//! ```
+//!
+//! Each bucket's term is split evenly over the occurrences that hashed into
+//! it, and the occurrences are grouped into readable reasons: one per word,
+//! bigram or entity feature, and one per word for its character n-grams. The
+//! contributions of all reasons plus [`Explanation::intercept`] add up to the
+//! log-odds, to rounding.
+
+use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector};
+use crate::model::SoftmaxRegression;
+use crate::normalize::Normalized;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// One reason behind a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reason {
+    /// The feature: a word, a bigram, an entity type (`url:shortener`), or
+    /// for character n-grams the word they were taken from.
+    pub feature: String,
+    /// Which block the feature belongs to.
+    pub kind: FeatureFamily,
+    /// Its exact additive contribution to the log-odds of scam vs ham
+    /// (positive pushes towards scam).
+    pub contribution: f32,
+    /// Byte spans `[start, end)` of the original text where it occurs.
+    pub spans: Vec<(usize, usize)>,
+    /// The original text of the first span.
+    pub text: String,
+}
+
+/// All reasons of one message, strongest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Explanation {
+    /// The reasons, by decreasing absolute contribution.
+    pub reasons: Vec<Reason>,
+    /// The part of the log-odds that does not depend on the text (intercepts and calibration offsets).
+    pub intercept: f32,
+}
+
+/// Computes reasons from a traced featurization.
+///
+/// `x` is the vector the model scored; `trace` the feature occurrences that
+/// produced it; `temperature` and `bias_diff` the calibration's scale and its
+/// scam-minus-ham offset. Keeps the `top` strongest reasons (all if `top` is 0).
+pub fn explain(
+    original: &str,
+    norm: &Normalized,
+    x: &SparseVector,
+    trace: &[FeatureTrace],
+    head: &SoftmaxRegression,
+    temperature: f32,
+    bias_diff: f32,
+    top: usize,
+) -> Explanation {
+    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
+    let k = head.n_classes();
+    let w = head.weights.as_slice().expect("standard layout");
+    let value: HashMap<u32, f32> = x
+        .indices
+        .iter()
+        .copied()
+        .zip(x.values.iter().copied())
+        .collect();
+    let mut occurrences: HashMap<u32, u32> = HashMap::new();
+    for t in trace {
+        *occurrences.entry(t.bucket).or_default() += 1;
+    }
+    // Group key: (family, name) for words, bigrams and entities; the word's
+    // span for character n-grams.
+    let mut groups: HashMap<(FeatureFamily, String, (usize, usize)), (f32, Vec<(usize, usize)>)> =
+        HashMap::new();
+    let mut order: Vec<(FeatureFamily, String, (usize, usize))> = Vec::new();
+    let mut last_word: (usize, usize) = (0, 0);
+    for t in trace {
+        if t.family == FeatureFamily::Word {
+            last_word = t.span;
+        }
+        let Some(&v) = value.get(&t.bucket) else {
+            continue;
+        };
+        let j = t.bucket as usize;
+        let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
+        let share = v * delta / occurrences[&t.bucket] as f32;
+        let key = match t.family {
+            // The featurizer emits a word's n-grams right after the word itself.
+            FeatureFamily::Chars => (FeatureFamily::Chars, String::new(), last_word),
+            f => (f, t.name.clone(), (0, 0)),
+        };
+        let span = match t.family {
+            FeatureFamily::Chars => key.2,
+            _ => t.span,
+        };
+        let g = groups.entry(key.clone()).or_insert_with(|| {
+            order.push(key.clone());
+            (0.0, Vec::new())
+        });
+        g.0 += share;
+        if !g.1.contains(&span) {
+            g.1.push(span);
+        }
+    }
+    let mut reasons: Vec<Reason> = order
+        .into_iter()
+        .map(|key| {
+            let (contribution, spans) = groups.remove(&key).expect("grouped");
+            let spans: Vec<(usize, usize)> = spans
+                .into_iter()
+                .map(|(s, e)| norm.original_span(s, e))
+                .collect();
+            let text = spans
+                .first()
+                .and_then(|&(s, e)| original.get(s..e))
+                .unwrap_or("")
+                .to_string();
+            let feature = match key.0 {
+                FeatureFamily::Chars => norm
+                    .text()
+                    .get(key.2 .0..key.2 .1)
+                    .unwrap_or("")
+                    .to_string(),
+                _ => key.1,
+            };
+            Reason {
+                feature,
+                kind: key.0,
+                contribution,
+                spans,
+                text,
+            }
+        })
+        .collect();
+    reasons.sort_by(|a, b| b.contribution.abs().total_cmp(&a.contribution.abs()));
+    if top > 0 {
+        reasons.truncate(top);
+    }
+    Explanation {
+        reasons,
+        intercept: (head.intercept[scam] - head.intercept[ham]) / temperature + bias_diff,
+    }
+}

@@ -1,0 +1,472 @@
+//! Stage 3 of the pipeline: **featurize**.
+//!
+//! Turns the tokens of one message into a sparse, hashed, TF-IDF weighted and
+//! L2-normalized vector. Two blocks, each normalized on its own (as scikit-learn's
+//! `FeatureUnion` of two `TfidfVectorizer`s does), so that the few word
+//! features are not drowned by the many character n-grams:
+//!
+//! * **words**: word unigrams and bigrams (digits folded to `0`, so a new phone
+//!   number or amount is the same feature) and the typed entity tokens;
+//! * **chars**: character n-grams of each word padded with spaces (`char_wb`),
+//!   which carry obfuscated spellings and scripts without spaces.
+//!
+//! Features are hashed with xxh3 (stable across runs, platforms and releases)
+//! into `2^buckets_log2` buckets. Nothing dense is built: a message is a sorted
+//! list of `(bucket, value)` pairs.
+
+use crate::normalize::Normalized;
+use crate::tokenize::{TokenKind, Tokens};
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+const SEED_WORD: u64 = 0x5ca3_0001;
+const SEED_BIGRAM: u64 = 0x5ca3_0002;
+const SEED_ENTITY: u64 = 0x5ca3_0003;
+const SEED_CHAR: u64 = 0x5ca3_0004;
+
+/// Characters of a word beyond which no more character n-grams are taken.
+const MAX_WORD_CHARS: usize = 40;
+
+/// Hyperparameters of the featurizer; they are stored in the model file.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeaturizerConfig {
+    /// log2 of the number of hash buckets.
+    pub buckets_log2: u8,
+    /// Smallest character n-gram length.
+    pub char_ngram_min: usize,
+    /// Largest character n-gram length.
+    pub char_ngram_max: usize,
+    /// Include word bigrams.
+    pub word_bigrams: bool,
+}
+
+impl Default for FeaturizerConfig {
+    fn default() -> Self {
+        FeaturizerConfig {
+            buckets_log2: 18,
+            char_ngram_min: 2,
+            char_ngram_max: 5,
+            word_bigrams: true,
+        }
+    }
+}
+
+impl FeaturizerConfig {
+    /// Checks the ranges; returns a message naming the bad value.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(10..=24).contains(&self.buckets_log2) {
+            return Err(format!(
+                "buckets_log2 must be in 10..=24, got {}",
+                self.buckets_log2
+            ));
+        }
+        if self.char_ngram_min == 0
+            || self.char_ngram_min > self.char_ngram_max
+            || self.char_ngram_max > 8
+        {
+            return Err(format!(
+                "character n-gram range must satisfy 1 <= min <= max <= 8, got {}..={}",
+                self.char_ngram_min, self.char_ngram_max
+            ));
+        }
+        Ok(())
+    }
+
+    /// The number of buckets.
+    pub fn dim(&self) -> usize {
+        1usize << self.buckets_log2
+    }
+}
+
+/// A sparse vector: strictly increasing indices with their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVector {
+    /// Bucket indices, strictly increasing.
+    pub indices: Vec<u32>,
+    /// Values, one per index.
+    pub values: Vec<f32>,
+}
+
+impl SparseVector {
+    /// Number of stored entries.
+    pub fn nnz(&self) -> usize {
+        self.indices.len()
+    }
+
+    /// Iterates over `(index, value)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, f32)> + '_ {
+        self.indices
+            .iter()
+            .map(|&i| i as usize)
+            .zip(self.values.iter().copied())
+    }
+}
+
+/// Which block a feature belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeatureFamily {
+    /// A word unigram.
+    Word,
+    /// A word bigram.
+    Bigram,
+    /// A typed entity token.
+    Entity,
+    /// A character n-gram.
+    Chars,
+}
+
+/// One feature occurrence, kept only when explaining.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeatureTrace {
+    /// The hash bucket.
+    pub bucket: u32,
+    /// The block it counts in.
+    pub family: FeatureFamily,
+    /// A readable name (`verify`, `click here`, `url:shortener`); empty for
+    /// character n-grams, whose text is the span.
+    pub name: String,
+    /// Byte span in the normalized text.
+    pub span: (usize, usize),
+}
+
+/// Raw hashed term counts of one message, before IDF weighting.
+#[derive(Debug, Clone, Default)]
+pub struct TermCounts {
+    /// `(bucket, count)` of the word block, sorted by bucket.
+    pub words: Vec<(u32, u32)>,
+    /// `(bucket, count)` of the character block, sorted by bucket.
+    pub chars: Vec<(u32, u32)>,
+}
+
+/// The featurizer: hashing plus the IDF table learned at training time.
+///
+/// ```
+/// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+/// use scamscan::normalize::Normalizer;
+/// use scamscan::tokenize::Tokenizer;
+/// let (n, t) = (Normalizer::default(), Tokenizer::new().unwrap());
+/// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+/// let norm = n.normalize("Your parcel is held: pay £1.99 at royalmail-fee.top");
+/// let tokens = t.tokenize(norm.text()).unwrap();
+/// let v = f.vectorize(&f.count(&norm, &tokens, None));
+/// let norm2: f32 = v.values.iter().map(|x| x * x).sum();
+/// assert!((norm2 - 2.0).abs() < 1e-4); // two unit-norm blocks
+/// ```
+#[derive(Debug, Clone)]
+pub struct Featurizer {
+    config: FeaturizerConfig,
+    idf: Vec<f32>,
+}
+
+impl Featurizer {
+    /// Builds a featurizer; `idf` must have one value per bucket, or be `None` for all ones.
+    pub fn new(config: FeaturizerConfig, idf: Option<Vec<f32>>) -> Result<Self, String> {
+        config.validate()?;
+        let idf = match idf {
+            Some(v) if v.len() == config.dim() => v,
+            Some(v) => {
+                return Err(format!(
+                    "idf has {} entries, expected {}",
+                    v.len(),
+                    config.dim()
+                ))
+            }
+            None => vec![1.0; config.dim()],
+        };
+        Ok(Featurizer { config, idf })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &FeaturizerConfig {
+        &self.config
+    }
+
+    /// The IDF table.
+    pub fn idf(&self) -> &[f32] {
+        &self.idf
+    }
+
+    /// The number of buckets.
+    pub fn dim(&self) -> usize {
+        self.config.dim()
+    }
+
+    /// Computes IDF (`ln((1 + n) / (1 + df)) + 1`, as scikit-learn's smooth IDF)
+    /// from the term counts of the training messages.
+    pub fn fit_idf(&mut self, docs: &[TermCounts]) {
+        let mut df = vec![0u32; self.dim()];
+        for d in docs {
+            for &(b, _) in d.words.iter().chain(d.chars.iter()) {
+                df[b as usize] += 1;
+            }
+        }
+        let n = docs.len() as f64;
+        self.idf = df
+            .iter()
+            .map(|&d| (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32)
+            .collect();
+    }
+
+    /// Replaces the IDF table (used after quantizing it for storage).
+    pub fn set_idf(&mut self, idf: Vec<f32>) {
+        assert_eq!(idf.len(), self.dim());
+        self.idf = idf;
+    }
+
+    /// Hashes the features of one message into term counts. With `trace`,
+    /// also records every feature occurrence with its name and span.
+    pub fn count(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        mut trace: Option<&mut Vec<FeatureTrace>>,
+    ) -> TermCounts {
+        let text = norm.text();
+        let mask = (self.dim() - 1) as u64;
+        let bucket = |h: u64| (h & mask) as u32;
+        let mut words: Vec<u32> =
+            Vec::with_capacity(tokens.words.len() * 2 + tokens.entities.len() * 3);
+        let mut chars: Vec<u32> = Vec::with_capacity(text.len() * 4);
+        let mut shaped = String::new();
+        let mut prev: Option<(String, usize)> = None;
+        let mut scratch = Vec::with_capacity(64);
+        let mut padded = String::with_capacity(64);
+        let mut bounds: Vec<usize> = Vec::with_capacity(64);
+
+        for tok in &tokens.words {
+            let piece = &text[tok.start..tok.end];
+            shaped.clear();
+            shaped.extend(
+                piece
+                    .chars()
+                    .map(|c| if c.is_ascii_digit() { '0' } else { c }),
+            );
+            let b = bucket(xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD));
+            words.push(b);
+            if let Some(t) = trace.as_deref_mut() {
+                t.push(FeatureTrace {
+                    bucket: b,
+                    family: FeatureFamily::Word,
+                    name: shaped.clone(),
+                    span: (tok.start, tok.end),
+                });
+            }
+            if tok.kind == TokenKind::Symbol {
+                continue;
+            }
+            if self.config.word_bigrams {
+                if let Some((p, pstart)) = &prev {
+                    scratch.clear();
+                    scratch.extend_from_slice(p.as_bytes());
+                    scratch.push(b' ');
+                    scratch.extend_from_slice(shaped.as_bytes());
+                    let b = bucket(xxh3_64_with_seed(&scratch, SEED_BIGRAM));
+                    words.push(b);
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.push(FeatureTrace {
+                            bucket: b,
+                            family: FeatureFamily::Bigram,
+                            name: String::from_utf8_lossy(&scratch).into_owned(),
+                            span: (*pstart, tok.end),
+                        });
+                    }
+                }
+                match &mut prev {
+                    Some((p, s)) => {
+                        p.clear();
+                        p.push_str(&shaped);
+                        *s = tok.start;
+                    }
+                    None => prev = Some((shaped.clone(), tok.start)),
+                }
+            }
+            if tok.kind != TokenKind::Word {
+                continue;
+            }
+            padded.clear();
+            padded.push(' ');
+            padded.extend(shaped.chars().take(MAX_WORD_CHARS));
+            padded.push(' ');
+            bounds.clear();
+            bounds.extend(padded.char_indices().map(|(i, _)| i));
+            bounds.push(padded.len());
+            let nchars = bounds.len() - 1;
+            for n in self.config.char_ngram_min..=self.config.char_ngram_max {
+                if n > nchars {
+                    break;
+                }
+                for s in 0..=(nchars - n) {
+                    let gram = &padded[bounds[s]..bounds[s + n]];
+                    let b = bucket(xxh3_64_with_seed(gram.as_bytes(), SEED_CHAR));
+                    chars.push(b);
+                    if let Some(t) = trace.as_deref_mut() {
+                        // Map the n-gram back onto the token (padding spaces excluded).
+                        let lo = tok.start + bounds[s].saturating_sub(1).min(tok.end - tok.start);
+                        let hi =
+                            tok.start + bounds[s + n].saturating_sub(1).min(tok.end - tok.start);
+                        // No name: explanations group n-grams by their word,
+                        // and skipping the allocation keeps tracing cheap.
+                        t.push(FeatureTrace {
+                            bucket: b,
+                            family: FeatureFamily::Chars,
+                            name: String::new(),
+                            span: (lo, hi.max(lo)),
+                        });
+                    }
+                }
+            }
+        }
+        for e in &tokens.entities {
+            for f in &e.features {
+                let b = bucket(xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY));
+                words.push(b);
+                if let Some(t) = trace.as_deref_mut() {
+                    t.push(FeatureTrace {
+                        bucket: b,
+                        family: FeatureFamily::Entity,
+                        name: f.clone(),
+                        span: (e.start, e.end),
+                    });
+                }
+            }
+        }
+        TermCounts {
+            words: run_lengths(words),
+            chars: run_lengths(chars),
+        }
+    }
+
+    /// Applies sublinear TF, IDF and per-block L2 normalization.
+    pub fn vectorize(&self, counts: &TermCounts) -> SparseVector {
+        let a = self.block(&counts.words);
+        let b = self.block(&counts.chars);
+        merge(&a, &b)
+    }
+
+    fn block(&self, counts: &[(u32, u32)]) -> Vec<(u32, f32)> {
+        let mut v: Vec<(u32, f32)> = counts
+            .iter()
+            .map(|&(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize]))
+            .collect();
+        let norm = v.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            for (_, x) in &mut v {
+                *x /= norm;
+            }
+        }
+        v
+    }
+}
+
+fn run_lengths(mut v: Vec<u32>) -> Vec<(u32, u32)> {
+    v.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::with_capacity(v.len());
+    for b in v {
+        match out.last_mut() {
+            Some((last, c)) if *last == b => *c += 1,
+            _ => out.push((b, 1)),
+        }
+    }
+    out
+}
+
+fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
+    let mut out = SparseVector {
+        indices: Vec::with_capacity(a.len() + b.len()),
+        values: Vec::with_capacity(a.len() + b.len()),
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let take_a = j >= b.len() || (i < a.len() && a[i].0 < b[j].0);
+        let take_b = i >= a.len() || (j < b.len() && b[j].0 < a[i].0);
+        let (idx, val) = if take_a {
+            i += 1;
+            a[i - 1]
+        } else if take_b {
+            j += 1;
+            b[j - 1]
+        } else {
+            i += 1;
+            j += 1;
+            (a[i - 1].0, a[i - 1].1 + b[j - 1].1)
+        };
+        out.indices.push(idx);
+        out.values.push(val);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::Normalizer;
+    use crate::tokenize::Tokenizer;
+
+    fn counts(text: &str, trace: Option<&mut Vec<FeatureTrace>>) -> TermCounts {
+        let n = Normalizer::default().normalize(text);
+        let t = Tokenizer::new().unwrap().tokenize(n.text()).unwrap();
+        Featurizer::new(FeaturizerConfig::default(), None)
+            .unwrap()
+            .count(&n, &t, trace)
+    }
+
+    #[test]
+    fn digits_are_folded() {
+        assert_eq!(
+            counts("call 5550143", None).words,
+            counts("call 9876543", None).words
+        );
+    }
+
+    #[test]
+    fn merge_sums_collisions_and_keeps_order() {
+        let v = merge(&[(1, 1.0), (5, 2.0)], &[(0, 0.5), (5, 1.0), (9, 3.0)]);
+        assert_eq!(v.indices, [0, 1, 5, 9]);
+        assert_eq!(v.values, [0.5, 1.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn trace_names_and_spans() {
+        let mut tr = Vec::new();
+        let text = "Verify now";
+        counts(text, Some(&mut tr));
+        let w: Vec<_> = tr
+            .iter()
+            .filter(|t| t.family == FeatureFamily::Word)
+            .collect();
+        assert_eq!(w[0].name, "verify");
+        assert_eq!(w[0].span, (0, 6));
+        let bi = tr
+            .iter()
+            .find(|t| t.family == FeatureFamily::Bigram)
+            .unwrap();
+        assert_eq!(bi.name, "verify now");
+        assert_eq!(bi.span, (0, 10));
+        let spans: Vec<&str> = tr
+            .iter()
+            .filter(|t| t.family == FeatureFamily::Chars)
+            .map(|t| &"verify now"[t.span.0..t.span.1])
+            .collect();
+        assert!(
+            spans.contains(&"erif") && spans.contains(&"v") && spans.contains(&"now"),
+            "{spans:?}"
+        );
+    }
+
+    #[test]
+    fn empty_text_gives_empty_vector() {
+        let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+        let v = f.vectorize(&counts("", None));
+        assert_eq!(v.nnz(), 0);
+    }
+
+    #[test]
+    fn config_validation() {
+        let bad = FeaturizerConfig {
+            buckets_log2: 40,
+            ..FeaturizerConfig::default()
+        };
+        assert!(Featurizer::new(bad, None).is_err());
+        assert!(Featurizer::new(FeaturizerConfig::default(), Some(vec![1.0; 3])).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! # scamscan
+//!
+//! Scores messages (SMS, chat, e-mail, social comments, job posts) as likely
+//! scam scripts and names the kind of scam.
+//!
+//! Scam centres run fraud on an industrial scale and reuse their scripts; a
+//! trained linear classifier catches reused scripts, and explains itself.
+//!
+//! The pipeline reads in the source tree as it runs:
+//!
+//! | stage | module |
+//! |---|---|
+//! | Unicode NFKC, lower-case, accents, invisible characters, homoglyphs, offset map | [`normalize`] |
+//! | the `tokenizers` pre-tokenizer plus typed entity tokens (links, phones, money, wallets...) | [`tokenize`] |
+//! | hashed word and character n-grams, TF-IDF, L2 | [`featurize`] |
+//! | sparse multinomial logistic regression (a linfa `Fit`/`Predict` algorithm) | [`model`] |
+//! | temperature scaling and thresholds at a fixed false-positive rate | [`calibrate`] |
+//! | exact per-feature contributions with spans in the original text | [`explain`] |
+//!
+//! ## Quick start
+//!
+//! ```
+//! use scamscan::{Classifier, Label};
+//!
+//! let classifier = Classifier::default(); // the built-in model, no files needed
+//! let verdict = classifier.classify(
+//!     "Hello dear, I am recruiter from Amazon. Part-time job, like videos and earn 300-800 USDT per day. Contact my WhatsApp wa.me/6281234567",
+//! );
+//! assert_eq!(verdict.label, Label::Scam);
+//! println!("{} {:.2} {:?}", verdict.label, verdict.score, verdict.category);
+//! for r in &verdict.reasons {
+//!     println!("  {:+.2} {} {:?}", r.contribution, r.feature, r.spans);
+//! }
+//! ```
+//!
+//! ## Cookbook
+//!
+//! **Classify many messages in parallel**
+//!
+//! ```
+//! let c = scamscan::Classifier::default();
+//! let verdicts = c.classify_batch(&["lunch at 1?", "URGENT: your account is suspended, verify at secure-bank-login.xyz"]);
+//! assert!(!verdicts[0].is_flagged());
+//! ```
+//!
+//! **Use a stricter scam threshold and no explanations (faster)**
+//!
+//! ```
+//! use scamscan::{Classifier, ClassifyOptions};
+//! let c = Classifier::default().with_options(ClassifyOptions {
+//!     scam_threshold: Some(0.9),
+//!     reasons: 0,
+//!     ..ClassifyOptions::default()
+//! });
+//! let v = c.classify("Congratulations! You won a prize");
+//! assert!(v.reasons.is_empty());
+//! ```
+//!
+//! **Train and save a model**
+//!
+//! ```no_run
+//! use scamscan::train::{TrainParams, Trainer};
+//! let examples = scamscan::data::read_dir_or_file("datasets".as_ref())?;
+//! let model = Trainer::new(TrainParams::default())?.train(&examples)?;
+//! model.save("my-model".as_ref())?;
+//! let c = scamscan::Classifier::from_path("my-model")?;
+//! # Ok::<(), scamscan::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod calibrate;
+pub mod classifier;
+pub mod data;
+mod error;
+pub mod explain;
+pub mod featurize;
+pub mod metrics;
+pub mod model;
+pub mod model_file;
+pub mod normalize;
+pub mod tokenize;
+pub mod train;
+
+pub use classifier::{Classifier, ClassifyOptions, Probabilities, Verdict};
+pub use data::{Category, Example, Label};
+pub use error::{Error, ErrorKind, Location, Result};
+pub use explain::Reason;
+pub use model_file::Model;

@@ -1,0 +1,192 @@
+//! Evaluation metrics for imbalanced binary problems.
+//!
+//! ROC-AUC comes from linfa (`BinaryClassification::roc`); the rest is
+//! computed here, each from first principles and tested on hand-checked cases
+//! (linfa 0.8.1's confusion matrix swaps precision and recall, so we don't use it).
+
+use linfa::dataset::Pr;
+use linfa::prelude::BinaryClassification;
+use serde::Serialize;
+
+/// ROC-AUC of `scores` against `truth` (true = positive) via linfa.
+/// `None` when either class is missing.
+///
+/// ```
+/// let auc = scamscan::metrics::roc_auc(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false]).unwrap();
+/// assert!((auc - 0.75).abs() < 1e-6);
+/// ```
+pub fn roc_auc(scores: &[f32], truth: &[bool]) -> Option<f64> {
+    let pos = truth.iter().filter(|&&t| t).count();
+    if pos == 0 || pos == truth.len() {
+        return None;
+    }
+    let pr: Vec<Pr> = scores.iter().map(|&s| Pr::new(s.clamp(0.0, 1.0))).collect();
+    let roc = pr.as_slice().roc(truth).ok()?;
+    Some(roc.area_under_curve() as f64)
+}
+
+/// Average precision (area under the precision-recall curve, step-wise, as
+/// scikit-learn's `average_precision_score`). `None` without positives.
+///
+/// ```
+/// let ap = scamscan::metrics::average_precision(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false]).unwrap();
+/// assert!((ap - (1.0 + 2.0 / 3.0) / 2.0).abs() < 1e-9);
+/// ```
+pub fn average_precision(scores: &[f32], truth: &[bool]) -> Option<f64> {
+    let pos = truth.iter().filter(|&&t| t).count();
+    if pos == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let (mut tp, mut fp, mut ap, mut prev_recall) = (0usize, 0usize, 0.0, 0.0);
+    let mut i = 0;
+    while i < idx.len() {
+        let s = scores[idx[i]];
+        while i < idx.len() && scores[idx[i]] == s {
+            if truth[idx[i]] {
+                tp += 1;
+            } else {
+                fp += 1;
+            }
+            i += 1;
+        }
+        let recall = tp as f64 / pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    }
+    Some(ap)
+}
+
+/// Recall at the threshold where at most `fpr` of the negatives score at or above it.
+/// `None` when either class is missing.
+///
+/// ```
+/// let r = scamscan::metrics::recall_at_fpr(&[0.9, 0.8, 0.7, 0.6, 0.5], &[true, true, false, true, false], 0.0).unwrap();
+/// assert!((r - 2.0 / 3.0).abs() < 1e-9);
+/// ```
+pub fn recall_at_fpr(scores: &[f32], truth: &[bool], fpr: f64) -> Option<f64> {
+    let mut neg: Vec<(f32, f64)> = scores
+        .iter()
+        .zip(truth)
+        .filter(|(_, &t)| !t)
+        .map(|(&s, _)| (s, 1.0))
+        .collect();
+    let pos = truth.iter().filter(|&&t| t).count();
+    if neg.is_empty() || pos == 0 {
+        return None;
+    }
+    let t = strict_threshold(&mut neg, fpr);
+    let hit = scores
+        .iter()
+        .zip(truth)
+        .filter(|(&s, &t2)| t2 && s >= t)
+        .count();
+    Some(hit as f64 / pos as f64)
+}
+
+/// The smallest threshold with at most `fpr` of `neg` at or above it (no floor).
+fn strict_threshold(neg: &mut [(f32, f64)], fpr: f64) -> f32 {
+    neg.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let n = neg.len() as f64;
+    let allowed = (fpr * n).floor() as usize;
+    // Scores strictly above neg[allowed] are allowed; ties at neg[allowed] are not.
+    if allowed >= neg.len() {
+        return f32::NEG_INFINITY;
+    }
+    let cut = neg[allowed].0;
+    f32::from_bits(if cut >= 0.0 {
+        cut.to_bits() + 1
+    } else {
+        cut.to_bits() - 1
+    })
+}
+
+/// Counts of a binary decision.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Confusion {
+    /// Positives flagged.
+    pub tp: u64,
+    /// Negatives flagged.
+    pub fp: u64,
+    /// Negatives passed.
+    pub tn: u64,
+    /// Positives passed.
+    pub fn_: u64,
+}
+
+impl Confusion {
+    /// Tallies `(flagged, positive)` pairs.
+    ///
+    /// ```
+    /// let c = scamscan::metrics::Confusion::from_pairs([(true, true), (true, false), (false, true), (false, false)]);
+    /// assert_eq!((c.tp, c.fp, c.fn_, c.tn), (1, 1, 1, 1));
+    /// assert_eq!(c.precision(), Some(0.5));
+    /// ```
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (bool, bool)>) -> Self {
+        let mut c = Confusion::default();
+        for (flagged, positive) in pairs {
+            match (flagged, positive) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, false) => c.tn += 1,
+                (false, true) => c.fn_ += 1,
+            }
+        }
+        c
+    }
+
+    /// tp / (tp + fp).
+    pub fn precision(&self) -> Option<f64> {
+        ratio(self.tp, self.tp + self.fp)
+    }
+
+    /// tp / (tp + fn).
+    pub fn recall(&self) -> Option<f64> {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+
+    /// fp / (fp + tn): the share of legitimate messages flagged.
+    pub fn fpr(&self) -> Option<f64> {
+        ratio(self.fp, self.fp + self.tn)
+    }
+
+    /// Harmonic mean of precision and recall.
+    pub fn f1(&self) -> Option<f64> {
+        let (p, r) = (self.precision()?, self.recall()?);
+        if p + r == 0.0 {
+            Some(0.0)
+        } else {
+            Some(2.0 * p * r / (p + r))
+        }
+    }
+}
+
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_perfect_and_missing_class() {
+        assert_eq!(roc_auc(&[0.9, 0.1], &[true, false]), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.1], &[true, true]), None);
+    }
+
+    #[test]
+    fn recall_at_fpr_with_ties_is_conservative() {
+        // Negatives tie with a positive at 0.5: that positive cannot be counted at 0% FPR.
+        let r = recall_at_fpr(&[0.9, 0.5, 0.5], &[true, true, false], 0.0).unwrap();
+        assert!((r - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn f1_zero_when_nothing_right() {
+        let c = Confusion::from_pairs([(true, false), (false, true)]);
+        assert_eq!(c.f1(), Some(0.0));
+    }
+}

@@ -1,0 +1,280 @@
+//! A trained model and its on-disk form.
+//!
+//! A model directory holds:
+//! * `model.bin`: the weights and everything needed to score;
+//! * `tokenizer.json`: the `tokenizers` pipeline that defines tokenization;
+//! * `README.md`: the model card.
+//!
+//! `model.bin` layout (all integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `SCAMSCAN` |
+//! | 4 | format version (`1`) |
+//! | 8 | header length `H` |
+//! | 8 | payload length `P` |
+//! | 8 | xxh3-64 of header and payload |
+//! | H | header: JSON ([`Header`]) |
+//! | P | payload: IDF, then the main head, then the category head, as f16 |
+//!
+//! Loading checks the magic, the version, the file size against
+//! [`MAX_MODEL_BYTES`] before reading, the checksum, and that the dimensions in
+//! the header match the payload length before allocating anything from them,
+//! so a hostile file cannot make the loader allocate unbounded memory.
+
+use crate::calibrate::Calibration;
+use crate::error::{Error, Result};
+use crate::featurize::{Featurizer, FeaturizerConfig};
+use crate::model::SoftmaxRegression;
+use crate::normalize::NormalizerConfig;
+use crate::tokenize::Tokenizer;
+use half::f16;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use xxhash_rust::xxh3::xxh3_64;
+
+/// The magic bytes at the start of `model.bin`.
+pub const MAGIC: &[u8; 8] = b"SCAMSCAN";
+/// The format version this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// The largest `model.bin` accepted (64 MiB).
+pub const MAX_MODEL_BYTES: u64 = 64 << 20;
+/// The largest `tokenizer.json` accepted (4 MiB).
+pub const MAX_TOKENIZER_BYTES: u64 = 4 << 20;
+const MAX_HEADER_BYTES: u64 = 4 << 20;
+const PREFIX: usize = 8 + 4 + 8 + 8 + 8;
+
+/// How a model was trained: stored in the header and printed by `model info`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Hyperparameters, as given to the trainer.
+    pub params: serde_json::Value,
+    /// Messages per source and label used to fit.
+    pub fit_counts: std::collections::BTreeMap<String, [u64; 3]>,
+    /// Messages per source and label used to calibrate.
+    pub calibration_counts: std::collections::BTreeMap<String, [u64; 3]>,
+    /// Scam messages with a category, per category, used to fit the category head.
+    pub category_counts: std::collections::BTreeMap<String, u64>,
+}
+
+/// The JSON header of `model.bin`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// Normalizer options.
+    pub normalizer: NormalizerConfig,
+    /// Featurizer options (and so the feature dimension).
+    pub featurizer: FeaturizerConfig,
+    /// log2 of the category head's feature dimension (features fold onto it).
+    pub category_buckets_log2: u8,
+    /// Intercepts of the main head (ham, spam, scam).
+    pub intercept: Vec<f32>,
+    /// Intercepts of the category head, one per category.
+    pub category_intercept: Vec<f32>,
+    /// Calibration map and thresholds.
+    pub calibration: Calibration,
+    /// How it was trained.
+    pub training: TrainingInfo,
+}
+
+/// A trained model: everything [`crate::Classifier`] needs.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// Normalizer options.
+    pub normalizer: NormalizerConfig,
+    /// The tokenizer pipeline.
+    pub tokenizer: Tokenizer,
+    /// The featurizer with its IDF table.
+    pub featurizer: Featurizer,
+    /// The ham/spam/scam head.
+    pub head: SoftmaxRegression,
+    /// The scam-category head (its dimension may be smaller; features fold onto it).
+    pub category_head: SoftmaxRegression,
+    /// Calibration and thresholds.
+    pub calibration: Calibration,
+    /// How it was trained.
+    pub training: TrainingInfo,
+}
+
+impl Model {
+    /// Writes `model.bin` and `tokenizer.json` into `dir` (created if missing).
+    /// The model card is written by [`crate::train::write_model_card`].
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let bin = dir.join("model.bin");
+        std::fs::write(&bin, self.to_bytes()?).map_err(|e| Error::io(&bin, e))?;
+        let tok = dir.join("tokenizer.json");
+        std::fs::write(&tok, self.tokenizer.to_json()?).map_err(|e| Error::io(&tok, e))?;
+        Ok(())
+    }
+
+    /// Loads a model directory written by [`Model::save`].
+    pub fn load(dir: &Path) -> Result<Self> {
+        if !dir.is_dir() {
+            let what = if dir.exists() {
+                "not a directory"
+            } else {
+                "no such directory"
+            };
+            return Err(Error::model(format!(
+                "{what} (a model is a directory holding model.bin and tokenizer.json)"
+            ))
+            .with_path(dir));
+        }
+        let bin = read_bounded(&dir.join("model.bin"), MAX_MODEL_BYTES)?;
+        let tok_path = dir.join("tokenizer.json");
+        let tok = read_bounded(&tok_path, MAX_TOKENIZER_BYTES)?;
+        let tokenizer = Tokenizer::from_json(&tok).map_err(|e| e.with_path(&tok_path))?;
+        Model::from_bytes(&bin, tokenizer).map_err(|e| e.with_path(dir.join("model.bin")))
+    }
+
+    /// Serializes to the `model.bin` format.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let header = Header {
+            normalizer: self.normalizer.clone(),
+            featurizer: self.featurizer.config().clone(),
+            category_buckets_log2: self.category_head.dim().trailing_zeros() as u8,
+            intercept: self.head.intercept.to_vec(),
+            category_intercept: self.category_head.intercept.to_vec(),
+            calibration: self.calibration.clone(),
+            training: self.training.clone(),
+        };
+        let header = serde_json::to_vec(&header).map_err(|e| Error::model(e.to_string()))?;
+        let mut payload = Vec::new();
+        for v in self
+            .featurizer
+            .idf()
+            .iter()
+            .chain(self.head.weights.iter())
+            .chain(self.category_head.weights.iter())
+        {
+            payload.extend_from_slice(&f16::from_f32(*v).to_le_bytes());
+        }
+        let mut out = Vec::with_capacity(PREFIX + header.len() + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u64).to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        let mut both = header;
+        both.extend_from_slice(&payload);
+        out.extend_from_slice(&xxh3_64(&both).to_le_bytes());
+        out.extend_from_slice(&both);
+        Ok(out)
+    }
+
+    /// Parses the `model.bin` format. Every failure is an [`Error`], never a panic.
+    pub fn from_bytes(bytes: &[u8], tokenizer: Tokenizer) -> Result<Self> {
+        if bytes.len() < PREFIX {
+            return Err(Error::model(format!(
+                "truncated: {} bytes, not even a header",
+                bytes.len()
+            )));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(Error::model("not a scamscan model (wrong magic bytes)"));
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
+        if version != FORMAT_VERSION {
+            return Err(Error::model(format!(
+                "format version {version}, but this scamscan reads version {FORMAT_VERSION}"
+            )));
+        }
+        let hlen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
+        let plen = u64::from_le_bytes(bytes[20..28].try_into().expect("8 bytes"));
+        let sum = u64::from_le_bytes(bytes[28..36].try_into().expect("8 bytes"));
+        if hlen > MAX_HEADER_BYTES || hlen.checked_add(plen) != Some((bytes.len() - PREFIX) as u64)
+        {
+            return Err(Error::model(format!(
+                "truncated or padded: header {hlen} + payload {plen} bytes declared, {} present",
+                bytes.len() - PREFIX
+            )));
+        }
+        let body = &bytes[PREFIX..];
+        if xxh3_64(body) != sum {
+            return Err(Error::model("checksum mismatch: the file is corrupt"));
+        }
+        let (hbytes, payload) = body.split_at(hlen as usize);
+        let header: Header =
+            serde_json::from_slice(hbytes).map_err(|e| Error::model(format!("header: {e}")))?;
+        header.featurizer.validate().map_err(Error::model)?;
+        let dim = header.featurizer.dim();
+        let cat_log2 = header.category_buckets_log2;
+        if !(8..=header.featurizer.buckets_log2).contains(&cat_log2) {
+            return Err(Error::model(format!(
+                "category_buckets_log2 {cat_log2} out of range"
+            )));
+        }
+        let cdim = 1usize << cat_log2;
+        let (k, kc) = (header.intercept.len(), header.category_intercept.len());
+        if k != 3 || kc != crate::Category::ALL.len() {
+            return Err(Error::model(format!(
+                "expected 3 classes and 12 categories, found {k} and {kc}"
+            )));
+        }
+        let expected = (dim + dim * k + cdim * kc) * 2;
+        if payload.len() != expected {
+            return Err(Error::model(format!(
+                "payload is {} bytes, the header implies {expected}",
+                payload.len()
+            )));
+        }
+        let mut vals = payload
+            .chunks_exact(2)
+            .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32());
+        let idf: Vec<f32> = vals.by_ref().take(dim).collect();
+        let w: Vec<f32> = vals.by_ref().take(dim * k).collect();
+        let cw: Vec<f32> = vals.by_ref().take(cdim * kc).collect();
+        if idf.iter().chain(&w).chain(&cw).any(|v| !v.is_finite()) {
+            return Err(Error::model("non-finite weight"));
+        }
+        let featurizer =
+            Featurizer::new(header.featurizer.clone(), Some(idf)).map_err(Error::model)?;
+        let to_err = |e: ndarray::ShapeError| Error::model(e.to_string());
+        Ok(Model {
+            normalizer: header.normalizer,
+            tokenizer,
+            featurizer,
+            head: SoftmaxRegression {
+                weights: Array2::from_shape_vec((dim, k), w).map_err(to_err)?,
+                intercept: Array1::from_vec(header.intercept),
+            },
+            category_head: SoftmaxRegression {
+                weights: Array2::from_shape_vec((cdim, kc), cw).map_err(to_err)?,
+                intercept: Array1::from_vec(header.category_intercept),
+            },
+            calibration: header.calibration,
+            training: header.training,
+        })
+    }
+
+    /// Rounds every stored number to what `model.bin` keeps (f16), so that a
+    /// freshly trained model scores exactly as it will after saving.
+    pub fn quantize(&mut self) {
+        let q = |v: &mut f32| *v = f16::from_f32(*v).to_f32();
+        let mut idf = self.featurizer.idf().to_vec();
+        idf.iter_mut().for_each(q);
+        self.featurizer.set_idf(idf);
+        self.head.weights.iter_mut().for_each(q);
+        self.category_head.weights.iter_mut().for_each(q);
+    }
+}
+
+/// Reads a file, refusing one larger than `max` before reading it.
+fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if len > max {
+        return Err(
+            Error::model(format!("{len} bytes, larger than the {max}-byte limit")).with_path(path),
+        );
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Error::io(path, e))?;
+    if buf.len() as u64 > max {
+        return Err(Error::model(format!("larger than the {max}-byte limit")).with_path(path));
+    }
+    Ok(buf)
+}

@@ -1,0 +1,349 @@
+//! Stage 1 of the pipeline: **normalize**.
+//!
+//! Scam scripts hide their words from filters: `ρaypal` with a Greek rho,
+//! `v​erify` with a zero-width space, `Ｃｌａｉｍ` in full-width letters,
+//! `𝐟𝐫𝐞𝐞` in mathematical bold. The normalizer folds all of these onto the
+//! plain lower-case Latin spelling, and remembers for every output byte where it
+//! came from in the original text, so that explanations can point at the exact
+//! span the user sees.
+//!
+//! Per character, in order:
+//! 1. zero-width, bidi-control, variation-selector and other invisible format
+//!    characters are removed; control characters and all Unicode white space
+//!    become a plain space;
+//! 2. Unicode NFKC (compatibility folding: full-width, ligatures, math letters,
+//!    circled letters...);
+//! 3. accents are stripped from Latin, Greek and Cyrillic letters (NFD, then the
+//!    combining marks are dropped). Other scripts keep their marks: a Thai or
+//!    Devanagari vowel sign is part of the letter, not an accent;
+//! 4. confusables and homoglyphs are folded with `decancer`: always for
+//!    Latin-extended and symbol look-alikes, and for Greek, Cyrillic, Armenian
+//!    and Cherokee letters only when the message is mostly Latin, so a Russian
+//!    or Greek message stays Russian or Greek while `ρaypal` becomes `paypal`;
+//! 5. lower-casing.
+//!
+//! The work is per character (NFKC is applied to one character at a time) so
+//! that the offset map stays exact. The only difference from whole-string NFKC
+//! is that canonical *composition* across characters is skipped, which does not
+//! matter once accents are stripped.
+
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::UnicodeNormalization;
+
+/// Options of the normalizer.
+///
+/// ```
+/// use scamscan::normalize::{Normalizer, NormalizerConfig};
+/// let n = Normalizer::new(NormalizerConfig::default());
+/// assert_eq!(n.normalize("Ｖｅｒｉｆｙ your ρaypal\u{200B} account").text(), "verify your paypal account");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NormalizerConfig {
+    /// Fold homoglyphs and confusables (see the module docs).
+    pub fold_confusables: bool,
+    /// Strip accents from Latin, Greek and Cyrillic letters.
+    pub strip_accents: bool,
+}
+
+impl Default for NormalizerConfig {
+    fn default() -> Self {
+        NormalizerConfig {
+            fold_confusables: true,
+            strip_accents: true,
+        }
+    }
+}
+
+/// A normalized text with a map back to the original.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Normalized {
+    text: String,
+    /// For each byte of `text`, the byte offset in the original of the character it came from.
+    origin: Vec<u32>,
+    /// For each byte of `text`, the byte offset just past that original character.
+    origin_end: Vec<u32>,
+}
+
+impl Normalized {
+    /// The normalized text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Maps a byte range of the normalized text back to the byte range of the
+    /// original text it was produced from. Out-of-range input is clamped.
+    ///
+    /// ```
+    /// use scamscan::normalize::{Normalizer, NormalizerConfig};
+    /// let original = "Click ｈｅｒｅ now";
+    /// let n = Normalizer::new(NormalizerConfig::default()).normalize(original);
+    /// let start = n.text().find("here").unwrap();
+    /// let span = n.original_span(start, start + 4);
+    /// assert_eq!(&original[span.0..span.1], "ｈｅｒｅ");
+    /// ```
+    pub fn original_span(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.origin.is_empty() {
+            return (0, 0);
+        }
+        let last = self.origin.len() - 1;
+        let s = start.min(last);
+        let e = end.saturating_sub(1).clamp(s, last);
+        (self.origin[s] as usize, self.origin_end[e] as usize)
+    }
+
+    /// Clears the buffers so that they can be reused without reallocating.
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.origin.clear();
+        self.origin_end.clear();
+    }
+
+    fn push_char(&mut self, c: char, from: usize, to: usize) {
+        let before = self.text.len();
+        self.text.push(c);
+        for _ in before..self.text.len() {
+            self.origin.push(from as u32);
+            self.origin_end.push(to as u32);
+        }
+    }
+
+    fn push_lower(&mut self, c: char, from: usize, to: usize) {
+        if c.is_ascii() {
+            self.push_char(c.to_ascii_lowercase(), from, to);
+        } else {
+            for l in c.to_lowercase() {
+                self.push_char(l, from, to);
+            }
+        }
+    }
+}
+
+/// The normalizer: a pure function of its [`NormalizerConfig`].
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    config: NormalizerConfig,
+}
+
+impl Normalizer {
+    /// Builds a normalizer.
+    pub fn new(config: NormalizerConfig) -> Self {
+        Normalizer { config }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &NormalizerConfig {
+        &self.config
+    }
+
+    /// Normalizes `text` into a fresh [`Normalized`].
+    pub fn normalize(&self, text: &str) -> Normalized {
+        let mut out = Normalized::default();
+        self.normalize_into(text, &mut out);
+        out
+    }
+
+    /// Normalizes `text` into `out`, reusing its buffers.
+    pub fn normalize_into(&self, text: &str, out: &mut Normalized) {
+        out.clear();
+        out.text.reserve(text.len());
+        out.origin.reserve(text.len());
+        out.origin_end.reserve(text.len());
+        let fold_foreign = self.config.fold_confusables && mostly_latin(text);
+        for (i, c) in text.char_indices() {
+            let end = i + c.len_utf8();
+            if c.is_ascii() {
+                if c.is_ascii_control() && c != '\n' {
+                    out.push_char(' ', i, end);
+                } else {
+                    out.push_char(c.to_ascii_lowercase(), i, end);
+                }
+                continue;
+            }
+            if is_invisible(c) {
+                continue;
+            }
+            if c.is_whitespace() || c.is_control() {
+                out.push_char(' ', i, end);
+                continue;
+            }
+            for k in std::iter::once(c).nfkc() {
+                self.push_folded(k, i, end, fold_foreign, out);
+            }
+        }
+    }
+
+    fn push_folded(
+        &self,
+        k: char,
+        from: usize,
+        to: usize,
+        fold_foreign: bool,
+        out: &mut Normalized,
+    ) {
+        if k.is_ascii() {
+            out.push_char(k.to_ascii_lowercase(), from, to);
+            return;
+        }
+        if k.is_whitespace() {
+            out.push_char(' ', from, to);
+            return;
+        }
+        if is_invisible(k) {
+            return;
+        }
+        let script = script_class(k);
+        if self.config.strip_accents && script != Script::Other && !is_combining_mark(k) {
+            let mut base = None;
+            let mut marks = false;
+            decompose_canonical(k, |d| {
+                if is_combining_mark(d) {
+                    marks = true;
+                } else if base.is_none() {
+                    base = Some(d);
+                }
+            });
+            if let (true, Some(b)) = (marks, base) {
+                return self.push_folded(b, from, to, fold_foreign, out);
+            }
+        }
+        if self.config.strip_accents && is_combining_mark(k) && script != Script::Other {
+            return;
+        }
+        let fold = self.config.fold_confusables
+            && match script {
+                Script::LatinLike => true,
+                Script::ForeignLookalike => fold_foreign,
+                Script::Other => false,
+            };
+        if fold {
+            if let Some(folded) = fold_confusable(k) {
+                for f in folded.chars() {
+                    out.push_char(f, from, to);
+                }
+                return;
+            }
+        }
+        out.push_lower(k, from, to);
+    }
+}
+
+/// Characters that render as nothing and are used to split words invisibly.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    /// Latin letters beyond ASCII, IPA, and letter-like symbols: always folded.
+    LatinLike,
+    /// Greek, Cyrillic, Armenian, Cherokee: folded only in mostly-Latin text.
+    ForeignLookalike,
+    /// Everything else is kept as written.
+    Other,
+}
+
+fn script_class(c: char) -> Script {
+    match c as u32 {
+        0x00C0..=0x024F
+        | 0x0250..=0x02AF
+        | 0x1D00..=0x1DBF
+        | 0x1E00..=0x1EFF
+        | 0x2C60..=0x2C7F
+        | 0xA720..=0xA7FF
+        | 0xAB30..=0xAB6F
+        | 0x2100..=0x214F
+        | 0x2460..=0x24FF
+        | 0x1F100..=0x1F1FF => Script::LatinLike,
+        0x0370..=0x052F | 0x1F00..=0x1FFF | 0x0531..=0x058F | 0x13A0..=0x13FF | 0xAB70..=0xABBF => {
+            Script::ForeignLookalike
+        }
+        _ => Script::Other,
+    }
+}
+
+/// True when Latin letters outnumber Greek/Cyrillic/Armenian/Cherokee ones.
+fn mostly_latin(text: &str) -> bool {
+    let (mut latin, mut foreign) = (0usize, 0usize);
+    for c in text.chars() {
+        if c.is_ascii_alphabetic() {
+            latin += 1;
+        } else if !c.is_ascii() {
+            match script_class(c) {
+                Script::LatinLike => latin += 1,
+                Script::ForeignLookalike => foreign += 1,
+                Script::Other => {}
+            }
+        }
+    }
+    latin > foreign
+}
+
+/// Folds one confusable character to ASCII with decancer, if decancer knows an
+/// ASCII alphanumeric equivalent; otherwise `None`, and the character is kept.
+fn fold_confusable(c: char) -> Option<String> {
+    use decancer::Translation;
+    let s: String = match decancer::cure_char(c, decancer::Options::default()) {
+        Translation::Character(f) => f.to_string(),
+        Translation::String(s) => s.to_string(),
+        Translation::None => return None,
+    };
+    if !s.is_empty() && s.chars().all(|f| f.is_ascii_alphanumeric()) {
+        Some(s.to_ascii_lowercase())
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        Normalizer::default().normalize(s).text().to_string()
+    }
+
+    #[test]
+    fn folds_homoglyphs_in_latin_text() {
+        assert_eq!(norm("ρaypal"), "paypal");
+        assert_eq!(norm("Аррlе ID locked"), "apple id locked");
+        assert_eq!(norm("𝐅𝐑𝐄𝐄 gift"), "free gift");
+        assert_eq!(norm("Ｗｉｎ"), "win");
+    }
+
+    #[test]
+    fn keeps_foreign_scripts_when_dominant() {
+        assert_eq!(norm("Привет, как дела?"), "привет, как дела?");
+        assert_eq!(norm("Καλημέρα"), "καλημερα");
+    }
+
+    #[test]
+    fn strips_accents_but_keeps_thai_and_devanagari_marks() {
+        assert_eq!(norm("Café Über"), "cafe uber");
+        assert_eq!(norm("สวัสดี"), "สวัสดี");
+        assert_eq!(norm("नमस्ते"), "नमस्ते");
+        assert_eq!(norm("Xin chào bạn"), "xin chao ban");
+    }
+
+    #[test]
+    fn removes_invisible_and_maps_offsets() {
+        let original = "v\u{200B}erify ＮＯＷ";
+        let n = Normalizer::default().normalize(original);
+        assert_eq!(n.text(), "verify now");
+        let (s, e) = n.original_span(7, 10);
+        assert_eq!(&original[s..e], "ＮＯＷ");
+        let (s, e) = n.original_span(0, 6);
+        assert_eq!(&original[s..e], "v\u{200B}erify");
+    }
+
+    #[test]
+    fn empty_and_controls() {
+        assert_eq!(norm(""), "");
+        assert_eq!(norm("a\u{0}b\tc"), "a b c");
+        let n = Normalizer::default().normalize("");
+        assert_eq!(n.original_span(0, 5), (0, 0));
+    }
+}

@@ -1,0 +1,658 @@
+//! Typed entity tokens: the parts of a message that scam scripts rely on.
+//!
+//! Each [`Entity`] is a span of the normalized text plus one or more feature
+//! names (`url`, `url:shortener`, `tld:top`, `money`, `currency:usdt`...). The
+//! feature names, not the literal values, become model features: a new
+//! campaign changes its link and phone number, not the fact that it sends a
+//! shortened link and a foreign phone number.
+//!
+//! Written with `regex` rather than a URL or phone crate: scam text is
+//! defanged, OCR'd and obfuscated (`hxxp://`, `site[.]top`, `www paypal com`),
+//! and the URL/phone crates reject exactly the inputs we most need to see.
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+/// The kind of an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntityKind {
+    /// A link (with or without scheme; defanged forms included).
+    Url,
+    /// An e-mail address.
+    Email,
+    /// A phone number.
+    Phone,
+    /// A money amount with a currency.
+    Money,
+    /// A crypto-currency wallet address.
+    Wallet,
+    /// An `@handle`.
+    Handle,
+    /// A WhatsApp/Telegram/... mention or invitation link.
+    Messenger,
+    /// A percentage.
+    Percent,
+    /// A one-time code (a short number next to "code", "OTP", "PIN"...).
+    Code,
+}
+
+/// One recognized entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entity {
+    /// What it is.
+    pub kind: EntityKind,
+    /// Start byte in the normalized text.
+    pub start: usize,
+    /// End byte (exclusive) in the normalized text.
+    pub end: usize,
+    /// Feature names this entity contributes (without the `e:` prefix).
+    pub features: Vec<String>,
+}
+
+/// Brands that scams impersonate, and their own registrable domain labels.
+const BRANDS: &[&str] = &[
+    "paypal",
+    "apple",
+    "icloud",
+    "amazon",
+    "netflix",
+    "microsoft",
+    "outlook",
+    "office365",
+    "google",
+    "gmail",
+    "facebook",
+    "instagram",
+    "whatsapp",
+    "telegram",
+    "usps",
+    "fedex",
+    "dhl",
+    "ups",
+    "royalmail",
+    "evri",
+    "hermes",
+    "auspost",
+    "canadapost",
+    "chase",
+    "wellsfargo",
+    "bankofamerica",
+    "citibank",
+    "hsbc",
+    "barclays",
+    "lloyds",
+    "natwest",
+    "santander",
+    "halifax",
+    "hmrc",
+    "irs",
+    "coinbase",
+    "binance",
+    "metamask",
+    "blockchain",
+    "ebay",
+    "walmart",
+    "costco",
+    "steam",
+    "docusign",
+    "dropbox",
+    "linkedin",
+    "sbi",
+    "hdfc",
+    "icici",
+    "paytm",
+    "gcash",
+    "maybank",
+    "dbs",
+    "ocbc",
+    "bca",
+    "mandiri",
+    "shopee",
+    "lazada",
+    "tokopedia",
+    "mercadolibre",
+    "correos",
+    "postnl",
+    "laposte",
+];
+
+const SHORTENERS: &[&str] = &[
+    "bit.ly",
+    "bitly.com",
+    "tinyurl.com",
+    "t.co",
+    "goo.gl",
+    "ow.ly",
+    "is.gd",
+    "buff.ly",
+    "cutt.ly",
+    "rb.gy",
+    "shorturl.at",
+    "tiny.cc",
+    "rebrand.ly",
+    "s.id",
+    "t.ly",
+    "v.gd",
+    "lnkd.in",
+    "bl.ink",
+    "short.io",
+    "shorte.st",
+    "adf.ly",
+    "qrco.de",
+    "linktr.ee",
+    "tny.im",
+    "urlz.fr",
+    "gg.gg",
+];
+
+const TLDS: &str = "com|net|org|info|biz|xyz|top|online|site|club|shop|vip|live|link|click|icu|cc|co|io|me|ly|gl|in|uk|us|ru|cn|tk|ml|ga|cf|gq|ph|id|my|sg|ng|au|ca|de|fr|es|it|nl|br|mx|vn|th|app|dev|cloud|support|help|win|bid|loan|work|life|today|world|fun|store|tech|pro|asia|ws|su|pw|rest|cyou|sbs|bond|buzz|ink|gd|to|tv|ai|gov|edu|eu|ch|pk|bd|ke|za|hk|tw|jp|kr|ir|tr|pl|pt|ar|cl|pe|ae|sa|info|mobi|name|page|site|space|website|services|center|finance|money|bank|exchange|trade|digital|network|email|net";
+
+struct Patterns {
+    url: Regex,
+    email: Regex,
+    handle: Regex,
+    phone: Regex,
+    money: Regex,
+    wallet: Regex,
+    messenger: Regex,
+    percent: Regex,
+    number: Regex,
+    code_word: Regex,
+}
+
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| {
+        let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
+        let url = format!(
+            r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
+        );
+        Patterns {
+            url: Regex::new(&url).expect("url pattern"),
+            email: Regex::new(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+").expect("email"),
+            handle: Regex::new(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})").expect("handle"),
+            phone: Regex::new(r"(?:\+|\b00)?\(?\d[\d\s().\-]{6,20}\d\b").expect("phone"),
+            money: Regex::new(concat!(
+                r"(?:[$£€₹¥₱₦₩₫฿₺₽]|\b(?:usd|usdt|usdc|eur|gbp|inr|rs\.?|rp\.?|idr|rm|myr|php|ngn|aud|cad|sgd|btc|eth|vnd|thb|cny|rmb|hkd|kes|zar|brl|r\$)\s?)\s?\d[\d,.]*(?:\s?(?:k|m|mn|million|juta|jt|ribu|rb|lakh|lakhs|crore|bn|billion)\b)?",
+                r"|\b\d[\d,.]*\s?(?:usd|usdt|usdc|dollars?|euros?|pounds?|quid|rupees?|naira|rupiah|ringgit|pesos?|btc|eth|bitcoins?|juta|jt|ribu|rb|lakhs?|crores?|yuan|baht|dong|reais|k)\b",
+                r"|\d[\d,.]*\s?(?:元|万|块)"
+            ))
+            .expect("money"),
+            wallet: Regex::new(r"\b(?:bc1[a-z0-9]{25,60}|0x[a-f0-9]{40}|[13][a-z0-9]{25,34}|t[a-z0-9]{33})\b")
+                .expect("wallet"),
+            messenger: Regex::new(
+                r"wa\.me/|api\.whatsapp\.com|chat\.whatsapp\.com|\bwhats\s?app\b|\bwa\b|t\.me/|\btelegram\b|\btg\b|\bsignal\b|\bwechat\b|\bviber\b|line\.me|\bkakao(?:talk)?\b",
+            )
+            .expect("messenger"),
+            percent: Regex::new(r"\d+(?:[.,]\d+)?\s?%").expect("percent"),
+            number: Regex::new(r"\b\d{4,8}\b").expect("number"),
+            code_word: Regex::new(
+                r"code|otp|\bpin\b|passcode|verification|kode|codigo|código|\bma\b|验证码|รหัส",
+            )
+            .expect("code word"),
+        }
+    })
+}
+
+/// Recognizes entities in normalized (lower-cased, folded) text.
+#[derive(Debug, Clone, Default)]
+pub struct EntityRecognizer;
+
+impl EntityRecognizer {
+    /// Builds a recognizer (the patterns are compiled once per process).
+    pub fn new() -> Self {
+        EntityRecognizer
+    }
+
+    /// Finds all entities in `text`, sorted by position.
+    ///
+    /// ```
+    /// use scamscan::tokenize::{EntityRecognizer, EntityKind};
+    /// let found = EntityRecognizer::new().recognize("pay $50 fee at paypa1-verify.top or call +1 (202) 555-0143");
+    /// let kinds: Vec<EntityKind> = found.iter().map(|e| e.kind).collect();
+    /// assert_eq!(kinds, [EntityKind::Money, EntityKind::Url, EntityKind::Phone]);
+    /// assert!(found[1].features.contains(&"url:lookalike".to_string()));
+    /// ```
+    pub fn recognize(&self, text: &str) -> Vec<Entity> {
+        let mut out = Vec::new();
+        self.recognize_into(text, &mut out);
+        out
+    }
+
+    /// Like [`EntityRecognizer::recognize`], appending to `out` after clearing it.
+    pub fn recognize_into(&self, text: &str, out: &mut Vec<Entity>) {
+        out.clear();
+        let p = patterns();
+        let bytes = text.as_bytes();
+        let has_digit = bytes.iter().any(u8::is_ascii_digit);
+        let mut url_spans: Vec<(usize, usize)> = Vec::new();
+
+        if bytes.contains(&b'@') {
+            for m in p.email.find_iter(text) {
+                out.push(entity(
+                    EntityKind::Email,
+                    m.start(),
+                    m.end(),
+                    vec!["email".into()],
+                ));
+                url_spans.push((m.start(), m.end()));
+            }
+            for c in p.handle.captures_iter(text) {
+                let m = c.get(1).expect("group 1");
+                if !overlaps(&url_spans, m.start(), m.end()) {
+                    out.push(entity(
+                        EntityKind::Handle,
+                        m.start(),
+                        m.end(),
+                        vec!["handle".into()],
+                    ));
+                }
+            }
+        }
+        for m in p.url.find_iter(text) {
+            if overlaps(&url_spans, m.start(), m.end()) {
+                continue;
+            }
+            url_spans.push((m.start(), m.end()));
+            out.push(entity(
+                EntityKind::Url,
+                m.start(),
+                m.end(),
+                url_features(m.as_str()),
+            ));
+        }
+        for m in p.messenger.find_iter(text) {
+            let name = messenger_name(m.as_str());
+            let mut f = vec![format!("messenger:{name}")];
+            if m.as_str().contains('/') {
+                f.push("messenger_link".into());
+            }
+            out.push(entity(EntityKind::Messenger, m.start(), m.end(), f));
+        }
+        if has_digit {
+            let mut money_spans = Vec::new();
+            for m in p.money.find_iter(text) {
+                let s = m.as_str();
+                if !s.bytes().any(|b| b.is_ascii_digit())
+                    || overlaps(&url_spans, m.start(), m.end())
+                {
+                    continue;
+                }
+                money_spans.push((m.start(), m.end()));
+                out.push(entity(
+                    EntityKind::Money,
+                    m.start(),
+                    m.end(),
+                    vec!["money".into(), format!("currency:{}", currency(s))],
+                ));
+            }
+            for m in p.wallet.find_iter(text) {
+                let s = m.as_str();
+                let digits = s.bytes().filter(u8::is_ascii_digit).count();
+                let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
+                if digits >= 3 && letters >= 3 && !overlaps(&url_spans, m.start(), m.end()) {
+                    let chain = if s.starts_with("0x") {
+                        "eth"
+                    } else if s.starts_with('t') {
+                        "tron"
+                    } else {
+                        "btc"
+                    };
+                    out.push(entity(
+                        EntityKind::Wallet,
+                        m.start(),
+                        m.end(),
+                        vec!["wallet".into(), format!("wallet:{chain}")],
+                    ));
+                    url_spans.push((m.start(), m.end()));
+                }
+            }
+            for m in p.percent.find_iter(text) {
+                out.push(entity(
+                    EntityKind::Percent,
+                    m.start(),
+                    m.end(),
+                    vec!["percent".into()],
+                ));
+            }
+            for m in p.phone.find_iter(text) {
+                let s = m.as_str();
+                let digits = s.bytes().filter(u8::is_ascii_digit).count();
+                if !(8..=15).contains(&digits)
+                    || overlaps(&url_spans, m.start(), m.end())
+                    || overlaps(&money_spans, m.start(), m.end())
+                {
+                    continue;
+                }
+                let mut f = vec!["phone".to_string()];
+                if s.starts_with('+') || s.starts_with("00") {
+                    f.push("phone:international".into());
+                }
+                if s.contains("800") || s.contains("888") || s.contains("877") || s.contains("866")
+                {
+                    f.push("phone:tollfree_like".into());
+                }
+                out.push(entity(EntityKind::Phone, m.start(), m.end(), f));
+                url_spans.push((m.start(), m.end()));
+            }
+            for m in p.number.find_iter(text) {
+                if overlaps(&url_spans, m.start(), m.end())
+                    || overlaps(&money_spans, m.start(), m.end())
+                {
+                    continue;
+                }
+                let lo = floor_char(text, m.start().saturating_sub(40));
+                let hi = ceil_char(text, (m.end() + 40).min(text.len()));
+                if p.code_word.is_match(&text[lo..hi]) {
+                    out.push(entity(
+                        EntityKind::Code,
+                        m.start(),
+                        m.end(),
+                        vec!["code".into()],
+                    ));
+                }
+            }
+        }
+        out.sort_by_key(|e| (e.start, e.end));
+    }
+}
+
+fn entity(kind: EntityKind, start: usize, end: usize, features: Vec<String>) -> Entity {
+    Entity {
+        kind,
+        start,
+        end,
+        features,
+    }
+}
+
+fn overlaps(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
+    spans.iter().any(|&(a, b)| s < b && a < e)
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+fn messenger_name(s: &str) -> &'static str {
+    if s.starts_with("wa") || s.contains("whats") {
+        "whatsapp"
+    } else if s.starts_with("t.me") || s.starts_with("tele") || s == "tg" {
+        "telegram"
+    } else if s.starts_with("line") {
+        "line"
+    } else if s.starts_with("we") {
+        "wechat"
+    } else if s.starts_with("sig") {
+        "signal"
+    } else if s.starts_with("vib") {
+        "viber"
+    } else {
+        "kakao"
+    }
+}
+
+fn currency(s: &str) -> &'static str {
+    let table: &[(&str, &str)] = &[
+        ("usdt", "usdt"),
+        ("usdc", "usdt"),
+        ("btc", "crypto"),
+        ("bitcoin", "crypto"),
+        ("eth", "crypto"),
+        ("r$", "brl"),
+        ("reais", "brl"),
+        ("$", "usd"),
+        ("usd", "usd"),
+        ("dollar", "usd"),
+        ("£", "gbp"),
+        ("gbp", "gbp"),
+        ("pound", "gbp"),
+        ("quid", "gbp"),
+        ("€", "eur"),
+        ("eur", "eur"),
+        ("₹", "inr"),
+        ("inr", "inr"),
+        ("rs", "inr"),
+        ("rupee", "inr"),
+        ("lakh", "inr"),
+        ("crore", "inr"),
+        ("rp", "idr"),
+        ("idr", "idr"),
+        ("rupiah", "idr"),
+        ("juta", "idr"),
+        ("ribu", "idr"),
+        ("jt", "idr"),
+        ("rb", "idr"),
+        ("rm", "myr"),
+        ("myr", "myr"),
+        ("ringgit", "myr"),
+        ("₱", "php"),
+        ("php", "php"),
+        ("peso", "php"),
+        ("₦", "ngn"),
+        ("ngn", "ngn"),
+        ("naira", "ngn"),
+        ("¥", "cny"),
+        ("元", "cny"),
+        ("万", "cny"),
+        ("块", "cny"),
+        ("yuan", "cny"),
+        ("rmb", "cny"),
+        ("cny", "cny"),
+        ("₫", "vnd"),
+        ("vnd", "vnd"),
+        ("dong", "vnd"),
+        ("฿", "thb"),
+        ("thb", "thb"),
+        ("baht", "thb"),
+    ];
+    table
+        .iter()
+        .find(|(k, _)| s.contains(k))
+        .map(|(_, v)| *v)
+        .unwrap_or("other")
+}
+
+/// Features of one URL: `url`, its TLD, shortener, IP literal, brand lookalike.
+fn url_features(raw: &str) -> Vec<String> {
+    let mut f = vec!["url".to_string()];
+    let defanged =
+        raw.contains("hxxp") || raw.contains("[.]") || raw.contains("(.)") || raw.contains("[:]");
+    let clean = raw
+        .replace("[.]", ".")
+        .replace("(.)", ".")
+        .replace("{.}", ".")
+        .replace("[:]", ":");
+    if defanged {
+        f.push("url:defanged".into());
+    }
+    let rest = match clean.find("//") {
+        Some(i) => {
+            if clean.starts_with("http:") || clean.starts_with("hxxp:") {
+                f.push("url:http".into());
+            }
+            &clean[i + 2..]
+        }
+        None => clean.as_str(),
+    };
+    let host_end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
+    let host = rest[..host_end].trim_end_matches('.');
+    let host = host.rsplit('@').next().unwrap_or(host);
+    if host.split('.').count() == 4
+        && host
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        f.push("url:ip".into());
+        return f;
+    }
+    let labels: Vec<&str> = host.split('.').filter(|l| !l.is_empty()).collect();
+    if labels.len() < 2 {
+        return f;
+    }
+    let tld = labels[labels.len() - 1];
+    if tld.len() <= 12 && tld.bytes().all(|b| b.is_ascii_lowercase()) {
+        f.push(format!("tld:{tld}"));
+    }
+    let sld_idx = if labels.len() >= 3
+        && tld.len() == 2
+        && matches!(
+            labels[labels.len() - 2],
+            "co" | "com" | "gov" | "org" | "net" | "ac" | "edu" | "or" | "go"
+        ) {
+        labels.len() - 3
+    } else {
+        labels.len() - 2
+    };
+    let registrable = labels[sld_idx..].join(".");
+    if SHORTENERS.contains(&registrable.as_str()) {
+        f.push("url:shortener".into());
+    }
+    if rest.len() > host_end + 1 {
+        f.push("url:path".into());
+    }
+    if labels.len() - sld_idx > 2 || labels.len() > 3 {
+        f.push("url:subdomains".into());
+    }
+    if labels[sld_idx].contains('-') {
+        f.push("url:hyphen".into());
+    }
+    let own = labels[sld_idx];
+    for brand in BRANDS {
+        if own == *brand {
+            break;
+        }
+        let mentions = labels[..=sld_idx]
+            .iter()
+            .any(|l| l.contains(brand) || near(l, brand));
+        if mentions {
+            f.push("url:lookalike".into());
+            f.push(format!("url:brand:{brand}"));
+            break;
+        }
+    }
+    f
+}
+
+/// True when `label` is one edit (substitution, insertion or deletion) from a
+/// brand of five or more letters: `paypa1`, `amaz0n`, `netfliix`.
+fn near(label: &str, brand: &str) -> bool {
+    let (a, b) = (label.as_bytes(), brand.as_bytes());
+    if b.len() < 5 || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let (mut i, mut j, mut edits) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            i += 1;
+            j += 1;
+            continue;
+        }
+        edits += 1;
+        if edits > 1 {
+            return false;
+        }
+        match a.len().cmp(&b.len()) {
+            std::cmp::Ordering::Greater => i += 1,
+            std::cmp::Ordering::Less => j += 1,
+            std::cmp::Ordering::Equal => {
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    edits + (a.len() - i) + (b.len() - j) <= 1 && a != b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn features(text: &str) -> Vec<String> {
+        EntityRecognizer::new()
+            .recognize(text)
+            .into_iter()
+            .flat_map(|e| e.features)
+            .collect()
+    }
+
+    #[test]
+    fn urls() {
+        let f = features("go to http://185.22.14.9/verify now");
+        assert!(f.contains(&"url:ip".into()), "{f:?}");
+        let f = features("track: usps-redelivery[.]top/track?id=1");
+        assert!(
+            f.contains(&"tld:top".into()) && f.contains(&"url:defanged".into()),
+            "{f:?}"
+        );
+        assert!(f.contains(&"url:lookalike".into()), "{f:?}");
+        let f = features("see www.paypal.com/help");
+        assert!(!f.contains(&"url:lookalike".into()), "{f:?}");
+        let f = features("login at amaz0n.co.uk");
+        assert!(f.contains(&"url:brand:amazon".into()), "{f:?}");
+    }
+
+    #[test]
+    fn money_phone_wallet_code() {
+        let f = features("earn rp 500.000 per day, usdt 200, contact +62 812-3456-7890");
+        assert!(
+            f.contains(&"currency:idr".into()) && f.contains(&"currency:usdt".into()),
+            "{f:?}"
+        );
+        assert!(f.contains(&"phone:international".into()), "{f:?}");
+        let f = features("send 0.05 btc to bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh");
+        assert!(f.contains(&"wallet:btc".into()), "{f:?}");
+        let f = features("your verification code is 482913");
+        assert!(f.contains(&"code".into()), "{f:?}");
+        let f = features("in 2019 we met");
+        assert!(!f.contains(&"code".into()), "{f:?}");
+    }
+
+    #[test]
+    fn messengers_handles_percent() {
+        let f = features(
+            "add me on whatsapp wa.me/15550100 or t.me/goldmentor, dm @crypto_anna for 30% daily",
+        );
+        assert!(f.contains(&"messenger:whatsapp".into()), "{f:?}");
+        assert!(f.contains(&"messenger:telegram".into()), "{f:?}");
+        assert!(f.contains(&"messenger_link".into()), "{f:?}");
+        assert!(f.contains(&"handle".into()), "{f:?}");
+        assert!(f.contains(&"percent".into()), "{f:?}");
+    }
+
+    #[test]
+    fn near_brand() {
+        assert!(near("paypa1", "paypal"));
+        assert!(near("netfliix", "netflix"));
+        assert!(!near("paypal", "paypal"));
+        assert!(!near("apple", "apple"));
+        assert!(!near("pay", "paypal"));
+    }
+
+    #[test]
+    fn no_panic_on_odd_text() {
+        for t in [
+            "",
+            "@",
+            "http://",
+            "www.",
+            "$",
+            "1234",
+            "💰💰💰 €€€ 0x",
+            "a@b.c @@@@",
+        ] {
+            let _ = EntityRecognizer::new().recognize(t);
+        }
+    }
+}

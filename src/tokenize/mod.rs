@@ -1,0 +1,246 @@
+//! Stage 2 of the pipeline: **tokenize**.
+//!
+//! Word tokenization is *defined* by a Hugging Face `tokenizers` pipeline
+//! (normalizer + pre-tokenizer), serialized as `tokenizer.json` beside every
+//! model, so that any other tool that reads `tokenizer.json` splits text the
+//! way scamscan does. The pre-tokenizer is one `Split` whose pattern matches
+//! tokens (`invert: true`, delimiters removed):
+//!
+//! * a single character of a script written without spaces (Han, Kana, Thai,
+//!   Lao, Khmer, Myanmar), so Chinese or Thai text becomes a sequence of
+//!   characters (word bigrams over them are character bigrams) instead of one
+//!   giant token;
+//! * a run of letters, marks and digits;
+//! * a single punctuation mark or symbol (emoji included).
+//!
+//! On top of the words, [`entities`] recognizes the things scam scripts rely on
+//! (links, phone numbers, money, wallets, messenger invitations, codes...) and
+//! emits typed entity tokens for them.
+
+pub mod entities;
+
+use crate::error::{Error, ErrorKind, Result};
+pub use entities::{Entity, EntityKind, EntityRecognizer};
+use tokenizers::models::wordlevel::WordLevel;
+use tokenizers::normalizers::{Lowercase, Sequence as NormalizerSequence, NFKC};
+use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
+use tokenizers::{
+    Normalizer as _, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer as _,
+    SplitDelimiterBehavior,
+};
+
+/// Scripts written without spaces between words: one token per character.
+const NO_SPACE_SCRIPTS: &str =
+    r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}";
+
+/// The pattern of the pre-tokenizer `Split` (it matches tokens, not delimiters).
+pub fn token_pattern() -> String {
+    format!(
+        r"[{ns}]|[^\s\p{{P}}\p{{S}}\p{{Cc}}{ns}]+|[\p{{P}}\p{{S}}]",
+        ns = NO_SPACE_SCRIPTS
+    )
+}
+
+/// What kind of token a word token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A run of letters, marks and digits.
+    Word,
+    /// One character of a script written without spaces.
+    Glyph,
+    /// One punctuation mark or symbol, emoji included.
+    Symbol,
+}
+
+/// A word token: a byte range of the normalized text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Start byte in the normalized text.
+    pub start: usize,
+    /// End byte (exclusive) in the normalized text.
+    pub end: usize,
+    /// What kind of token it is.
+    pub kind: TokenKind,
+}
+
+/// The tokens of one normalized text.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// Word tokens in text order.
+    pub words: Vec<Token>,
+    /// Entities in text order (they may overlap word tokens and each other).
+    pub entities: Vec<Entity>,
+}
+
+/// The tokenizer: the `tokenizers` pipeline plus the entity recognizer.
+///
+/// ```
+/// use scamscan::tokenize::Tokenizer;
+/// let t = Tokenizer::new().unwrap();
+/// let text = "claim at bit.ly/x9 今天有空";
+/// let tokens = t.tokenize(text).unwrap();
+/// let words: Vec<&str> = tokens.words.iter().map(|w| &text[w.start..w.end]).collect();
+/// assert_eq!(words, ["claim", "at", "bit", ".", "ly", "/", "x9", "今", "天", "有", "空"]);
+/// assert!(tokens.entities.iter().any(|e| e.features.iter().any(|f| f == "url:shortener")));
+/// ```
+#[derive(Clone)]
+pub struct Tokenizer {
+    hf: tokenizers::Tokenizer,
+    entities: EntityRecognizer,
+}
+
+impl std::fmt::Debug for Tokenizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokenizer").finish_non_exhaustive()
+    }
+}
+
+impl Tokenizer {
+    /// The tokenizer scamscan trains with: builds the `tokenizers` pipeline in code.
+    pub fn new() -> Result<Self> {
+        let mut hf = tokenizers::Tokenizer::new(
+            WordLevel::builder()
+                .vocab([("[UNK]".to_string(), 0u32)].into_iter().collect())
+                .unk_token("[UNK]".to_string())
+                .build()
+                .map_err(tok_err)?,
+        );
+        hf.with_normalizer(Some(NormalizerSequence::new(vec![
+            NFKC.into(),
+            Lowercase.into(),
+        ])));
+        let split = Split::new(
+            SplitPattern::Regex(token_pattern()),
+            SplitDelimiterBehavior::Removed,
+            true,
+        )
+        .map_err(tok_err)?;
+        hf.with_pre_tokenizer(Some(split));
+        Ok(Tokenizer {
+            hf,
+            entities: EntityRecognizer::new(),
+        })
+    }
+
+    /// Loads the pipeline from the bytes of a `tokenizer.json`.
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        let hf = tokenizers::Tokenizer::from_bytes(bytes).map_err(tok_err)?;
+        if hf.get_pre_tokenizer().is_none() {
+            return Err(Error::new(ErrorKind::Tokenizer(
+                "tokenizer.json has no pre_tokenizer".into(),
+            )));
+        }
+        Ok(Tokenizer {
+            hf,
+            entities: EntityRecognizer::new(),
+        })
+    }
+
+    /// Serializes the pipeline as `tokenizer.json`.
+    pub fn to_json(&self) -> Result<String> {
+        self.hf.to_string(true).map_err(tok_err)
+    }
+
+    /// Splits already-normalized text into word tokens and entities.
+    pub fn tokenize(&self, normalized: &str) -> Result<Tokens> {
+        let mut tokens = Tokens::default();
+        self.tokenize_into(normalized, &mut tokens)?;
+        Ok(tokens)
+    }
+
+    /// Like [`Tokenizer::tokenize`], reusing `out`'s buffers.
+    pub fn tokenize_into(&self, normalized: &str, out: &mut Tokens) -> Result<()> {
+        out.words.clear();
+        out.entities.clear();
+        let mut pts = PreTokenizedString::from(normalized);
+        if let Some(n) = self.hf.get_normalizer() {
+            pts.normalize(|s| n.normalize(s)).map_err(tok_err)?;
+        }
+        if let Some(p) = self.hf.get_pre_tokenizer() {
+            p.pre_tokenize(&mut pts).map_err(tok_err)?;
+        }
+        for (piece, (start, end), _) in
+            pts.get_splits(OffsetReferential::Original, OffsetType::Byte)
+        {
+            if start >= end || piece.is_empty() {
+                continue;
+            }
+            out.words.push(Token {
+                start,
+                end,
+                kind: token_kind(piece),
+            });
+        }
+        self.entities.recognize_into(normalized, &mut out.entities);
+        Ok(())
+    }
+}
+
+fn token_kind(piece: &str) -> TokenKind {
+    let mut chars = piece.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) if is_no_space_script(c) => TokenKind::Glyph,
+        (Some(c), None) if !c.is_alphanumeric() => TokenKind::Symbol,
+        _ => TokenKind::Word,
+    }
+}
+
+/// True for characters of the scripts in [`NO_SPACE_SCRIPTS`].
+pub(crate) fn is_no_space_script(c: char) -> bool {
+    matches!(c as u32,
+        0x2E80..=0x2FDF | 0x3005..=0x3007 | 0x3021..=0x3029 | 0x3038..=0x303B | 0x3040..=0x30FF
+        | 0x31F0..=0x31FF | 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F
+        | 0x20000..=0x3134F | 0x0E00..=0x0EFF | 0x1780..=0x17FF | 0x19E0..=0x19FF | 0x1000..=0x109F
+        | 0xA9E0..=0xA9FF | 0xAA60..=0xAA7F)
+}
+
+fn tok_err(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Tokenizer(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(text: &str) -> Vec<String> {
+        let t = Tokenizer::new().unwrap();
+        t.tokenize(text)
+            .unwrap()
+            .words
+            .iter()
+            .map(|w| text[w.start..w.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn splits_words_punctuation_and_emoji() {
+        assert_eq!(
+            words("hi!! you won 💰 $500"),
+            ["hi", "!", "!", "you", "won", "💰", "$", "500"]
+        );
+    }
+
+    #[test]
+    fn thai_and_chinese_are_not_one_token() {
+        let th = words("สวัสดีครับ");
+        assert!(th.len() >= 5, "{th:?}");
+        assert_eq!(words("恭喜您中奖"), ["恭", "喜", "您", "中", "奖"]);
+        assert_eq!(words("chúc mừng"), ["chúc", "mừng"]);
+    }
+
+    #[test]
+    fn json_round_trip_gives_the_same_tokens() {
+        let t = Tokenizer::new().unwrap();
+        let json = t.to_json().unwrap();
+        let back = Tokenizer::from_json(json.as_bytes()).unwrap();
+        let text = "verify at paypal-secure.xyz/login now!! 验证码 123456";
+        let a: Vec<_> = t.tokenize(text).unwrap().words;
+        let b: Vec<_> = back.tokenize(text).unwrap().words;
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn bad_json_is_an_error() {
+        assert!(Tokenizer::from_json(b"{not json").is_err());
+    }
+}

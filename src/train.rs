@@ -1,0 +1,607 @@
+//! Training: labeled examples in, a calibrated [`Model`] out.
+//!
+//! 1. Rows whose [`fold`](crate::data::fold) is [`CALIBRATION_FOLD`] are held
+//!    out for calibration; the rest are fitted.
+//! 2. Every row is normalized, tokenized and hashed (in parallel); IDF is
+//!    learned on the fitted rows.
+//! 3. Sample weights balance the corpora: within a class, a `(source, label)`
+//!    group of `n` rows weighs `n^source_balance` in total, so a 35,000-row
+//!    chat corpus does not drown a 400-row smishing corpus; then the three
+//!    classes are given equal total weight.
+//! 4. The ham/spam/scam head and the category head (scam rows with a category,
+//!    categories equally weighted) are fitted with L-BFGS.
+//! 5. The weights are rounded to the f16 the model file stores, and the
+//!    calibration is fitted on the held-out rows with that rounded model.
+//!
+//! Training is deterministic: the same examples and parameters give a
+//! byte-identical `model.bin`.
+
+use crate::calibrate;
+use crate::data::{fold, Category, Example, Label, CALIBRATION_FOLD};
+use crate::error::{Error, Result};
+use crate::featurize::{Featurizer, FeaturizerConfig, SparseVector, TermCounts};
+use crate::metrics;
+use crate::model::{SoftmaxParams, SoftmaxRegression, SparseRows};
+use crate::model_file::{Model, TrainingInfo};
+use crate::normalize::{Normalizer, NormalizerConfig};
+use crate::tokenize::Tokenizer;
+use linfa::dataset::DatasetBase;
+use linfa::traits::Fit;
+use linfa::ParamGuard;
+use ndarray::Array1;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Training hyperparameters, unchecked. [`Trainer::new`] checks them once.
+///
+/// ```
+/// use scamscan::train::{TrainParams, Trainer};
+/// assert!(Trainer::new(TrainParams { alpha: -1.0, ..TrainParams::default() }).is_err());
+/// assert!(Trainer::new(TrainParams::default()).is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainParams {
+    /// Normalizer options.
+    pub normalizer: NormalizerConfig,
+    /// Featurizer options.
+    pub featurizer: FeaturizerConfig,
+    /// L2 penalty of the ham/spam/scam head (sample weights have mean 1).
+    pub alpha: f64,
+    /// L2 penalty of the category head.
+    pub category_alpha: f64,
+    /// log2 of the category head's dimension (features fold onto it).
+    pub category_buckets_log2: u8,
+    /// L-BFGS iterations, per head.
+    pub max_iterations: u64,
+    /// Exponent of the per-source balancing (0: every source weighs the same,
+    /// 1: every row weighs the same).
+    pub source_balance: f64,
+    /// Largest share of legitimate held-out messages the default threshold may flag.
+    pub target_fpr: f32,
+    /// Bytes of each training message used (as the classifier's `max_bytes`).
+    pub max_bytes: usize,
+}
+
+impl Default for TrainParams {
+    fn default() -> Self {
+        TrainParams {
+            normalizer: NormalizerConfig::default(),
+            featurizer: FeaturizerConfig::default(),
+            alpha: 2e-4,
+            category_alpha: 1e-3,
+            category_buckets_log2: 16,
+            max_iterations: 150,
+            source_balance: 0.5,
+            target_fpr: 0.01,
+            max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
+        }
+    }
+}
+
+impl TrainParams {
+    fn check(&self) -> Result<()> {
+        self.featurizer.validate().map_err(Error::invalid)?;
+        let finite_pos = |v: f64| v.is_finite() && v >= 0.0;
+        if !finite_pos(self.alpha) || !finite_pos(self.category_alpha) {
+            return Err(Error::invalid(format!(
+                "alpha and category_alpha must be finite and >= 0 (got {} and {})",
+                self.alpha, self.category_alpha
+            )));
+        }
+        if !(8..=self.featurizer.buckets_log2).contains(&self.category_buckets_log2) {
+            return Err(Error::invalid(format!(
+                "category_buckets_log2 must be in 8..={}, got {}",
+                self.featurizer.buckets_log2, self.category_buckets_log2
+            )));
+        }
+        if self.max_iterations == 0 {
+            return Err(Error::invalid("max_iterations must be > 0"));
+        }
+        if !(0.0..=1.0).contains(&self.source_balance) {
+            return Err(Error::invalid(format!(
+                "source_balance must be in [0, 1], got {}",
+                self.source_balance
+            )));
+        }
+        if !(self.target_fpr > 0.0 && self.target_fpr < 0.5) {
+            return Err(Error::invalid(format!(
+                "target_fpr must be in (0, 0.5), got {}",
+                self.target_fpr
+            )));
+        }
+        if self.max_bytes < 64 {
+            return Err(Error::invalid(format!(
+                "max_bytes must be >= 64, got {}",
+                self.max_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What the trainer reports while it works.
+pub type ProgressFn = dyn Fn(&str) + Send + Sync;
+
+/// Trains models. Built from checked [`TrainParams`].
+///
+/// ```no_run
+/// use scamscan::train::{TrainParams, Trainer};
+/// let examples = scamscan::data::read_dir_or_file("datasets".as_ref()).unwrap();
+/// let model = Trainer::new(TrainParams::default()).unwrap().train(&examples).unwrap();
+/// model.save("my-model".as_ref()).unwrap();
+/// ```
+pub struct Trainer {
+    params: TrainParams,
+    progress: Option<Box<ProgressFn>>,
+}
+
+impl Trainer {
+    /// Checks the parameters.
+    pub fn new(params: TrainParams) -> Result<Self> {
+        params.check()?;
+        Ok(Trainer {
+            params,
+            progress: None,
+        })
+    }
+
+    /// Reports each stage to `f` (the CLI prints them).
+    pub fn with_progress(mut self, f: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Box::new(f));
+        self
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &TrainParams {
+        &self.params
+    }
+
+    fn say(&self, msg: &str) {
+        if let Some(f) = &self.progress {
+            f(msg);
+        }
+    }
+
+    /// Trains a model on `examples`.
+    pub fn train(&self, examples: &[Example]) -> Result<Model> {
+        let p = &self.params;
+        let (fit_idx, cal_idx): (Vec<usize>, Vec<usize>) =
+            (0..examples.len()).partition(|&i| fold(&examples[i].text) != CALIBRATION_FOLD);
+        let mut present = [false; 3];
+        for &i in &fit_idx {
+            present[examples[i].label.index()] = true;
+        }
+        if let Some(missing) = Label::ALL.iter().find(|l| !present[l.index()]) {
+            return Err(Error::training(format!(
+                "no {missing} examples to fit on (need ham, spam and scam; {} examples given)",
+                examples.len()
+            )));
+        }
+        self.say(&format!("featurizing {} messages", examples.len()));
+        let tokenizer = Tokenizer::new()?;
+        let normalizer = Normalizer::new(p.normalizer.clone());
+        let mut featurizer = Featurizer::new(p.featurizer.clone(), None).map_err(Error::invalid)?;
+        let counts: Vec<TermCounts> = examples
+            .par_iter()
+            .map(|e| {
+                let text = truncate(&e.text, p.max_bytes);
+                let n = normalizer.normalize(text);
+                let t = tokenizer.tokenize(n.text()).unwrap_or_default();
+                featurizer.count(&n, &t, None)
+            })
+            .collect();
+        let fit_counts: Vec<TermCounts> = fit_idx.iter().map(|&i| counts[i].clone()).collect();
+        featurizer.fit_idf(&fit_counts);
+        drop(fit_counts);
+        let dim = featurizer.dim();
+
+        let vectors: Vec<SparseVector> =
+            counts.par_iter().map(|c| featurizer.vectorize(c)).collect();
+        drop(counts);
+
+        let weights = balance(examples, &fit_idx, p.source_balance, |e| e.label.index(), 3);
+        self.say(&format!(
+            "fitting the ham/spam/scam head on {} messages",
+            fit_idx.len()
+        ));
+        let head = fit_head(
+            &vectors,
+            &fit_idx,
+            |i| examples[i].label.index(),
+            &weights,
+            dim,
+            SoftmaxParams::new(3)
+                .alpha(p.alpha)
+                .max_iterations(p.max_iterations),
+        )?;
+
+        let cat_idx: Vec<usize> = fit_idx
+            .iter()
+            .copied()
+            .filter(|&i| examples[i].label == Label::Scam && examples[i].category.is_some())
+            .collect();
+        let cdim = 1usize << p.category_buckets_log2;
+        let category_head = if cat_idx.is_empty() {
+            // No category evidence: an untrained head (uniform over categories).
+            SoftmaxRegression {
+                weights: ndarray::Array2::zeros((cdim, Category::ALL.len())),
+                intercept: Array1::zeros(Category::ALL.len()),
+            }
+        } else {
+            self.say(&format!(
+                "fitting the category head on {} scam messages",
+                cat_idx.len()
+            ));
+            let cat_of = |e: &Example| e.category.map_or(0, |c| c.index());
+            let cat = |i: usize| cat_of(&examples[i]);
+            let cweights = balance(
+                examples,
+                &cat_idx,
+                p.source_balance,
+                cat_of,
+                Category::ALL.len(),
+            );
+            let folded: Vec<SparseVector> = vectors.iter().map(|v| fold_vector(v, cdim)).collect();
+            fit_head(
+                &folded,
+                &cat_idx,
+                cat,
+                &cweights,
+                cdim,
+                SoftmaxParams::new(Category::ALL.len())
+                    .alpha(p.category_alpha)
+                    .max_iterations(p.max_iterations),
+            )?
+        };
+
+        let mut model = Model {
+            normalizer: p.normalizer.clone(),
+            tokenizer,
+            featurizer,
+            head,
+            category_head,
+            calibration: calibrate::Calibration::default(),
+            training: TrainingInfo::default(),
+        };
+        model.quantize();
+
+        self.say(&format!(
+            "calibrating on {} held-out messages",
+            cal_idx.len()
+        ));
+        let logits: Vec<[f32; 3]> = cal_idx
+            .iter()
+            .map(|&i| {
+                let mut z = [0.0f32; 3];
+                model.head.logits(&vectors[i], &mut z);
+                z
+            })
+            .collect();
+        let labels: Vec<Label> = cal_idx.iter().map(|&i| examples[i].label).collect();
+        let cal_weights_all = balance(examples, &cal_idx, p.source_balance, |e| e.label.index(), 3);
+        let cal_weights: Vec<f64> = cal_idx.iter().map(|&i| cal_weights_all[&i]).collect();
+        let ham_weights = per_source_ham_weights(examples, &cal_idx);
+        model.calibration =
+            calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
+
+        model.training = TrainingInfo {
+            params: serde_json::to_value(p).map_err(|e| Error::training(e.to_string()))?,
+            fit_counts: count_by_source(examples, &fit_idx),
+            calibration_counts: count_by_source(examples, &cal_idx),
+            category_counts: {
+                let mut m = BTreeMap::new();
+                for &i in &cat_idx {
+                    *m.entry(
+                        examples[i]
+                            .category
+                            .map_or("none", |c| c.as_str())
+                            .to_string(),
+                    )
+                    .or_insert(0) += 1;
+                }
+                m
+            },
+        };
+        Ok(model)
+    }
+}
+
+fn truncate(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Sample weights for the rows `idx`: per class, each `(source, class)` group
+/// of `n` rows gets total weight `n^beta`; classes present get equal totals;
+/// the mean weight is 1.
+fn balance(
+    examples: &[Example],
+    idx: &[usize],
+    beta: f64,
+    class: impl Fn(&Example) -> usize,
+    n_classes: usize,
+) -> HashMap<usize, f64> {
+    let mut groups: HashMap<(&str, usize), usize> = HashMap::new();
+    for &i in idx {
+        *groups
+            .entry((examples[i].source.as_str(), class(&examples[i])))
+            .or_default() += 1;
+    }
+    let mut class_total = vec![0.0f64; n_classes];
+    for (&(_, c), &n) in &groups {
+        class_total[c] += (n as f64).powf(beta);
+    }
+    let present = class_total.iter().filter(|&&t| t > 0.0).count().max(1) as f64;
+    let mut w: HashMap<usize, f64> = idx
+        .iter()
+        .map(|&i| {
+            let c = class(&examples[i]);
+            let n = groups[&(examples[i].source.as_str(), c)] as f64;
+            (i, n.powf(beta) / n / class_total[c] / present)
+        })
+        .collect();
+    let mean = w.values().sum::<f64>() / idx.len().max(1) as f64;
+    if mean > 0.0 {
+        w.values_mut().for_each(|v| *v /= mean);
+    }
+    w
+}
+
+/// Each source's legitimate messages weigh the same in total.
+fn per_source_ham_weights(examples: &[Example], idx: &[usize]) -> Vec<f64> {
+    let mut n: HashMap<&str, usize> = HashMap::new();
+    for &i in idx {
+        if examples[i].label == Label::Ham {
+            *n.entry(examples[i].source.as_str()).or_default() += 1;
+        }
+    }
+    idx.iter()
+        .map(|&i| {
+            let e = &examples[i];
+            if e.label == Label::Ham {
+                1.0 / n[e.source.as_str()] as f64
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
+fn fit_head(
+    vectors: &[SparseVector],
+    idx: &[usize],
+    target: impl Fn(usize) -> usize,
+    weights: &HashMap<usize, f64>,
+    dim: usize,
+    params: SoftmaxParams,
+) -> Result<SoftmaxRegression> {
+    let rows: Vec<SparseVector> = idx.iter().map(|&i| vectors[i].clone()).collect();
+    let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
+    let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
+    let ds = DatasetBase::new(SparseRows::new(rows, dim)?, y).with_weights(w);
+    params.check()?.fit(&ds)
+}
+
+/// Folds a vector onto `dim` buckets (index modulo `dim`), summing collisions.
+pub fn fold_vector(v: &SparseVector, dim: usize) -> SparseVector {
+    let mut pairs: Vec<(u32, f32)> = v.iter().map(|(i, x)| ((i % dim) as u32, x)).collect();
+    pairs.sort_unstable_by_key(|p| p.0);
+    let mut out = SparseVector::default();
+    for (i, x) in pairs {
+        if out.indices.last() == Some(&i) {
+            *out.values.last_mut().expect("non-empty") += x;
+        } else {
+            out.indices.push(i);
+            out.values.push(x);
+        }
+    }
+    out
+}
+
+fn count_by_source(examples: &[Example], idx: &[usize]) -> BTreeMap<String, [u64; 3]> {
+    let mut m: BTreeMap<String, [u64; 3]> = BTreeMap::new();
+    for &i in idx {
+        m.entry(examples[i].source.clone()).or_default()[examples[i].label.index()] += 1;
+    }
+    m
+}
+
+/// Licences of the shared corpora, as their README states them.
+const KNOWN_LICENCES: &[(&str, &str)] = &[
+    (
+        "mendeley_smishing",
+        "not stated in the copy used (Mendeley Data, DOI 10.17632/f45bkkt8pr.1)",
+    ),
+    (
+        "crypto_arbitrage_bot_scam_youtube",
+        "no licence file in the repository (CryptoScamHunter)",
+    ),
+    ("scamspot_instagram", "MIT"),
+    ("indonesian_sms_spam", "CC BY-SA 4.0"),
+    ("exais_sms", "not stated in the copy used"),
+    ("super_latest", "not stated (README asks for citation)"),
+    ("spamhunter", "not stated in the copy used"),
+    ("nus_sms", "not stated in the copy used"),
+    ("super_legacy", "not stated (README asks for citation)"),
+    (
+        "spamassassin",
+        "ODC PDDL 1.0 / CC0 1.0 (stdlib copy); message text copyright stays with senders",
+    ),
+    ("nazario_phishing", "none stated in the copy used"),
+    (
+        "emscad_fake_jobs",
+        "BSD-2-Clause (r-dube copy); no licence file (Eric-Miao copy)",
+    ),
+    ("scamscan", "the project's own (same licence as the code)"),
+];
+
+/// Per-source metrics on held-out rows, for the model card.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceMetrics {
+    /// The source.
+    pub source: String,
+    /// Rows.
+    pub n: usize,
+    /// ROC-AUC of flagged (spam or scam) vs ham, on `1 − p(ham)`.
+    pub auc: Option<f64>,
+    /// Recall of spam+scam at 1% FPR on this source's ham.
+    pub recall_at_1pct: Option<f64>,
+    /// Recall of spam+scam at the model's default decision.
+    pub recall: Option<f64>,
+    /// Share of ham flagged at the default decision.
+    pub ham_fpr: Option<f64>,
+}
+
+/// Scores held-out `examples` and computes per-source metrics (plus "all").
+pub fn held_out_metrics(
+    classifier: &crate::Classifier,
+    examples: &[&Example],
+) -> Vec<SourceMetrics> {
+    let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
+    let verdicts = classifier.classify_batch(&texts);
+    let mut by: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in examples.iter().enumerate() {
+        by.entry(e.source.clone()).or_default().push(i);
+        by.entry("(all)".into()).or_default().push(i);
+    }
+    by.into_iter()
+        .map(|(source, idx)| {
+            let scores: Vec<f32> = idx
+                .iter()
+                .map(|&i| 1.0 - verdicts[i].probabilities.ham)
+                .collect();
+            let truth: Vec<bool> = idx
+                .iter()
+                .map(|&i| examples[i].label != Label::Ham)
+                .collect();
+            let conf = metrics::Confusion::from_pairs(
+                idx.iter()
+                    .map(|&i| (verdicts[i].is_flagged(), examples[i].label != Label::Ham)),
+            );
+            SourceMetrics {
+                n: idx.len(),
+                auc: metrics::roc_auc(&scores, &truth),
+                recall_at_1pct: metrics::recall_at_fpr(&scores, &truth, 0.01),
+                recall: conf.recall(),
+                ham_fpr: conf.fpr(),
+                source,
+            }
+        })
+        .collect()
+}
+
+fn fmt_opt(v: Option<f64>) -> String {
+    v.map_or("—".into(), |v| format!("{v:.3}"))
+}
+
+/// Today's date (UTC) as `YYYY-MM-DD`, from the system clock.
+pub fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64;
+    // Civil-from-days (Howard Hinnant's algorithm): no date crate needed for one line of a card.
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Writes the model card `README.md` into `dir`.
+///
+/// `held_out` are metrics on the calibration rows; `seconds` the training time;
+/// `command` the command that produced the model.
+pub fn write_model_card(
+    dir: &Path,
+    model: &Model,
+    held_out: &[SourceMetrics],
+    seconds: f64,
+    command: &str,
+) -> Result<()> {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let t = &model.training;
+    let size = std::fs::metadata(dir.join("model.bin")).map_or(0, |m| m.len());
+    let _ = writeln!(s, "# scamscan model card\n");
+    let _ = writeln!(
+        s,
+        "- Trained: {} in {seconds:.1} s (wall clock, {} threads)",
+        today(),
+        rayon::current_num_threads()
+    );
+    let _ = writeln!(s, "- Command: `{command}`");
+    let _ = writeln!(s, "- `model.bin`: {size} bytes (weights stored as f16); `tokenizer.json` defines tokenization");
+    let _ = writeln!(s, "- Model: hashed word 1–2-grams + entity tokens + char_wb {}–{}-grams ({} buckets), TF-IDF (sublinear), per-block L2; multinomial logistic regression (ham/spam/scam) and a category head ({} buckets); temperature + offset calibration", model.featurizer.config().char_ngram_min, model.featurizer.config().char_ngram_max, model.featurizer.dim(), model.category_head.dim());
+    let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, each source weighing the same); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
+    let _ = writeln!(
+        s,
+        "\n## Hyperparameters\n\n```json\n{}\n```",
+        serde_json::to_string_pretty(&t.params).unwrap_or_default()
+    );
+    let _ = writeln!(s, "\n## Training data\n\nRows fitted / held out for calibration (ham, spam, scam), and licences as known:\n");
+    let _ = writeln!(s, "| source | fit ham | fit spam | fit scam | calib. rows | licence (as known) |\n|---|---:|---:|---:|---:|---|");
+    for (src, c) in &t.fit_counts {
+        let cal: u64 = t.calibration_counts.get(src).map_or(0, |c| c.iter().sum());
+        let lic = KNOWN_LICENCES
+            .iter()
+            .find(|(k, _)| k == src)
+            .map_or("unknown", |(_, l)| l);
+        let _ = writeln!(
+            s,
+            "| {src} | {} | {} | {} | {cal} | {lic} |",
+            c[0], c[1], c[2]
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nCategory head trained on: {}",
+        t.category_counts
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let _ = writeln!(s, "\n## Held-out metrics (calibration fold, in-source)\n\nThese rows were not fitted, but come from the same sources: they measure in-domain performance only. See `EVALUATION.md` for leave-one-source-out figures and the side-by-side comparison.\n");
+    let _ = writeln!(s, "| source | n | ROC-AUC | recall @1% FPR | recall (default) | ham FPR (default) |\n|---|---:|---:|---:|---:|---:|");
+    for m in held_out {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            m.source,
+            m.n,
+            fmt_opt(m.auc),
+            fmt_opt(m.recall_at_1pct),
+            fmt_opt(m.recall),
+            fmt_opt(m.ham_fpr)
+        );
+    }
+    let _ = writeln!(s, "\n## Reliability (calibration fold)\n\n| p(scam) bin | mean predicted | observed scam rate | n |\n|---|---:|---:|---:|");
+    for b in &model.calibration.reliability_scam {
+        let _ = writeln!(
+            s,
+            "| {:.1}–{:.1} | {:.3} | {:.3} | {} |",
+            b.lo, b.hi, b.predicted, b.observed, b.count
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nTemperature {:.3}, offsets (ham, spam, scam) {:?}.",
+        model.calibration.temperature, model.calibration.bias
+    );
+    let _ = writeln!(s, "\n## Limitations\n\n- Sources differ in era, country, channel and preprocessing; a model can learn the source instead of the scam. Leave-one-source-out figures are the honest ones.\n- `spam` in most sources mixes marketing and scams; the scam/spam boundary is noisy.\n- Categories are mostly source-level labels in the corpora (all Nazario rows are `bank`, all ScamSpot rows `investment`); the project's own `datasets/` supply the rest.\n- Languages other than English are thinly covered.");
+    let path = dir.join("README.md");
+    std::fs::write(&path, s).map_err(|e| Error::io(&path, e))
+}
