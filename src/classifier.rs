@@ -196,8 +196,7 @@ impl Classifier {
                     &x,
                     tr,
                     &self.model.head,
-                    cal.temperature,
-                    cal.bias[Label::Scam.index()] - cal.bias[Label::Ham.index()],
+                    cal,
                     self.options.reasons,
                 )
                 .reasons

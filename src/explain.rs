@@ -13,6 +13,7 @@
 //! contributions of all reasons plus [`Explanation::intercept`] add up to the
 //! log-odds, to rounding.
 
+use crate::calibrate::Calibration;
 use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector};
 use crate::model::SoftmaxRegression;
 use crate::normalize::Normalized;
@@ -45,21 +46,28 @@ pub struct Explanation {
     pub intercept: f32,
 }
 
+type Span = (usize, usize);
+/// A reason's identity: its family, its name, and (for character n-grams) its word.
+type GroupKey = (FeatureFamily, String, Span);
+
 /// Computes reasons from a traced featurization.
 ///
 /// `x` is the vector the model scored; `trace` the feature occurrences that
-/// produced it; `temperature` and `bias_diff` the calibration's scale and its
-/// scam-minus-ham offset. Keeps the `top` strongest reasons (all if `top` is 0).
+/// produced it; `calibration` supplies the temperature and offsets that turn
+/// logits into calibrated log-odds. Keeps the `top` strongest reasons (all if
+/// `top` is 0).
 pub fn explain(
     original: &str,
     norm: &Normalized,
     x: &SparseVector,
     trace: &[FeatureTrace],
     head: &SoftmaxRegression,
-    temperature: f32,
-    bias_diff: f32,
+    calibration: &Calibration,
     top: usize,
 ) -> Explanation {
+    let temperature = calibration.temperature;
+    let bias_diff =
+        calibration.bias[crate::Label::Scam.index()] - calibration.bias[crate::Label::Ham.index()];
     let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
@@ -75,9 +83,8 @@ pub fn explain(
     }
     // Group key: (family, name) for words, bigrams and entities; the word's
     // span for character n-grams.
-    let mut groups: HashMap<(FeatureFamily, String, (usize, usize)), (f32, Vec<(usize, usize)>)> =
-        HashMap::new();
-    let mut order: Vec<(FeatureFamily, String, (usize, usize))> = Vec::new();
+    let mut groups: HashMap<GroupKey, (f32, Vec<Span>)> = HashMap::new();
+    let mut order: Vec<GroupKey> = Vec::new();
     let mut last_word: (usize, usize) = (0, 0);
     for t in trace {
         if t.family == FeatureFamily::Word {

@@ -74,12 +74,16 @@ pub mod calibrate;
 pub mod classifier;
 pub mod data;
 mod error;
+pub mod eval;
 pub mod explain;
 pub mod featurize;
+pub mod input;
 pub mod metrics;
 pub mod model;
 pub mod model_file;
 pub mod normalize;
+pub mod plot;
+pub mod printer;
 pub mod tokenize;
 pub mod train;
 

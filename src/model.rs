@@ -298,6 +298,14 @@ impl Fit<SparseRows, Array1<usize>, Error> for ValidSoftmaxParams {
             .configure(|s| s.param(init.clone()).max_iters(self.max_iterations))
             .run()
             .map_err(|e| Error::training(format!("L-BFGS: {e}")))?;
+        if std::env::var_os("SCAMSCAN_DEBUG_TRAIN").is_some() {
+            eprintln!(
+                "L-BFGS: {} iterations, cost {:?}, {:?}",
+                res.state().get_iter(),
+                res.state().get_best_cost(),
+                res.state().get_termination_status()
+            );
+        }
         let theta = res.state().get_best_param().cloned().unwrap_or(init);
         let dim = ds.records.nfeatures();
         let w = Array2::from_shape_vec(
@@ -338,12 +346,15 @@ struct Problem<'a> {
     k: usize,
     dim: usize,
     alpha: f64,
-    cache: Mutex<Option<(Array1<f64>, f64, Array1<f64>)>>,
+    cache: Mutex<Option<Evaluation>>,
 }
+
+/// A point, the cost there, and the gradient there.
+type Evaluation = (Array1<f64>, f64, Array1<f64>);
 
 /// Fixed number of chunks, so the summation order (and the model) does not
 /// depend on how many threads rayon has.
-const CHUNKS: usize = 8;
+const CHUNKS: usize = 4;
 
 impl Problem<'_> {
     fn evaluate(&self, theta: &Array1<f64>) -> (f64, Array1<f64>) {
@@ -377,8 +388,8 @@ impl Problem<'_> {
                     let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
                     let lse = m + s.ln();
                     loss += w * (lse - z[y]);
-                    for c in 0..k {
-                        z[c] = w * ((z[c] - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                    for (c, zc) in z.iter_mut().enumerate() {
+                        *zc = w * ((*zc - lse).exp() - if c == y { 1.0 } else { 0.0 });
                     }
                     for (j, v) in x.iter() {
                         for c in 0..k {

@@ -207,7 +207,7 @@ impl Trainer {
             fit_idx.len()
         ));
         let head = fit_head(
-            &vectors,
+            |i| vectors[i].clone(),
             &fit_idx,
             |i| examples[i].label.index(),
             &weights,
@@ -243,9 +243,13 @@ impl Trainer {
                 cat_of,
                 Category::ALL.len(),
             );
-            let folded: Vec<SparseVector> = vectors.iter().map(|v| fold_vector(v, cdim)).collect();
+            // Only the category rows are folded; `fit_head` indexes by row.
+            let folded: HashMap<usize, SparseVector> = cat_idx
+                .iter()
+                .map(|&i| (i, fold_vector(&vectors[i], cdim)))
+                .collect();
             fit_head(
-                &folded,
+                |i| folded[&i].clone(),
                 &cat_idx,
                 cat,
                 &cweights,
@@ -282,7 +286,7 @@ impl Trainer {
         let labels: Vec<Label> = cal_idx.iter().map(|&i| examples[i].label).collect();
         let cal_weights_all = balance(examples, &cal_idx, p.source_balance, |e| e.label.index(), 3);
         let cal_weights: Vec<f64> = cal_idx.iter().map(|&i| cal_weights_all[&i]).collect();
-        let ham_weights = per_source_ham_weights(examples, &cal_idx);
+        let ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
 
@@ -355,8 +359,9 @@ fn balance(
     w
 }
 
-/// Each source's legitimate messages weigh the same in total.
-fn per_source_ham_weights(examples: &[Example], idx: &[usize]) -> Vec<f64> {
+/// Weights of the legitimate messages when choosing the threshold: a source
+/// with `n` of them weighs `n^beta` in total, as in training.
+fn per_source_ham_weights(examples: &[Example], idx: &[usize], beta: f64) -> Vec<f64> {
     let mut n: HashMap<&str, usize> = HashMap::new();
     for &i in idx {
         if examples[i].label == Label::Ham {
@@ -367,7 +372,8 @@ fn per_source_ham_weights(examples: &[Example], idx: &[usize]) -> Vec<f64> {
         .map(|&i| {
             let e = &examples[i];
             if e.label == Label::Ham {
-                1.0 / n[e.source.as_str()] as f64
+                let n = n[e.source.as_str()] as f64;
+                n.powf(beta) / n
             } else {
                 0.0
             }
@@ -376,14 +382,14 @@ fn per_source_ham_weights(examples: &[Example], idx: &[usize]) -> Vec<f64> {
 }
 
 fn fit_head(
-    vectors: &[SparseVector],
+    row: impl Fn(usize) -> SparseVector,
     idx: &[usize],
     target: impl Fn(usize) -> usize,
     weights: &HashMap<usize, f64>,
     dim: usize,
     params: SoftmaxParams,
 ) -> Result<SoftmaxRegression> {
-    let rows: Vec<SparseVector> = idx.iter().map(|&i| vectors[i].clone()).collect();
+    let rows: Vec<SparseVector> = idx.iter().map(|&i| row(i)).collect();
     let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
     let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
     let ds = DatasetBase::new(SparseRows::new(rows, dim)?, y).with_weights(w);
@@ -545,7 +551,7 @@ pub fn write_model_card(
     let _ = writeln!(s, "- Command: `{command}`");
     let _ = writeln!(s, "- `model.bin`: {size} bytes (weights stored as f16); `tokenizer.json` defines tokenization");
     let _ = writeln!(s, "- Model: hashed word 1–2-grams + entity tokens + char_wb {}–{}-grams ({} buckets), TF-IDF (sublinear), per-block L2; multinomial logistic regression (ham/spam/scam) and a category head ({} buckets); temperature + offset calibration", model.featurizer.config().char_ngram_min, model.featurizer.config().char_ngram_max, model.featurizer.dim(), model.category_head.dim());
-    let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, each source weighing the same); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
+    let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, a source of n of them weighing n^source_balance); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
     let _ = writeln!(
         s,
         "\n## Hyperparameters\n\n```json\n{}\n```",
@@ -574,7 +580,7 @@ pub fn write_model_card(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = writeln!(s, "\n## Held-out metrics (calibration fold, in-source)\n\nThese rows were not fitted, but come from the same sources: they measure in-domain performance only. See `EVALUATION.md` for leave-one-source-out figures and the side-by-side comparison.\n");
+    let _ = writeln!(s, "\n## Held-out metrics (calibration fold, in-source)\n\nThese rows were not fitted, but the calibration and the decision threshold were chosen on them, and they come from the same sources as the fitted rows: they measure in-domain performance only. See `EVALUATION.md` for leave-one-source-out figures and the side-by-side comparison.\n");
     let _ = writeln!(s, "| source | n | ROC-AUC | recall @1% FPR | recall (default) | ham FPR (default) |\n|---|---:|---:|---:|---:|---:|");
     for m in held_out {
         let _ = writeln!(

@@ -535,6 +535,7 @@ fn url_features(raw: &str) -> Vec<String> {
         }
         let mentions = labels[..=sld_idx]
             .iter()
+            .flat_map(|l| std::iter::once(*l).chain(l.split('-')))
             .any(|l| l.contains(brand) || near(l, brand));
         if mentions {
             f.push("url:lookalike".into());
@@ -599,6 +600,8 @@ mod tests {
         assert!(f.contains(&"url:lookalike".into()), "{f:?}");
         let f = features("see www.paypal.com/help");
         assert!(!f.contains(&"url:lookalike".into()), "{f:?}");
+        let f = features("verify at paypa1-secure.com");
+        assert!(f.contains(&"url:brand:paypal".into()), "{f:?}");
         let f = features("login at amaz0n.co.uk");
         assert!(f.contains(&"url:brand:amazon".into()), "{f:?}");
     }

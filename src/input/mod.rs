@@ -1,0 +1,1316 @@
+//! Input parsers: turn files, directories and stdin into a stream of
+//! messages to classify.
+//!
+//! [`Inputs`] is an iterator of [`Event`]s over the paths it is given, read
+//! lazily and in order, with bounded memory:
+//!
+//! * a directory is walked recursively (sorted by name; hidden entries and
+//!   binary files skipped unless asked; `.gitignore` files are *not*
+//!   honoured: what the user points at is scanned);
+//! * `-` is standard input;
+//! * each file is read in the [`InputFormat`] asked for. In
+//!   [`InputFormat::Auto`] a `.jsonl`/`.ndjson` file is JSONL, a `.eml` file
+//!   or one that starts with RFC 5322 headers is an e-mail, a `.mbox` file or
+//!   one that starts with an mbox `From ` line is a mailbox (one message per
+//!   mail), and anything else is one message.
+//!
+//! No single message takes more than [`InputOptions::read_limit`] bytes of
+//! memory: the rest of a longer file, line or mail is skipped, and the
+//! [`Message`] says so in [`Message::cut`].
+//!
+//! Problems never stop the stream: an unreadable file or a malformed JSONL
+//! line is an [`Event::Error`], and iteration goes on with the next input.
+
+mod email;
+mod lines;
+mod sniff;
+
+pub use email::email_text;
+pub use lines::{LineInfo, LineReader};
+pub use sniff::{looks_binary, looks_like_email, looks_like_mbox, HEAD_BYTES};
+
+use crate::data::{Category, Example, Label};
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufReader, Cursor, Read};
+use std::path::{Path, PathBuf};
+
+/// How an input file is split into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum InputFormat {
+    /// Decide per file: JSONL by extension, e-mail or mbox by extension or
+    /// content, else the whole file is one message.
+    #[default]
+    Auto,
+    /// The whole file is one message.
+    Text,
+    /// One message per line (blank lines skipped).
+    Lines,
+    /// The file is one RFC 5322 e-mail.
+    Email,
+    /// The file is an mbox mailbox: one message per mail.
+    Mbox,
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row.
+    Csv,
+    /// Tab-separated values with a header row (no quoting).
+    Tsv,
+}
+
+/// Options of [`Inputs`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputOptions {
+    /// How files are split into messages.
+    pub format: InputFormat,
+    /// The field (JSONL) or column (CSV/TSV) holding the message text.
+    pub text_field: String,
+    /// The field or column holding the message id.
+    pub id_field: String,
+    /// Walk hidden files and directories too.
+    pub hidden: bool,
+    /// Read binary files too (decoded lossily).
+    pub binary: bool,
+    /// The most bytes of one message (a whole file, a line, a mail) held in memory.
+    pub read_limit: usize,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            format: InputFormat::Auto,
+            text_field: "text".into(),
+            id_field: "id".into(),
+            hidden: false,
+            binary: false,
+            read_limit: read_limit(crate::classifier::DEFAULT_MAX_BYTES),
+        }
+    }
+}
+
+/// The read limit used for a given `max_bytes`: `max(4 × max_bytes, 1 MiB)`.
+///
+/// Four times the scored length leaves room for e-mail markup and encodings
+/// (HTML, base64, quoted-printable) that shrink when decoded.
+pub fn read_limit(max_bytes: usize) -> usize {
+    max_bytes.saturating_mul(4).max(1 << 20)
+}
+
+/// Where an event comes from: a path (`-` for stdin) and, for line-oriented
+/// inputs, a 1-based line number. Displays as `path` or `path:line`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The path as given or found by the walk; `-` for stdin.
+    pub path: String,
+    /// The 1-based line, for line-oriented inputs.
+    pub line: Option<u64>,
+}
+
+impl Origin {
+    fn file(path: &str) -> Self {
+        Origin {
+            path: path.to_string(),
+            line: None,
+        }
+    }
+
+    fn at(path: &str, line: u64) -> Self {
+        Origin {
+            path: path.to_string(),
+            line: Some(line),
+        }
+    }
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "{}:{l}", self.path),
+            None => f.write_str(&self.path),
+        }
+    }
+}
+
+/// A message was longer than [`InputOptions::read_limit`]: only its start was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cut {
+    /// Bytes read.
+    pub read: u64,
+    /// The full size, when known.
+    pub total: Option<u64>,
+}
+
+/// One message to classify.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// The id reported for it: the input's id field (JSONL, CSV; `null` when
+    /// absent), else `path` (whole file), `path:LINE` (`--lines`), `path#N`
+    /// (mbox message N), with `-` standing for stdin.
+    pub id: Value,
+    /// Where it comes from.
+    pub origin: Origin,
+    /// The text to score.
+    pub text: String,
+    /// The other fields of a JSONL or CSV record.
+    pub fields: Option<Map<String, Value>>,
+    /// The input was not valid UTF-8 and was decoded lossily.
+    pub lossy: bool,
+    /// The input was longer than the read limit.
+    pub cut: Option<Cut>,
+}
+
+impl Message {
+    /// A readable name: the id when it is a non-empty string or a number,
+    /// else the origin.
+    pub fn name(&self) -> String {
+        match &self.id {
+            Value::String(s) if !s.is_empty() => s.clone(),
+            Value::Number(n) => n.to_string(),
+            _ => self.origin.to_string(),
+        }
+    }
+}
+
+/// Something that went wrong with an input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputError {
+    /// The record's id when known (a JSONL line with an id but no text), else `null`.
+    pub id: Value,
+    /// Where it happened.
+    pub origin: Origin,
+    /// What is wrong.
+    pub message: String,
+    /// True for a record of a line-oriented input (a JSONL line, a CSV row, a
+    /// mail of an mbox): it stands in the output where its verdict would.
+    pub record: bool,
+}
+
+/// One item of the input stream.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A message to classify.
+    Message(Message),
+    /// A problem: the run should end with an error status.
+    Error(InputError),
+    /// Something the user should know that did not stop anything (a message
+    /// decoded lossily, a line too long).
+    Warning(Origin, String),
+    /// Information only (an empty file, a binary file skipped in a walk).
+    Notice(Origin, String),
+}
+
+/// Counts kept by [`Inputs`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InputStats {
+    /// Files opened (stdin counts as one).
+    pub files: u64,
+    /// Messages yielded.
+    pub messages: u64,
+    /// Errors yielded.
+    pub errors: u64,
+}
+
+/// The stream of [`Event`]s over a list of paths. See the [module docs](self).
+pub struct Inputs {
+    opts: InputOptions,
+    args: VecDeque<PathBuf>,
+    walk: Option<WalkState>,
+    current: Option<Box<dyn Source>>,
+    pending: VecDeque<Event>,
+    stats: InputStats,
+    /// Messages plus errors that stand for a record.
+    records: u64,
+}
+
+struct WalkState {
+    root: String,
+    walk: ignore::Walk,
+    records_before: u64,
+    files: u64,
+}
+
+impl Inputs {
+    /// Reads `paths` in order; no paths means stdin.
+    pub fn new(paths: Vec<PathBuf>, opts: InputOptions) -> Self {
+        let mut args: VecDeque<PathBuf> = paths.into();
+        if args.is_empty() {
+            args.push_back(PathBuf::from("-"));
+        }
+        Inputs {
+            opts,
+            args,
+            walk: None,
+            current: None,
+            pending: VecDeque::new(),
+            stats: InputStats::default(),
+            records: 0,
+        }
+    }
+
+    /// Counts so far.
+    pub fn stats(&self) -> InputStats {
+        self.stats
+    }
+
+    fn count(&mut self, ev: Event) -> Event {
+        match &ev {
+            Event::Message(_) => {
+                self.stats.messages += 1;
+                self.records += 1;
+            }
+            Event::Error(e) => {
+                self.stats.errors += 1;
+                if e.record {
+                    // A record that failed still is a record of the input.
+                    self.records += 1;
+                }
+            }
+            _ => {}
+        }
+        ev
+    }
+
+    fn error(&mut self, origin: Origin, message: impl Into<String>) {
+        self.pending.push_back(Event::Error(InputError {
+            id: Value::Null,
+            origin,
+            message: message.into(),
+            record: false,
+        }));
+    }
+
+    fn start_walk(&mut self, dir: &Path) {
+        let walk = ignore::WalkBuilder::new(dir)
+            .standard_filters(false)
+            .hidden(!self.opts.hidden)
+            .skip_stdout(true)
+            .sort_by_file_name(|a, b| a.cmp(b))
+            .build();
+        self.walk = Some(WalkState {
+            root: dir.display().to_string(),
+            walk,
+            records_before: self.records,
+            files: 0,
+        });
+    }
+
+    /// Advances the directory walk by one entry; ends the walk after the last.
+    fn step_walk(&mut self) {
+        let Some(w) = self.walk.as_mut() else {
+            return;
+        };
+        match w.walk.next() {
+            Some(Ok(entry)) => {
+                if entry.file_type().is_some_and(|t| t.is_file()) {
+                    w.files += 1;
+                    let path = entry.path().display().to_string();
+                    self.open_path(entry.path(), &path, false);
+                }
+            }
+            Some(Err(e)) => {
+                let origin = Origin::file(&walk_error_path(&e).unwrap_or_else(|| w.root.clone()));
+                self.error(origin, walk_error_message(&e));
+            }
+            None => {
+                let w = self.walk.take().expect("walking");
+                if self.records == w.records_before {
+                    let detail = match w.files {
+                        0 => "it has no files".to_string(),
+                        n => format!("{n} file(s), none with a message"),
+                    };
+                    self.error(
+                        Origin::file(&w.root),
+                        format!("no messages found in directory ({detail})"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Opens one file (or stdin) and sets `current`, or queues the event
+    /// that explains why there is nothing to read.
+    fn open_path(&mut self, path: &Path, shown: &str, explicit: bool) {
+        self.stats.files += 1;
+        let (mut reader, size): (Box<dyn Read>, Option<u64>) = if shown == "-" {
+            (Box::new(io::stdin().lock()), None)
+        } else {
+            match File::open(path) {
+                Ok(f) => {
+                    let size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    (Box::new(f), size)
+                }
+                Err(e) => {
+                    self.error(Origin::file(shown), io_message(&e));
+                    return;
+                }
+            }
+        };
+        let mut head = Vec::with_capacity(HEAD_BYTES);
+        if let Err(e) = (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head) {
+            self.error(Origin::file(shown), io_message(&e));
+            return;
+        }
+        if head.is_empty() {
+            self.pending.push_back(Event::Notice(
+                Origin::file(shown),
+                "empty file, no message".into(),
+            ));
+            return;
+        }
+        if !self.opts.binary && looks_binary(&head) {
+            if explicit {
+                self.error(
+                    Origin::file(shown),
+                    "binary file, skipped (use --binary to scan)",
+                );
+            } else {
+                self.pending.push_back(Event::Notice(
+                    Origin::file(shown),
+                    "binary file, skipped (use --binary to scan)".into(),
+                ));
+            }
+            return;
+        }
+        let format = match self.opts.format {
+            InputFormat::Auto => sniff_format(path, &head),
+            f => f,
+        };
+        let reader = BufReader::with_capacity(64 * 1024, Cursor::new(head).chain(reader));
+        let ctx = Ctx {
+            path: shown.to_string(),
+            limit: self.opts.read_limit,
+            size,
+        };
+        let source: Box<dyn Source> = match format {
+            InputFormat::Auto | InputFormat::Text => Box::new(WholeFile {
+                ctx,
+                reader: Some(reader),
+                email: false,
+            }),
+            InputFormat::Email => Box::new(WholeFile {
+                ctx,
+                reader: Some(reader),
+                email: true,
+            }),
+            InputFormat::Lines => Box::new(Lines::new(ctx, reader)),
+            InputFormat::Jsonl => Box::new(Jsonl::new(
+                ctx,
+                reader,
+                &self.opts.text_field,
+                &self.opts.id_field,
+            )),
+            InputFormat::Mbox => Box::new(Mbox::new(ctx, reader)),
+            InputFormat::Csv | InputFormat::Tsv => Box::new(Table::new(
+                ctx,
+                reader,
+                format == InputFormat::Tsv,
+                &self.opts.text_field,
+                &self.opts.id_field,
+            )),
+        };
+        self.current = Some(source);
+    }
+}
+
+impl Iterator for Inputs {
+    type Item = Event;
+
+    fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(self.count(ev));
+            }
+            if let Some(src) = self.current.as_mut() {
+                match src.next_event() {
+                    Some(ev) => return Some(self.count(ev)),
+                    None => {
+                        self.current = None;
+                        continue;
+                    }
+                }
+            }
+            if self.walk.is_some() {
+                self.step_walk();
+                continue;
+            }
+            let arg = self.args.pop_front()?;
+            let shown = arg.display().to_string();
+            if shown == "-" {
+                self.open_path(&arg, "-", true);
+                continue;
+            }
+            match std::fs::metadata(&arg) {
+                Err(e) => self.error(Origin::file(&shown), io_message(&e)),
+                Ok(m) if m.is_dir() => self.start_walk(&arg),
+                Ok(_) => self.open_path(&arg, &shown, true),
+            }
+        }
+    }
+}
+
+/// The format [`InputFormat::Auto`] picks for a file.
+fn sniff_format(path: &Path, head: &[u8]) -> InputFormat {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("jsonl" | "ndjson") => InputFormat::Jsonl,
+        Some("eml") => InputFormat::Email,
+        Some("mbox") => InputFormat::Mbox,
+        _ if looks_like_mbox(head) => InputFormat::Mbox,
+        _ if looks_like_email(head) => InputFormat::Email,
+        _ => InputFormat::Text,
+    }
+}
+
+/// A short message for an I/O error, without the `(os error N)` suffix for
+/// the common cases.
+pub fn io_message(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound => "no such file or directory".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn walk_error_path(e: &ignore::Error) -> Option<String> {
+    match e {
+        ignore::Error::WithPath { path, .. } => Some(path.display().to_string()),
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+            walk_error_path(err)
+        }
+        _ => None,
+    }
+}
+
+fn walk_error_message(e: &ignore::Error) -> String {
+    match e {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => walk_error_message(err),
+        ignore::Error::Io(io) => io_message(io),
+        other => other.to_string(),
+    }
+}
+
+/// Decodes bytes as UTF-8, lossily; the flag says whether anything was replaced.
+fn decode(bytes: Vec<u8>) -> (String, bool) {
+    match String::from_utf8(bytes) {
+        Ok(s) => (s, false),
+        Err(e) => (String::from_utf8_lossy(e.as_bytes()).into_owned(), true),
+    }
+}
+
+fn strip_bom(s: String) -> String {
+    match s.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+/// Per-file reading context.
+struct Ctx {
+    path: String,
+    limit: usize,
+    size: Option<u64>,
+}
+
+impl Ctx {
+    fn error(&self, origin: Origin, e: &io::Error) -> Event {
+        Event::Error(InputError {
+            id: Value::Null,
+            origin,
+            message: format!("read error: {}", io_message(e)),
+            record: false,
+        })
+    }
+}
+
+trait Source {
+    fn next_event(&mut self) -> Option<Event>;
+}
+
+type Reader = BufReader<io::Chain<Cursor<Vec<u8>>, Box<dyn Read>>>;
+
+/// The whole file is one message (plain text or one e-mail).
+struct WholeFile {
+    ctx: Ctx,
+    reader: Option<Reader>,
+    email: bool,
+}
+
+impl Source for WholeFile {
+    fn next_event(&mut self) -> Option<Event> {
+        let reader = self.reader.take()?;
+        let origin = Origin::file(&self.ctx.path);
+        let mut bytes = Vec::new();
+        let limit = self.ctx.limit as u64;
+        let mut reader = reader;
+        if let Err(e) = (&mut reader).take(limit).read_to_end(&mut bytes) {
+            return Some(self.ctx.error(origin, &e));
+        }
+        let cut = if bytes.len() as u64 == limit {
+            // Anything left? One more byte tells, without reading the rest.
+            let mut one = [0u8; 1];
+            match reader.read(&mut one) {
+                Ok(0) => None,
+                Ok(_) => Some(Cut {
+                    read: limit,
+                    total: self.ctx.size,
+                }),
+                Err(e) => return Some(self.ctx.error(origin, &e)),
+            }
+        } else {
+            None
+        };
+        let (text, lossy) = if self.email {
+            match email_text(&bytes) {
+                Some(t) => (t, false),
+                None => decode(bytes),
+            }
+        } else {
+            decode(bytes)
+        };
+        let text = strip_bom(text);
+        if text.trim().is_empty() {
+            return Some(Event::Notice(origin, "only whitespace, no message".into()));
+        }
+        Some(Event::Message(Message {
+            id: Value::String(self.ctx.path.clone()),
+            origin,
+            text,
+            fields: None,
+            lossy,
+            cut,
+        }))
+    }
+}
+
+/// Tracks invalid UTF-8 per file: the first lossy record is flagged on its
+/// message, later ones are counted and summed up at the end of the file.
+#[derive(Default)]
+struct LossyCount {
+    n: u64,
+}
+
+impl LossyCount {
+    /// Returns whether this record should carry the `lossy` flag.
+    fn see(&mut self, lossy: bool) -> bool {
+        if lossy {
+            self.n += 1;
+        }
+        lossy && self.n == 1
+    }
+
+    fn summary(&self, path: &str) -> Option<Event> {
+        (self.n > 1).then(|| {
+            Event::Warning(
+                Origin::file(path),
+                format!(
+                    "{} lines had invalid UTF-8 and were decoded lossily",
+                    self.n
+                ),
+            )
+        })
+    }
+}
+
+/// One message per non-blank line.
+struct Lines {
+    ctx: Ctx,
+    lines: LineReader<Reader>,
+    buf: Vec<u8>,
+    any: bool,
+    lossy: LossyCount,
+    done: bool,
+}
+
+impl Lines {
+    fn new(ctx: Ctx, reader: Reader) -> Self {
+        Lines {
+            lines: LineReader::new(reader, ctx.limit),
+            ctx,
+            buf: Vec::new(),
+            any: false,
+            lossy: LossyCount::default(),
+            done: false,
+        }
+    }
+}
+
+impl Source for Lines {
+    fn next_event(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let info = match self.lines.next_line(&mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => {
+                    self.done = true;
+                    if !self.any {
+                        return Some(Event::Notice(
+                            Origin::file(&self.ctx.path),
+                            "only blank lines, no message".into(),
+                        ));
+                    }
+                    return self.lossy.summary(&self.ctx.path);
+                }
+                Err(e) => {
+                    self.done = true;
+                    let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
+                    return Some(self.ctx.error(origin, &e));
+                }
+            };
+            let (mut text, lossy) = decode(std::mem::take(&mut self.buf));
+            if info.number == 1 {
+                text = strip_bom(text);
+            }
+            if text.trim().is_empty() {
+                continue;
+            }
+            self.any = true;
+            let origin = Origin::at(&self.ctx.path, info.number);
+            return Some(Event::Message(Message {
+                id: Value::String(origin.to_string()),
+                origin,
+                text,
+                fields: None,
+                lossy: self.lossy.see(lossy),
+                cut: info.overflow.then_some(Cut {
+                    read: self.ctx.limit as u64,
+                    total: Some(info.len),
+                }),
+            }));
+        }
+    }
+}
+
+/// A JSON record's id, text and other fields.
+type Split = (Value, String, Map<String, Value>);
+
+/// Splits a JSON record into (id, text, other fields), or an error with the id if known.
+fn split_record(
+    mut obj: Map<String, Value>,
+    text_field: &str,
+    id_field: &str,
+) -> std::result::Result<Split, (Value, String)> {
+    let id = obj.remove(id_field).unwrap_or(Value::Null);
+    match obj.remove(text_field) {
+        Some(Value::String(text)) => Ok((id, text, obj)),
+        Some(other) => Err((
+            id,
+            format!(
+                "field `{text_field}` is not a string (it is {})",
+                json_type(&other)
+            ),
+        )),
+        None => Err((id, format!("no `{text_field}` field"))),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One JSON object per line.
+struct Jsonl {
+    ctx: Ctx,
+    lines: LineReader<Reader>,
+    buf: Vec<u8>,
+    text_field: String,
+    id_field: String,
+    any: bool,
+    lossy: LossyCount,
+    done: bool,
+}
+
+impl Jsonl {
+    fn new(ctx: Ctx, reader: Reader, text_field: &str, id_field: &str) -> Self {
+        Jsonl {
+            lines: LineReader::new(reader, ctx.limit),
+            ctx,
+            buf: Vec::new(),
+            text_field: text_field.into(),
+            id_field: id_field.into(),
+            any: false,
+            lossy: LossyCount::default(),
+            done: false,
+        }
+    }
+
+    fn record_error(&self, id: Value, line: u64, message: String) -> Event {
+        Event::Error(InputError {
+            id,
+            origin: Origin::at(&self.ctx.path, line),
+            message,
+            record: true,
+        })
+    }
+}
+
+impl Source for Jsonl {
+    fn next_event(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let info = match self.lines.next_line(&mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => {
+                    self.done = true;
+                    if !self.any {
+                        return Some(Event::Notice(
+                            Origin::file(&self.ctx.path),
+                            "only blank lines, no message".into(),
+                        ));
+                    }
+                    return self.lossy.summary(&self.ctx.path);
+                }
+                Err(e) => {
+                    self.done = true;
+                    let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
+                    return Some(self.ctx.error(origin, &e));
+                }
+            };
+            if self.buf.iter().all(|b| b.is_ascii_whitespace()) && !info.overflow {
+                continue;
+            }
+            self.any = true;
+            if info.overflow {
+                return Some(self.record_error(
+                    Value::Null,
+                    info.number,
+                    format!(
+                        "line is {} bytes, longer than the {}-byte read limit; not parsed",
+                        info.len, self.ctx.limit
+                    ),
+                ));
+            }
+            let (mut line, lossy) = decode(std::mem::take(&mut self.buf));
+            if info.number == 1 {
+                line = strip_bom(line);
+            }
+            let obj = match serde_json::from_str::<Value>(&line) {
+                Ok(Value::Object(obj)) => obj,
+                Ok(other) => {
+                    return Some(self.record_error(
+                        Value::Null,
+                        info.number,
+                        format!("not a JSON object (found {})", json_type(&other)),
+                    ))
+                }
+                Err(e) => {
+                    // serde_json counts lines and columns within the line: keep the column.
+                    let msg = e.to_string();
+                    let msg = msg
+                        .rsplit_once(" at line ")
+                        .map_or(msg.as_str(), |(m, _)| m);
+                    return Some(self.record_error(
+                        Value::Null,
+                        info.number,
+                        format!("invalid JSON at column {}: {msg}", e.column()),
+                    ));
+                }
+            };
+            return Some(match split_record(obj, &self.text_field, &self.id_field) {
+                Ok((id, text, fields)) => Event::Message(Message {
+                    id,
+                    origin: Origin::at(&self.ctx.path, info.number),
+                    text,
+                    fields: Some(fields),
+                    lossy: self.lossy.see(lossy),
+                    cut: None,
+                }),
+                Err((id, msg)) => self.record_error(id, info.number, msg),
+            });
+        }
+    }
+}
+
+/// An mbox mailbox: one message per mail.
+struct Mbox {
+    ctx: Ctx,
+    lines: LineReader<Reader>,
+    buf: Vec<u8>,
+    /// The mail being gathered: its first line number, its bytes, whether it was cut.
+    mail: Option<(u64, Vec<u8>, u64)>,
+    n: u64,
+    done: bool,
+}
+
+impl Mbox {
+    fn new(ctx: Ctx, reader: Reader) -> Self {
+        Mbox {
+            lines: LineReader::new(reader, ctx.limit),
+            ctx,
+            buf: Vec::new(),
+            mail: None,
+            n: 0,
+            done: false,
+        }
+    }
+
+    fn finish(&mut self, start: u64, bytes: Vec<u8>, total: u64) -> Event {
+        self.n += 1;
+        let id = format!("{}#{}", self.ctx.path, self.n);
+        let origin = Origin::at(&self.ctx.path, start);
+        match email_text(&bytes) {
+            Some(text) => Event::Message(Message {
+                id: Value::String(id),
+                origin,
+                text,
+                fields: None,
+                lossy: false,
+                cut: (total > bytes.len() as u64).then_some(Cut {
+                    read: bytes.len() as u64,
+                    total: Some(total),
+                }),
+            }),
+            None => Event::Error(InputError {
+                id: Value::String(id),
+                origin,
+                message: "not a parsable e-mail".into(),
+                record: true,
+            }),
+        }
+    }
+}
+
+impl Source for Mbox {
+    fn next_event(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let info = match self.lines.next_line(&mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => {
+                    self.done = true;
+                    return match self.mail.take() {
+                        Some((start, bytes, total)) => Some(self.finish(start, bytes, total)),
+                        None if self.n == 0 => Some(Event::Notice(
+                            Origin::file(&self.ctx.path),
+                            "no mail in mailbox".into(),
+                        )),
+                        None => None,
+                    };
+                }
+                Err(e) => {
+                    self.done = true;
+                    let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
+                    return Some(self.ctx.error(origin, &e));
+                }
+            };
+            if self.buf.starts_with(b"From ") {
+                let prev = self.mail.replace((info.number, Vec::new(), 0));
+                if let Some((start, bytes, total)) = prev {
+                    return Some(self.finish(start, bytes, total));
+                }
+                continue;
+            }
+            if self.mail.is_none() && self.n == 0 && !self.buf.is_empty() {
+                // No separator first: the file is read as one mail.
+                self.mail = Some((info.number, Vec::new(), 0));
+            }
+            let Some((_, bytes, total)) = self.mail.as_mut() else {
+                continue;
+            };
+            // ">From " quoting: one '>' is removed.
+            let line: &[u8] = {
+                let quoted = self.buf.iter().position(|&b| b != b'>').unwrap_or(0);
+                if quoted > 0 && self.buf[quoted..].starts_with(b"From ") {
+                    &self.buf[1..]
+                } else {
+                    &self.buf
+                }
+            };
+            let dropped = info.len - self.buf.len() as u64;
+            *total += (line.len() as u64 + dropped) + 1;
+            let room = self.ctx.limit.saturating_sub(bytes.len());
+            let take = line.len().min(room);
+            bytes.extend_from_slice(&line[..take]);
+            if bytes.len() < self.ctx.limit {
+                bytes.push(b'\n');
+            }
+        }
+    }
+}
+
+/// CSV or TSV with a header row.
+struct Table {
+    ctx: Ctx,
+    reader: csv::Reader<Reader>,
+    text_col: Option<usize>,
+    id_col: Option<usize>,
+    names: Vec<String>,
+    text_field: String,
+    id_field: String,
+    started: bool,
+    any: bool,
+    lossy: LossyCount,
+    done: bool,
+    record: csv::ByteRecord,
+}
+
+impl Table {
+    fn new(ctx: Ctx, reader: Reader, tsv: bool, text_field: &str, id_field: &str) -> Self {
+        let reader = table_reader(tsv).from_reader(reader);
+        Table {
+            ctx,
+            reader,
+            text_col: None,
+            id_col: None,
+            names: Vec::new(),
+            text_field: text_field.to_string(),
+            id_field: id_field.to_string(),
+            started: false,
+            any: false,
+            lossy: LossyCount::default(),
+            done: false,
+            record: csv::ByteRecord::new(),
+        }
+    }
+
+    fn start(&mut self) -> Option<Event> {
+        self.started = true;
+        let headers = match self.reader.byte_headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                self.done = true;
+                return Some(Event::Error(InputError {
+                    id: Value::Null,
+                    origin: Origin::at(&self.ctx.path, 1),
+                    message: format!("cannot read the header row: {e}"),
+                    record: false,
+                }));
+            }
+        };
+        self.names = headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).trim().to_string())
+            .collect();
+        self.text_col = self.names.iter().position(|n| *n == self.text_field);
+        self.id_col = self.names.iter().position(|n| *n == self.id_field);
+        if self.text_col.is_none() {
+            self.done = true;
+            return Some(Event::Error(InputError {
+                id: Value::Null,
+                origin: Origin::at(&self.ctx.path, 1),
+                message: format!(
+                    "no column named `{}` in the header row (columns: {}); use --text-field",
+                    self.text_field,
+                    self.names.join(", ")
+                ),
+                record: false,
+            }));
+        }
+        None
+    }
+}
+
+impl Source for Table {
+    fn next_event(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        if !self.started {
+            if let Some(ev) = self.start() {
+                return Some(ev);
+            }
+        }
+        let text_col = self.text_col?;
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.done = true;
+                if !self.any {
+                    return Some(Event::Notice(
+                        Origin::file(&self.ctx.path),
+                        "no rows, no message".into(),
+                    ));
+                }
+                return self.lossy.summary(&self.ctx.path);
+            }
+            Err(e) => {
+                self.done = true;
+                let line = e.position().map_or(0, |p| p.line());
+                return Some(Event::Error(InputError {
+                    id: Value::Null,
+                    origin: Origin::at(&self.ctx.path, line),
+                    message: format!("cannot read row: {e}"),
+                    record: false,
+                }));
+            }
+        }
+        self.any = true;
+        let line = self.record.position().map_or(0, |p| p.line());
+        let origin = Origin::at(&self.ctx.path, line);
+        let mut lossy = false;
+        let mut cell = |i: usize| -> Option<String> {
+            let (s, l) = decode(self.record.get(i)?.to_vec());
+            lossy |= l;
+            Some(s)
+        };
+        let id = self
+            .id_col
+            .and_then(&mut cell)
+            .map_or(Value::Null, Value::String);
+        let Some(text) = cell(text_col) else {
+            return Some(Event::Error(InputError {
+                id,
+                origin,
+                message: format!(
+                    "row has {} field(s), no `{}` column",
+                    self.record.len(),
+                    self.text_field
+                ),
+                record: true,
+            }));
+        };
+        let mut fields = Map::new();
+        for (i, name) in self.names.iter().enumerate() {
+            if Some(i) == self.id_col || i == text_col {
+                continue;
+            }
+            if let Some(v) = self.record.get(i) {
+                let (s, l) = decode(v.to_vec());
+                lossy |= l;
+                fields.insert(name.clone(), Value::String(s));
+            }
+        }
+        Some(Event::Message(Message {
+            id,
+            origin,
+            text,
+            fields: Some(fields),
+            lossy: self.lossy.see(lossy),
+            cut: None,
+        }))
+    }
+}
+
+fn table_reader(tsv: bool) -> csv::ReaderBuilder {
+    let mut b = csv::ReaderBuilder::new();
+    b.has_headers(true).flexible(true);
+    if tsv {
+        b.delimiter(b'\t').quoting(false);
+    }
+    b
+}
+
+/// Columns of a labeled CSV/TSV file, for training and evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabeledColumns {
+    /// The message text.
+    pub text: String,
+    /// The label (`scam`/`spam`/`ham` and the synonyms [`Label`] parses).
+    pub label: String,
+    /// The scam category, if the file has one.
+    pub category: Option<String>,
+    /// The source corpus, if the file has one (else the file stem is used).
+    pub source: Option<String>,
+}
+
+impl Default for LabeledColumns {
+    fn default() -> Self {
+        LabeledColumns {
+            text: "text".into(),
+            label: "label".into(),
+            category: None,
+            source: None,
+        }
+    }
+}
+
+/// Reads a labeled CSV (or TSV, `tsv = true`) file with a header row into
+/// [`Example`]s. A bad row is an error naming the file and line.
+///
+/// An empty category cell is no category; without a source column every row's
+/// source is the file stem.
+pub fn read_labeled_table(path: &Path, tsv: bool, cols: &LabeledColumns) -> Result<Vec<Example>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = table_reader(tsv).from_reader(BufReader::new(file));
+    let loc = |line: u64| crate::Location::path(path).at_line(line, 0);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::parse(format!("header row: {e}")).with_path(path))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let find = |name: &str| -> Result<usize> {
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            Error::parse(format!(
+                "no column named `{name}` (columns: {})",
+                headers.join(", ")
+            ))
+            .with_path(path)
+        })
+    };
+    let text_i = find(&cols.text)?;
+    let label_i = find(&cols.label)?;
+    let cat_i = cols.category.as_deref().map(find).transpose()?;
+    let src_i = cols.source.as_deref().map(find).transpose()?;
+    let stem = path
+        .file_stem()
+        .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut out = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            Error::parse(e.to_string()).at(loc(line))
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: usize, name: &str| -> Result<&str> {
+            rec.get(i)
+                .ok_or_else(|| Error::parse(format!("row has no `{name}` column")).at(loc(line)))
+        };
+        let label: Label = get(label_i, &cols.label)?
+            .parse()
+            .map_err(|e: Error| e.at(loc(line)))?;
+        let category: Option<Category> = match cat_i {
+            Some(i) => match rec.get(i).map(str::trim).unwrap_or("") {
+                "" | "null" | "none" => None,
+                c => Some(c.parse().map_err(|e: Error| e.at(loc(line)))?),
+            },
+            None => None,
+        };
+        let source = match src_i {
+            Some(i) => rec.get(i).unwrap_or("").to_string(),
+            None => stem.clone(),
+        };
+        out.push(Example {
+            id: format!("{stem}:{line}"),
+            source,
+            channel: String::new(),
+            lang: String::new(),
+            label,
+            category,
+            text: get(text_i, &cols.text)?.to_string(),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(path: &Path, opts: InputOptions) -> Vec<Event> {
+        Inputs::new(vec![path.to_path_buf()], opts).collect()
+    }
+
+    #[test]
+    fn jsonl_records_and_errors_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(
+            &p,
+            "{\"id\":7,\"text\":\"hi\",\"lang\":\"en\"}\n\n{oops\n{\"id\":\"b\"}\n[1]\n",
+        )
+        .unwrap();
+        let ev = events(&p, InputOptions::default());
+        assert_eq!(ev.len(), 4, "{ev:?}");
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(m.id, serde_json::json!(7));
+        assert_eq!(m.fields.as_ref().unwrap()["lang"], "en");
+        let lines: Vec<Option<u64>> = ev[1..]
+            .iter()
+            .map(|e| match e {
+                Event::Error(e) => {
+                    assert!(e.record);
+                    e.origin.line
+                }
+                _ => panic!("{e:?}"),
+            })
+            .collect();
+        assert_eq!(lines, vec![Some(3), Some(4), Some(5)]);
+        let Event::Error(e) = &ev[2] else { panic!() };
+        assert_eq!(e.id, serde_json::json!("b"));
+    }
+
+    #[test]
+    fn mbox_splits_mails() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("box");
+        std::fs::write(
+            &p,
+            "From a@x.example Mon Jun  3 09:00:00 2024\nFrom: a@x.example\nSubject: one\n\nfirst body\n>From here\n\nFrom b@x.example Mon Jun  3 10:00:00 2024\nFrom: b@x.example\nSubject: two\n\nsecond body\n",
+        )
+        .unwrap();
+        let ev = events(&p, InputOptions::default());
+        let msgs: Vec<&Message> = ev
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(msgs.len(), 2, "{ev:?}");
+        assert_eq!(msgs[0].text, "Subject: one\n\nfirst body\nFrom here");
+        assert_eq!(msgs[1].id, Value::String(format!("{}#2", p.display())));
+        assert_eq!(msgs[1].origin.line, Some(8));
+    }
+
+    #[test]
+    fn whole_file_is_cut_at_the_read_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("big.txt");
+        std::fs::write(&p, "a".repeat(5000)).unwrap();
+        let ev = events(
+            &p,
+            InputOptions {
+                read_limit: 1000,
+                ..InputOptions::default()
+            },
+        );
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(m.text.len(), 1000);
+        assert_eq!(
+            m.cut,
+            Some(Cut {
+                read: 1000,
+                total: Some(5000)
+            })
+        );
+    }
+
+    #[test]
+    fn labeled_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.csv");
+        std::fs::write(&p, "msg,y,cat\n\"hello, you\",ham,\nwin now,scam,prize\n").unwrap();
+        let cols = LabeledColumns {
+            text: "msg".into(),
+            label: "y".into(),
+            category: Some("cat".into()),
+            source: None,
+        };
+        let ex = read_labeled_table(&p, false, &cols).unwrap();
+        assert_eq!(ex.len(), 2);
+        assert_eq!(ex[0].text, "hello, you");
+        assert_eq!(ex[1].category, Some(Category::Prize));
+        assert_eq!(ex[1].source, "d");
+        std::fs::write(&p, "msg,y,cat\nx,maybe,\n").unwrap();
+        let e = read_labeled_table(&p, false, &cols)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("d.csv:2") && e.contains("maybe"), "{e}");
+    }
+}
