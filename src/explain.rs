@@ -47,8 +47,8 @@ pub struct Explanation {
 }
 
 type Span = (usize, usize);
-/// A reason's identity: its family, its name, and (for character n-grams) its word.
-type GroupKey = (FeatureFamily, String, Span);
+/// A reason's identity: its family and its name (for character n-grams, their word's).
+type GroupKey = (FeatureFamily, String);
 
 /// Computes reasons from a traced featurization.
 ///
@@ -81,14 +81,15 @@ pub fn explain(
     for t in trace {
         *occurrences.entry(t.bucket).or_default() += 1;
     }
-    // Group key: (family, name) for words, bigrams and entities; the word's
-    // span for character n-grams.
+    // Group key: (family, name). Character n-grams are grouped under the word
+    // they were taken from (the featurizer emits a word's n-grams right after
+    // the word itself), so all occurrences of a word form one reason.
     let mut groups: HashMap<GroupKey, (f32, Vec<Span>)> = HashMap::new();
     let mut order: Vec<GroupKey> = Vec::new();
-    let mut last_word: (usize, usize) = (0, 0);
+    let mut last_word: Option<&FeatureTrace> = None;
     for t in trace {
         if t.family == FeatureFamily::Word {
-            last_word = t.span;
+            last_word = Some(t);
         }
         let Some(&v) = value.get(&t.bucket) else {
             continue;
@@ -96,14 +97,11 @@ pub fn explain(
         let j = t.bucket as usize;
         let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
         let share = v * delta / occurrences[&t.bucket] as f32;
-        let key = match t.family {
-            // The featurizer emits a word's n-grams right after the word itself.
-            FeatureFamily::Chars => (FeatureFamily::Chars, String::new(), last_word),
-            f => (f, t.name.clone(), (0, 0)),
-        };
-        let span = match t.family {
-            FeatureFamily::Chars => key.2,
-            _ => t.span,
+        let (key, span) = match (t.family, last_word) {
+            (FeatureFamily::Chars, Some(word)) => {
+                ((FeatureFamily::Chars, word.name.clone()), word.span)
+            }
+            (f, _) => ((f, t.name.clone()), t.span),
         };
         let g = groups.entry(key.clone()).or_insert_with(|| {
             order.push(key.clone());
@@ -118,7 +116,7 @@ pub fn explain(
         .into_iter()
         .map(|key| {
             let (contribution, spans) = groups.remove(&key).expect("grouped");
-            let spans: Vec<(usize, usize)> = spans
+            let spans: Vec<Span> = spans
                 .into_iter()
                 .map(|(s, e)| norm.original_span(s, e))
                 .collect();
@@ -127,16 +125,8 @@ pub fn explain(
                 .and_then(|&(s, e)| original.get(s..e))
                 .unwrap_or("")
                 .to_string();
-            let feature = match key.0 {
-                FeatureFamily::Chars => norm
-                    .text()
-                    .get(key.2 .0..key.2 .1)
-                    .unwrap_or("")
-                    .to_string(),
-                _ => key.1,
-            };
             Reason {
-                feature,
+                feature: key.1,
                 kind: key.0,
                 contribution,
                 spans,

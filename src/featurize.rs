@@ -6,7 +6,8 @@
 //! features are not drowned by the many character n-grams:
 //!
 //! * **words**: word unigrams and bigrams (digits folded to `0`, so a new phone
-//!   number or amount is the same feature) and the typed entity tokens;
+//!   number or amount is the same feature; ASCII punctuation left out), emoji
+//!   and other non-ASCII symbols, and the typed entity tokens;
 //! * **chars**: character n-grams of each word padded with spaces (`char_wb`),
 //!   which carry obfuscated spellings and scripts without spaces.
 //!
@@ -235,6 +236,13 @@ impl Featurizer {
 
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
+            // ASCII punctuation is a property of how a corpus was preprocessed
+            // (some strip it, some keep it), not of scams: as a feature it
+            // teaches the model to recognise the source. Emoji and non-ASCII
+            // currency signs stay.
+            if tok.kind == TokenKind::Symbol && piece.is_ascii() {
+                continue;
+            }
             shaped.clear();
             shaped.extend(
                 piece

@@ -69,7 +69,7 @@ impl Default for TrainParams {
         TrainParams {
             normalizer: NormalizerConfig::default(),
             featurizer: FeaturizerConfig::default(),
-            alpha: 2e-4,
+            alpha: 1e-2,
             category_alpha: 1e-3,
             category_buckets_log2: 16,
             max_iterations: 150,
