@@ -396,27 +396,6 @@ pub struct Curves {
     pub pr: Vec<CurvePoint>,
 }
 
-/// `(threshold, tp, fp)` after each distinct score, from the highest down.
-fn sweep(scores: &[f32], truth: &[bool]) -> Vec<(f32, usize, usize)> {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut i) = (0, 0, 0);
-    let mut out = Vec::new();
-    while i < idx.len() {
-        let s = scores[idx[i]];
-        while i < idx.len() && scores[idx[i]] == s {
-            if truth[idx[i]] {
-                tp += 1;
-            } else {
-                fp += 1;
-            }
-            i += 1;
-        }
-        out.push((s, tp, fp));
-    }
-    out
-}
-
 /// The ROC curve, from `(0, 0)` to `(1, 1)`, one point per distinct score,
 /// downsampled to at most `max_points` (endpoints kept). Empty when a class is missing.
 ///
@@ -437,7 +416,7 @@ pub fn roc_curve(scores: &[f32], truth: &[bool], max_points: usize) -> Vec<Curve
         threshold: None,
     }];
     pts.extend(
-        sweep(scores, truth)
+        metrics::sweep(scores, truth)
             .into_iter()
             .map(|(s, tp, fp)| CurvePoint {
                 x: fp as f64 / neg as f64,
@@ -461,7 +440,7 @@ pub fn pr_curve(scores: &[f32], truth: &[bool], max_points: usize) -> Vec<CurveP
     if pos == 0 {
         return Vec::new();
     }
-    let pts = sweep(scores, truth)
+    let pts = metrics::sweep(scores, truth)
         .into_iter()
         .map(|(s, tp, fp)| CurvePoint {
             x: tp as f64 / pos as f64,

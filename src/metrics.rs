@@ -37,10 +37,23 @@ pub fn average_precision(scores: &[f32], truth: &[bool]) -> Option<f64> {
     if pos == 0 {
         return None;
     }
+    let (mut ap, mut prev_recall) = (0.0, 0.0);
+    for (_, tp, fp) in sweep(scores, truth) {
+        let recall = tp as f64 / pos as f64;
+        let precision = tp as f64 / (tp + fp) as f64;
+        ap += (recall - prev_recall) * precision;
+        prev_recall = recall;
+    }
+    Some(ap)
+}
+
+/// `(threshold, tp, fp)` after each distinct score, from the highest down:
+/// the one pass behind PR-AUC and the ROC and PR curves.
+pub(crate) fn sweep(scores: &[f32], truth: &[bool]) -> Vec<(f32, usize, usize)> {
     let mut idx: Vec<usize> = (0..scores.len()).collect();
     idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    let (mut tp, mut fp, mut ap, mut prev_recall) = (0usize, 0usize, 0.0, 0.0);
-    let mut i = 0;
+    let (mut tp, mut fp, mut i) = (0, 0, 0);
+    let mut out = Vec::new();
     while i < idx.len() {
         let s = scores[idx[i]];
         while i < idx.len() && scores[idx[i]] == s {
@@ -51,12 +64,9 @@ pub fn average_precision(scores: &[f32], truth: &[bool]) -> Option<f64> {
             }
             i += 1;
         }
-        let recall = tp as f64 / pos as f64;
-        let precision = tp as f64 / (tp + fp) as f64;
-        ap += (recall - prev_recall) * precision;
-        prev_recall = recall;
+        out.push((s, tp, fp));
     }
-    Some(ap)
+    out
 }
 
 /// Recall at the threshold where at most `fpr` of the negatives score at or above it.
