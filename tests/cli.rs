@@ -288,7 +288,11 @@ fn mbox_is_one_message_per_mail() {
         .filter(|l| !l.is_empty())
         .collect();
     assert_eq!(verdicts.len(), 3, "{}", out.stdout);
-    assert!(verdicts[0].starts_with("scam"), "{}", verdicts[0]);
+    // The phishing mail scores far above the two legitimate ones, which pass.
+    let score = |l: &str| l.split_whitespace().nth(1).unwrap().parse::<f32>().unwrap();
+    assert!(score(verdicts[0]) > 0.5, "{}", verdicts[0]);
+    assert!(score(verdicts[0]) > 4.0 * score(verdicts[1]).max(score(verdicts[2])), "{}", out.stdout);
+    assert!(verdicts[1].starts_with("ham") && verdicts[2].starts_with("ham"), "{}", out.stdout);
     assert!(out.stdout.contains("Saturday picnic 🧺"), "{}", out.stdout);
     assert!(
         out.stdout.contains("From there we can walk"),
@@ -345,10 +349,11 @@ fn csv_and_tsv_inputs() {
     let objs = out.json_lines();
     assert_eq!(objs.len(), 3);
     assert_eq!(objs[2]["id"], json!("t3"));
-    // TSV has no quoting: the quotes are part of the text.
+    // TSV has no quoting: the quotes are part of the text, so a reason whose
+    // span covers the quote shows it.
     let reasons = objs[2]["reasons"].as_array().unwrap();
     assert!(
-        reasons.iter().any(|r| r["text"] == json!("\"")),
+        reasons.iter().any(|r| r["text"].as_str().is_some_and(|t| t.contains('"'))),
         "{reasons:?}"
     );
     // A missing text column is one error for the file.
