@@ -397,6 +397,48 @@ def md_table(header: list[str], rows: list[list[str]], right_from: int = 1) -> s
 
 # ---------------------------------------------------------------- main
 
+def reuse_predictions(prev: Path, systems: list[str], split_defs, rows, results, out: Path) -> list[str]:
+    """Adds the systems of a previous run that are not being run now.
+
+    Splits are deterministic, so a previous run's per-row predictions on the
+    same split are exactly what retraining that system would score (fastText
+    aside, which is not bit-reproducible). Appends them to this run's
+    predictions.jsonl and returns the system list for the report."""
+    timing_path = prev / "metrics.json"
+    prev_timing = json.loads(timing_path.read_text(encoding="utf-8")).get("timing", {}) if timing_path.exists() else {}
+    recs: dict[tuple[str, str], dict] = {}
+    with open(prev / "predictions.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            rec = json.loads(line)
+            if rec["system"] not in systems:
+                recs.setdefault((rec["split"], rec["system"]), {})[rec["id"]] = rec
+    reused = [sy for sy in ALL_SYSTEMS if sy not in systems and any(k[1] == sy for k in recs)]
+    with open(out / "predictions.jsonl", "a", encoding="utf-8") as pred_fh:
+        for name, _kind, _held, _pool, test_mask in split_defs:
+            test_idx = np.flatnonzero(test_mask)
+            for sy in reused:
+                got = recs.get((name, sy))
+                if got is None:
+                    log(f"  --reuse: no {sy} predictions for {name}; left out")
+                    continue
+                missing = [rows[i].get("id") for i in test_idx if rows[i].get("id") not in got]
+                if missing:
+                    raise SystemExit(f"--reuse: {sy} on {name} lacks {len(missing)} test rows "
+                                     f"(e.g. {missing[0]}): the data changed since that run")
+                ordered = [got[rows[i].get("id")] for i in test_idx]
+                probs = np.array([[r["p_ham"], r["p_spam"], r["p_scam"]] for r in ordered])
+                pred = np.array([r["predicted"] for r in ordered])
+                t = prev_timing.get(name, {}).get(sy, {})
+                results.setdefault(name, {})[sy] = dict(
+                    probs=probs, pred=pred, train_s=t.get("train_s", float("nan")),
+                    predict_s=t.get("predict_s", float("nan")), threshold=t.get("threshold"),
+                    errors=0, test_idx=test_idx)
+                for r in ordered:
+                    pred_fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    log(f"reused {', '.join(reused) or 'nothing'} from {prev}")
+    return [sy for sy in ALL_SYSTEMS if sy in systems or sy in reused]
+
+
 def main() -> int:
     repo = Path(__file__).resolve().parent.parent
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -410,6 +452,10 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=None,
                     help="where split files/models go (default: a fresh temp dir)")
     ap.add_argument("--keep-work", action="store_true", help="do not delete the work dir")
+    ap.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+                    help="a previous --out dir: systems not in --systems are taken from its "
+                         "predictions.jsonl (and timing from its metrics.json) instead of being retrained; "
+                         "e.g. rerun only scamscan after a model change, on the identical splits")
     ap.add_argument("--fold-of", action="append", default=[], metavar="TEXT",
                     help="print key bytes, FNV-1a-64 hash and fold of TEXT and exit (cross-check with Rust)")
     args = ap.parse_args()
@@ -537,6 +583,9 @@ def main() -> int:
         pred_fh.close()
         if not args.keep_work and args.workdir is None:
             shutil.rmtree(workroot, ignore_errors=True)
+
+    if args.reuse is not None:
+        systems = reuse_predictions(args.reuse, systems, split_defs, rows, results, args.out)
 
     # ------------------------------------------------------------ metrics & report
     def metrics_for(name: str, system: str, restrict_source: str | None = None):
