@@ -19,6 +19,18 @@ static BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/toke
 pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
 
 /// Options of a [`Classifier`].
+///
+/// Options change how verdicts are reported, never the model's scores, so
+/// one model serves both a strict filter and a lenient one.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ClassifyOptions};
+/// let c = Classifier::default().with_options(ClassifyOptions { max_bytes: 16, ..Default::default() });
+/// let v = c.classify("a message that is longer than sixteen bytes");
+/// assert!(v.truncated);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClassifyOptions {
     /// Messages longer than this many bytes are scored on their first `max_bytes`.
@@ -40,6 +52,17 @@ impl Default for ClassifyOptions {
 }
 
 /// The three class probabilities; they sum to 1.
+///
+/// Named fields rather than an array, so that JSON output reads
+/// `{"ham": .., "spam": .., "scam": ..}`.
+///
+/// # Example
+///
+/// ```
+/// let p = scamscan::Classifier::default().classify("are we still on for dinner tonight?").probabilities;
+/// assert!(p.ham > p.scam);
+/// assert!((p.ham + p.spam + p.scam - 1.0).abs() < 1e-4);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Probabilities {
     /// Legitimate.
@@ -51,6 +74,16 @@ pub struct Probabilities {
 }
 
 /// What the classifier says about one message.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, Label};
+/// let v = Classifier::default().classify("Your parcel is on hold. Pay the $1.99 redelivery fee at usps-track-redelivery.top today");
+/// assert_eq!(v.label, Label::Scam);
+/// assert_eq!(v.score, v.probabilities.scam);
+/// assert!(v.category.is_some() && !v.reasons.is_empty());
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     /// scam, spam or ham.
@@ -70,7 +103,16 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    /// True when the message is flagged (scam or spam).
+    /// True when the message is flagged (scam or spam): the one bit a filter
+    /// acts on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// assert!(!c.classify("see you at the station at 6").is_flagged());
+    /// assert!(c.classify("URGENT: your account is suspended, verify at secure-bank-login.xyz").is_flagged());
+    /// ```
     pub fn is_flagged(&self) -> bool {
         self.label != Label::Ham
     }
@@ -78,6 +120,8 @@ impl Verdict {
 
 /// Scores messages as scam, spam or ham. Cheap to share: `Send + Sync`, and
 /// every method takes `&self`.
+///
+/// # Example
 ///
 /// ```
 /// let classifier = scamscan::Classifier::default();
@@ -103,6 +147,17 @@ impl Default for Classifier {
 
 impl Classifier {
     /// The model embedded in the library at build time.
+    ///
+    /// Embedded so that the library works with no file to ship or find; this
+    /// is the fallible form of [`Classifier::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::builtin()?;
+    /// assert_eq!(c.classify("hi mum, call me when you land").label, scamscan::Label::Ham);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn builtin() -> Result<Self> {
         if BUILTIN_MODEL.is_empty() {
             return Err(Error::model(
@@ -118,6 +173,10 @@ impl Classifier {
 
     /// Loads a model directory (`model.bin`, `tokenizer.json`).
     ///
+    /// Errors name the directory, so that a wrong `--model` path is obvious.
+    ///
+    /// # Example
+    ///
     /// ```
     /// let err = scamscan::Classifier::from_path("no/such/dir").unwrap_err();
     /// assert!(err.to_string().contains("no/such/dir"));
@@ -126,7 +185,16 @@ impl Classifier {
         Ok(Classifier::new(Model::load(dir.as_ref())?))
     }
 
-    /// Wraps a trained [`Model`].
+    /// Wraps a trained [`Model`], with the default options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Classifier;
+    /// let model = Classifier::default().model().clone();
+    /// let c = Classifier::new(model);
+    /// assert_eq!(c.options().reasons, 5);
+    /// ```
     pub fn new(model: Model) -> Self {
         Classifier {
             normalizer: Normalizer::new(model.normalizer.clone()),
@@ -136,6 +204,11 @@ impl Classifier {
     }
 
     /// Replaces the options.
+    ///
+    /// By value, builder-style: options are set once, before the classifier
+    /// is shared between threads.
+    ///
+    /// # Example
     ///
     /// ```
     /// use scamscan::{Classifier, ClassifyOptions};
@@ -148,16 +221,45 @@ impl Classifier {
     }
 
     /// The options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{classifier::DEFAULT_MAX_BYTES, Classifier};
+    /// assert_eq!(Classifier::default().options().max_bytes, DEFAULT_MAX_BYTES);
+    /// ```
     pub fn options(&self) -> &ClassifyOptions {
         &self.options
     }
 
-    /// The model.
+    /// The model, for inspection (its training counts, its calibration) or
+    /// to save it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// assert!((0.0..=1.0).contains(&c.model().calibration.flag_threshold));
+    /// ```
     pub fn model(&self) -> &Model {
         &self.model
     }
 
     /// Classifies one message. Never panics; any `&str` is a valid message.
+    ///
+    /// The category is named only when the label is scam: naming the "kind
+    /// of scam" of a legitimate message would only confuse.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Category, Classifier, Label};
+    /// let c = Classifier::default();
+    /// let ham = c.classify("Running late, be there in 10");
+    /// assert_eq!((ham.label, ham.category), (Label::Ham, None));
+    /// let scam = c.classify("Hello dear, I am recruiter from Amazon. Part-time job, like videos and earn 300-800 USDT per day. Contact my WhatsApp wa.me/6281234567");
+    /// assert_eq!(scam.category, Some(Category::Job));
+    /// ```
     pub fn classify(&self, text: &str) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
         let norm = self.normalizer.normalize(text);
@@ -220,6 +322,8 @@ impl Classifier {
 
     /// Classifies many messages in parallel (rayon); results are in input order
     /// and equal to calling [`Classifier::classify`] on each.
+    ///
+    /// # Example
     ///
     /// ```
     /// let c = scamscan::Classifier::default();

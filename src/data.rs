@@ -9,6 +9,21 @@ use std::io::BufRead;
 use std::path::Path;
 
 /// The three verdicts.
+///
+/// Spam is kept apart from scam because most spam is legal marketing: a
+/// filter may quarantine it, but only a scam should raise an alarm. Parsing
+/// accepts the synonyms public corpora use (`legit`, `fraud`, `phishing`,
+/// `0`/`1`...), so that corpora can be read without relabeling.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::Label;
+/// assert_eq!("Phishing".parse::<Label>()?, Label::Scam);
+/// assert_eq!(Label::Spam.to_string(), "spam");
+/// assert!("maybe".parse::<Label>().is_err());
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Label {
@@ -24,12 +39,27 @@ impl Label {
     /// All labels, in class-index order.
     pub const ALL: [Label; 3] = [Label::Ham, Label::Spam, Label::Scam];
 
-    /// The class index used by the model.
+    /// The class index used by the model: the position of this label in
+    /// probability arrays and weight columns.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Label;
+    /// assert_eq!(Label::Scam.index(), 2);
+    /// assert_eq!(Label::ALL[Label::Spam.index()], Label::Spam);
+    /// ```
     pub fn index(self) -> usize {
         self as usize
     }
 
-    /// The lower-case name.
+    /// The lower-case name, as in the corpus schema and the CLI's output.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(scamscan::Label::Ham.as_str(), "ham");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Label::Ham => "ham",
@@ -60,6 +90,18 @@ impl std::str::FromStr for Label {
 }
 
 /// The scam taxonomy.
+///
+/// Naming the kind of scam tells a user what the sender is after (a
+/// payment, a login, a deposit), which a bare score does not.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::Category;
+/// assert_eq!("tech_support".parse::<Category>()?, Category::TechSupport);
+/// assert_eq!(Category::AdvanceFee.to_string(), "advance_fee");
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Category {
@@ -107,11 +149,25 @@ impl Category {
     ];
 
     /// The class index used by the category head.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Category;
+    /// assert_eq!(Category::Job.index(), 0);
+    /// assert_eq!(Category::ALL[Category::Loan.index()], Category::Loan);
+    /// ```
     pub fn index(self) -> usize {
         self as usize
     }
 
     /// The snake_case name used in the schema.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(scamscan::Category::TechSupport.as_str(), "tech_support");
+    /// ```
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Job => "job",
@@ -149,6 +205,11 @@ impl std::str::FromStr for Category {
 
 /// One labeled message in the shared schema.
 ///
+/// Every field but `label` and `text` may be missing, so that a minimal
+/// `{"label", "text"}` file is a valid corpus.
+///
+/// # Example
+///
 /// ```
 /// let line = r#"{"id":"x:1","source":"x","channel":"sms","lang":"en","label":"scam","category":"delivery","text":"Parcel held"}"#;
 /// let e: scamscan::Example = serde_json::from_str(line).unwrap();
@@ -178,6 +239,21 @@ pub struct Example {
 }
 
 /// Reads a JSONL file of [`Example`]s. A bad line is an error naming the file and line.
+///
+/// Blank lines are skipped, so that files joined with `cat` or edited by
+/// hand still read.
+///
+/// # Example
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("mine.jsonl");
+/// std::fs::write(&path, "{\"label\":\"ham\",\"text\":\"lunch?\"}\n\n{\"label\":\"scam\",\"text\":\"pay now\"}\n")?;
+/// let examples = scamscan::data::read_jsonl(&path)?;
+/// assert_eq!(examples.len(), 2);
+/// assert_eq!(examples[1].label, scamscan::Label::Scam);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 pub fn read_jsonl(path: &Path) -> Result<Vec<Example>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let reader = std::io::BufReader::new(file);
@@ -198,6 +274,23 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>> {
 }
 
 /// Reads every `*.jsonl` file under `path` (a file or a directory, recursively, sorted).
+///
+/// Sorted, so that the same directory always gives the same examples in the
+/// same order, and so the same trained model. A directory without any
+/// `.jsonl` file is an error rather than an empty corpus.
+///
+/// # Example
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::create_dir(dir.path().join("sms"))?;
+/// std::fs::write(dir.path().join("sms/b.jsonl"), "{\"label\":\"ham\",\"text\":\"b\"}\n")?;
+/// std::fs::write(dir.path().join("a.jsonl"), "{\"label\":\"ham\",\"text\":\"a\"}\n")?;
+/// std::fs::write(dir.path().join("notes.txt"), "not a corpus")?;
+/// let texts: Vec<String> = scamscan::data::read_dir_or_file(dir.path())?.into_iter().map(|e| e.text).collect();
+/// assert_eq!(texts, ["a", "b"]);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 pub fn read_dir_or_file(path: &Path) -> Result<Vec<Example>> {
     if path.is_file() {
         return read_jsonl(path);
@@ -235,6 +328,8 @@ fn collect_jsonl(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
 /// so template messages that differ in a number, a link or punctuation land in
 /// the same fold. The hash is 64-bit FNV-1a, simple enough that the Python
 /// comparison script (`scripts/compare.py`) computes the very same split.
+///
+/// # Example
 ///
 /// ```
 /// assert_eq!(scamscan::data::fold("Call 555-0101 NOW!"), scamscan::data::fold("call 555 0199 now"));

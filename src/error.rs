@@ -8,6 +8,17 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Where an error happened: a file (or `<stdin>`), optionally a line and a byte offset.
+///
+/// The byte offset is there for tools: an editor can jump to it even when
+/// line endings or encodings make line counts disagree.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::Location;
+/// assert_eq!(Location::path("a.jsonl").at_line(2, 40).to_string(), "a.jsonl:2 (byte 40)");
+/// assert_eq!(Location::default().to_string(), "<input>");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Location {
     /// The path of the input, if the input has one.
@@ -20,6 +31,13 @@ pub struct Location {
 
 impl Location {
     /// A location naming only a path.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let l = scamscan::Location::path("models/default");
+    /// assert_eq!((l.to_string().as_str(), l.line), ("models/default", None));
+    /// ```
     pub fn path(path: impl AsRef<Path>) -> Self {
         Location {
             path: Some(path.as_ref().to_path_buf()),
@@ -28,6 +46,13 @@ impl Location {
     }
 
     /// Adds a 1-based line number and the byte offset where that line starts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let l = scamscan::Location::path("x.jsonl").at_line(7, 512);
+    /// assert_eq!((l.line, l.byte), (Some(7), Some(512)));
+    /// ```
     pub fn at_line(mut self, line: u64, byte: u64) -> Self {
         self.line = Some(line);
         self.byte = Some(byte);
@@ -52,6 +77,17 @@ impl fmt::Display for Location {
 }
 
 /// What kind of failure an [`Error`] is.
+///
+/// Non-exhaustive, so that new kinds can be added without breaking callers:
+/// match the kinds you handle and keep a `_` arm.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ErrorKind};
+/// let err = Classifier::from_path("no/such/model").unwrap_err();
+/// assert!(matches!(err.kind(), ErrorKind::Model(_)));
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -77,6 +113,8 @@ pub enum ErrorKind {
 
 /// The crate's error: a kind and, where known, the location it happened at.
 ///
+/// # Example
+///
 /// ```
 /// use scamscan::{Error, Location};
 /// let e = Error::parse("missing field `text`").at(Location::path("inbox.jsonl").at_line(3, 120));
@@ -89,7 +127,17 @@ pub struct Error {
 }
 
 impl Error {
-    /// Builds an error of the given kind with no location yet.
+    /// Builds an error of the given kind with no location yet; the caller
+    /// that knows the file adds it with [`Error::at`] or [`Error::with_path`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Error, ErrorKind};
+    /// let e = Error::new(ErrorKind::Tokenizer("bad pattern".into()));
+    /// assert_eq!(e.to_string(), "tokenizer: bad pattern");
+    /// assert!(e.location().is_none());
+    /// ```
     pub fn new(kind: ErrorKind) -> Self {
         Error {
             kind,
@@ -98,31 +146,81 @@ impl Error {
     }
 
     /// A parse error with the given message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = scamscan::Error::parse("unknown label \"maybe\"");
+    /// assert!(matches!(e.kind(), scamscan::ErrorKind::Parse(_)));
+    /// ```
     pub fn parse(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::Parse(msg.into()))
     }
 
     /// A bad-model error with the given message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(scamscan::Error::model("truncated").to_string(), "bad model: truncated");
+    /// ```
     pub fn model(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::Model(msg.into()))
     }
 
     /// An invalid-parameter error with the given message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = scamscan::Error::invalid("alpha must be >= 0");
+    /// assert_eq!(e.to_string(), "invalid parameter: alpha must be >= 0");
+    /// ```
     pub fn invalid(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::InvalidParameter(msg.into()))
     }
 
     /// A training error with the given message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = scamscan::Error::training("no ham messages");
+    /// assert_eq!(e.to_string(), "training failed: no ham messages");
+    /// ```
     pub fn training(msg: impl Into<String>) -> Self {
         Error::new(ErrorKind::Training(msg.into()))
     }
 
     /// An I/O error that happened on `path`.
+    ///
+    /// `std::io::Error` does not say which file failed; this does.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let io = std::fs::read("no/such/file").unwrap_err();
+    /// let e = scamscan::Error::io("no/such/file", io);
+    /// assert!(e.to_string().starts_with("no/such/file: "), "{e}");
+    /// ```
     pub fn io(path: impl AsRef<Path>, err: std::io::Error) -> Self {
         Error::new(ErrorKind::Io(err)).at(Location::path(path))
     }
 
     /// Attaches a location, keeping a more precise one if already set.
+    ///
+    /// So that a low-level function can record the line it knows, and a caller
+    /// further up the path it knows, in either order.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Error, Location};
+    /// let e = Error::parse("bad JSON")
+    ///     .at(Location::default().at_line(3, 80))
+    ///     .at(Location::path("in.jsonl").at_line(1, 0));
+    /// assert_eq!(e.to_string(), "in.jsonl:3 (byte 80): bad JSON");
+    /// ```
     pub fn at(mut self, location: Location) -> Self {
         match &mut self.location {
             None => self.location = Some(location),
@@ -140,16 +238,40 @@ impl Error {
     }
 
     /// Attaches a path, keeping a line number already set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = scamscan::Error::model("checksum mismatch").with_path("m/model.bin");
+    /// assert_eq!(e.to_string(), "m/model.bin: bad model: checksum mismatch");
+    /// ```
     pub fn with_path(self, path: impl AsRef<Path>) -> Self {
         self.at(Location::path(path))
     }
 
-    /// What went wrong.
+    /// What went wrong, for callers that react differently to, say, a
+    /// missing file and a corrupt one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::ErrorKind;
+    /// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+    /// assert!(matches!(e.kind(), ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound));
+    /// ```
     pub fn kind(&self) -> &ErrorKind {
         &self.kind
     }
 
     /// Where it went wrong, if known.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+    /// let path = e.location().and_then(|l| l.path.as_deref()).unwrap();
+    /// assert_eq!(path, std::path::Path::new("no/such.jsonl"));
+    /// ```
     pub fn location(&self) -> Option<&Location> {
         self.location.as_ref()
     }
@@ -193,4 +315,14 @@ impl From<linfa::Error> for Error {
 }
 
 /// The crate's result type.
+///
+/// # Example
+///
+/// ```
+/// fn threshold(s: &str) -> scamscan::Result<f32> {
+///     s.parse().map_err(|_| scamscan::Error::invalid(format!("not a number: {s}")))
+/// }
+/// assert!(threshold("0.9").is_ok());
+/// assert!(threshold("high").is_err());
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;

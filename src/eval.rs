@@ -37,6 +37,15 @@ pub const MAX_CURVE_POINTS: usize = 500;
 pub const RELIABILITY_BINS: usize = 10;
 
 /// Options of [`evaluate`].
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{evaluate, EvalOptions}, Classifier};
+/// let opts = EvalOptions { fprs: vec![0.001] };
+/// let report = evaluate(&Classifier::default(), &[], &opts);
+/// assert_eq!(report.overall.flagged.recall_at_fpr[0].fpr, 0.001);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct EvalOptions {
     /// False-positive rates (shares of ham flagged) at which recall is reported.
@@ -53,6 +62,18 @@ impl Default for EvalOptions {
 }
 
 /// How many rows of each true label.
+///
+/// Reported beside every metric: an AUC over twelve scams means little, and
+/// the reader should see that it is twelve.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{group_metrics, Scored}, Label};
+/// let row = |truth| Scored { truth, predicted: Label::Ham, p_ham: 0.9, p_scam: 0.05 };
+/// let g = group_metrics("demo", &[row(Label::Ham), row(Label::Ham), row(Label::Scam)], &[]);
+/// assert_eq!((g.counts.ham, g.counts.spam, g.counts.scam), (2, 0, 1));
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct LabelCounts {
     /// Legitimate messages.
@@ -74,6 +95,15 @@ impl LabelCounts {
 }
 
 /// Recall at one fixed false-positive rate.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::eval::BinaryMetrics;
+/// let m = BinaryMetrics::compute(&[0.9, 0.6, 0.4, 0.1], &[true, false, true, false], &[0.0]);
+/// let r = m.recall_at_fpr[0];
+/// assert_eq!((r.fpr, r.recall), (0.0, Some(0.5))); // only 0.9 ranks above every negative
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct RecallAtFpr {
     /// The largest share of negatives allowed at or above the threshold.
@@ -83,6 +113,18 @@ pub struct RecallAtFpr {
 }
 
 /// Ranking quality of one score for one binary question.
+///
+/// Ranking metrics judge the score, not a threshold: they tell whether
+/// *some* threshold would serve a use, before one is chosen.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::eval::BinaryMetrics;
+/// let m = BinaryMetrics::compute(&[0.9, 0.2], &[true, true], &[0.01]);
+/// assert_eq!(m.roc_auc, None); // no negatives: undefined, not NaN
+/// assert_eq!(m.pr_auc, Some(1.0));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BinaryMetrics {
     /// Positive rows.
@@ -99,6 +141,8 @@ pub struct BinaryMetrics {
 
 impl BinaryMetrics {
     /// Computes the metrics of `scores` (higher = more positive) against `truth`.
+    ///
+    /// # Example
     ///
     /// ```
     /// use scamscan::eval::BinaryMetrics;
@@ -126,6 +170,17 @@ impl BinaryMetrics {
     }
 
     /// The share of positives: the PR-AUC of a random ranking.
+    ///
+    /// The baseline a PR-AUC should be read against: 0.5 is good when 1% of
+    /// the rows are positive, and worthless when half of them are.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::eval::BinaryMetrics;
+    /// let m = BinaryMetrics::compute(&[0.9, 0.8, 0.3, 0.1], &[true, false, false, false], &[]);
+    /// assert_eq!(m.prevalence(), Some(0.25));
+    /// ```
     pub fn prevalence(&self) -> Option<f64> {
         let n = self.positives + self.negatives;
         (n > 0).then(|| self.positives as f64 / n as f64)
@@ -133,6 +188,17 @@ impl BinaryMetrics {
 }
 
 /// Quality of a yes/no decision.
+///
+/// The rates are stored beside the counts so that the JSON report can be
+/// read without recomputing them.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::DecisionMetrics, metrics::Confusion};
+/// let d = DecisionMetrics::from_confusion(Confusion { tp: 9, fp: 1, tn: 99, fn_: 1 });
+/// assert_eq!((d.precision, d.recall, d.ham_fpr), (Some(0.9), Some(0.9), Some(0.01)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DecisionMetrics {
     /// The counts.
@@ -149,6 +215,14 @@ pub struct DecisionMetrics {
 
 impl DecisionMetrics {
     /// Derives the rates from the counts.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{eval::DecisionMetrics, metrics::Confusion};
+    /// let d = DecisionMetrics::from_confusion(Confusion::default());
+    /// assert_eq!((d.precision, d.f1, d.ham_fpr), (None, None, None));
+    /// ```
     pub fn from_confusion(confusion: Confusion) -> Self {
         DecisionMetrics {
             confusion,
@@ -161,6 +235,18 @@ impl DecisionMetrics {
 }
 
 /// The 3×3 confusion matrix: `counts[true][predicted]`, indexed by [`Label::index`].
+///
+/// Three classes rather than flagged/not flagged, because scam taken for
+/// spam and scam taken for ham are very different mistakes.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{group_metrics, Scored}, Label};
+/// let rows = [Scored { truth: Label::Scam, predicted: Label::Spam, p_ham: 0.2, p_scam: 0.3 }];
+/// let m = group_metrics("demo", &rows, &[]).confusion;
+/// assert_eq!(m.counts[Label::Scam.index()][Label::Spam.index()], 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ConfusionMatrix {
     /// Row and column order: ham, spam, scam.
@@ -178,12 +264,35 @@ impl ConfusionMatrix {
     }
 
     /// Rows with true label `truth` predicted as `predicted`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{eval::{group_metrics, Scored}, Label};
+    /// let rows = [Scored { truth: Label::Ham, predicted: Label::Scam, p_ham: 0.3, p_scam: 0.6 }];
+    /// let m = group_metrics("demo", &rows, &[]).confusion;
+    /// assert_eq!((m.get(Label::Ham, Label::Scam), m.get(Label::Scam, Label::Ham)), (1, 0));
+    /// ```
     pub fn get(&self, truth: Label, predicted: Label) -> u64 {
         self.counts[truth.index()][predicted.index()]
     }
 }
 
 /// One scored row, free of any classifier: what the table computations need.
+///
+/// So that scores from another system (a baseline, a vendor's API) can be
+/// measured with exactly the same code.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{group_metrics, Scored}, Label};
+/// let rows = [
+///     Scored { truth: Label::Ham, predicted: Label::Ham, p_ham: 0.95, p_scam: 0.01 },
+///     Scored { truth: Label::Scam, predicted: Label::Scam, p_ham: 0.05, p_scam: 0.9 },
+/// ];
+/// assert_eq!(group_metrics("baseline", &rows, &[]).flagged.roc_auc, Some(1.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scored {
     /// The true label.
@@ -197,6 +306,23 @@ pub struct Scored {
 }
 
 /// All metrics of one group of rows (everything, one source, one channel).
+///
+/// Per group, because a model can look good overall while failing one
+/// channel or one corpus entirely.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{group_metrics, Scored}, Label};
+/// let row = |truth, predicted, p_ham, p_scam| Scored { truth, predicted, p_ham, p_scam };
+/// let g = group_metrics("sms", &[
+///     row(Label::Ham, Label::Ham, 0.9, 0.05),
+///     row(Label::Spam, Label::Spam, 0.2, 0.1),
+///     row(Label::Scam, Label::Scam, 0.1, 0.8),
+/// ], &[]);
+/// assert_eq!((g.name.as_str(), g.n), ("sms", 3));
+/// assert_eq!(g.scam.positives + g.scam.negatives, 2); // spam is left out of scam vs ham
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupMetrics {
     /// The group: `(all)`, a source or a channel name (`(none)` when empty).
@@ -218,6 +344,8 @@ pub struct GroupMetrics {
 }
 
 /// Computes every metric of a group of rows.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
@@ -279,6 +407,19 @@ fn add_pair(c: Confusion, flagged: bool, positive: bool) -> Confusion {
 }
 
 /// One row with a true scam category, free of any classifier.
+///
+/// `named` and `head` are both kept because they answer different
+/// questions: what the user is told, and what the category head knows.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{category_metrics, CategoryScored}, Category, Label};
+/// // A missed job scam whose category the head would still have named right.
+/// let row = CategoryScored { truth: Category::Job, predicted: Label::Ham, named: None, head: Some(Category::Job) };
+/// let m = &category_metrics(&[row])[0];
+/// assert_eq!((m.scam_recall, m.head_accuracy), (Some(0.0), Some(1.0)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CategoryScored {
     /// The true category.
@@ -292,6 +433,16 @@ pub struct CategoryScored {
 }
 
 /// How well one scam category is caught and named.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{category_metrics, CategoryScored}, Category, Label};
+/// let row = |truth, named| CategoryScored { truth, predicted: Label::Scam, named: Some(named), head: Some(named) };
+/// let m = category_metrics(&[row(Category::Bank, Category::Bank), row(Category::Job, Category::Bank)]);
+/// let bank = m.iter().find(|m| m.category == "bank").unwrap();
+/// assert_eq!(bank.named_precision, Some(0.5)); // named "bank" twice, right once
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryMetrics {
     /// The category (`(all)` for every row with a category).
@@ -315,6 +466,8 @@ pub struct CategoryMetrics {
 }
 
 /// Per-category metrics (categories with rows, in taxonomy order), then `(all)`.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::{eval::{category_metrics, CategoryScored}, Category, Label};
@@ -376,6 +529,17 @@ fn ratio(a: usize, b: usize) -> Option<f64> {
 }
 
 /// One point of a curve.
+///
+/// The threshold is kept with each point so that a point read off a plot
+/// can be turned into a `--threshold`.
+///
+/// # Example
+///
+/// ```
+/// let roc = scamscan::eval::roc_curve(&[0.9, 0.1], &[true, false], 500);
+/// assert_eq!(roc[0].threshold, None);
+/// assert_eq!((roc[1].x, roc[1].y, roc[1].threshold), (0.0, 1.0, Some(0.9)));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct CurvePoint {
     /// False-positive rate (ROC) or recall (PR).
@@ -388,6 +552,14 @@ pub struct CurvePoint {
 }
 
 /// Curves of flagged (spam or scam) vs ham over all rows, ranked by `1 − p(ham)`.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{evaluate, EvalOptions}, Classifier};
+/// let report = evaluate(&Classifier::default(), &[], &EvalOptions::default());
+/// assert!(report.curves.roc.is_empty() && report.curves.pr.is_empty()); // no rows, no curve
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Curves {
     /// ROC: x = false-positive rate, y = recall. Empty when a class is missing.
@@ -398,6 +570,11 @@ pub struct Curves {
 
 /// The ROC curve, from `(0, 0)` to `(1, 1)`, one point per distinct score,
 /// downsampled to at most `max_points` (endpoints kept). Empty when a class is missing.
+///
+/// Downsampled so that a report over a million rows stays small enough to
+/// read and plot.
+///
+/// # Example
 ///
 /// ```
 /// let roc = scamscan::eval::roc_curve(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false], 500);
@@ -429,6 +606,8 @@ pub fn roc_curve(scores: &[f32], truth: &[bool], max_points: usize) -> Vec<Curve
 
 /// The precision-recall curve, one point per distinct score from the highest
 /// down, downsampled to at most `max_points` (endpoints kept). Empty without positives.
+///
+/// # Example
 ///
 /// ```
 /// let pr = scamscan::eval::pr_curve(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false], 500);
@@ -464,6 +643,16 @@ fn downsample<T: Copy>(pts: Vec<T>, max: usize) -> Vec<T> {
 }
 
 /// Everything [`evaluate`] measured. Serializes to JSON; `to_markdown` renders it.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{evaluate, EvalOptions}, Classifier};
+/// let report = evaluate(&Classifier::default(), &[], &EvalOptions::default());
+/// let json = serde_json::to_value(&report).unwrap();
+/// assert_eq!(json["n"], 0);
+/// assert!(json["overall"]["flagged"]["roc_auc"].is_null()); // undefined, never NaN
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EvalReport {
     /// Rows evaluated.
@@ -496,6 +685,18 @@ pub struct EvalReport {
 /// are not predicted scam (whose verdict names no category), the category head's
 /// choice is obtained by classifying them again with `scam_threshold: Some(0.0)`,
 /// which makes every verdict name a category.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{evaluate, EvalOptions}, Classifier, Example, Label};
+/// let ex = |label, text: &str| Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
+///     lang: "en".into(), label, category: None, text: text.into() };
+/// let examples = [ex(Label::Ham, "see you at the station at 6"), ex(Label::Scam, "URGENT: your account is suspended, verify at secure-bank-login.xyz")];
+/// let report = evaluate(&Classifier::default(), &examples, &EvalOptions::default());
+/// assert_eq!((report.n, report.overall.counts.ham, report.overall.counts.scam), (2, 1, 1));
+/// assert_eq!(report.by_source[0].name, "demo");
+/// ```
 pub fn evaluate(classifier: &Classifier, examples: &[Example], opts: &EvalOptions) -> EvalReport {
     let base = ClassifyOptions {
         reasons: 0,
@@ -696,6 +897,19 @@ fn recall_list(m: &BinaryMetrics) -> String {
 impl EvalReport {
     /// A summary paragraph, then tables: overall, per source, per channel,
     /// per category, the confusion matrix and the reliability of `p(scam)`.
+    ///
+    /// Undefined metrics are shown as "—", so a table never shows NaN.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{eval::{evaluate, EvalOptions}, Classifier, Example, Label};
+    /// let ham = Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
+    ///     lang: "en".into(), label: Label::Ham, category: None, text: "lunch at 1?".into() };
+    /// let md = evaluate(&Classifier::default(), &[ham], &EvalOptions::default()).to_markdown();
+    /// assert!(md.starts_with("# Evaluation") && md.contains("## Per source"));
+    /// assert!(md.contains('—') && !md.contains("NaN")); // no scam: AUC undefined
+    /// ```
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
         let o = &self.overall;

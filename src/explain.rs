@@ -21,6 +21,21 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 /// One reason behind a score.
+///
+/// Spans and text refer to the original message, not the normalized one,
+/// so that a user sees the very characters that were sent.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ClassifyOptions};
+/// let c = Classifier::default().with_options(ClassifyOptions { reasons: 100, ..Default::default() });
+/// let text = "Ｖｅｒｉｆｙ your account now";
+/// let v = c.classify(text);
+/// let r = v.reasons.iter().find(|r| r.feature == "verify").unwrap();
+/// assert_eq!(r.text, "Ｖｅｒｉｆｙ");
+/// assert_eq!(&text[r.spans[0].0..r.spans[0].1], r.text);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
     /// The feature: a word, a bigram, an entity type (`url:shortener`), or
@@ -38,6 +53,29 @@ pub struct Reason {
 }
 
 /// All reasons of one message, strongest first.
+///
+/// # Example
+///
+/// The contributions and the intercept add up to the calibrated log-odds of
+/// scam against ham:
+///
+/// ```
+/// use scamscan::{explain::explain, normalize::Normalizer};
+/// let c = scamscan::Classifier::default();
+/// let m = c.model();
+/// let text = "Your parcel is held, pay the fee at royalmail-fee.top";
+/// let norm = Normalizer::new(m.normalizer.clone()).normalize(text);
+/// let mut trace = Vec::new();
+/// let counts = m.featurizer.count(&norm, &m.tokenizer.tokenize(norm.text())?, Some(&mut trace));
+/// let x = m.featurizer.vectorize(&counts);
+/// let e = explain(text, &norm, &x, &trace, &m.head, &m.calibration, 0);
+/// let mut z = [0.0; 3];
+/// m.head.logits(&x, &mut z);
+/// let p = m.calibration.probabilities(z);
+/// let sum = e.intercept + e.reasons.iter().map(|r| r.contribution).sum::<f32>();
+/// assert!((sum - (p[2] / p[0]).ln()).abs() < 1e-3);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Explanation {
     /// The reasons, by decreasing absolute contribution.
@@ -56,6 +94,28 @@ type GroupKey = (FeatureFamily, String);
 /// produced it; `calibration` supplies the temperature and offsets that turn
 /// logits into calibrated log-odds. Keeps the `top` strongest reasons (all if
 /// `top` is 0).
+///
+/// Contributions are taken on the calibrated log-odds rather than on raw
+/// logits, so that they add up to the probabilities the user is shown.
+/// [`Classifier::classify`](crate::Classifier::classify) calls this; call it
+/// directly to explain with a head or a calibration of your own.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{explain::explain, normalize::Normalizer};
+/// let c = scamscan::Classifier::default();
+/// let m = c.model();
+/// let text = "URGENT: verify your bank account at secure-login.xyz";
+/// let norm = Normalizer::new(m.normalizer.clone()).normalize(text);
+/// let mut trace = Vec::new();
+/// let counts = m.featurizer.count(&norm, &m.tokenizer.tokenize(norm.text())?, Some(&mut trace));
+/// let x = m.featurizer.vectorize(&counts);
+/// let e = explain(text, &norm, &x, &trace, &m.head, &m.calibration, 3);
+/// assert_eq!(e.reasons.len(), 3);
+/// assert!(e.reasons[0].contribution.abs() >= e.reasons[2].contribution.abs());
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 pub fn explain(
     original: &str,
     norm: &Normalized,

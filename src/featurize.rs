@@ -28,6 +28,18 @@ const SEED_CHAR: u64 = 0x5ca3_0004;
 const MAX_WORD_CHARS: usize = 40;
 
 /// Hyperparameters of the featurizer; they are stored in the model file.
+///
+/// Stored because the bucket of a feature depends on them: a model scored
+/// with another configuration would read its weights from the wrong buckets.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::featurize::FeaturizerConfig;
+/// let small = FeaturizerConfig { buckets_log2: 12, word_bigrams: false, ..FeaturizerConfig::default() };
+/// assert!(small.validate().is_ok());
+/// assert_eq!(small.dim(), 4096);
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeaturizerConfig {
     /// log2 of the number of hash buckets.
@@ -53,6 +65,17 @@ impl Default for FeaturizerConfig {
 
 impl FeaturizerConfig {
     /// Checks the ranges; returns a message naming the bad value.
+    ///
+    /// The bounds keep the IDF table and the weights of a model within what a
+    /// model file may hold, and n-grams short enough to generalise.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::FeaturizerConfig;
+    /// let bad = FeaturizerConfig { char_ngram_min: 4, char_ngram_max: 3, ..FeaturizerConfig::default() };
+    /// assert!(bad.validate().unwrap_err().contains("4..=3"));
+    /// ```
     pub fn validate(&self) -> Result<(), String> {
         if !(10..=24).contains(&self.buckets_log2) {
             return Err(format!(
@@ -72,13 +95,31 @@ impl FeaturizerConfig {
         Ok(())
     }
 
-    /// The number of buckets.
+    /// The number of buckets: the dimension of every feature vector.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(scamscan::featurize::FeaturizerConfig::default().dim(), 1 << 18);
+    /// ```
     pub fn dim(&self) -> usize {
         1usize << self.buckets_log2
     }
 }
 
 /// A sparse vector: strictly increasing indices with their values.
+///
+/// Two parallel vectors rather than one of pairs, so that the indices can be
+/// scanned without touching the values.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::featurize::SparseVector;
+/// let v = SparseVector { indices: vec![3, 7], values: vec![0.6, 0.8] };
+/// let dot: f32 = v.iter().map(|(_, x)| x * x).sum();
+/// assert!((dot - 1.0).abs() < 1e-6);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseVector {
     /// Bucket indices, strictly increasing.
@@ -89,11 +130,27 @@ pub struct SparseVector {
 
 impl SparseVector {
     /// Number of stored entries.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::SparseVector;
+    /// assert_eq!(SparseVector::default().nnz(), 0);
+    /// assert_eq!(SparseVector { indices: vec![1, 5], values: vec![0.5, 0.5] }.nnz(), 2);
+    /// ```
     pub fn nnz(&self) -> usize {
         self.indices.len()
     }
 
-    /// Iterates over `(index, value)` pairs.
+    /// Iterates over `(index, value)` pairs, indices increasing.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::SparseVector;
+    /// let v = SparseVector { indices: vec![2, 9], values: vec![1.0, -1.0] };
+    /// assert_eq!(v.iter().collect::<Vec<_>>(), [(2, 1.0), (9, -1.0)]);
+    /// ```
     pub fn iter(&self) -> impl Iterator<Item = (usize, f32)> + '_ {
         self.indices
             .iter()
@@ -103,6 +160,16 @@ impl SparseVector {
 }
 
 /// Which block a feature belongs to.
+///
+/// Kept per feature so that explanations can group a word's many character
+/// n-grams into one reason and label each reason with its kind.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::featurize::FeatureFamily;
+/// assert_eq!(serde_json::to_string(&FeatureFamily::Chars).unwrap(), r#""chars""#);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureFamily {
@@ -117,6 +184,23 @@ pub enum FeatureFamily {
 }
 
 /// One feature occurrence, kept only when explaining.
+///
+/// Only when explaining, because recording names and spans costs more than
+/// the hashing itself.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::featurize::{FeatureFamily, Featurizer, FeaturizerConfig};
+/// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+/// let norm = Normalizer::default().normalize("Verify now");
+/// let tokens = Tokenizer::new()?.tokenize(norm.text())?;
+/// let mut trace = Vec::new();
+/// Featurizer::new(FeaturizerConfig::default(), None).unwrap().count(&norm, &tokens, Some(&mut trace));
+/// let bigram = trace.iter().find(|t| t.family == FeatureFamily::Bigram).unwrap();
+/// assert_eq!((bigram.name.as_str(), bigram.span), ("verify now", (0, 10)));
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeatureTrace {
     /// The hash bucket.
@@ -131,6 +215,21 @@ pub struct FeatureTrace {
 }
 
 /// Raw hashed term counts of one message, before IDF weighting.
+///
+/// Kept separate from the weighted vector because training needs the counts
+/// of every message to compute the IDF table before any vector can be built.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+/// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+/// let norm = Normalizer::default().normalize("win win win");
+/// let tokens = Tokenizer::new()?.tokenize(norm.text())?;
+/// let counts = Featurizer::new(FeaturizerConfig::default(), None).unwrap().count(&norm, &tokens, None);
+/// assert!(counts.words.iter().any(|&(_, n)| n == 3)); // the word `win`
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct TermCounts {
     /// `(bucket, count)` of the word block, sorted by bucket.
@@ -141,17 +240,23 @@ pub struct TermCounts {
 
 /// The featurizer: hashing plus the IDF table learned at training time.
 ///
+/// Hashing needs no vocabulary, so a word never seen in training still gets
+/// a bucket, and the model file stays a fixed size whatever the corpus.
+///
+/// # Example
+///
 /// ```
 /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
 /// use scamscan::normalize::Normalizer;
 /// use scamscan::tokenize::Tokenizer;
-/// let (n, t) = (Normalizer::default(), Tokenizer::new().unwrap());
+/// let (n, t) = (Normalizer::default(), Tokenizer::new()?);
 /// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
 /// let norm = n.normalize("Your parcel is held: pay £1.99 at royalmail-fee.top");
-/// let tokens = t.tokenize(norm.text()).unwrap();
+/// let tokens = t.tokenize(norm.text())?;
 /// let v = f.vectorize(&f.count(&norm, &tokens, None));
 /// let norm2: f32 = v.values.iter().map(|x| x * x).sum();
 /// assert!((norm2 - 2.0).abs() < 1e-4); // two unit-norm blocks
+/// # Ok::<(), scamscan::Error>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct Featurizer {
@@ -161,6 +266,18 @@ pub struct Featurizer {
 
 impl Featurizer {
     /// Builds a featurizer; `idf` must have one value per bucket, or be `None` for all ones.
+    ///
+    /// The error is a plain message because its caller knows the context
+    /// (a model file, training parameters) and wraps it accordingly.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// let config = FeaturizerConfig { buckets_log2: 10, ..FeaturizerConfig::default() };
+    /// assert!(Featurizer::new(config.clone(), Some(vec![1.0; 1024])).is_ok());
+    /// assert!(Featurizer::new(config, Some(vec![1.0; 3])).is_err());
+    /// ```
     pub fn new(config: FeaturizerConfig, idf: Option<Vec<f32>>) -> Result<Self, String> {
         config.validate()?;
         let idf = match idf {
@@ -177,23 +294,62 @@ impl Featurizer {
         Ok(Featurizer { config, idf })
     }
 
-    /// The configuration.
+    /// The configuration, to store in the model file.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+    /// assert!(f.config().word_bigrams);
+    /// ```
     pub fn config(&self) -> &FeaturizerConfig {
         &self.config
     }
 
-    /// The IDF table.
+    /// The IDF table, one weight per bucket.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+    /// assert_eq!(f.idf().len(), f.dim());
+    /// assert!(f.idf().iter().all(|&w| w == 1.0));
+    /// ```
     pub fn idf(&self) -> &[f32] {
         &self.idf
     }
 
     /// The number of buckets.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// let f = Featurizer::new(FeaturizerConfig { buckets_log2: 16, ..Default::default() }, None).unwrap();
+    /// assert_eq!(f.dim(), 65536);
+    /// ```
     pub fn dim(&self) -> usize {
         self.config.dim()
     }
 
     /// Computes IDF (`ln((1 + n) / (1 + df)) + 1`, as scikit-learn's smooth IDF)
     /// from the term counts of the training messages.
+    ///
+    /// IDF damps the features every message has (`the`, `you`), so that
+    /// the rarer, more telling ones carry the vector.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig, TermCounts};
+    /// let mut f = Featurizer::new(FeaturizerConfig { buckets_log2: 10, ..Default::default() }, None).unwrap();
+    /// let doc = |b: &[u32]| TermCounts { words: b.iter().map(|&b| (b, 1)).collect(), chars: vec![] };
+    /// f.fit_idf(&[doc(&[1, 2]), doc(&[1])]);
+    /// assert_eq!(f.idf()[1], 1.0); // in every message
+    /// assert!(f.idf()[2] > f.idf()[1]); // in one of two
+    /// ```
     pub fn fit_idf(&mut self, docs: &[TermCounts]) {
         let mut df = vec![0u32; self.dim()];
         for d in docs {
@@ -209,6 +365,20 @@ impl Featurizer {
     }
 
     /// Replaces the IDF table (used after quantizing it for storage).
+    ///
+    /// # Panics
+    ///
+    /// When `idf` does not have one value per bucket: that is a bug in the
+    /// caller, not bad input.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// let mut f = Featurizer::new(FeaturizerConfig { buckets_log2: 10, ..Default::default() }, None).unwrap();
+    /// f.set_idf(vec![2.0; 1024]);
+    /// assert_eq!(f.idf()[0], 2.0);
+    /// ```
     pub fn set_idf(&mut self, idf: Vec<f32>) {
         assert_eq!(idf.len(), self.dim());
         self.idf = idf;
@@ -216,6 +386,24 @@ impl Featurizer {
 
     /// Hashes the features of one message into term counts. With `trace`,
     /// also records every feature occurrence with its name and span.
+    ///
+    /// Digits are folded to `0` so that a new phone number or amount is the
+    /// same feature as the old one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig};
+    /// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+    /// let (n, t) = (Normalizer::default(), Tokenizer::new()?);
+    /// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+    /// let words = |s: &str| {
+    ///     let norm = n.normalize(s);
+    ///     f.count(&norm, &t.tokenize(norm.text()).unwrap(), None).words
+    /// };
+    /// assert_eq!(words("call 5550143"), words("call 9876543"));
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn count(
         &self,
         norm: &Normalized,
@@ -237,10 +425,10 @@ impl Featurizer {
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
             // ASCII punctuation is a property of how a corpus was preprocessed
-            // (some strip it, some keep it), not of scams: as a feature it
-            // teaches the model to recognise the source. Emoji and non-ASCII
-            // currency signs stay.
-            if tok.kind == TokenKind::Symbol && piece.is_ascii() {
+            // (some strip it, some keep it), and U+FFFD of how it was decoded,
+            // not of scams: as features they teach the model to recognise the
+            // source. Emoji and non-ASCII currency signs stay.
+            if tok.kind == TokenKind::Symbol && (piece.is_ascii() || piece == "\u{FFFD}") {
                 continue;
             }
             shaped.clear();
@@ -345,6 +533,20 @@ impl Featurizer {
     }
 
     /// Applies sublinear TF, IDF and per-block L2 normalization.
+    ///
+    /// Sublinear TF (`1 + ln(count)`) keeps a word repeated twenty times
+    /// from outweighing the rest of the message; the L2 norm makes long and
+    /// short messages comparable.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig, TermCounts};
+    /// let f = Featurizer::new(FeaturizerConfig { buckets_log2: 10, ..Default::default() }, None).unwrap();
+    /// let v = f.vectorize(&TermCounts { words: vec![(3, 1), (8, 1)], chars: vec![] });
+    /// assert_eq!(v.indices, [3, 8]);
+    /// assert!((v.values[0] - 0.5f32.sqrt()).abs() < 1e-6);
+    /// ```
     pub fn vectorize(&self, counts: &TermCounts) -> SparseVector {
         let a = self.block(&counts.words);
         let b = self.block(&counts.chars);

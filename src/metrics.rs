@@ -11,6 +11,11 @@ use serde::Serialize;
 /// ROC-AUC of `scores` against `truth` (true = positive) via linfa.
 /// `None` when either class is missing.
 ///
+/// Scores are clamped to `[0, 1]`, the range linfa accepts: pass
+/// probabilities, not logits.
+///
+/// # Example
+///
 /// ```
 /// let auc = scamscan::metrics::roc_auc(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false]).unwrap();
 /// assert!((auc - 0.75).abs() < 1e-6);
@@ -27,6 +32,11 @@ pub fn roc_auc(scores: &[f32], truth: &[bool]) -> Option<f64> {
 
 /// Average precision (area under the precision-recall curve, step-wise, as
 /// scikit-learn's `average_precision_score`). `None` without positives.
+///
+/// Step-wise rather than interpolated: interpolation overstates the area
+/// when positives are rare, which they are here.
+///
+/// # Example
 ///
 /// ```
 /// let ap = scamscan::metrics::average_precision(&[0.9, 0.8, 0.3, 0.1], &[true, false, true, false]).unwrap();
@@ -72,6 +82,13 @@ pub(crate) fn sweep(scores: &[f32], truth: &[bool]) -> Vec<(f32, usize, usize)> 
 /// Recall at the threshold where at most `fpr` of the negatives score at or above it.
 /// `None` when either class is missing.
 ///
+/// This is the figure that matters to a user: how many scams are caught
+/// when only one legitimate message in a hundred (or a thousand) may be
+/// flagged. A positive tied with a negative that may not be flagged counts
+/// as missed, so ties never overstate recall.
+///
+/// # Example
+///
 /// ```
 /// let r = scamscan::metrics::recall_at_fpr(&[0.9, 0.8, 0.7, 0.6, 0.5], &[true, true, false, true, false], 0.0).unwrap();
 /// assert!((r - 2.0 / 3.0).abs() < 1e-9);
@@ -114,6 +131,17 @@ fn strict_threshold(neg: &mut [(f32, f64)], fpr: f64) -> f32 {
 }
 
 /// Counts of a binary decision.
+///
+/// The rates are methods returning `None` when undefined, so that a group
+/// without negatives reports "no FPR" rather than NaN.
+///
+/// # Example
+///
+/// ```
+/// let c = scamscan::metrics::Confusion { tp: 8, fp: 1, tn: 90, fn_: 2 };
+/// assert_eq!(c.recall(), Some(0.8));
+/// assert_eq!(scamscan::metrics::Confusion::default().fpr(), None);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Confusion {
     /// Positives flagged.
@@ -128,6 +156,8 @@ pub struct Confusion {
 
 impl Confusion {
     /// Tallies `(flagged, positive)` pairs.
+    ///
+    /// # Example
     ///
     /// ```
     /// let c = scamscan::metrics::Confusion::from_pairs([(true, true), (true, false), (false, true), (false, false)]);
@@ -147,22 +177,50 @@ impl Confusion {
         c
     }
 
-    /// tp / (tp + fp).
+    /// tp / (tp + fp): how often a flag is right. `None` when nothing was flagged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::metrics::Confusion { tp: 3, fp: 1, ..Default::default() };
+    /// assert_eq!(c.precision(), Some(0.75));
+    /// ```
     pub fn precision(&self) -> Option<f64> {
         ratio(self.tp, self.tp + self.fp)
     }
 
-    /// tp / (tp + fn).
+    /// tp / (tp + fn): the share of positives caught. `None` without positives.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::metrics::Confusion { tp: 1, fn_: 3, ..Default::default() };
+    /// assert_eq!(c.recall(), Some(0.25));
+    /// ```
     pub fn recall(&self) -> Option<f64> {
         ratio(self.tp, self.tp + self.fn_)
     }
 
-    /// fp / (fp + tn): the share of legitimate messages flagged.
+    /// fp / (fp + tn): the share of legitimate messages flagged. `None` without negatives.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::metrics::Confusion { fp: 1, tn: 99, ..Default::default() };
+    /// assert_eq!(c.fpr(), Some(0.01));
+    /// ```
     pub fn fpr(&self) -> Option<f64> {
         ratio(self.fp, self.fp + self.tn)
     }
 
-    /// Harmonic mean of precision and recall.
+    /// Harmonic mean of precision and recall; 0 (not `None`) when both are 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::metrics::Confusion { tp: 1, fp: 1, fn_: 1, tn: 0 };
+    /// assert_eq!(c.f1(), Some(0.5));
+    /// ```
     pub fn f1(&self) -> Option<f64> {
         let (p, r) = (self.precision()?, self.recall()?);
         if p + r == 0.0 {

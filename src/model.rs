@@ -30,6 +30,19 @@ use rayon::prelude::*;
 use std::sync::Mutex;
 
 /// Rows of sparse feature vectors: the records type of our linfa datasets.
+///
+/// The dimension is stored with the rows because sparse rows do not reveal
+/// it, and linfa asks every record type for its number of features.
+///
+/// # Example
+///
+/// ```
+/// use linfa::dataset::Records;
+/// use scamscan::{featurize::SparseVector, model::SparseRows};
+/// let rows = SparseRows::new(vec![SparseVector { indices: vec![0, 3], values: vec![1.0, 2.0] }], 4)?;
+/// assert_eq!((rows.nsamples(), rows.nfeatures()), (1, 4));
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct SparseRows {
     rows: Vec<SparseVector>,
@@ -38,6 +51,18 @@ pub struct SparseRows {
 
 impl SparseRows {
     /// Wraps rows whose indices are all below `dim`.
+    ///
+    /// Checked here, once, so that fitting can index its weights without a
+    /// bounds check per feature.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{featurize::SparseVector, model::SparseRows};
+    /// let row = SparseVector { indices: vec![9], values: vec![1.0] };
+    /// assert!(SparseRows::new(vec![row.clone()], 10).is_ok());
+    /// assert!(SparseRows::new(vec![row], 9).is_err());
+    /// ```
     pub fn new(rows: Vec<SparseVector>, dim: usize) -> Result<Self> {
         if let Some(bad) = rows
             .iter()
@@ -51,11 +76,31 @@ impl SparseRows {
     }
 
     /// The rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{featurize::SparseVector, model::SparseRows};
+    /// let rows = SparseRows::new(vec![SparseVector::default(); 3], 8)?;
+    /// assert_eq!(rows.rows().len(), 3);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn rows(&self) -> &[SparseVector] {
         &self.rows
     }
 
     /// Builds sparse rows from a dense matrix (zeros dropped).
+    ///
+    /// For tests and for comparing with linfa's dense models on small problems.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::model::SparseRows;
+    /// let rows = SparseRows::from_dense(&ndarray::array![[0.0, 2.0, 0.0], [1.0, 0.0, 0.0]]);
+    /// assert_eq!(rows.rows()[0].indices, [1]);
+    /// assert_eq!(rows.rows()[1].values, [1.0]);
+    /// ```
     pub fn from_dense(x: &Array2<f64>) -> Self {
         let rows = x
             .outer_iter()
@@ -92,6 +137,8 @@ impl Records for SparseRows {
 /// Unchecked hyperparameters of [`SoftmaxRegression`]. Check them with
 /// [`ParamGuard::check`], or call `fit` directly (linfa checks them then).
 ///
+/// # Example
+///
 /// ```
 /// use linfa::ParamGuard;
 /// use scamscan::model::SoftmaxParams;
@@ -103,6 +150,18 @@ pub struct SoftmaxParams(ValidSoftmaxParams);
 
 /// Hyperparameters that passed the check (linfa's pattern: the unchecked type
 /// wraps the checked one, so `check_ref` can hand out a reference to it).
+///
+/// It implements linfa's `Fit` on a `DatasetBase<SparseRows, Array1<usize>>`.
+///
+/// # Example
+///
+/// ```
+/// use linfa::ParamGuard;
+/// use scamscan::model::{SoftmaxParams, ValidSoftmaxParams};
+/// let p: ValidSoftmaxParams = SoftmaxParams::new(3).max_iterations(50).check()?;
+/// assert_eq!(p.max_iterations(), 50);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ValidSoftmaxParams {
     n_classes: usize,
@@ -114,6 +173,15 @@ pub struct ValidSoftmaxParams {
 
 impl SoftmaxParams {
     /// Defaults for `n_classes` classes: α = 1, 200 iterations, gradient tolerance 1e-5.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// let p = scamscan::model::SoftmaxParams::new(3).check()?;
+    /// assert_eq!((p.n_classes(), p.alpha(), p.max_iterations()), (3, 1.0, 200));
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn new(n_classes: usize) -> Self {
         SoftmaxParams(ValidSoftmaxParams {
             n_classes,
@@ -125,18 +193,49 @@ impl SoftmaxParams {
     }
 
     /// L2 penalty α (the objective's `α/2 ‖W‖²`).
+    ///
+    /// Larger values keep the weights small, so that no single word decides a
+    /// verdict; the check refuses negative or non-finite values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::model::SoftmaxParams;
+    /// assert_eq!(SoftmaxParams::new(3).alpha(1e-2).check()?.alpha(), 1e-2);
+    /// assert!(SoftmaxParams::new(3).alpha(f64::NAN).check().is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn alpha(mut self, alpha: f64) -> Self {
         self.0.alpha = alpha;
         self
     }
 
-    /// Maximum L-BFGS iterations.
+    /// Maximum L-BFGS iterations: bounds training time when the tolerance
+    /// is not reached.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::model::SoftmaxParams;
+    /// assert!(SoftmaxParams::new(3).max_iterations(0).check().is_err());
+    /// ```
     pub fn max_iterations(mut self, n: u64) -> Self {
         self.0.max_iterations = n;
         self
     }
 
     /// Stop when the gradient norm falls below this.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::model::SoftmaxParams;
+    /// assert!(SoftmaxParams::new(3).gradient_tolerance(1e-6).check().is_ok());
+    /// assert!(SoftmaxParams::new(3).gradient_tolerance(0.0).check().is_err());
+    /// ```
     pub fn gradient_tolerance(mut self, tol: f64) -> Self {
         self.0.gradient_tolerance = tol;
         self
@@ -145,14 +244,38 @@ impl SoftmaxParams {
 
 impl ValidSoftmaxParams {
     /// Number of classes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert_eq!(scamscan::model::SoftmaxParams::new(12).check()?.n_classes(), 12);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn n_classes(&self) -> usize {
         self.n_classes
     }
     /// The L2 penalty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert_eq!(scamscan::model::SoftmaxParams::new(3).check()?.alpha(), 1.0);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn alpha(&self) -> f64 {
         self.alpha
     }
     /// Maximum L-BFGS iterations.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert_eq!(scamscan::model::SoftmaxParams::new(3).check()?.max_iterations(), 200);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn max_iterations(&self) -> u64 {
         self.max_iterations
     }
@@ -195,6 +318,20 @@ impl ParamGuard for SoftmaxParams {
 }
 
 /// A fitted multinomial logistic regression.
+///
+/// The fields are public so that a model file can be read into one without
+/// refitting, and so that explanations can read single weights.
+///
+/// # Example
+///
+/// ```
+/// use ndarray::{array, Array1};
+/// use scamscan::{featurize::SparseVector, model::SoftmaxRegression};
+/// // Two features, two classes: feature 1 votes for class 1.
+/// let m = SoftmaxRegression { weights: array![[0.0, 0.0], [-2.0, 2.0]], intercept: Array1::zeros(2) };
+/// let p = m.probabilities(&SparseVector { indices: vec![1], values: vec![1.0] });
+/// assert!(p[1] > 0.98);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct SoftmaxRegression {
     /// Weights, `dim × n_classes`, feature-major so one feature's class weights are adjacent.
@@ -205,17 +342,48 @@ pub struct SoftmaxRegression {
 
 impl SoftmaxRegression {
     /// Number of classes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// let m = scamscan::model::SoftmaxRegression { weights: Array2::zeros((8, 3)), intercept: Array1::zeros(3) };
+    /// assert_eq!(m.n_classes(), 3);
+    /// ```
     pub fn n_classes(&self) -> usize {
         self.intercept.len()
     }
 
     /// Number of features.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// let m = scamscan::model::SoftmaxRegression { weights: Array2::zeros((8, 3)), intercept: Array1::zeros(3) };
+    /// assert_eq!(m.dim(), 8);
+    /// ```
     pub fn dim(&self) -> usize {
         self.weights.nrows()
     }
 
-    /// Raw class scores (logits) of one row. Indices beyond `dim` fold onto it
-    /// modulo `dim`, which lets a smaller head share a larger feature space.
+    /// Raw class scores (logits) of one row, written into `out` (one slot per
+    /// class) so that scoring allocates nothing.
+    ///
+    /// Indices beyond `dim` fold onto it modulo `dim`, which lets a smaller
+    /// head share a larger feature space.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ndarray::array;
+    /// use scamscan::{featurize::SparseVector, model::SoftmaxRegression};
+    /// let m = SoftmaxRegression { weights: array![[1.0, -1.0], [0.5, 0.0]], intercept: array![0.1, 0.2] };
+    /// let mut z = [0.0; 2];
+    /// // Index 3 folds onto feature 1 (3 mod 2).
+    /// m.logits(&SparseVector { indices: vec![0, 3], values: vec![2.0, 2.0] }, &mut z);
+    /// assert_eq!(z, [0.1 + 2.0 + 1.0, 0.2 - 2.0]);
+    /// ```
     pub fn logits(&self, x: &SparseVector, out: &mut [f32]) {
         let k = self.n_classes();
         let dim = self.dim();
@@ -229,7 +397,16 @@ impl SoftmaxRegression {
         }
     }
 
-    /// Class probabilities of one row.
+    /// Class probabilities of one row; they sum to 1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use ndarray::{Array1, Array2};
+    /// use scamscan::{featurize::SparseVector, model::SoftmaxRegression};
+    /// let m = SoftmaxRegression { weights: Array2::zeros((4, 2)), intercept: Array1::zeros(2) };
+    /// assert_eq!(m.probabilities(&SparseVector::default()), [0.5, 0.5]);
+    /// ```
     pub fn probabilities(&self, x: &SparseVector) -> Vec<f32> {
         let mut z = vec![0.0; self.n_classes()];
         self.logits(x, &mut z);
@@ -238,7 +415,18 @@ impl SoftmaxRegression {
     }
 }
 
-/// Replaces logits by their softmax (numerically stable).
+/// Replaces logits by their softmax.
+///
+/// The largest logit is subtracted first, so that large logits do not
+/// overflow `exp` into infinities.
+///
+/// # Example
+///
+/// ```
+/// let mut z = [1000.0, 1000.0];
+/// scamscan::model::softmax_in_place(&mut z);
+/// assert_eq!(z, [0.5, 0.5]);
+/// ```
 pub fn softmax_in_place(z: &mut [f32]) {
     let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
     let mut s = 0.0;

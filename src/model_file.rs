@@ -46,6 +46,18 @@ const MAX_HEADER_BYTES: u64 = 4 << 20;
 const PREFIX: usize = 8 + 4 + 8 + 8 + 8;
 
 /// How a model was trained: stored in the header and printed by `model info`.
+///
+/// Stored in the model so that a model file found on its own still tells
+/// what data it learned from, and so how far to trust it on other data.
+///
+/// # Example
+///
+/// ```
+/// let c = scamscan::Classifier::default();
+/// let info = &c.model().training;
+/// let ham: u64 = info.fit_counts.values().map(|per_label| per_label[scamscan::Label::Ham.index()]).sum();
+/// assert!(ham > 0);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrainingInfo {
     /// Hyperparameters, as given to the trainer.
@@ -59,6 +71,21 @@ pub struct TrainingInfo {
 }
 
 /// The JSON header of `model.bin`.
+///
+/// JSON, so that other tools can read a model's settings and provenance
+/// without this crate (see the layout in the [module docs](self)).
+///
+/// # Example
+///
+/// ```
+/// use scamscan::model_file::{Header, MAGIC};
+/// let bytes = scamscan::Classifier::default().model().to_bytes()?;
+/// assert_eq!(&bytes[..8], MAGIC);
+/// let header_len = u64::from_le_bytes(bytes[12..20].try_into().unwrap()) as usize;
+/// let header: Header = serde_json::from_slice(&bytes[36..36 + header_len]).unwrap();
+/// assert_eq!(header.intercept.len(), 3);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     /// Normalizer options.
@@ -78,6 +105,19 @@ pub struct Header {
 }
 
 /// A trained model: everything [`crate::Classifier`] needs.
+///
+/// The fields are public so that tools can inspect a model, or swap a part
+/// (a recalibration, say) without retraining.
+///
+/// # Example
+///
+/// ```
+/// let c = scamscan::Classifier::default();
+/// let model = c.model();
+/// assert_eq!(model.head.n_classes(), scamscan::Label::ALL.len());
+/// assert_eq!(model.category_head.n_classes(), scamscan::Category::ALL.len());
+/// assert_eq!(model.head.dim(), model.featurizer.dim());
+/// ```
 #[derive(Debug, Clone)]
 pub struct Model {
     /// Normalizer options.
@@ -99,6 +139,20 @@ pub struct Model {
 impl Model {
     /// Writes `model.bin` and `tokenizer.json` into `dir` (created if missing).
     /// The model card is written by [`crate::train::write_model_card`].
+    ///
+    /// Weights are stored as f16; call [`Model::quantize`] first to score
+    /// exactly as the saved model will.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let c = scamscan::Classifier::default();
+    /// c.model().save(dir.path())?;
+    /// assert!(dir.path().join("model.bin").is_file());
+    /// assert!(dir.path().join("tokenizer.json").is_file());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let bin = dir.join("model.bin");
@@ -109,6 +163,23 @@ impl Model {
     }
 
     /// Loads a model directory written by [`Model::save`].
+    ///
+    /// Both files are size-checked before they are read, so that pointing
+    /// the loader at the wrong file cannot exhaust memory.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, Model};
+    /// let dir = tempfile::tempdir()?;
+    /// let builtin = Classifier::default();
+    /// builtin.model().save(dir.path())?;
+    /// let loaded = Classifier::new(Model::load(dir.path())?);
+    /// let text = "Congratulations, you won a $500 gift card";
+    /// assert_eq!(loaded.classify(text), builtin.classify(text));
+    /// assert!(Model::load("no/such/dir".as_ref()).is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn load(dir: &Path) -> Result<Self> {
         if !dir.is_dir() {
             let what = if dir.exists() {
@@ -129,6 +200,19 @@ impl Model {
     }
 
     /// Serializes to the `model.bin` format.
+    ///
+    /// In memory, so that a model can be embedded (as the built-in one is)
+    /// or sent elsewhere without a file.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let bytes = c.model().to_bytes()?;
+    /// assert!(bytes.starts_with(scamscan::model_file::MAGIC));
+    /// assert!(bytes.len() as u64 <= scamscan::model_file::MAX_MODEL_BYTES);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
         let header = Header {
             normalizer: self.normalizer.clone(),
@@ -163,6 +247,23 @@ impl Model {
     }
 
     /// Parses the `model.bin` format. Every failure is an [`Error`], never a panic.
+    ///
+    /// The tokenizer is passed in because it lives in its own file,
+    /// `tokenizer.json`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{tokenize::Tokenizer, Model};
+    /// let c = scamscan::Classifier::default();
+    /// let mut bytes = c.model().to_bytes()?;
+    /// assert!(Model::from_bytes(&bytes, Tokenizer::new()?).is_ok());
+    /// let last = bytes.len() - 1;
+    /// bytes[last] ^= 1; // one flipped bit
+    /// let err = Model::from_bytes(&bytes, Tokenizer::new()?).unwrap_err();
+    /// assert!(err.to_string().contains("checksum"), "{err}");
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn from_bytes(bytes: &[u8], tokenizer: Tokenizer) -> Result<Self> {
         if bytes.len() < PREFIX {
             return Err(Error::model(format!(
@@ -249,6 +350,15 @@ impl Model {
 
     /// Rounds every stored number to what `model.bin` keeps (f16), so that a
     /// freshly trained model scores exactly as it will after saving.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let mut model = c.model().clone();
+    /// model.quantize(); // a loaded model is already quantized: nothing changes
+    /// assert_eq!(model.head, c.model().head);
+    /// ```
     pub fn quantize(&mut self) {
         let q = |v: &mut f32| *v = f16::from_f32(*v).to_f32();
         let mut idf = self.featurizer.idf().to_vec();

@@ -32,10 +32,18 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Options of the normalizer.
 ///
+/// Both are on by default; they exist so that a model trained on text where
+/// accents or look-alike letters carry meaning can keep them. The options are
+/// stored in the model file, because a model only scores well on text
+/// normalized the way its training text was.
+///
+/// # Example
+///
 /// ```
 /// use scamscan::normalize::{Normalizer, NormalizerConfig};
-/// let n = Normalizer::new(NormalizerConfig::default());
-/// assert_eq!(n.normalize("Ｖｅｒｉｆｙ your ρaypal\u{200B} account").text(), "verify your paypal account");
+/// let keep = NormalizerConfig { fold_confusables: false, ..NormalizerConfig::default() };
+/// assert_eq!(Normalizer::new(keep).normalize("ρaypal").text(), "ρaypal");
+/// assert_eq!(Normalizer::default().normalize("ρaypal").text(), "paypal");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NormalizerConfig {
@@ -55,6 +63,20 @@ impl Default for NormalizerConfig {
 }
 
 /// A normalized text with a map back to the original.
+///
+/// The map is what lets an explanation underline `ｈｅｒｅ` in the message the
+/// user received although the model saw `here`.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::normalize::Normalizer;
+/// let original = "Ｃｌａｉｍ now";
+/// let n = Normalizer::default().normalize(original);
+/// assert_eq!(n.text(), "claim now");
+/// let (s, e) = n.original_span(0, 5);
+/// assert_eq!(&original[s..e], "Ｃｌａｉｍ");
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     text: String,
@@ -65,13 +87,26 @@ pub struct Normalized {
 }
 
 impl Normalized {
-    /// The normalized text.
+    /// The normalized text: what the tokenizer and the featurizer see.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::Normalizer;
+    /// let n = Normalizer::default().normalize("𝐅𝐑𝐄𝐄 Café\u{200B} gift");
+    /// assert_eq!(n.text(), "free cafe gift");
+    /// ```
     pub fn text(&self) -> &str {
         &self.text
     }
 
     /// Maps a byte range of the normalized text back to the byte range of the
-    /// original text it was produced from. Out-of-range input is clamped.
+    /// original text it was produced from.
+    ///
+    /// Out-of-range input is clamped rather than rejected, so that a span
+    /// computed on slightly different text can never make an explanation panic.
+    ///
+    /// # Example
     ///
     /// ```
     /// use scamscan::normalize::{Normalizer, NormalizerConfig};
@@ -92,6 +127,16 @@ impl Normalized {
     }
 
     /// Clears the buffers so that they can be reused without reallocating.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::Normalizer;
+    /// let mut n = Normalizer::default().normalize("hello");
+    /// n.clear();
+    /// assert_eq!(n.text(), "");
+    /// assert_eq!(n.original_span(0, 5), (0, 0));
+    /// ```
     pub fn clear(&mut self) {
         self.text.clear();
         self.origin.clear();
@@ -119,6 +164,18 @@ impl Normalized {
 }
 
 /// The normalizer: a pure function of its [`NormalizerConfig`].
+///
+/// Being pure, one normalizer can be shared by any number of threads.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::normalize::{Normalizer, NormalizerConfig};
+/// let n = Normalizer::new(NormalizerConfig::default());
+/// assert_eq!(n.normalize("Ｖｅｒｉｆｙ your ρaypal\u{200B} account").text(), "verify your paypal account");
+/// // A mostly Russian message keeps its Cyrillic letters.
+/// assert_eq!(n.normalize("Привет, как дела?").text(), "привет, как дела?");
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Normalizer {
     config: NormalizerConfig,
@@ -126,16 +183,39 @@ pub struct Normalizer {
 
 impl Normalizer {
     /// Builds a normalizer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::{Normalizer, NormalizerConfig};
+    /// let keep_accents = NormalizerConfig { strip_accents: false, ..NormalizerConfig::default() };
+    /// assert_eq!(Normalizer::new(keep_accents).normalize("Café").text(), "café");
+    /// ```
     pub fn new(config: NormalizerConfig) -> Self {
         Normalizer { config }
     }
 
-    /// The configuration.
+    /// The configuration, to store beside a model trained with it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::{Normalizer, NormalizerConfig};
+    /// assert_eq!(Normalizer::default().config(), &NormalizerConfig::default());
+    /// ```
     pub fn config(&self) -> &NormalizerConfig {
         &self.config
     }
 
     /// Normalizes `text` into a fresh [`Normalized`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::Normalizer;
+    /// let n = Normalizer::default().normalize("Xin chào bạn, ｗｉｎ ＄500");
+    /// assert_eq!(n.text(), "xin chao ban, win $500");
+    /// ```
     pub fn normalize(&self, text: &str) -> Normalized {
         let mut out = Normalized::default();
         self.normalize_into(text, &mut out);
@@ -143,6 +223,21 @@ impl Normalizer {
     }
 
     /// Normalizes `text` into `out`, reusing its buffers.
+    ///
+    /// For loops over many messages: the three buffers of a [`Normalized`]
+    /// are then allocated once instead of once per message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::{Normalized, Normalizer};
+    /// let n = Normalizer::default();
+    /// let mut out = Normalized::default();
+    /// for (raw, want) in [("ＨＩ", "hi"), ("v\u{200B}erify", "verify")] {
+    ///     n.normalize_into(raw, &mut out);
+    ///     assert_eq!(out.text(), want);
+    /// }
+    /// ```
     pub fn normalize_into(&self, text: &str, out: &mut Normalized) {
         out.clear();
         out.text.reserve(text.len());

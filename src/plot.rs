@@ -52,6 +52,25 @@ const BARS: RGBColor = RGBColor(200, 215, 232);
 
 /// Writes the three-panel figure of `report` to `path`: SVG or PNG by the
 /// extension (case-insensitive); any other extension is an error naming the path.
+///
+/// The format follows the extension rather than an argument, so that a
+/// mistyped name fails before anything is drawn. A PNG is drawn in memory
+/// first: a failure never leaves a half-written file.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{evaluate, EvalOptions}, plot, Classifier, Example, Label};
+/// let ex = |label, text: &str| Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
+///     lang: "en".into(), label, category: None, text: text.into() };
+/// let examples = [ex(Label::Ham, "lunch at 1?"), ex(Label::Scam, "You WON a $1000 gift card! Claim: bit.ly/claim-now")];
+/// let report = evaluate(&Classifier::default(), &examples, &EvalOptions::default());
+/// let dir = tempfile::tempdir()?;
+/// plot::write_plots(&report, &dir.path().join("eval.svg"))?;
+/// assert!(std::fs::read_to_string(dir.path().join("eval.svg"))?.contains(plot::ROC_TITLE));
+/// assert!(plot::write_plots(&report, &dir.path().join("eval.pdf")).is_err());
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 pub fn write_plots(report: &EvalReport, path: &Path) -> Result<()> {
     let ext = path
         .extension()
@@ -98,6 +117,18 @@ fn drawing_error(path: &Path, e: impl std::fmt::Display) -> Error {
 
 /// The font used for text in PNG figures, loaded once per process: `None`
 /// when no usable font was found (PNG figures are then drawn without text).
+///
+/// Public so that a caller can warn the user before writing a PNG without
+/// labels, rather than after.
+///
+/// # Example
+///
+/// ```
+/// match scamscan::plot::font_path() {
+///     Some(font) => assert!(font.is_file()),
+///     None => eprintln!("no font: set {} to a .ttf file", scamscan::plot::FONT_ENV),
+/// }
+/// ```
 pub fn font_path() -> Option<&'static Path> {
     static FONT: OnceLock<Option<PathBuf>> = OnceLock::new();
     FONT.get_or_init(|| font_candidates().into_iter().find(|p| register(p)))

@@ -38,6 +38,15 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// How verdicts are written.
+///
+/// # Example
+///
+/// ```
+/// use clap::ValueEnum;
+/// use scamscan::printer::OutputFormat;
+/// assert_eq!(OutputFormat::from_str("JSONL", true), Ok(OutputFormat::Jsonl));
+/// assert_eq!(OutputFormat::default(), OutputFormat::Human);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {
     /// One readable line per message.
@@ -65,6 +74,24 @@ pub const TABLE_COLUMNS: [&str; 9] = [
 ];
 
 /// Options of a [`Printer`].
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Message, Origin};
+/// use scamscan::printer::{PrintOptions, Printer};
+/// let m = Message { id: "msg-1".into(), origin: Origin { path: "-".into(), line: None },
+///     text: "lunch at 1?".into(), fields: None, lossy: false, cut: None };
+/// let v = scamscan::Classifier::default().classify(&m.text);
+/// let mut out = Vec::new();
+/// let mut p = Printer::new(&mut out, PrintOptions { explain: true, ..Default::default() })?;
+/// p.message(&m, &v)?;
+/// drop(p);
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with("ham ") && text.lines().next().unwrap().ends_with("msg-1"));
+/// assert!(text.lines().nth(1).unwrap().starts_with("    | ")); // the message, highlighted
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrintOptions {
     /// The format.
@@ -90,6 +117,23 @@ impl Default for PrintOptions {
 }
 
 /// The JSONL record of a verdict (see the [module docs](self)).
+///
+/// It borrows from the message and the verdict, so writing a record copies
+/// nothing.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Message, Origin};
+/// use scamscan::printer::VerdictRecord;
+/// let m = Message { id: serde_json::Value::Null, origin: Origin { path: "-".into(), line: None },
+///     text: "lunch at 1?".into(), fields: None, lossy: false, cut: None };
+/// let v = scamscan::Classifier::default().classify(&m.text);
+/// let json = serde_json::to_value(VerdictRecord::new(&m, &v)).unwrap();
+/// assert_eq!(json["label"], "ham");
+/// assert_eq!(json["truncated"], false);
+/// assert!(json.get("fields").is_none()); // only JSONL and CSV inputs have fields
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct VerdictRecord<'a> {
     /// The message id.
@@ -115,6 +159,21 @@ pub struct VerdictRecord<'a> {
 
 impl<'a> VerdictRecord<'a> {
     /// The record of `verdict` on `message`.
+    ///
+    /// `truncated` is set when either the reader or the classifier cut the
+    /// message, since either way only its start was scored.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{Cut, Message, Origin};
+    /// use scamscan::printer::VerdictRecord;
+    /// let m = Message { id: "big.txt".into(), origin: Origin { path: "big.txt".into(), line: None },
+    ///     text: "hello".into(), fields: None, lossy: false, cut: Some(Cut { read: 5, total: Some(9000) }) };
+    /// let v = scamscan::Classifier::default().classify(&m.text);
+    /// assert!(!v.truncated);
+    /// assert!(VerdictRecord::new(&m, &v).truncated);
+    /// ```
     pub fn new(message: &'a Message, verdict: &'a Verdict) -> Self {
         VerdictRecord {
             id: &message.id,
@@ -134,6 +193,17 @@ impl<'a> VerdictRecord<'a> {
 ///
 /// It has no path, so that a file and the same bytes on stdin give identical
 /// output; stderr names the path.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{InputError, Origin};
+/// use scamscan::printer::ErrorRecord;
+/// let e = InputError { id: 7.into(), origin: Origin { path: "in.jsonl".into(), line: Some(3) },
+///     message: "no `text` field".into(), record: true };
+/// let json = serde_json::to_string(&ErrorRecord::new(&e)).unwrap();
+/// assert_eq!(json, r#"{"id":7,"error":"no `text` field","line":3}"#);
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorRecord<'a> {
     /// The record's id when known, else `null`.
@@ -146,6 +216,16 @@ pub struct ErrorRecord<'a> {
 
 impl<'a> ErrorRecord<'a> {
     /// The record of an input error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{InputError, Origin};
+    /// let e = InputError { id: serde_json::Value::Null, origin: Origin { path: "-".into(), line: None },
+    ///     message: "read error".into(), record: false };
+    /// let r = scamscan::printer::ErrorRecord::new(&e);
+    /// assert_eq!((r.error, r.line), ("read error", None));
+    /// ```
     pub fn new(e: &'a InputError) -> Self {
         ErrorRecord {
             id: &e.id,
@@ -162,12 +242,18 @@ enum Sink<W: Write> {
 
 /// Writes verdicts and error records in one [`OutputFormat`].
 ///
+/// Errors are written in place of the record that failed, so that output
+/// rows line up with input records and a script can join them.
+///
+/// # Example
+///
 /// ```
 /// use scamscan::printer::{OutputFormat, Printer, PrintOptions};
 /// let mut out = Vec::new();
-/// let p = Printer::new(&mut out, PrintOptions { format: OutputFormat::Csv, ..Default::default() }).unwrap();
+/// let p = Printer::new(&mut out, PrintOptions { format: OutputFormat::Csv, ..Default::default() })?;
 /// drop(p);
 /// assert_eq!(String::from_utf8(out).unwrap(), "id,label,score,p_ham,p_spam,p_scam,category,top_reason,error\n");
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub struct Printer<W: Write> {
     opts: PrintOptions,
@@ -176,6 +262,18 @@ pub struct Printer<W: Write> {
 
 impl<W: Write> Printer<W> {
     /// A printer writing to `out`; CSV and TSV write their header row now.
+    ///
+    /// Now, so that an empty input still gives a well-formed table.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::printer::{OutputFormat, Printer, PrintOptions, TABLE_COLUMNS};
+    /// let mut out = Vec::new();
+    /// Printer::new(&mut out, PrintOptions { format: OutputFormat::Tsv, ..Default::default() })?;
+    /// assert_eq!(String::from_utf8(out).unwrap(), TABLE_COLUMNS.join("\t") + "\n");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(out: W, opts: PrintOptions) -> io::Result<Self> {
         let sink = match opts.format {
             OutputFormat::Csv => {
@@ -195,6 +293,24 @@ impl<W: Write> Printer<W> {
     }
 
     /// Writes the verdict on one message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{Message, Origin};
+    /// use scamscan::printer::{OutputFormat, PrintOptions, Printer};
+    /// let m = Message { id: "msg-1".into(), origin: Origin { path: "-".into(), line: None },
+    ///     text: "lunch at 1?".into(), fields: None, lossy: false, cut: None };
+    /// let v = scamscan::Classifier::default().classify(&m.text);
+    /// let mut out = Vec::new();
+    /// let mut p = Printer::new(&mut out, PrintOptions { format: OutputFormat::Jsonl, ..Default::default() })?;
+    /// p.message(&m, &v)?;
+    /// drop(p);
+    /// let record: serde_json::Value = serde_json::from_slice(&out)?;
+    /// assert_eq!(record["id"], "msg-1");
+    /// assert_eq!(record["label"], "ham");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn message(&mut self, m: &Message, v: &Verdict) -> io::Result<()> {
         match self.opts.format {
             OutputFormat::Human => {
@@ -226,6 +342,21 @@ impl<W: Write> Printer<W> {
 
     /// Writes an error record in place (JSONL, CSV, TSV); human output shows
     /// errors on stderr only, so this writes nothing there.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{InputError, Origin};
+    /// use scamscan::printer::{OutputFormat, PrintOptions, Printer};
+    /// let e = InputError { id: serde_json::Value::Null, origin: Origin { path: "in.jsonl".into(), line: Some(3) },
+    ///     message: "invalid JSON".into(), record: true };
+    /// let mut out = Vec::new();
+    /// let mut p = Printer::new(&mut out, PrintOptions { format: OutputFormat::Csv, ..Default::default() })?;
+    /// p.error(&e)?;
+    /// drop(p);
+    /// assert!(String::from_utf8(out).unwrap().ends_with(",,,,,,,,in.jsonl:3: invalid JSON\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn error(&mut self, e: &InputError) -> io::Result<()> {
         match self.opts.format {
             OutputFormat::Human => Ok(()),
@@ -247,6 +378,21 @@ impl<W: Write> Printer<W> {
     }
 
     /// Flushes the output.
+    ///
+    /// Call it before handing the writer to anything else: CSV output is
+    /// buffered inside the printer, and `out` may be buffered too.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::printer::{OutputFormat, PrintOptions, Printer};
+    /// let mut buffered = std::io::BufWriter::new(Vec::new());
+    /// let mut p = Printer::new(&mut buffered, PrintOptions { format: OutputFormat::Tsv, ..Default::default() })?;
+    /// p.flush()?;
+    /// drop(p);
+    /// assert!(buffered.get_ref().starts_with(b"id\tlabel"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn flush(&mut self) -> io::Result<()> {
         match &mut self.sink {
             Sink::Plain(w) => w.flush(),
@@ -357,6 +503,11 @@ fn human(m: &Message, v: &Verdict, opts: &PrintOptions) -> String {
 /// The reasons as an aligned table, one per line, each prefixed by `indent`:
 /// contribution, kind, feature, and the original text where it differs.
 ///
+/// The original text is shown because it may differ from the feature in
+/// the very way the sender hid it (`Ｖｅｒｉｆｙ` for `verify`).
+///
+/// # Example
+///
 /// ```
 /// use scamscan::explain::Reason;
 /// use scamscan::featurize::FeatureFamily;
@@ -401,8 +552,12 @@ pub fn reason_table(reasons: &[Reason], color: bool, indent: &str) -> String {
 
 /// The text with the spans of `reasons` marked: `[+...+]` around text that
 /// pushes towards scam, `[-...-]` around text that pushes towards ham (with
-/// `color`, red and green underlines instead). Overlapping spans are merged
-/// into the first one.
+/// `color`, red and green underlines instead). Of overlapping spans, the
+/// one that starts first (the longer one on a tie) is marked and the others
+/// are dropped, so that markers never nest. Spans outside the text or not
+/// on character boundaries are ignored rather than a panic.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::explain::Reason;

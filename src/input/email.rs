@@ -9,6 +9,11 @@ use mail_parser::MessageParser;
 /// (transfer encoding and charset) and joined; an HTML-only body is rendered
 /// to text; attachments are skipped. `None` when the bytes are not a message.
 ///
+/// The subject is kept because it often carries the lure ("Your account is
+/// suspended"), and this is the form the training corpora store mails in.
+///
+/// # Example
+///
 /// ```
 /// let raw = b"From: a@b.example\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\nContent-Type: text/html\r\n\r\n<p>Hello <b>there</b></p>";
 /// let text = scamscan::input::email_text(raw).unwrap();

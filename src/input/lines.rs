@@ -3,6 +3,20 @@
 use std::io::{self, BufRead};
 
 /// One line read by [`LineReader`].
+///
+/// The full length is kept even when the line was cut, so that a message
+/// can say how much was skipped.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{LineInfo, LineReader};
+/// let mut buf = Vec::new();
+/// let info = LineReader::new(&b"0123456789\n"[..], 4).next_line(&mut buf)?.unwrap();
+/// assert_eq!(info, LineInfo { number: 1, overflow: true, len: 10 });
+/// assert_eq!(buf, b"0123");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LineInfo {
     /// 1-based line number.
@@ -17,6 +31,8 @@ pub struct LineInfo {
 /// Reads lines (`\n` or `\r\n` endings, removed) keeping at most `limit`
 /// bytes of each in memory, so that a file with a 10 GB line cannot exhaust
 /// memory.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::input::LineReader;
@@ -39,6 +55,16 @@ pub struct LineReader<R> {
 
 impl<R: BufRead> LineReader<R> {
     /// Wraps `reader`; lines keep at most `limit` bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::LineReader;
+    /// let mut r = LineReader::new(std::io::Cursor::new("a\nb\n"), 1024);
+    /// let mut buf = Vec::new();
+    /// assert_eq!(r.next_line(&mut buf)?.map(|l| l.number), Some(1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new(reader: R, limit: usize) -> Self {
         LineReader {
             reader,
@@ -47,12 +73,41 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
-    /// The number of the last line read.
+    /// The number of the last line read (0 before the first).
+    ///
+    /// After a read error, the failing line is `line_number() + 1`: this is
+    /// how an error can name its line though no [`LineInfo`] came back.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::LineReader;
+    /// let mut r = LineReader::new(&b"a\nb\n"[..], 1024);
+    /// assert_eq!(r.line_number(), 0);
+    /// r.next_line(&mut Vec::new())?;
+    /// assert_eq!(r.line_number(), 1);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn line_number(&self) -> u64 {
         self.number
     }
 
     /// Reads the next line into `buf` (cleared first); `None` at the end.
+    ///
+    /// The caller's buffer is reused from line to line, so reading a file
+    /// allocates once, not once per line.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::LineReader;
+    /// let mut r = LineReader::new(&b"last line, no newline"[..], 1024);
+    /// let mut buf = Vec::new();
+    /// assert!(r.next_line(&mut buf)?.is_some());
+    /// assert_eq!(buf, b"last line, no newline");
+    /// assert!(r.next_line(&mut buf)?.is_none());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
         buf.clear();
         let mut len = 0u64;

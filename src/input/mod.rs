@@ -39,6 +39,21 @@ use std::io::{self, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 
 /// How an input file is split into messages.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputFormat, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("sms.txt");
+/// std::fs::write(&path, "first message\n\nsecond message\n")?;
+/// let opts = InputOptions { format: InputFormat::Lines, ..Default::default() };
+/// let lines: Vec<u64> = Inputs::new(vec![path], opts)
+///     .filter_map(|e| match e { Event::Message(m) => m.origin.line, _ => None })
+///     .collect();
+/// assert_eq!(lines, [1, 3]); // the blank line is skipped, numbering is not
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum InputFormat {
     /// Decide per file: JSONL by extension, e-mail or mbox by extension or
@@ -62,6 +77,19 @@ pub enum InputFormat {
 }
 
 /// Options of [`Inputs`].
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("export.csv");
+/// std::fs::write(&path, "ref,body\nA-1,\"Your parcel is held, pay the fee\"\n")?;
+/// let opts = InputOptions { format: scamscan::input::InputFormat::Csv, text_field: "body".into(), id_field: "ref".into(), ..Default::default() };
+/// let Some(Event::Message(m)) = Inputs::new(vec![path], opts).next() else { panic!() };
+/// assert_eq!((m.id.as_str(), m.text.as_str()), (Some("A-1"), "Your parcel is held, pay the fee"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputOptions {
     /// How files are split into messages.
@@ -95,12 +123,30 @@ impl Default for InputOptions {
 ///
 /// Four times the scored length leaves room for e-mail markup and encodings
 /// (HTML, base64, quoted-printable) that shrink when decoded.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::read_limit;
+/// assert_eq!(read_limit(64 * 1024), 1 << 20);
+/// assert_eq!(read_limit(1 << 20), 4 << 20);
+/// assert_eq!(read_limit(usize::MAX), usize::MAX); // saturates, never overflows
+/// ```
 pub fn read_limit(max_bytes: usize) -> usize {
     max_bytes.saturating_mul(4).max(1 << 20)
 }
 
 /// Where an event comes from: a path (`-` for stdin) and, for line-oriented
-/// inputs, a 1-based line number. Displays as `path` or `path:line`.
+/// inputs, a 1-based line number. Displays as `path` or `path:line`, the form
+/// editors and terminals turn into a link.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::Origin;
+/// assert_eq!(Origin { path: "inbox.txt".into(), line: Some(4) }.to_string(), "inbox.txt:4");
+/// assert_eq!(Origin { path: "-".into(), line: None }.to_string(), "-");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
     /// The path as given or found by the walk; `-` for stdin.
@@ -135,6 +181,20 @@ impl fmt::Display for Origin {
 }
 
 /// A message was longer than [`InputOptions::read_limit`]: only its start was read.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Cut, Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("long.txt");
+/// std::fs::write(&path, "x".repeat(20))?;
+/// let opts = InputOptions { read_limit: 8, ..Default::default() };
+/// let Some(Event::Message(m)) = Inputs::new(vec![path], opts).next() else { panic!() };
+/// assert_eq!(m.cut, Some(Cut { read: 8, total: Some(20) }));
+/// assert_eq!(m.text.len(), 8);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cut {
     /// Bytes read.
@@ -144,6 +204,19 @@ pub struct Cut {
 }
 
 /// One message to classify.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("in.jsonl");
+/// std::fs::write(&path, "{\"id\":\"m1\",\"text\":\"hi\",\"lang\":\"en\"}\n")?;
+/// let Some(Event::Message(m)) = Inputs::new(vec![path], InputOptions::default()).next() else { panic!() };
+/// assert_eq!((m.id.as_str(), m.text.as_str(), m.origin.line), (Some("m1"), "hi", Some(1)));
+/// assert_eq!(m.fields.unwrap()["lang"], "en"); // passed through to the output
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
     /// The id reported for it: the input's id field (JSONL, CSV; `null` when
@@ -165,6 +238,19 @@ pub struct Message {
 impl Message {
     /// A readable name: the id when it is a non-empty string or a number,
     /// else the origin.
+    ///
+    /// So that every line of human output names its message, even when the
+    /// input had no ids.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{Message, Origin};
+    /// let m = |id: serde_json::Value| Message { id, origin: Origin { path: "a.jsonl".into(), line: Some(2) },
+    ///     text: String::new(), fields: None, lossy: false, cut: None };
+    /// assert_eq!(m(42.into()).name(), "42");
+    /// assert_eq!(m(serde_json::Value::Null).name(), "a.jsonl:2");
+    /// ```
     pub fn name(&self) -> String {
         match &self.id {
             Value::String(s) if !s.is_empty() => s.clone(),
@@ -175,6 +261,24 @@ impl Message {
 }
 
 /// Something that went wrong with an input.
+///
+/// An error is an event rather than the end of the stream: one bad line in
+/// a file of a million must not hide the other verdicts.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("in.jsonl");
+/// std::fs::write(&path, "{\"id\":1,\"text\":\"hi\"}\n{\"id\":2,\"body\":\"hi\"}\n")?;
+/// let e = Inputs::new(vec![path], InputOptions::default())
+///     .find_map(|e| match e { Event::Error(e) => Some(e), _ => None })
+///     .unwrap();
+/// assert_eq!((e.id.as_i64(), e.origin.line, e.record), (Some(2), Some(2), true));
+/// assert_eq!(e.message, "no `text` field");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct InputError {
     /// The record's id when known (a JSONL line with an id but no text), else `null`.
@@ -189,6 +293,18 @@ pub struct InputError {
 }
 
 /// One item of the input stream.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("empty.txt");
+/// std::fs::write(&path, "")?;
+/// let events: Vec<Event> = Inputs::new(vec![path], InputOptions::default()).collect();
+/// assert!(matches!(events.as_slice(), [Event::Notice(_, note)] if note.contains("empty")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     /// A message to classify.
@@ -203,6 +319,21 @@ pub enum Event {
 }
 
 /// Counts kept by [`Inputs`].
+///
+/// The CLI reads them at the end to choose its exit status and summary line.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{InputOptions, InputStats, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("in.jsonl");
+/// std::fs::write(&path, "{\"text\":\"a\"}\nnot json\n{\"text\":\"b\"}\n")?;
+/// let mut inputs = Inputs::new(vec![path], InputOptions::default());
+/// inputs.by_ref().for_each(drop);
+/// assert_eq!(inputs.stats(), InputStats { files: 1, messages: 2, errors: 1 });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InputStats {
     /// Files opened (stdin counts as one).
@@ -214,6 +345,23 @@ pub struct InputStats {
 }
 
 /// The stream of [`Event`]s over a list of paths. See the [module docs](self).
+///
+/// An iterator, so that the CLI classifies while it reads and memory stays
+/// bounded whatever the size of the input.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{Event, InputOptions, Inputs};
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("a.txt"), "Your parcel is held, pay the fee")?;
+/// std::fs::write(dir.path().join("b.jsonl"), "{\"id\":1,\"text\":\"hi\"}\n{\"id\":2}\n")?;
+/// let events: Vec<Event> = Inputs::new(vec![dir.path().to_path_buf()], InputOptions::default()).collect();
+/// let messages = events.iter().filter(|e| matches!(e, Event::Message(_))).count();
+/// let errors = events.iter().filter(|e| matches!(e, Event::Error(_))).count();
+/// assert_eq!((messages, errors), (2, 1)); // the second JSONL line has no text
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Inputs {
     opts: InputOptions,
     args: VecDeque<PathBuf>,
@@ -234,6 +382,19 @@ struct WalkState {
 
 impl Inputs {
     /// Reads `paths` in order; no paths means stdin.
+    ///
+    /// Nothing is opened until the first call to `next`, so a missing path is
+    /// reported in its place in the stream, not up front.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{Event, InputOptions, Inputs};
+    /// let mut inputs = Inputs::new(vec!["no/such/file.txt".into()], InputOptions::default());
+    /// let Some(Event::Error(e)) = inputs.next() else { panic!() };
+    /// assert_eq!((e.origin.path.as_str(), e.message.as_str()), ("no/such/file.txt", "no such file or directory"));
+    /// assert!(inputs.next().is_none());
+    /// ```
     pub fn new(paths: Vec<PathBuf>, opts: InputOptions) -> Self {
         let mut args: VecDeque<PathBuf> = paths.into();
         if args.is_empty() {
@@ -251,6 +412,19 @@ impl Inputs {
     }
 
     /// Counts so far.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{InputOptions, Inputs};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("a.txt"), "hello")?;
+    /// let mut inputs = Inputs::new(vec![dir.path().join("a.txt")], InputOptions::default());
+    /// assert_eq!(inputs.stats().files, 0); // nothing read yet
+    /// inputs.next();
+    /// assert_eq!((inputs.stats().files, inputs.stats().messages), (1, 1));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn stats(&self) -> InputStats {
         self.stats
     }
@@ -469,6 +643,16 @@ fn sniff_format(path: &Path, head: &[u8]) -> InputFormat {
 
 /// A short message for an I/O error, without the `(os error N)` suffix for
 /// the common cases.
+///
+/// The suffix means nothing to most users, and differs between systems,
+/// which would make the output of the same run differ too.
+///
+/// # Example
+///
+/// ```
+/// let e = std::fs::File::open("no/such/file").unwrap_err();
+/// assert_eq!(scamscan::input::io_message(&e), "no such file or directory");
+/// ```
 pub fn io_message(e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => "no such file or directory".into(),
@@ -1112,6 +1296,17 @@ fn table_reader(tsv: bool) -> csv::ReaderBuilder {
 }
 
 /// Columns of a labeled CSV/TSV file, for training and evaluation.
+///
+/// Public corpora name their columns every which way (`v1`/`v2`,
+/// `message`/`class`); naming them here saves converting each corpus.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::LabeledColumns;
+/// let cols = LabeledColumns { text: "v2".into(), label: "v1".into(), ..Default::default() };
+/// assert_eq!((cols.category, cols.source), (None, None));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabeledColumns {
     /// The message text.
@@ -1140,6 +1335,23 @@ impl Default for LabeledColumns {
 ///
 /// An empty category cell is no category; without a source column every row's
 /// source is the file stem.
+///
+/// Unlike [`Inputs`], this stops at the first bad row: a training set with
+/// a bad label is better fixed than silently trained on.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::input::{read_labeled_table, LabeledColumns};
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("sms.csv");
+/// std::fs::write(&path, "class,message\nspam,\"WIN a prize, reply YES\"\nham,see you\n")?;
+/// let cols = LabeledColumns { text: "message".into(), label: "class".into(), ..Default::default() };
+/// let examples = read_labeled_table(&path, false, &cols)?;
+/// assert_eq!((examples[0].label, examples[0].text.as_str()), (scamscan::Label::Spam, "WIN a prize, reply YES"));
+/// assert_eq!(examples[1].source, "sms"); // the file stem
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 pub fn read_labeled_table(path: &Path, tsv: bool, cols: &LabeledColumns) -> Result<Vec<Example>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = table_reader(tsv).from_reader(BufReader::new(file));

@@ -26,6 +26,11 @@ const KNOWN_HEADERS: &[&str] = &[
 /// True when `head` looks binary: it contains a NUL byte (the heuristic of
 /// grep and git).
 ///
+/// A NUL rather than invalid UTF-8, because text in legacy encodings
+/// (Latin-1, GBK) is invalid UTF-8 and still worth scanning.
+///
+/// # Example
+///
 /// ```
 /// assert!(scamscan::input::looks_binary(b"PK\x03\x04\x00\x00"));
 /// assert!(!scamscan::input::looks_binary("héllo".as_bytes()));
@@ -37,6 +42,11 @@ pub fn looks_binary(head: &[u8]) -> bool {
 /// True when `head` starts with an RFC 5322 header block: at least two
 /// header fields (`Name: value`, continuation lines allowed), one of them a
 /// well-known e-mail header, ended by an empty line (or by the end of `head`).
+///
+/// Two fields and a known name, so that a chat message starting with
+/// `Reminder: ...` is not taken for a mail and stripped of its first line.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::input::looks_like_email;
@@ -78,6 +88,8 @@ pub fn looks_like_email(head: &[u8]) -> bool {
 
 /// True when `head` starts like an mbox file: a `From ` separator line with
 /// a sender and a date, followed by an RFC 5322 header block.
+///
+/// # Example
 ///
 /// ```
 /// use scamscan::input::looks_like_mbox;

@@ -1,10 +1,11 @@
 //! Typed entity tokens: the parts of a message that scam scripts rely on.
 //!
 //! Each [`Entity`] is a span of the normalized text plus one or more feature
-//! names (`url`, `url:shortener`, `tld:top`, `money`, `currency:usdt`...). The
-//! feature names, not the literal values, become model features: a new
-//! campaign changes its link and phone number, not the fact that it sends a
-//! shortened link and a foreign phone number.
+//! names (`url`, `url:shortener`, `tld:top`, `domain:bit.ly`, `money`,
+//! `currency:usdt`...). Types, not literal values, become model features (the
+//! registrable domain of a link is the one exception): a new campaign changes
+//! its link and phone number, not the fact that it sends a shortened link and
+//! a foreign phone number.
 //!
 //! Written with `regex` rather than a URL or phone crate: scam text is
 //! defanged, OCR'd and obfuscated (`hxxp://`, `site[.]top`, `www paypal com`),
@@ -516,6 +517,8 @@ fn url_features(raw: &str) -> Vec<String> {
         labels.len() - 2
     };
     let registrable = labels[sld_idx..].join(".");
+    // The registrable domain itself: campaigns reuse domains across messages.
+    f.push(format!("domain:{registrable}"));
     if SHORTENERS.contains(&registrable.as_str()) {
         f.push("url:shortener".into());
     }
@@ -604,6 +607,7 @@ mod tests {
         assert!(f.contains(&"url:brand:paypal".into()), "{f:?}");
         let f = features("login at amaz0n.co.uk");
         assert!(f.contains(&"url:brand:amazon".into()), "{f:?}");
+        assert!(f.contains(&"domain:amaz0n.co.uk".into()), "{f:?}");
     }
 
     #[test]

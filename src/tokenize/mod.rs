@@ -34,6 +34,17 @@ const NO_SPACE_SCRIPTS: &str =
     r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}";
 
 /// The pattern of the pre-tokenizer `Split` (it matches tokens, not delimiters).
+///
+/// Public so that other tools can reproduce scamscan's word split without
+/// reading a `tokenizer.json`.
+///
+/// # Example
+///
+/// ```
+/// let re = regex::Regex::new(&scamscan::tokenize::token_pattern()).unwrap();
+/// let tokens: Vec<&str> = re.find_iter("won $500!! 恭喜").map(|m| m.as_str()).collect();
+/// assert_eq!(tokens, ["won", "$", "500", "!", "!", "恭", "喜"]);
+/// ```
 pub fn token_pattern() -> String {
     format!(
         r"[{ns}]|[^\s\p{{P}}\p{{S}}\p{{Cc}}{ns}]+|[\p{{P}}\p{{S}}]",
@@ -42,6 +53,19 @@ pub fn token_pattern() -> String {
 }
 
 /// What kind of token a word token is.
+///
+/// The featurizer treats the kinds differently: only words get character
+/// n-grams, and symbols take no part in word bigrams.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::tokenize::{TokenKind, Tokenizer};
+/// let tokens = Tokenizer::new()?.tokenize("win 💰 中")?;
+/// let kinds: Vec<TokenKind> = tokens.words.iter().map(|t| t.kind).collect();
+/// assert_eq!(kinds, [TokenKind::Word, TokenKind::Symbol, TokenKind::Glyph]);
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
     /// A run of letters, marks and digits.
@@ -53,6 +77,20 @@ pub enum TokenKind {
 }
 
 /// A word token: a byte range of the normalized text.
+///
+/// A range rather than a string, so that tokenizing allocates nothing per
+/// token and explanations can map tokens back to the original text.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::tokenize::Tokenizer;
+/// let text = "pay now";
+/// let tokens = Tokenizer::new()?.tokenize(text)?;
+/// let t = tokens.words[1];
+/// assert_eq!((t.start, t.end, &text[t.start..t.end]), (4, 7, "now"));
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     /// Start byte in the normalized text.
@@ -64,6 +102,19 @@ pub struct Token {
 }
 
 /// The tokens of one normalized text.
+///
+/// Words and entities are kept apart because they overlap: `bit.ly/x9` is
+/// five word tokens and one link entity, and both kinds of feature count.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::tokenize::Tokenizer;
+/// let tokens = Tokenizer::new()?.tokenize("call +1 555 0100 now")?;
+/// assert!(tokens.words.len() >= 5);
+/// assert!(!tokens.entities.is_empty());
+/// # Ok::<(), scamscan::Error>(())
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
     /// Word tokens in text order.
@@ -74,14 +125,17 @@ pub struct Tokens {
 
 /// The tokenizer: the `tokenizers` pipeline plus the entity recognizer.
 ///
+/// # Example
+///
 /// ```
 /// use scamscan::tokenize::Tokenizer;
-/// let t = Tokenizer::new().unwrap();
+/// let t = Tokenizer::new()?;
 /// let text = "claim at bit.ly/x9 今天有空";
-/// let tokens = t.tokenize(text).unwrap();
+/// let tokens = t.tokenize(text)?;
 /// let words: Vec<&str> = tokens.words.iter().map(|w| &text[w.start..w.end]).collect();
 /// assert_eq!(words, ["claim", "at", "bit", ".", "ly", "/", "x9", "今", "天", "有", "空"]);
 /// assert!(tokens.entities.iter().any(|e| e.features.iter().any(|f| f == "url:shortener")));
+/// # Ok::<(), scamscan::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct Tokenizer {
@@ -97,6 +151,17 @@ impl std::fmt::Debug for Tokenizer {
 
 impl Tokenizer {
     /// The tokenizer scamscan trains with: builds the `tokenizers` pipeline in code.
+    ///
+    /// Built in code rather than read from a file so that training needs no
+    /// file; the result is saved as `tokenizer.json` beside the model.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let t = scamscan::tokenize::Tokenizer::new()?;
+    /// assert_eq!(t.tokenize("hello world")?.words.len(), 2);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn new() -> Result<Self> {
         let mut hf = tokenizers::Tokenizer::new(
             WordLevel::builder()
@@ -123,6 +188,22 @@ impl Tokenizer {
     }
 
     /// Loads the pipeline from the bytes of a `tokenizer.json`.
+    ///
+    /// A model is scored with the tokenizer it was saved with, not with the
+    /// one this build would construct, so a model keeps scoring the same
+    /// after the built-in pipeline changes. A definition without a
+    /// pre-tokenizer is refused: it would make the whole text one token.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::tokenize::Tokenizer;
+    /// let json = Tokenizer::new()?.to_json()?;
+    /// let t = Tokenizer::from_json(json.as_bytes())?;
+    /// assert_eq!(t.tokenize("verify now!")?.words.len(), 3);
+    /// assert!(Tokenizer::from_json(b"{not json").is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let hf = tokenizers::Tokenizer::from_bytes(bytes).map_err(tok_err)?;
         if hf.get_pre_tokenizer().is_none() {
@@ -137,18 +218,55 @@ impl Tokenizer {
     }
 
     /// Serializes the pipeline as `tokenizer.json`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let json = scamscan::tokenize::Tokenizer::new()?.to_json()?;
+    /// let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    /// assert_eq!(v["pre_tokenizer"]["type"], "Split");
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn to_json(&self) -> Result<String> {
         self.hf.to_string(true).map_err(tok_err)
     }
 
     /// Splits already-normalized text into word tokens and entities.
+    ///
+    /// Feed it the output of [`Normalizer`](crate::normalize::Normalizer):
+    /// the entity patterns expect lower-case text without look-alike letters.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+    /// let norm = Normalizer::default().normalize("ＶＥＲＩＦＹ at secure-login.xyz");
+    /// let tokens = Tokenizer::new()?.tokenize(norm.text())?;
+    /// let first = tokens.words[0];
+    /// assert_eq!(&norm.text()[first.start..first.end], "verify");
+    /// assert!(tokens.entities.iter().any(|e| e.features.iter().any(|f| f.starts_with("url"))));
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn tokenize(&self, normalized: &str) -> Result<Tokens> {
         let mut tokens = Tokens::default();
         self.tokenize_into(normalized, &mut tokens)?;
         Ok(tokens)
     }
 
-    /// Like [`Tokenizer::tokenize`], reusing `out`'s buffers.
+    /// Like [`Tokenizer::tokenize`], reusing `out`'s buffers (cleared first),
+    /// so that a loop over many messages does not allocate per message.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::tokenize::{Tokenizer, Tokens};
+    /// let t = Tokenizer::new()?;
+    /// let mut out = Tokens::default();
+    /// t.tokenize_into("one two three", &mut out)?;
+    /// t.tokenize_into("four", &mut out)?;
+    /// assert_eq!(out.words.len(), 1);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
     pub fn tokenize_into(&self, normalized: &str, out: &mut Tokens) -> Result<()> {
         out.words.clear();
         out.entities.clear();
