@@ -66,7 +66,8 @@ pub(crate) fn sweep(scores: &[f32], truth: &[bool]) -> Vec<(f32, usize, usize)> 
     let mut out = Vec::new();
     while i < idx.len() {
         let s = scores[idx[i]];
-        while i < idx.len() && scores[idx[i]] == s {
+        // total_cmp, not ==: a NaN score must still advance the sweep.
+        while i < idx.len() && scores[idx[i]].total_cmp(&s).is_eq() {
             if truth[idx[i]] {
                 tp += 1;
             } else {
@@ -250,6 +251,13 @@ mod tests {
         // Negatives tie with a positive at 0.5: that positive cannot be counted at 0% FPR.
         let r = recall_at_fpr(&[0.9, 0.5, 0.5], &[true, true, false], 0.0).unwrap();
         assert!((r - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn nan_scores_terminate() {
+        // Used to loop forever: NaN != NaN kept the tie loop from advancing.
+        let ap = average_precision(&[f32::NAN, 0.5, f32::NAN], &[true, false, true]);
+        assert!(ap.is_some());
     }
 
     #[test]

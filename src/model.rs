@@ -462,7 +462,13 @@ impl Fit<SparseRows, Array1<usize>, Error> for ValidSoftmaxParams {
         }
         let weights: Vec<f64> = match ds.weights() {
             Some(w) if w.len() == n => w.iter().map(|&x| x as f64).collect(),
-            _ => vec![1.0; n],
+            Some(w) => {
+                return Err(Error::training(format!(
+                    "{} sample weights for {n} rows",
+                    w.len()
+                )))
+            }
+            None => vec![1.0; n],
         };
         if weights.iter().any(|w| !w.is_finite() || *w < 0.0) {
             return Err(Error::training("sample weights must be finite and >= 0"));
@@ -694,6 +700,12 @@ mod tests {
         let mut ds = toy();
         ds.targets[0] = 7;
         assert!(SoftmaxParams::new(3).fit(&ds).is_err());
+        let short_weights = toy().with_weights(Array1::from_elem(2, 1.0f32));
+        let err = SoftmaxParams::new(3)
+            .fit(&short_weights)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2 sample weights for 6 rows"), "{err}");
         let empty = DatasetBase::new(SparseRows::default(), Array1::<usize>::zeros(0));
         assert!(SoftmaxParams::new(3).fit(&empty).is_err());
     }

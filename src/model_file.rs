@@ -214,10 +214,17 @@ impl Model {
     /// # Ok::<(), scamscan::Error>(())
     /// ```
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        let cdim = self.category_head.dim();
+        if !cdim.is_power_of_two() || cdim > self.featurizer.dim() {
+            return Err(Error::model(format!(
+                "the category head has {cdim} rows: it must be a power of two no larger than the {} buckets",
+                self.featurizer.dim()
+            )));
+        }
         let header = Header {
             normalizer: self.normalizer.clone(),
             featurizer: self.featurizer.config().clone(),
-            category_buckets_log2: self.category_head.dim().trailing_zeros() as u8,
+            category_buckets_log2: cdim.trailing_zeros() as u8,
             intercept: self.head.intercept.to_vec(),
             category_intercept: self.category_head.intercept.to_vec(),
             calibration: self.calibration.clone(),

@@ -50,6 +50,9 @@ pub struct NormalizerConfig {
     /// Fold homoglyphs and confusables (see the module docs).
     pub fold_confusables: bool,
     /// Strip accents from Latin, Greek and Cyrillic letters.
+    ///
+    /// Folding confusables also folds accented Latin letters (`é` is a
+    /// look-alike of `e`), so Latin accents are kept only with both options off.
     pub strip_accents: bool,
 }
 
@@ -189,7 +192,8 @@ impl Normalizer {
     /// ```
     /// use scamscan::normalize::{Normalizer, NormalizerConfig};
     /// let keep_accents = NormalizerConfig { strip_accents: false, ..NormalizerConfig::default() };
-    /// assert_eq!(Normalizer::new(keep_accents).normalize("Café").text(), "café");
+    /// assert_eq!(Normalizer::new(keep_accents).normalize("Καλημέρα").text(), "καλημέρα");
+    /// assert_eq!(Normalizer::default().normalize("Καλημέρα").text(), "καλημερα");
     /// ```
     pub fn new(config: NormalizerConfig) -> Self {
         Normalizer { config }

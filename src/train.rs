@@ -332,8 +332,8 @@ fn balance(
     beta: f64,
     class: impl Fn(&Example) -> usize,
     n_classes: usize,
-) -> HashMap<usize, f64> {
-    let mut groups: HashMap<(&str, usize), usize> = HashMap::new();
+) -> BTreeMap<usize, f64> {
+    let mut groups: BTreeMap<(&str, usize), usize> = BTreeMap::new();
     for &i in idx {
         *groups
             .entry((examples[i].source.as_str(), class(&examples[i])))
@@ -344,7 +344,7 @@ fn balance(
         class_total[c] += (n as f64).powf(beta);
     }
     let present = class_total.iter().filter(|&&t| t > 0.0).count().max(1) as f64;
-    let mut w: HashMap<usize, f64> = idx
+    let mut w: BTreeMap<usize, f64> = idx
         .iter()
         .map(|&i| {
             let c = class(&examples[i]);
@@ -385,7 +385,7 @@ fn fit_head(
     row: impl Fn(usize) -> SparseVector,
     idx: &[usize],
     target: impl Fn(usize) -> usize,
-    weights: &HashMap<usize, f64>,
+    weights: &BTreeMap<usize, f64>,
     dim: usize,
     params: SoftmaxParams,
 ) -> Result<SoftmaxRegression> {

@@ -291,8 +291,16 @@ fn mbox_is_one_message_per_mail() {
     // The phishing mail scores far above the two legitimate ones, which pass.
     let score = |l: &str| l.split_whitespace().nth(1).unwrap().parse::<f32>().unwrap();
     assert!(score(verdicts[0]) > 0.5, "{}", verdicts[0]);
-    assert!(score(verdicts[0]) > 4.0 * score(verdicts[1]).max(score(verdicts[2])), "{}", out.stdout);
-    assert!(verdicts[1].starts_with("ham") && verdicts[2].starts_with("ham"), "{}", out.stdout);
+    assert!(
+        score(verdicts[0]) > 4.0 * score(verdicts[1]).max(score(verdicts[2])),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        verdicts[1].starts_with("ham") && verdicts[2].starts_with("ham"),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("Saturday picnic 🧺"), "{}", out.stdout);
     assert!(
         out.stdout.contains("From there we can walk"),
@@ -353,7 +361,9 @@ fn csv_and_tsv_inputs() {
     // span covers the quote shows it.
     let reasons = objs[2]["reasons"].as_array().unwrap();
     assert!(
-        reasons.iter().any(|r| r["text"].as_str().is_some_and(|t| t.contains('"'))),
+        reasons
+            .iter()
+            .any(|r| r["text"].as_str().is_some_and(|t| t.contains('"'))),
         "{reasons:?}"
     );
     // A missing text column is one error for the file.

@@ -1355,7 +1355,11 @@ impl Default for LabeledColumns {
 pub fn read_labeled_table(path: &Path, tsv: bool, cols: &LabeledColumns) -> Result<Vec<Example>> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = table_reader(tsv).from_reader(BufReader::new(file));
-    let loc = |line: u64| crate::Location::path(path).at_line(line, 0);
+    // csv positions carry the record's line and byte offset.
+    let loc = |pos: Option<&csv::Position>| {
+        let (line, byte) = pos.map_or((0, 0), |p| (p.line(), p.byte()));
+        crate::Location::path(path).at_line(line, byte)
+    };
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| Error::parse(format!("header row: {e}")).with_path(path))?
@@ -1380,22 +1384,20 @@ pub fn read_labeled_table(path: &Path, tsv: bool, cols: &LabeledColumns) -> Resu
         .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
     let mut out = Vec::new();
     for rec in reader.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            Error::parse(e.to_string()).at(loc(line))
-        })?;
-        let line = rec.position().map_or(0, |p| p.line());
+        let rec = rec.map_err(|e| Error::parse(e.to_string()).at(loc(e.position())))?;
+        let pos = rec.position().cloned();
         let get = |i: usize, name: &str| -> Result<&str> {
-            rec.get(i)
-                .ok_or_else(|| Error::parse(format!("row has no `{name}` column")).at(loc(line)))
+            rec.get(i).ok_or_else(|| {
+                Error::parse(format!("row has no `{name}` column")).at(loc(pos.as_ref()))
+            })
         };
         let label: Label = get(label_i, &cols.label)?
             .parse()
-            .map_err(|e: Error| e.at(loc(line)))?;
+            .map_err(|e: Error| e.at(loc(pos.as_ref())))?;
         let category: Option<Category> = match cat_i {
             Some(i) => match rec.get(i).map(str::trim).unwrap_or("") {
                 "" | "null" | "none" => None,
-                c => Some(c.parse().map_err(|e: Error| e.at(loc(line)))?),
+                c => Some(c.parse().map_err(|e: Error| e.at(loc(pos.as_ref())))?),
             },
             None => None,
         };
@@ -1404,7 +1406,7 @@ pub fn read_labeled_table(path: &Path, tsv: bool, cols: &LabeledColumns) -> Resu
             None => stem.clone(),
         };
         out.push(Example {
-            id: format!("{stem}:{line}"),
+            id: format!("{stem}:{}", pos.as_ref().map_or(0, |p| p.line())),
             source,
             channel: String::new(),
             lang: String::new(),
