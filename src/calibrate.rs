@@ -143,8 +143,12 @@ pub fn fit(
     {
         if let Some(p) = res.state().get_best_param() {
             if p.iter().all(|v| v.is_finite()) {
-                cal.temperature = (-p[0]).exp().clamp(0.05, 20.0) as f32;
-                cal.bias = [0.0, p[1] as f32, p[2] as f32];
+                cal.temperature = (-p[0].clamp(-LOG_T_MAX, LOG_T_MAX)).exp() as f32;
+                cal.bias = [
+                    0.0,
+                    p[1].clamp(-BIAS_MAX, BIAS_MAX) as f32,
+                    p[2].clamp(-BIAS_MAX, BIAS_MAX) as f32,
+                ];
             }
         }
     }
@@ -188,7 +192,8 @@ pub fn threshold_for_fpr(scores: &mut [(f32, f64)], target: f64) -> f32 {
         // Take all tied scores together: a threshold cannot split them.
         let s = scores[i].0;
         let mut j = i;
-        while j < scores.len() && scores[j].0 == s {
+        // total_cmp, not ==: a NaN score must still advance the loop.
+        while j < scores.len() && scores[j].0.total_cmp(&s).is_eq() {
             cum += scores[j].1;
             j += 1;
         }
@@ -235,6 +240,11 @@ pub fn reliability(points: &[(f32, bool)], bins: usize) -> Vec<ReliabilityBin> {
         .collect()
 }
 
+/// |ln T| is kept below this (T between 0.05 and 20).
+const LOG_T_MAX: f64 = 3.0;
+/// Calibration offsets are kept within ±this.
+const BIAS_MAX: f64 = 30.0;
+
 /// Weighted NLL of `softmax(z·e^u + b)` in `(u, b_spam, b_scam)`.
 struct Nll<'a> {
     logits: &'a [[f32; 3]],
@@ -244,8 +254,15 @@ struct Nll<'a> {
 
 impl Nll<'_> {
     fn eval(&self, p: &Array1<f64>) -> (f64, Array1<f64>) {
-        let s = p[0].exp();
-        let b = [0.0, p[1], p[2]];
+        // The line search may probe far-away points; clamping keeps the cost
+        // finite there (a NaN cost sends argmin's More-Thuente search into an
+        // endless loop). The clamp bounds match the ones applied to the result.
+        let s = p[0].clamp(-LOG_T_MAX, LOG_T_MAX).exp();
+        let b = [
+            0.0,
+            p[1].clamp(-BIAS_MAX, BIAS_MAX),
+            p[2].clamp(-BIAS_MAX, BIAS_MAX),
+        ];
         let (mut loss, mut g) = (0.0, [0.0f64; 3]);
         for ((z, l), &w) in self.logits.iter().zip(self.labels).zip(self.weights) {
             let zz: Vec<f64> = (0..3).map(|c| z[c] as f64 * s + b[c]).collect();
@@ -318,6 +335,31 @@ mod tests {
         let c = fit(&logits, &labels, &w, &w, 0.01);
         let p = c.probabilities([0.0, 0.0, 10.0]);
         assert!((p[2] - 0.75).abs() < 0.05, "{p:?} {c:?}");
+    }
+
+    #[test]
+    fn extreme_logits_terminate() {
+        // Used to hang: huge logits made the cost NaN during the line search.
+        let logits: Vec<[f32; 3]> = (0..200)
+            .map(|i| {
+                if i % 2 == 0 {
+                    [3e4, -3e4, 0.0]
+                } else {
+                    [-3e4, 0.0, 3e4]
+                }
+            })
+            .collect();
+        let labels: Vec<Label> = (0..200)
+            .map(|i| if i % 3 == 0 { Label::Ham } else { Label::Scam })
+            .collect();
+        let w = vec![1.0; 200];
+        let c = fit(&logits, &labels, &w, &w, 0.01);
+        assert!(
+            c.temperature.is_finite() && c.bias.iter().all(|b| b.is_finite()),
+            "{c:?}"
+        );
+        let mut nan = vec![(f32::NAN, 1.0), (0.9, 1.0), (f32::NAN, 1.0)];
+        assert!(threshold_for_fpr(&mut nan, 0.01).is_finite());
     }
 
     #[test]
