@@ -36,6 +36,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Cursor, Read};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 /// How an input file is split into messages.
@@ -804,6 +805,38 @@ impl LossyCount {
     }
 }
 
+/// Reads the next line of a line-oriented source into `buf`. At the end (or
+/// on a read error) marks the source `done` and breaks with the last
+/// event it owes: a notice if it held no message, the lossy-decoding summary,
+/// or the error.
+fn next_line_or_end(
+    ctx: &Ctx,
+    lines: &mut LineReader<Reader>,
+    buf: &mut Vec<u8>,
+    any: bool,
+    lossy: &LossyCount,
+    done: &mut bool,
+) -> ControlFlow<Option<Event>, LineInfo> {
+    match lines.next_line(buf) {
+        Ok(Some(info)) => ControlFlow::Continue(info),
+        Ok(None) => {
+            *done = true;
+            if !any {
+                return ControlFlow::Break(Some(Event::Notice(
+                    Origin::file(&ctx.path),
+                    "only blank lines, no message".into(),
+                )));
+            }
+            ControlFlow::Break(lossy.summary(&ctx.path))
+        }
+        Err(e) => {
+            *done = true;
+            let origin = Origin::at(&ctx.path, lines.line_number() + 1);
+            ControlFlow::Break(Some(ctx.error(origin, &e)))
+        }
+    }
+}
+
 /// One message per non-blank line.
 struct Lines {
     ctx: Ctx,
@@ -833,23 +866,16 @@ impl Source for Lines {
             return None;
         }
         loop {
-            let info = match self.lines.next_line(&mut self.buf) {
-                Ok(Some(info)) => info,
-                Ok(None) => {
-                    self.done = true;
-                    if !self.any {
-                        return Some(Event::Notice(
-                            Origin::file(&self.ctx.path),
-                            "only blank lines, no message".into(),
-                        ));
-                    }
-                    return self.lossy.summary(&self.ctx.path);
-                }
-                Err(e) => {
-                    self.done = true;
-                    let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
-                    return Some(self.ctx.error(origin, &e));
-                }
+            let info = match next_line_or_end(
+                &self.ctx,
+                &mut self.lines,
+                &mut self.buf,
+                self.any,
+                &self.lossy,
+                &mut self.done,
+            ) {
+                ControlFlow::Continue(info) => info,
+                ControlFlow::Break(end) => return end,
             };
             let (mut text, lossy) = decode(std::mem::take(&mut self.buf));
             if info.number == 1 {
@@ -951,23 +977,16 @@ impl Source for Jsonl {
             return None;
         }
         loop {
-            let info = match self.lines.next_line(&mut self.buf) {
-                Ok(Some(info)) => info,
-                Ok(None) => {
-                    self.done = true;
-                    if !self.any {
-                        return Some(Event::Notice(
-                            Origin::file(&self.ctx.path),
-                            "only blank lines, no message".into(),
-                        ));
-                    }
-                    return self.lossy.summary(&self.ctx.path);
-                }
-                Err(e) => {
-                    self.done = true;
-                    let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
-                    return Some(self.ctx.error(origin, &e));
-                }
+            let info = match next_line_or_end(
+                &self.ctx,
+                &mut self.lines,
+                &mut self.buf,
+                self.any,
+                &self.lossy,
+                &mut self.done,
+            ) {
+                ControlFlow::Continue(info) => info,
+                ControlFlow::Break(end) => return end,
             };
             if self.buf.iter().all(|b| b.is_ascii_whitespace()) && !info.overflow {
                 continue;
