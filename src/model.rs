@@ -492,14 +492,6 @@ impl Fit<SparseRows, Array1<usize>, Error> for ValidSoftmaxParams {
             .configure(|s| s.param(init.clone()).max_iters(self.max_iterations))
             .run()
             .map_err(|e| Error::training(format!("L-BFGS: {e}")))?;
-        if std::env::var_os("SCAMSCAN_DEBUG_TRAIN").is_some() {
-            eprintln!(
-                "L-BFGS: {} iterations, cost {:?}, {:?}",
-                res.state().get_iter(),
-                res.state().get_best_cost(),
-                res.state().get_termination_status()
-            );
-        }
         let theta = res.state().get_best_param().cloned().unwrap_or(init);
         let dim = ds.records.nfeatures();
         let w = Array2::from_shape_vec(
