@@ -3,8 +3,9 @@
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
 use crate::explain::{explain, Reason};
+use crate::featurize::{FeatureTrace, SparseVector};
 use crate::model_file::Model;
-use crate::normalize::Normalizer;
+use crate::normalize::{Normalized, Normalizer};
 use crate::tokenize::{Tokenizer, Tokens};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -262,31 +263,16 @@ impl Classifier {
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
-        let norm = self.normalizer.normalize(text);
-        // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
-        // if it ever did, scoring on entities and no words beats failing.
-        let tokens = self
-            .model
-            .tokenizer
-            .tokenize(norm.text())
-            .unwrap_or_else(|_| Tokens {
-                words: Vec::new(),
-                entities: crate::tokenize::EntityRecognizer::new().recognize(norm.text()),
-            });
         let mut trace = (self.options.reasons > 0).then(Vec::new);
-        let fz = &self.model.featurizer;
-        let x = fz.vectorize(&fz.count(&norm, &tokens, trace.as_mut()));
+        let (norm, x) = self.vectorize(text, trace.as_mut());
         let mut z = [0.0f32; 3];
         self.model.head.logits(&x, &mut z);
         let cal = &self.model.calibration;
         let p = cal.probabilities(z);
         let label = cal.decide(p, self.options.scam_threshold);
         let (category, category_probability) = if label == Label::Scam {
-            let cp = self.model.category_head.probabilities(&x);
-            let best = (0..cp.len())
-                .max_by(|&a, &b| cp[a].total_cmp(&cp[b]))
-                .unwrap_or(0);
-            (Some(Category::ALL[best]), Some(cp[best]))
+            let (c, p) = self.top_category(&x);
+            (Some(c), Some(p))
         } else {
             (None, None)
         };
@@ -318,6 +304,53 @@ impl Classifier {
             reasons,
             truncated,
         }
+    }
+
+    /// The scam category the category head picks for `text`, with its
+    /// probability, whatever the ham/spam/scam decision: what kind of scam
+    /// the message would be, if it were one.
+    ///
+    /// ```
+    /// use scamscan::Category;
+    /// let c = scamscan::Classifier::default();
+    /// let (category, p) = c.categorize("Your parcel could not be delivered. Pay the £1.99 redelivery fee at parcel-redeliver.top");
+    /// assert_eq!(category, Category::Delivery);
+    /// assert!(p > 0.0 && p <= 1.0);
+    /// ```
+    pub fn categorize(&self, text: &str) -> (Category, f32) {
+        let (text, _) = truncate(text, self.options.max_bytes);
+        let (_, x) = self.vectorize(text, None);
+        self.top_category(&x)
+    }
+
+    /// Normalizes, tokenizes and featurizes one message (already truncated).
+    fn vectorize(
+        &self,
+        text: &str,
+        trace: Option<&mut Vec<FeatureTrace>>,
+    ) -> (Normalized, SparseVector) {
+        let norm = self.normalizer.normalize(text);
+        // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
+        // if it ever did, scoring on entities and no words beats failing.
+        let tokens = self
+            .model
+            .tokenizer
+            .tokenize(norm.text())
+            .unwrap_or_else(|_| Tokens {
+                words: Vec::new(),
+                entities: crate::tokenize::EntityRecognizer::new().recognize(norm.text()),
+            });
+        let fz = &self.model.featurizer;
+        let x = fz.vectorize(&fz.count(&norm, &tokens, trace));
+        (norm, x)
+    }
+
+    fn top_category(&self, x: &SparseVector) -> (Category, f32) {
+        let cp = self.model.category_head.probabilities(x);
+        let best = (0..cp.len())
+            .max_by(|&a, &b| cp[a].total_cmp(&cp[b]))
+            .unwrap_or(0);
+        (Category::ALL[best], cp[best])
     }
 
     /// Classifies many messages in parallel (rayon); results are in input order

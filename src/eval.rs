@@ -23,6 +23,7 @@ use crate::calibrate::{reliability, ReliabilityBin};
 use crate::classifier::{Classifier, ClassifyOptions, Verdict};
 use crate::data::{Category, Example, Label};
 use crate::metrics::{self, Confusion};
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -683,8 +684,7 @@ pub struct EvalReport {
 /// The classifier's `max_bytes` and `scam_threshold` are kept; explanations are
 /// turned off (they do not change scores). For rows with a true category that
 /// are not predicted scam (whose verdict names no category), the category head's
-/// choice is obtained by classifying them again with `scam_threshold: Some(0.0)`,
-/// which makes every verdict name a category.
+/// choice comes from [`Classifier::categorize`].
 ///
 /// # Example
 ///
@@ -702,17 +702,13 @@ pub fn evaluate(classifier: &Classifier, examples: &[Example], opts: &EvalOption
         reasons: 0,
         ..classifier.options().clone()
     };
-    let fast = classifier.clone().with_options(base.clone());
-    let forced = classifier.clone().with_options(ClassifyOptions {
-        scam_threshold: Some(0.0),
-        ..base
-    });
+    let fast = classifier.clone().with_options(base);
     evaluate_with(
         examples,
         opts,
         CHUNK,
         |t| fast.classify_batch(t),
-        |t| forced.classify_batch(t),
+        |t| t.par_iter().map(|t| fast.categorize(t).0).collect(),
     )
 }
 
@@ -742,7 +738,7 @@ fn evaluate_with(
     opts: &EvalOptions,
     chunk: usize,
     score: impl Fn(&[&str]) -> Vec<Verdict>,
-    force: impl Fn(&[&str]) -> Vec<Verdict>,
+    categorize: impl Fn(&[&str]) -> Vec<Category>,
 ) -> EvalReport {
     let n = examples.len();
     let mut rows = Vec::with_capacity(n);
@@ -786,10 +782,10 @@ fn evaluate_with(
             .iter()
             .map(|&(_, i)| examples[i].text.as_str())
             .collect();
-        let verdicts = force(&texts);
-        assert_eq!(verdicts.len(), texts.len(), "one verdict per message");
-        for (&(ci, _), v) in batch.iter().zip(verdicts) {
-            cat_rows[ci].head = v.category;
+        let heads = categorize(&texts);
+        assert_eq!(heads.len(), texts.len(), "one category per message");
+        for (&(ci, _), head) in batch.iter().zip(heads) {
+            cat_rows[ci].head = Some(head);
         }
     }
 
@@ -1300,7 +1296,7 @@ mod tests {
             &EvalOptions::default(),
             chunk,
             |t| t.iter().map(|t| fake(t, false)).collect(),
-            |t| t.iter().map(|t| fake(t, true)).collect(),
+            |t| t.iter().map(|t| fake(t, true).category.unwrap()).collect(),
         )
     }
 

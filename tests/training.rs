@@ -76,16 +76,10 @@ fn held_out_datasets_rows_are_mostly_right() {
         "scam-vs-rest ROC-AUC on held-out datasets rows: {auc}"
     );
     // The category head, on held-out scam rows, beats the 1-in-12 chance level by far.
-    let forced = Classifier::new(Trainer::new(params()).unwrap().train(&train).unwrap())
-        .with_options(scamscan::ClassifyOptions {
-            scam_threshold: Some(0.0),
-            reasons: 0,
-            ..Default::default()
-        });
     let scams: Vec<&Example> = test.iter().filter(|e| e.category.is_some()).collect();
     let right = scams
         .iter()
-        .filter(|e| forced.classify(&e.text).category == e.category)
+        .filter(|e| Some(c.categorize(&e.text).0) == e.category)
         .count();
     let acc = right as f64 / scams.len() as f64;
     eprintln!(
