@@ -1,6 +1,6 @@
 //! Training: labeled examples in, a calibrated [`Model`] out.
 //!
-//! 1. Rows whose [`fold`](crate::data::fold) is [`CALIBRATION_FOLD`] are held
+//! 1. Rows whose [`fold`] is [`CALIBRATION_FOLD`] are held
 //!    out for calibration; the rest are fitted.
 //! 2. Every row is normalized, tokenized and hashed (in parallel); IDF is
 //!    learned on the fitted rows.

@@ -805,51 +805,20 @@ impl LossyCount {
     }
 }
 
-/// Reads the next line of a line-oriented source into `buf`. At the end (or
-/// on a read error) marks the source `done` and breaks with the last
-/// event it owes: a notice if it held no message, the lossy-decoding summary,
-/// or the error.
-fn next_line_or_end(
-    ctx: &Ctx,
-    lines: &mut LineReader<Reader>,
-    buf: &mut Vec<u8>,
-    any: bool,
-    lossy: &LossyCount,
-    done: &mut bool,
-) -> ControlFlow<Option<Event>, LineInfo> {
-    match lines.next_line(buf) {
-        Ok(Some(info)) => ControlFlow::Continue(info),
-        Ok(None) => {
-            *done = true;
-            if !any {
-                return ControlFlow::Break(Some(Event::Notice(
-                    Origin::file(&ctx.path),
-                    "only blank lines, no message".into(),
-                )));
-            }
-            ControlFlow::Break(lossy.summary(&ctx.path))
-        }
-        Err(e) => {
-            *done = true;
-            let origin = Origin::at(&ctx.path, lines.line_number() + 1);
-            ControlFlow::Break(Some(ctx.error(origin, &e)))
-        }
-    }
-}
-
-/// One message per non-blank line.
-struct Lines {
+/// The reading state the line-oriented sources ([`Lines`], [`Jsonl`]) share.
+struct LineSource {
     ctx: Ctx,
     lines: LineReader<Reader>,
     buf: Vec<u8>,
+    /// A non-blank line was seen.
     any: bool,
     lossy: LossyCount,
     done: bool,
 }
 
-impl Lines {
+impl LineSource {
     fn new(ctx: Ctx, reader: Reader) -> Self {
-        Lines {
+        LineSource {
             lines: LineReader::new(reader, ctx.limit),
             ctx,
             buf: Vec::new(),
@@ -858,42 +827,72 @@ impl Lines {
             done: false,
         }
     }
+
+    /// Reads the next line into `buf`. At the end (or on a read error) marks
+    /// the source done and breaks with the last event it owes: a notice if it
+    /// held no message, the lossy-decoding summary, or the error.
+    fn next_line(&mut self) -> ControlFlow<Option<Event>, LineInfo> {
+        match self.lines.next_line(&mut self.buf) {
+            Ok(Some(info)) => ControlFlow::Continue(info),
+            Ok(None) => {
+                self.done = true;
+                if !self.any {
+                    return ControlFlow::Break(Some(Event::Notice(
+                        Origin::file(&self.ctx.path),
+                        "only blank lines, no message".into(),
+                    )));
+                }
+                ControlFlow::Break(self.lossy.summary(&self.ctx.path))
+            }
+            Err(e) => {
+                self.done = true;
+                let origin = Origin::at(&self.ctx.path, self.lines.line_number() + 1);
+                ControlFlow::Break(Some(self.ctx.error(origin, &e)))
+            }
+        }
+    }
+}
+
+/// One message per non-blank line.
+struct Lines {
+    src: LineSource,
+}
+
+impl Lines {
+    fn new(ctx: Ctx, reader: Reader) -> Self {
+        Lines {
+            src: LineSource::new(ctx, reader),
+        }
+    }
 }
 
 impl Source for Lines {
     fn next_event(&mut self) -> Option<Event> {
-        if self.done {
+        if self.src.done {
             return None;
         }
         loop {
-            let info = match next_line_or_end(
-                &self.ctx,
-                &mut self.lines,
-                &mut self.buf,
-                self.any,
-                &self.lossy,
-                &mut self.done,
-            ) {
+            let info = match self.src.next_line() {
                 ControlFlow::Continue(info) => info,
                 ControlFlow::Break(end) => return end,
             };
-            let (mut text, lossy) = decode(std::mem::take(&mut self.buf));
+            let (mut text, lossy) = decode(std::mem::take(&mut self.src.buf));
             if info.number == 1 {
                 text = strip_bom(text);
             }
             if text.trim().is_empty() {
                 continue;
             }
-            self.any = true;
-            let origin = Origin::at(&self.ctx.path, info.number);
+            self.src.any = true;
+            let origin = Origin::at(&self.src.ctx.path, info.number);
             return Some(Event::Message(Message {
                 id: Value::String(origin.to_string()),
                 origin,
                 text,
                 fields: None,
-                lossy: self.lossy.see(lossy),
+                lossy: self.src.lossy.see(lossy),
                 cut: info.overflow.then_some(Cut {
-                    read: self.ctx.limit as u64,
+                    read: self.src.ctx.limit as u64,
                     total: Some(info.len),
                 }),
             }));
@@ -937,34 +936,24 @@ fn json_type(v: &Value) -> &'static str {
 
 /// One JSON object per line.
 struct Jsonl {
-    ctx: Ctx,
-    lines: LineReader<Reader>,
-    buf: Vec<u8>,
+    src: LineSource,
     text_field: String,
     id_field: String,
-    any: bool,
-    lossy: LossyCount,
-    done: bool,
 }
 
 impl Jsonl {
     fn new(ctx: Ctx, reader: Reader, text_field: &str, id_field: &str) -> Self {
         Jsonl {
-            lines: LineReader::new(reader, ctx.limit),
-            ctx,
-            buf: Vec::new(),
+            src: LineSource::new(ctx, reader),
             text_field: text_field.into(),
             id_field: id_field.into(),
-            any: false,
-            lossy: LossyCount::default(),
-            done: false,
         }
     }
 
     fn record_error(&self, id: Value, line: u64, message: String) -> Event {
         Event::Error(InputError {
             id,
-            origin: Origin::at(&self.ctx.path, line),
+            origin: Origin::at(&self.src.ctx.path, line),
             message,
             record: true,
         })
@@ -973,36 +962,29 @@ impl Jsonl {
 
 impl Source for Jsonl {
     fn next_event(&mut self) -> Option<Event> {
-        if self.done {
+        if self.src.done {
             return None;
         }
         loop {
-            let info = match next_line_or_end(
-                &self.ctx,
-                &mut self.lines,
-                &mut self.buf,
-                self.any,
-                &self.lossy,
-                &mut self.done,
-            ) {
+            let info = match self.src.next_line() {
                 ControlFlow::Continue(info) => info,
                 ControlFlow::Break(end) => return end,
             };
-            if self.buf.iter().all(|b| b.is_ascii_whitespace()) && !info.overflow {
+            if self.src.buf.iter().all(|b| b.is_ascii_whitespace()) && !info.overflow {
                 continue;
             }
-            self.any = true;
+            self.src.any = true;
             if info.overflow {
                 return Some(self.record_error(
                     Value::Null,
                     info.number,
                     format!(
                         "line is {} bytes, longer than the {}-byte read limit; not parsed",
-                        info.len, self.ctx.limit
+                        info.len, self.src.ctx.limit
                     ),
                 ));
             }
-            let (mut line, lossy) = decode(std::mem::take(&mut self.buf));
+            let (mut line, lossy) = decode(std::mem::take(&mut self.src.buf));
             if info.number == 1 {
                 line = strip_bom(line);
             }
@@ -1031,10 +1013,10 @@ impl Source for Jsonl {
             return Some(match split_record(obj, &self.text_field, &self.id_field) {
                 Ok((id, text, fields)) => Event::Message(Message {
                     id,
-                    origin: Origin::at(&self.ctx.path, info.number),
+                    origin: Origin::at(&self.src.ctx.path, info.number),
                     text,
                     fields: Some(fields),
-                    lossy: self.lossy.see(lossy),
+                    lossy: self.src.lossy.see(lossy),
                     cut: None,
                 }),
                 Err((id, msg)) => self.record_error(id, info.number, msg),
