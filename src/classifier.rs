@@ -370,15 +370,11 @@ impl Classifier {
 }
 
 /// Cuts `text` to at most `max` bytes at a character boundary.
-fn truncate(text: &str, max: usize) -> (&str, bool) {
+pub(crate) fn truncate(text: &str, max: usize) -> (&str, bool) {
     if text.len() <= max {
         return (text, false);
     }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    (&text[..end], true)
+    (&text[..text.floor_char_boundary(max)], true)
 }
 
 #[cfg(test)]

@@ -186,7 +186,8 @@ impl Trainer {
         let counts: Vec<TermCounts> = examples
             .par_iter()
             .map(|e| {
-                let text = truncate(&e.text, p.max_bytes);
+                // The same cut the classifier makes, so training sees what scoring sees.
+                let (text, _) = crate::classifier::truncate(&e.text, p.max_bytes);
                 let n = normalizer.normalize(text);
                 let t = tokenizer.tokenize(n.text()).unwrap_or_default();
                 featurizer.count(&n, &t, None)
@@ -310,17 +311,6 @@ impl Trainer {
         };
         Ok(model)
     }
-}
-
-fn truncate(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 /// Sample weights for the rows `idx`: per class, each `(source, class)` group

@@ -343,8 +343,8 @@ impl EntityRecognizer {
                 {
                     continue;
                 }
-                let lo = floor_char(text, m.start().saturating_sub(40));
-                let hi = ceil_char(text, (m.end() + 40).min(text.len()));
+                let lo = text.floor_char_boundary(m.start().saturating_sub(40));
+                let hi = text.ceil_char_boundary(m.end() + 40);
                 if p.code_word.is_match(&text[lo..hi]) {
                     out.push(entity(
                         EntityKind::Code,
@@ -370,20 +370,6 @@ fn entity(kind: EntityKind, start: usize, end: usize, features: Vec<String>) -> 
 
 fn overlaps(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
     spans.iter().any(|&(a, b)| s < b && a < e)
-}
-
-fn floor_char(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-fn ceil_char(text: &str, mut i: usize) -> usize {
-    while i < text.len() && !text.is_char_boundary(i) {
-        i += 1;
-    }
-    i
 }
 
 fn messenger_name(s: &str) -> &'static str {
