@@ -50,6 +50,14 @@ pub struct FeaturizerConfig {
     pub char_ngram_max: usize,
     /// Include word bigrams.
     pub word_bigrams: bool,
+    /// Fold digit leetspeak inside words (`fr33` → `free`, `acc0unt` →
+    /// `account`) and count every emoji or pictograph as one shared symbol,
+    /// so that padding a message with emoji adds one feature, not dozens.
+    ///
+    /// Off when missing from a stored model: models trained before it existed
+    /// saw features without it.
+    #[serde(default)]
+    pub unmask: bool,
 }
 
 impl Default for FeaturizerConfig {
@@ -59,6 +67,7 @@ impl Default for FeaturizerConfig {
             char_ngram_min: 2,
             char_ngram_max: 5,
             word_bigrams: true,
+            unmask: true,
         }
     }
 }
@@ -432,11 +441,17 @@ impl Featurizer {
                 continue;
             }
             shaped.clear();
-            shaped.extend(
-                piece
-                    .chars()
-                    .map(|c| if c.is_ascii_digit() { '0' } else { c }),
-            );
+            if self.config.unmask && tok.kind == TokenKind::Symbol {
+                shaped.push_str(SYMBOL);
+            } else if self.config.unmask && tok.kind == TokenKind::Word {
+                shape_word(piece, &mut shaped);
+            } else {
+                shaped.extend(
+                    piece
+                        .chars()
+                        .map(|c| if c.is_ascii_digit() { '0' } else { c }),
+                );
+            }
             let b = bucket(xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD));
             words.push(b);
             if let Some(t) = trace.as_deref_mut() {
@@ -604,6 +619,62 @@ fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
         out.values.push(val);
     }
     out
+}
+
+/// The one word feature every emoji, pictograph and non-ASCII symbol shares
+/// when [`FeaturizerConfig::unmask`] is on.
+const SYMBOL: &str = "<sym>";
+
+/// A word as the model sees it: digits folded to `0` (`call 5550143` and
+/// `call 9876543` are the same feature), except digit leetspeak, which is
+/// read as the letters it stands for (`fr33` → `free`, `v3rify` → `verify`).
+///
+/// A digit is leetspeak when the word has at least two letters, starts with
+/// a letter, and the digit stands alone or in a pair: `fr33`, `acc0unt`;
+/// but not `4pm`, `rs500` or `mp3`'s neighbours like `0800`.
+fn shape_word(piece: &str, out: &mut String) {
+    let b = piece.as_bytes();
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    let leet = letters >= 2
+        && b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.iter()
+            .any(|c| matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'9'));
+    if !leet {
+        out.extend(
+            piece
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '0' } else { c }),
+        );
+        return;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            let c = piece[i..].chars().next().expect("char boundary");
+            out.push(c);
+            i += c.len_utf8();
+            continue;
+        }
+        let run = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        for &d in &b[i..i + run] {
+            out.push(if run > 2 {
+                '0'
+            } else {
+                match d {
+                    b'0' => 'o',
+                    b'1' => 'i',
+                    b'3' => 'e',
+                    b'4' => 'a',
+                    b'5' => 's',
+                    b'7' => 't',
+                    b'8' => 'b',
+                    b'9' => 'g',
+                    _ => '0',
+                }
+            });
+        }
+        i += run;
+    }
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ pub mod metrics;
 pub mod model;
 pub mod model_file;
 pub mod normalize;
+pub mod obfuscate;
 pub mod plot;
 pub mod printer;
 pub mod tokenize;

@@ -54,6 +54,17 @@ pub struct NormalizerConfig {
     /// Folding confusables also folds accented Latin letters (`é` is a
     /// look-alike of `e`), so Latin accents are kept only with both options off.
     pub strip_accents: bool,
+    /// Undo the tricks scam senders use to slip past word filters, after the
+    /// per-character steps: letters spaced apart (`c l a i m` → `claim`),
+    /// defanged or spaced links (`hxxp`, `site[.]top`, `site . com` →
+    /// `site.com`), and symbol leetspeak between letters (`p@yp@l`, `c|ick`).
+    /// Digit leetspeak (`fr33`) is folded by the featurizer instead, so that
+    /// numbers, phones and amounts reach the entity recognizer untouched.
+    ///
+    /// Off when missing from a stored model: models trained before it existed
+    /// saw text without it.
+    #[serde(default)]
+    pub unmask: bool,
 }
 
 impl Default for NormalizerConfig {
@@ -61,6 +72,7 @@ impl Default for NormalizerConfig {
         NormalizerConfig {
             fold_confusables: true,
             strip_accents: true,
+            unmask: true,
         }
     }
 }
@@ -269,6 +281,9 @@ impl Normalizer {
                 self.push_folded(k, i, end, fold_foreign, out);
             }
         }
+        if self.config.unmask {
+            unmask(out);
+        }
     }
 
     fn push_folded(
@@ -385,6 +400,11 @@ fn mostly_latin(text: &str) -> bool {
 /// ASCII alphanumeric equivalent; otherwise `None`, and the character is kept.
 fn fold_confusable(c: char) -> Option<String> {
     use decancer::Translation;
+    // decancer reads the Cyrillic palochka as `i`; in lower-case text it
+    // stands in for `l` (`ӏogin`, `paypaӏ`), which is how scams use it.
+    if matches!(c, '\u{04C0}' | '\u{04CF}') {
+        return Some("l".to_string());
+    }
     let s: String = match decancer::cure_char(c, decancer::Options::default()) {
         Translation::Character(f) => f.to_string(),
         Translation::String(s) => s.to_string(),
@@ -397,12 +417,226 @@ fn fold_confusable(c: char) -> Option<String> {
     }
 }
 
+/// Maximum number of spaced-out letters joined into one word; longer runs are
+/// joined in pieces of this size (a word is never longer than this anyway).
+const MAX_SPACED_RUN: usize = 40;
+
+/// Undoes filter-evasion tricks on already folded, lower-cased text (see
+/// [`NormalizerConfig::unmask`]), keeping the offset map exact.
+///
+/// Hand-written: no crate undoes these tricks, and each rule needs the offset
+/// map, which a string-rewriting crate would lose.
+fn unmask(n: &mut Normalized) {
+    symbol_leet(n);
+    let edits = unmask_edits(&n.text);
+    if edits.is_empty() {
+        return;
+    }
+    let mut out = Normalized {
+        text: String::with_capacity(n.text.len()),
+        origin: Vec::with_capacity(n.origin.len()),
+        origin_end: Vec::with_capacity(n.origin_end.len()),
+    };
+    let mut at = 0;
+    for (s, e, with) in edits {
+        out.text.push_str(&n.text[at..s]);
+        out.origin.extend_from_slice(&n.origin[at..s]);
+        out.origin_end.extend_from_slice(&n.origin_end[at..s]);
+        // A replacement points at the whole original span it replaces.
+        let (from, to) = if s < e {
+            (n.origin[s], n.origin_end[e - 1])
+        } else {
+            (
+                n.origin.get(s).copied().unwrap_or(0),
+                n.origin.get(s).copied().unwrap_or(0),
+            )
+        };
+        out.text.push_str(with);
+        out.origin.extend(std::iter::repeat_n(from, with.len()));
+        out.origin_end.extend(std::iter::repeat_n(to, with.len()));
+        at = e;
+    }
+    out.text.push_str(&n.text[at..]);
+    out.origin.extend_from_slice(&n.origin[at..]);
+    out.origin_end.extend_from_slice(&n.origin_end[at..]);
+    *n = out;
+}
+
+/// `p@yp@l`, `$ave`, `c|ick`, `w!n`: a symbol standing for a letter between
+/// letters. Each replacement is one ASCII byte for one, so it is done in place.
+/// `@` followed by a dotted name is an e-mail address, and `@` at the start
+/// of a word a handle; both are left alone.
+fn symbol_leet(n: &mut Normalized) {
+    let b = n.text.as_bytes();
+    if !b.iter().any(|c| matches!(c, b'@' | b'$' | b'|' | b'!')) {
+        return;
+    }
+    let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    let mut fixes = Vec::new();
+    for i in 0..b.len() {
+        let before = i > 0 && letter(i - 1);
+        let after = letter(i + 1);
+        let to = match b[i] {
+            b'@' if before && after => {
+                let mut j = i + 1;
+                while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
+                    j += 1;
+                }
+                (b.get(j) != Some(&b'.') || !letter(j + 1)).then_some("a")
+            }
+            b'$' if after && (before || i == 0 || !b[i - 1].is_ascii_alphanumeric()) => Some("s"),
+            b'|' if before && after => Some("l"),
+            b'!' if before && after => Some("i"),
+            _ => None,
+        };
+        if let Some(to) = to {
+            fixes.push((i, to));
+        }
+    }
+    for (i, to) in fixes {
+        n.text.replace_range(i..i + 1, to);
+    }
+}
+
+fn unmask_patterns() -> &'static (regex::Regex, regex::Regex) {
+    static P: std::sync::OnceLock<(regex::Regex, regex::Regex)> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        // Defanged pieces of links, and dots set apart by spaces before a
+        // common top-level domain (`example . com`, `bit . ly`).
+        let defang = regex::Regex::new(concat!(
+            r"hxxp|h\*\*p|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]",
+            r"|\bwww *\. *|[a-z0-9]( +\. *| *\. +| +dot +)(?:com|net|org|info|xyz|top|ly|co|io|me|cc|biz|site|online|shop|vip|live|link|click|app|gov|uk|us|in|id|my|ph|ng|de|fr|es|it|ru|cn)\b"
+        ))
+        .expect("defang pattern");
+        // Three or more single letters, each followed by one separator.
+        let spaced = regex::Regex::new(r"(?:^|[^\p{L}\p{N}])((?:\p{L}[ .\-_*]){2,}\p{L})(?:$|[^\p{L}\p{N}])")
+            .expect("spaced pattern");
+        (defang, spaced)
+    })
+}
+
+/// The edits of [`unmask`] other than symbol leetspeak: sorted, disjoint
+/// `(start, end, replacement)` byte ranges of `text`.
+fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
+    let mut edits = Vec::new();
+    let (defang, spaced) = unmask_patterns();
+    let b = text.as_bytes();
+    let maybe_defanged = b
+        .iter()
+        .any(|c| matches!(c, b'[' | b'(' | b'{' | b'*' | b' '))
+        && (text.contains("xxp")
+            || text.contains('[')
+            || text.contains('(')
+            || text.contains('{')
+            || text.contains("**")
+            || text.contains(" .")
+            || text.contains(". ")
+            || text.contains(" dot "));
+    if maybe_defanged {
+        for m in defang.find_iter(text) {
+            let s = m.as_str();
+            match s {
+                "hxxp" | "h**p" => edits.push((m.start(), m.end(), "http")),
+                "[:]" => edits.push((m.start(), m.end(), ":")),
+                _ if s.starts_with("www") => edits.push((m.start(), m.end(), "www.")),
+                _ if s.starts_with(['[', '(', '{']) => edits.push((m.start(), m.end(), ".")),
+                // `x . com`: keep the letter before and the domain after,
+                // replace the separator between them.
+                _ => {
+                    let tld = s.len() - s.trim_end_matches(|c: char| c.is_ascii_alphabetic()).len();
+                    edits.push((m.start() + 1, m.end() - tld, "."));
+                }
+            }
+        }
+    }
+    {
+        let mut at = 0;
+        while let Some(c) = spaced.captures_at(text, at) {
+            let run = c.get(1).expect("group 1");
+            // Remove every separator of the run, joining its letters.
+            let mut letters = 0;
+            for (i, ch) in run.as_str().char_indices() {
+                if ch.is_alphabetic() {
+                    letters += 1;
+                } else if letters % MAX_SPACED_RUN != 0 {
+                    edits.push((run.start() + i, run.start() + i + 1, ""));
+                }
+            }
+            at = run.end();
+        }
+    }
+    edits.sort_unstable_by_key(|e| (e.0, e.1));
+    // Keep edits disjoint: a later edit overlapping an earlier one is dropped.
+    let mut last_end = 0;
+    edits.retain(|&(s, e, _)| {
+        if s < last_end {
+            return false;
+        }
+        last_end = e.max(s);
+        true
+    });
+    edits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn norm(s: &str) -> String {
         Normalizer::default().normalize(s).text().to_string()
+    }
+
+    #[test]
+    fn unmasks_spaced_letters_defanged_links_and_symbol_leet() {
+        assert_eq!(norm("C l i c k  h e r e to claim"), "click  here to claim");
+        assert_eq!(norm("F.R.E.E gift"), "free gift");
+        assert_eq!(
+            norm("visit hxxps://secure-login[.]top/x now"),
+            "visit https://secure-login.top/x now"
+        );
+        assert_eq!(
+            norm("go to www . paypal-verify . com today"),
+            "go to www.paypal-verify.com today"
+        );
+        assert_eq!(
+            norm("bit . ly/abc and site(dot)com"),
+            "bit.ly/abc and site.com"
+        );
+        assert_eq!(
+            norm("verify your p@yp@l acc0unt, c|ick"),
+            "verify your paypal acc0unt, click"
+        );
+        assert_eq!(norm("$ave now"), "save now");
+        // Left alone: e-mail addresses, handles, money, initials, sentences.
+        assert_eq!(
+            norm("mail john@example.com or @john_doe"),
+            "mail john@example.com or @john_doe"
+        );
+        assert_eq!(
+            norm("pay $50 by 5 p.m. OK. See you"),
+            "pay $50 by 5 p.m. ok. see you"
+        );
+        assert_eq!(norm("J. R. R. Tolkien, a b"), "j. r. r. tolkien, a b");
+    }
+
+    #[test]
+    fn unmask_keeps_offsets_exact() {
+        let original = "C l a i m at site[.]top";
+        let n = Normalizer::default().normalize(original);
+        assert_eq!(n.text(), "claim at site.top");
+        let (s, e) = n.original_span(0, 5);
+        assert_eq!(&original[s..e], "C l a i m");
+        let dot = n.text().find('.').unwrap();
+        let (s, e) = n.original_span(dot, dot + 1);
+        assert_eq!(&original[s..e], "[.]");
+        let off = NormalizerConfig {
+            unmask: false,
+            ..NormalizerConfig::default()
+        };
+        assert_eq!(
+            Normalizer::new(off).normalize(original).text(),
+            "c l a i m at site[.]top"
+        );
     }
 
     #[test]
@@ -441,7 +675,7 @@ mod tests {
     #[test]
     fn empty_and_controls() {
         assert_eq!(norm(""), "");
-        assert_eq!(norm("a\u{0}b\tc"), "a b c");
+        assert_eq!(norm("ab\u{0}cd\tef"), "ab cd ef");
         let n = Normalizer::default().normalize("");
         assert_eq!(n.original_span(0, 5), (0, 0));
     }
