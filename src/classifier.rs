@@ -7,6 +7,7 @@ use crate::featurize::{FeatureTrace, SparseVector};
 use crate::model_file::Model;
 use crate::normalize::{Normalized, Normalizer};
 use crate::tokenize::{Tokenizer, Tokens};
+use crate::vocabulary::Coverage;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::path::Path;
@@ -87,7 +88,8 @@ pub struct Probabilities {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// scam, spam or ham.
+    /// scam, spam or ham; unsure when the model knows too few of the
+    /// message's words to judge it (see [`crate::vocabulary`]).
     pub label: Label,
     /// The calibrated probability of scam (equal to `probabilities.scam`).
     pub score: f32,
@@ -101,6 +103,10 @@ pub struct Verdict {
     pub reasons: Vec<Reason>,
     /// True when the message was longer than `max_bytes` and only its start was scored.
     pub truncated: bool,
+    /// The share of the message's counted words that the model saw in
+    /// training (1 for a model without a vocabulary, or a message without
+    /// words). A low coverage makes the label [`Label::Unsure`].
+    pub coverage: f32,
 }
 
 impl Verdict {
@@ -264,12 +270,12 @@ impl Classifier {
     pub fn classify(&self, text: &str) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
         let mut trace = (self.options.reasons > 0).then(Vec::new);
-        let (norm, x) = self.vectorize(text, trace.as_mut());
+        let (norm, x, coverage) = self.vectorize(text, trace.as_mut());
         let mut z = [0.0f32; 3];
         self.model.head.logits(&x, &mut z);
         let cal = &self.model.calibration;
         let p = cal.probabilities(z);
-        let label = cal.decide(p, self.options.scam_threshold);
+        let label = cal.decide_with_coverage(p, self.options.scam_threshold, coverage);
         let (category, category_probability) = if label == Label::Scam {
             let (c, p) = self.top_category(&x);
             (Some(c), Some(p))
@@ -303,6 +309,7 @@ impl Classifier {
             category_probability,
             reasons,
             truncated,
+            coverage: coverage.map_or(1.0, |c| c.ratio()),
         }
     }
 
@@ -319,7 +326,7 @@ impl Classifier {
     /// ```
     pub fn categorize(&self, text: &str) -> (Category, f32) {
         let (text, _) = truncate(text, self.options.max_bytes);
-        let (_, x) = self.vectorize(text, None);
+        let (_, x, _) = self.vectorize(text, None);
         self.top_category(&x)
     }
 
@@ -328,7 +335,7 @@ impl Classifier {
         &self,
         text: &str,
         trace: Option<&mut Vec<FeatureTrace>>,
-    ) -> (Normalized, SparseVector) {
+    ) -> (Normalized, SparseVector, Option<Coverage>) {
         let norm = self.normalizer.normalize(text);
         // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
         // if it ever did, scoring on entities and no words beats failing.
@@ -342,7 +349,12 @@ impl Classifier {
             });
         let fz = &self.model.featurizer;
         let x = fz.vectorize(&fz.count(&norm, &tokens, trace));
-        (norm, x)
+        let coverage = self
+            .model
+            .vocabulary
+            .as_ref()
+            .map(|v| v.coverage(&norm, &tokens));
+        (norm, x, coverage)
     }
 
     fn top_category(&self, x: &SparseVector) -> (Category, f32) {

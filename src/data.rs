@@ -33,6 +33,11 @@ pub enum Label {
     Spam,
     /// A fraud attempt.
     Scam,
+    /// A decision only, never a training label: the message is too unlike
+    /// anything the model was trained on (an unfamiliar language, say) for
+    /// its scores to mean much. See [`crate::vocabulary`].
+    #[serde(skip_deserializing)]
+    Unsure,
 }
 
 impl Label {
@@ -40,7 +45,8 @@ impl Label {
     pub const ALL: [Label; 3] = [Label::Ham, Label::Spam, Label::Scam];
 
     /// The class index used by the model: the position of this label in
-    /// probability arrays and weight columns.
+    /// probability arrays and weight columns. [`Label::Unsure`], a decision
+    /// and not a class, has index 3, past the model's classes.
     ///
     /// # Example
     ///
@@ -51,6 +57,18 @@ impl Label {
     /// ```
     pub fn index(self) -> usize {
         self as usize
+    }
+
+    /// Spam or scam: what a filter would act on. Ham and unsure are not.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Label;
+    /// assert!(Label::Spam.is_flagged() && !Label::Unsure.is_flagged());
+    /// ```
+    pub fn is_flagged(self) -> bool {
+        matches!(self, Label::Spam | Label::Scam)
     }
 
     /// The lower-case name, as in the corpus schema and the CLI's output.
@@ -65,6 +83,7 @@ impl Label {
             Label::Ham => "ham",
             Label::Spam => "spam",
             Label::Scam => "scam",
+            Label::Unsure => "unsure",
         }
     }
 }

@@ -23,8 +23,9 @@ use crate::calibrate::{reliability, ReliabilityBin};
 use crate::classifier::{Classifier, ClassifyOptions, Verdict};
 use crate::data::{Category, Example, Label};
 use crate::metrics::{self, Confusion};
+use crate::obfuscate::Perturbation;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
@@ -91,6 +92,8 @@ impl LabelCounts {
             Label::Ham => self.ham += 1,
             Label::Spam => self.spam += 1,
             Label::Scam => self.scam += 1,
+            // Never a true label (the readers refuse it).
+            Label::Unsure => {}
         }
     }
 }
@@ -235,7 +238,9 @@ impl DecisionMetrics {
     }
 }
 
-/// The 3×3 confusion matrix: `counts[true][predicted]`, indexed by [`Label::index`].
+/// The confusion matrix: `counts[true][predicted]`, indexed by
+/// [`Label::index`]: three true labels by four decisions (ham, spam, scam,
+/// unsure).
 ///
 /// Three classes rather than flagged/not flagged, because scam taken for
 /// spam and scam taken for ham are very different mistakes.
@@ -250,17 +255,17 @@ impl DecisionMetrics {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ConfusionMatrix {
-    /// Row and column order: ham, spam, scam.
-    pub labels: [Label; 3],
+    /// Row order: ham, spam, scam; columns add unsure.
+    pub labels: [Label; 4],
     /// `counts[true label][predicted label]`.
-    pub counts: [[u64; 3]; 3],
+    pub counts: [[u64; 4]; 3],
 }
 
 impl ConfusionMatrix {
     fn new() -> Self {
         ConfusionMatrix {
-            labels: Label::ALL,
-            counts: [[0; 3]; 3],
+            labels: [Label::Ham, Label::Spam, Label::Scam, Label::Unsure],
+            counts: [[0; 4]; 3],
         }
     }
 
@@ -275,7 +280,11 @@ impl ConfusionMatrix {
     /// assert_eq!((m.get(Label::Ham, Label::Scam), m.get(Label::Scam, Label::Ham)), (1, 0));
     /// ```
     pub fn get(&self, truth: Label, predicted: Label) -> u64 {
-        self.counts[truth.index()][predicted.index()]
+        self.counts
+            .get(truth.index())
+            .and_then(|row| row.get(predicted.index()))
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -336,6 +345,11 @@ pub struct GroupMetrics {
     pub flagged: BinaryMetrics,
     /// Scam vs ham, ranked by `p(scam)`; spam rows excluded.
     pub scam: BinaryMetrics,
+    /// Scam vs marketing spam, ranked by `p(scam) / (p(scam) + p(spam))`;
+    /// ham rows excluded. Only meaningful for sources that separate the two.
+    pub scam_vs_spam: BinaryMetrics,
+    /// Rows the decision called unsure (too unfamiliar to judge).
+    pub unsure: usize,
     /// The default decision: flagged (predicted spam or scam) vs truth spam or scam.
     pub decision: DecisionMetrics,
     /// The default decision for scam: predicted scam vs truth scam; spam rows excluded.
@@ -371,13 +385,23 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
     let mut scam_truth = Vec::new();
     let mut decision = Confusion::default();
     let mut scam_decision = Confusion::default();
+    let mut svs_scores = Vec::new();
+    let mut svs_truth = Vec::new();
+    let mut unsure = 0;
     for r in rows {
+        unsure += (r.predicted == Label::Unsure) as usize;
+        if r.truth != Label::Ham {
+            let p_spam = (1.0 - r.p_ham - r.p_scam).max(0.0);
+            let total = r.p_scam + p_spam;
+            svs_scores.push(if total > 0.0 { r.p_scam / total } else { 0.5 });
+            svs_truth.push(r.truth == Label::Scam);
+        }
         counts.add(r.truth);
         confusion.counts[r.truth.index()][r.predicted.index()] += 1;
         let positive = r.truth != Label::Ham;
         flag_scores.push(1.0 - r.p_ham);
         flag_truth.push(positive);
-        decision = add_pair(decision, r.predicted != Label::Ham, positive);
+        decision = add_pair(decision, r.predicted.is_flagged(), positive);
         if r.truth != Label::Spam {
             let positive = r.truth == Label::Scam;
             scam_scores.push(r.p_scam);
@@ -391,6 +415,8 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
         counts,
         flagged: BinaryMetrics::compute(&flag_scores, &flag_truth, fprs),
         scam: BinaryMetrics::compute(&scam_scores, &scam_truth, fprs),
+        scam_vs_spam: BinaryMetrics::compute(&svs_scores, &svs_truth, &[]),
+        unsure,
         decision: DecisionMetrics::from_confusion(decision),
         scam_decision: DecisionMetrics::from_confusion(scam_decision),
         confusion,
@@ -508,7 +534,7 @@ pub fn category_metrics(rows: &[CategoryScored]) -> Vec<CategoryMetrics> {
 
 fn category_row(name: &str, rows: &[CategoryScored]) -> CategoryMetrics {
     let n = rows.len();
-    let flagged = rows.iter().filter(|r| r.predicted != Label::Ham).count();
+    let flagged = rows.iter().filter(|r| r.predicted.is_flagged()).count();
     let scam: Vec<&CategoryScored> = rows.iter().filter(|r| r.predicted == Label::Scam).collect();
     let named_right = scam.iter().filter(|r| r.named == Some(r.truth)).count();
     let head_right = rows.iter().filter(|r| r.head == Some(r.truth)).count();
@@ -668,6 +694,8 @@ pub struct EvalReport {
     pub by_source: Vec<GroupMetrics>,
     /// Per channel, sorted by name.
     pub by_channel: Vec<GroupMetrics>,
+    /// Per language (the `lang` field), sorted by name.
+    pub by_lang: Vec<GroupMetrics>,
     /// Per true scam category (rows that have one), then `(all)`.
     pub by_category: Vec<CategoryMetrics>,
     /// ROC and precision-recall curves of flagged vs ham over every row.
@@ -703,13 +731,330 @@ pub fn evaluate(classifier: &Classifier, examples: &[Example], opts: &EvalOption
         ..classifier.options().clone()
     };
     let fast = classifier.clone().with_options(base);
+    let texts =
+        |idx: &[usize]| -> Vec<&str> { idx.iter().map(|&i| examples[i].text.as_str()).collect() };
     evaluate_with(
         examples,
         opts,
         CHUNK,
-        |t| fast.classify_batch(t),
-        |t| t.par_iter().map(|t| fast.categorize(t).0).collect(),
+        |idx| fast.classify_batch(&texts(idx)),
+        |idx| {
+            texts(idx)
+                .par_iter()
+                .map(|t| fast.categorize(t).0)
+                .collect()
+        },
     )
+}
+
+/// How [`cross_validate`] splits the data: each value of this field is held
+/// out in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldOut {
+    /// Leave one source out: how the model does on a corpus it never saw.
+    Source,
+    /// Leave one channel out: SMS, e-mail, social, video, job posts.
+    Channel,
+    /// Leave one language out.
+    Lang,
+}
+
+impl HoldOut {
+    fn key(self, e: &Example) -> String {
+        key(match self {
+            HoldOut::Source => &e.source,
+            HoldOut::Channel => &e.channel,
+            HoldOut::Lang => &e.lang,
+        })
+    }
+}
+
+/// Leave-one-group-out evaluation: for every value of `by` (every source,
+/// say), trains a model with `params` on all other rows and scores the held-out
+/// rows with it; the report pools those held-out predictions, so its
+/// `by_source` (or `by_channel`, `by_lang`) table is the per-group
+/// generalisation table and `overall` the micro-pooled one.
+///
+/// This is the measure that matters for a scam filter: new scripts, channels
+/// and languages appear all the time, and in-domain figures hide how much a
+/// model learned its training sources rather than scams.
+///
+/// `progress` hears about each group as it starts. A group whose complement
+/// cannot be trained on (no scam rows left, say) is skipped and named in
+/// `skipped`.
+pub fn cross_validate(
+    examples: &[Example],
+    params: &crate::train::TrainParams,
+    by: HoldOut,
+    opts: &EvalOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> crate::Result<CrossReport> {
+    let mut names: Vec<String> = examples.iter().map(|e| by.key(e)).collect();
+    names.sort();
+    names.dedup();
+    let mut verdicts: Vec<Option<Verdict>> = vec![None; examples.len()];
+    let mut heads: Vec<Option<Category>> = vec![None; examples.len()];
+    let mut thresholds: Vec<f32> = vec![f32::NAN; examples.len()];
+    let mut skipped = Vec::new();
+    for (g, name) in names.iter().enumerate() {
+        let (test, train): (Vec<usize>, Vec<usize>) =
+            (0..examples.len()).partition(|&i| by.key(&examples[i]) == *name);
+        progress(&format!(
+            "[{}/{}] holding out {name}: training on {} messages, testing on {}",
+            g + 1,
+            names.len(),
+            train.len(),
+            test.len()
+        ));
+        let train_rows: Vec<Example> = train.iter().map(|&i| examples[i].clone()).collect();
+        let model = match crate::train::Trainer::new(params.clone())?.train(&train_rows) {
+            Ok(m) => m,
+            Err(e) => {
+                progress(&format!("skipping {name}: {e}"));
+                skipped.push(format!("{name}: {e}"));
+                continue;
+            }
+        };
+        drop(train_rows);
+        for &i in &test {
+            thresholds[i] = model.calibration.flag_threshold;
+        }
+        let c = Classifier::new(model).with_options(ClassifyOptions {
+            reasons: 0,
+            max_bytes: params.max_bytes,
+            ..ClassifyOptions::default()
+        });
+        let texts: Vec<&str> = test.iter().map(|&i| examples[i].text.as_str()).collect();
+        let vs = c.classify_batch(&texts);
+        let cats: Vec<Category> = texts.par_iter().map(|t| c.categorize(t).0).collect();
+        for ((&i, v), cat) in test.iter().zip(vs).zip(cats) {
+            verdicts[i] = Some(v);
+            heads[i] = Some(cat);
+        }
+    }
+    let kept: Vec<usize> = (0..examples.len())
+        .filter(|&i| verdicts[i].is_some())
+        .collect();
+    let rows: Vec<Example> = kept.iter().map(|&i| examples[i].clone()).collect();
+    let predictions = kept
+        .iter()
+        .map(|&i| {
+            let e = &examples[i];
+            let v = verdicts[i].as_ref().expect("scored");
+            HeldOutPrediction {
+                id: e.id.clone(),
+                source: e.source.clone(),
+                channel: e.channel.clone(),
+                lang: e.lang.clone(),
+                truth: e.label,
+                category: e.category,
+                predicted: v.label,
+                p_ham: v.probabilities.ham,
+                p_spam: v.probabilities.spam,
+                p_scam: v.probabilities.scam,
+                coverage: v.coverage,
+                head_category: heads[i].expect("categorized"),
+                flag_threshold: thresholds[i],
+            }
+        })
+        .collect();
+    let report = evaluate_with(
+        &rows,
+        opts,
+        CHUNK,
+        |idx| {
+            idx.iter()
+                .map(|&j| verdicts[kept[j]].clone().expect("scored"))
+                .collect()
+        },
+        |idx| {
+            idx.iter()
+                .map(|&j| heads[kept[j]].expect("categorized"))
+                .collect()
+        },
+    );
+    Ok(CrossReport {
+        by,
+        groups: names.len() - skipped.len(),
+        skipped,
+        report,
+        predictions,
+    })
+}
+
+/// One held-out row of [`cross_validate`]: for re-analysis (other
+/// thresholds, other groupings) without retraining.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldOutPrediction {
+    /// The row's id.
+    pub id: String,
+    /// Its source.
+    pub source: String,
+    /// Its channel.
+    pub channel: String,
+    /// Its language.
+    pub lang: String,
+    /// Its true label.
+    pub truth: Label,
+    /// Its true category, if any.
+    pub category: Option<Category>,
+    /// The decision of the model that did not see its group.
+    pub predicted: Label,
+    /// Calibrated p(ham).
+    pub p_ham: f32,
+    /// Calibrated p(spam).
+    pub p_spam: f32,
+    /// Calibrated p(scam).
+    pub p_scam: f32,
+    /// Share of its words in that model's vocabulary.
+    pub coverage: f32,
+    /// The category head's choice.
+    pub head_category: Category,
+    /// That model's flag threshold on `1 − p(ham)`.
+    pub flag_threshold: f32,
+}
+
+/// What [`cross_validate`] returns.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossReport {
+    /// The field held out.
+    pub by: HoldOut,
+    /// Groups evaluated.
+    pub groups: usize,
+    /// Groups that could not be trained without, with the reason.
+    pub skipped: Vec<String>,
+    /// The pooled held-out predictions, measured.
+    pub report: EvalReport,
+    /// Every held-out row's prediction (not part of the JSON report; the
+    /// CLI writes them with `--predictions`).
+    #[serde(skip)]
+    pub predictions: Vec<HeldOutPrediction>,
+}
+
+impl CrossReport {
+    /// The report as Markdown, titled by what was held out.
+    pub fn to_markdown(&self) -> String {
+        let what = match self.by {
+            HoldOut::Source => "source",
+            HoldOut::Channel => "channel",
+            HoldOut::Lang => "language",
+        };
+        let mut s = format!(
+            "# Leave-one-{what}-out evaluation\n\nEach {what} was held out in turn ({} in all); a model trained on everything else scored it. The tables pool those held-out predictions: the per-{what} table is the generalisation table, the overall figures are micro-pooled.\n\n",
+            self.groups
+        );
+        for sk in &self.skipped {
+            s.push_str(&format!("Skipped: {sk}\n\n"));
+        }
+        let inner = self.report.to_markdown();
+        s.push_str(inner.trim_start_matches("# Evaluation\n\n"));
+        s
+    }
+}
+
+/// Recall at the default decision on clean and perturbed positives.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RobustnessRow {
+    /// The perturbation, or `None` for the clean text.
+    pub perturbation: Option<Perturbation>,
+    /// Spam and scam rows perturbed and scored.
+    pub positives: usize,
+    /// Share of them flagged (spam or scam).
+    pub recall: Option<f64>,
+    /// Scam rows among them.
+    pub scams: usize,
+    /// Share of scam rows labeled scam.
+    pub scam_recall: Option<f64>,
+    /// Clean recall minus this recall (positive: recall lost).
+    pub recall_drop: Option<f64>,
+}
+
+/// Scores every spam and scam row clean and under each perturbation, and
+/// reports recall at the classifier's default decision: how much a sender
+/// gains by disguising the text.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::robustness, obfuscate::Perturbation, Classifier, Example, Label};
+/// let ex = Example { id: String::new(), source: "demo".into(), channel: "sms".into(), lang: "en".into(),
+///     label: Label::Scam, category: None,
+///     text: "URGENT: your bank account is suspended. Verify now at secure-bank-login.xyz/verify".into() };
+/// let rows = robustness(&Classifier::default(), &[ex], &[Perturbation::ZeroWidth], 1);
+/// assert_eq!(rows.len(), 2); // clean, then zero-width
+/// assert_eq!(rows[1].recall, rows[0].recall);
+/// ```
+pub fn robustness(
+    classifier: &Classifier,
+    examples: &[Example],
+    perturbations: &[Perturbation],
+    seed: u64,
+) -> Vec<RobustnessRow> {
+    let positives: Vec<&Example> = examples.iter().filter(|e| e.label != Label::Ham).collect();
+    let fast = classifier.clone().with_options(ClassifyOptions {
+        reasons: 0,
+        ..classifier.options().clone()
+    });
+    let scams = positives.iter().filter(|e| e.label == Label::Scam).count();
+    let run = |p: Option<Perturbation>| -> (usize, usize) {
+        let mut flagged = 0;
+        let mut scam_hit = 0;
+        for chunk in positives.chunks(CHUNK) {
+            let texts: Vec<String> = chunk
+                .par_iter()
+                .map(|e| p.map_or_else(|| e.text.clone(), |p| p.apply(&e.text, seed)))
+                .collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            for (e, v) in chunk.iter().zip(fast.classify_batch(&refs)) {
+                flagged += v.is_flagged() as usize;
+                scam_hit += (e.label == Label::Scam && v.label == Label::Scam) as usize;
+            }
+        }
+        (flagged, scam_hit)
+    };
+    let (clean_f, clean_s) = run(None);
+    let clean = ratio(clean_f, positives.len());
+    let mut out = vec![RobustnessRow {
+        perturbation: None,
+        positives: positives.len(),
+        recall: clean,
+        scams,
+        scam_recall: ratio(clean_s, scams),
+        recall_drop: clean.map(|_| 0.0),
+    }];
+    for &p in perturbations {
+        let (f, s) = run(Some(p));
+        let recall = ratio(f, positives.len());
+        out.push(RobustnessRow {
+            perturbation: Some(p),
+            positives: positives.len(),
+            recall,
+            scams,
+            scam_recall: ratio(s, scams),
+            recall_drop: clean.zip(recall).map(|(c, r)| c - r),
+        });
+    }
+    out
+}
+
+/// The robustness table as Markdown.
+pub fn robustness_markdown(rows: &[RobustnessRow]) -> String {
+    let mut s = String::from("## Recall under obfuscation (default decision)\n\n| text | spam+scam rows | recall | recall lost | scam rows | scam recall |\n|---|---:|---:|---:|---:|---:|\n");
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} |",
+            r.perturbation.map_or("clean", |p| p.as_str()),
+            r.positives,
+            f3(r.recall),
+            r.recall_drop.map_or("—".into(), |d| format!("{d:+.3}")),
+            r.scams,
+            f3(r.scam_recall)
+        );
+    }
+    s.push('\n');
+    s
 }
 
 /// Maps names to small ids.
@@ -737,8 +1082,8 @@ fn evaluate_with(
     examples: &[Example],
     opts: &EvalOptions,
     chunk: usize,
-    score: impl Fn(&[&str]) -> Vec<Verdict>,
-    categorize: impl Fn(&[&str]) -> Vec<Category>,
+    score: impl Fn(&[usize]) -> Vec<Verdict>,
+    categorize: impl Fn(&[usize]) -> Vec<Category>,
 ) -> EvalReport {
     let n = examples.len();
     let mut rows = Vec::with_capacity(n);
@@ -746,14 +1091,17 @@ fn evaluate_with(
     let mut channel_of = Vec::with_capacity(n);
     let mut sources = Interner::default();
     let mut channels = Interner::default();
+    let mut lang_of = Vec::with_capacity(n);
+    let mut langs = Interner::default();
     let mut cat_rows: Vec<CategoryScored> = Vec::new();
     // (index in cat_rows, index in examples) of categorized rows not predicted scam.
     let mut need_head: Vec<(usize, usize)> = Vec::new();
     let mut truncated = 0;
     for (c, batch) in examples.chunks(chunk.max(1)).enumerate() {
-        let texts: Vec<&str> = batch.iter().map(|e| e.text.as_str()).collect();
-        let verdicts = score(&texts);
-        assert_eq!(verdicts.len(), texts.len(), "one verdict per message");
+        let first = c * chunk.max(1);
+        let idx: Vec<usize> = (first..first + batch.len()).collect();
+        let verdicts = score(&idx);
+        assert_eq!(verdicts.len(), idx.len(), "one verdict per message");
         for (j, (e, v)) in batch.iter().zip(verdicts).enumerate() {
             rows.push(Scored {
                 truth: e.label,
@@ -763,6 +1111,7 @@ fn evaluate_with(
             });
             source_of.push(sources.id(&key(&e.source)));
             channel_of.push(channels.id(&key(&e.channel)));
+            lang_of.push(langs.id(&key(&e.lang)));
             truncated += v.truncated as usize;
             if let Some(truth) = e.category {
                 if v.category.is_none() {
@@ -778,12 +1127,9 @@ fn evaluate_with(
         }
     }
     for batch in need_head.chunks(chunk.max(1)) {
-        let texts: Vec<&str> = batch
-            .iter()
-            .map(|&(_, i)| examples[i].text.as_str())
-            .collect();
-        let heads = categorize(&texts);
-        assert_eq!(heads.len(), texts.len(), "one category per message");
+        let idx: Vec<usize> = batch.iter().map(|&(_, i)| i).collect();
+        let heads = categorize(&idx);
+        assert_eq!(heads.len(), idx.len(), "one category per message");
         for (&(ci, _), head) in batch.iter().zip(heads) {
             cat_rows[ci].head = Some(head);
         }
@@ -793,6 +1139,7 @@ fn evaluate_with(
     let overall = group_metrics("(all)", &rows, fprs);
     let by_source = groups(&rows, &source_of, &sources.names, fprs);
     let by_channel = groups(&rows, &channel_of, &channels.names, fprs);
+    let by_lang = groups(&rows, &lang_of, &langs.names, fprs);
     let flag_scores: Vec<f32> = rows.iter().map(|r| 1.0 - r.p_ham).collect();
     let flag_truth: Vec<bool> = rows.iter().map(|r| r.truth != Label::Ham).collect();
     let curves = Curves {
@@ -813,6 +1160,7 @@ fn evaluate_with(
         overall,
         by_source,
         by_channel,
+        by_lang,
         by_category: category_metrics(&cat_rows),
         curves,
         reliability,
@@ -995,6 +1343,7 @@ impl EvalReport {
 
         self.group_table(&mut s, "Per source", "source", &self.by_source);
         self.group_table(&mut s, "Per channel", "channel", &self.by_channel);
+        self.group_table(&mut s, "Per language", "lang", &self.by_lang);
         self.category_table(&mut s);
         self.confusion_table(&mut s);
         self.reliability_table(&mut s);
@@ -1106,11 +1455,11 @@ impl EvalReport {
             .collect();
         let _ = writeln!(
             s,
-            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged |{levels} scam ROC-AUC | scam PR-AUC |"
+            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC |"
         );
         let _ = writeln!(
             s,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|---:|",
             "---:|".repeat(self.fprs.len())
         );
         for g in groups {
@@ -1122,7 +1471,7 @@ impl EvalReport {
                 .collect();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{recalls} {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{recalls} {} | {} | {} |",
                 cell(&g.name),
                 g.n,
                 g.counts.ham,
@@ -1134,8 +1483,10 @@ impl EvalReport {
                 f3(g.decision.recall),
                 f3(g.decision.f1),
                 pct(g.decision.ham_fpr),
+                g.unsure,
                 f3(g.scam.roc_auc),
                 f3(g.scam.pr_auc),
+                f3(g.scam_vs_spam.roc_auc),
             );
         }
         s.push('\n');
@@ -1175,19 +1526,20 @@ impl EvalReport {
         let _ = writeln!(s, "## Confusion matrix\n");
         let _ = writeln!(
             s,
-            "| true \\ predicted | ham | spam | scam | total | right |"
+            "| true \\ predicted | ham | spam | scam | unsure | total | right |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|");
         for t in Label::ALL {
             let row = m.counts[t.index()];
             let total: u64 = row.iter().sum();
             let right = (total > 0).then(|| row[t.index()] as f64 / total as f64);
             let _ = writeln!(
                 s,
-                "| {t} | {} | {} | {} | {total} | {} |",
+                "| {t} | {} | {} | {} | {} | {total} | {} |",
                 row[0],
                 row[1],
                 row[2],
+                row[3],
                 pct(right)
             );
         }
@@ -1254,6 +1606,7 @@ mod tests {
             category_probability: None,
             reasons: Vec::new(),
             truncated: text.len() > 40,
+            coverage: 1.0,
         }
     }
 
@@ -1291,12 +1644,17 @@ mod tests {
     }
 
     fn run(chunk: usize) -> EvalReport {
+        let ex = examples();
         evaluate_with(
-            &examples(),
+            &ex,
             &EvalOptions::default(),
             chunk,
-            |t| t.iter().map(|t| fake(t, false)).collect(),
-            |t| t.iter().map(|t| fake(t, true).category.unwrap()).collect(),
+            |idx| idx.iter().map(|&i| fake(&ex[i].text, false)).collect(),
+            |idx| {
+                idx.iter()
+                    .map(|&i| fake(&ex[i].text, true).category.unwrap())
+                    .collect()
+            },
         )
     }
 
@@ -1390,7 +1748,8 @@ mod tests {
         assert!(!md.contains("NaN"), "{md}");
         assert!(md.contains('—'), "{md}");
         assert!(md.contains("| job | 2 |"), "{md}");
-        assert!(md.contains("| scam | 1 | 0 | 2 | 3 | 66.67% |"), "{md}");
+        assert!(md.contains("| scam | 1 | 0 | 2 | 0 | 3 | 66.67% |"), "{md}");
+        assert!(md.contains("## Per language"), "{md}");
         let empty = evaluate_with(
             &[],
             &EvalOptions::default(),

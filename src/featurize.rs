@@ -430,6 +430,7 @@ impl Featurizer {
         let mut scratch = Vec::with_capacity(64);
         let mut padded = String::with_capacity(64);
         let mut bounds: Vec<usize> = Vec::with_capacity(64);
+        let mut seen_symbol = false;
 
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
@@ -442,6 +443,12 @@ impl Featurizer {
             }
             shaped.clear();
             if self.config.unmask && tok.kind == TokenKind::Symbol {
+                // Once per message: padding a message with emoji must not
+                // outweigh its words (every block is L2-normalized).
+                if seen_symbol {
+                    continue;
+                }
+                seen_symbol = true;
                 shaped.push_str(SYMBOL);
             } else if self.config.unmask && tok.kind == TokenKind::Word {
                 shape_word(piece, &mut shaped);
@@ -627,19 +634,14 @@ const SYMBOL: &str = "<sym>";
 
 /// A word as the model sees it: digits folded to `0` (`call 5550143` and
 /// `call 9876543` are the same feature), except digit leetspeak, which is
-/// read as the letters it stands for (`fr33` → `free`, `v3rify` → `verify`).
+/// read as the letters it stands for (`fr33` → `free`, `4cc0unt` → `account`).
 ///
-/// A digit is leetspeak when the word has at least two letters, starts with
-/// a letter, and the digit stands alone or in a pair: `fr33`, `acc0unt`;
-/// but not `4pm`, `rs500` or `mp3`'s neighbours like `0800`.
-fn shape_word(piece: &str, out: &mut String) {
+/// Digits are leetspeak when the word has at least two letters, no run of
+/// more than two digits, and is not a number with a unit or currency
+/// (`10am`, `3rd`, `50gb`, `rs500`, `usd20`).
+pub(crate) fn shape_word(piece: &str, out: &mut String) {
     let b = piece.as_bytes();
-    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
-    let leet = letters >= 2
-        && b.first().is_some_and(u8::is_ascii_alphabetic)
-        && b.iter()
-            .any(|c| matches!(c, b'0' | b'1' | b'3' | b'4' | b'5' | b'7' | b'8' | b'9'));
-    if !leet {
+    if !is_leet(b) {
         out.extend(
             piece
                 .chars()
@@ -647,34 +649,56 @@ fn shape_word(piece: &str, out: &mut String) {
         );
         return;
     }
-    let mut i = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            let c = piece[i..].chars().next().expect("char boundary");
-            out.push(c);
-            i += c.len_utf8();
-            continue;
-        }
-        let run = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        for &d in &b[i..i + run] {
-            out.push(if run > 2 {
-                '0'
-            } else {
-                match d {
-                    b'0' => 'o',
-                    b'1' => 'i',
-                    b'3' => 'e',
-                    b'4' => 'a',
-                    b'5' => 's',
-                    b'7' => 't',
-                    b'8' => 'b',
-                    b'9' => 'g',
-                    _ => '0',
-                }
-            });
-        }
-        i += run;
+    for (i, &c) in b.iter().enumerate() {
+        let near_l = |j: Option<usize>| j.and_then(|j| b.get(j)).is_some_and(|&c| c == b'l');
+        out.push(match c {
+            b'0' => 'o',
+            b'1' if near_l(i.checked_sub(1)) || near_l(Some(i + 1)) => 'l',
+            b'1' => 'i',
+            b'3' => 'e',
+            b'4' => 'a',
+            b'5' => 's',
+            b'7' => 't',
+            b'8' => 'b',
+            b'9' => 'g',
+            c if c.is_ascii_digit() => '0',
+            c => c as char,
+        });
     }
+}
+
+/// Whether an ASCII word mixes letters and leetspeak digits (see [`shape_word`]).
+fn is_leet(b: &[u8]) -> bool {
+    if !b.is_ascii() || !b.iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    let letters = b.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    if letters < 2 || b.iter().any(|c| !c.is_ascii_alphanumeric()) {
+        return false;
+    }
+    let mut run = 0;
+    for &c in b {
+        run = if c.is_ascii_digit() { run + 1 } else { 0 };
+        if run > 2 {
+            return false;
+        }
+    }
+    // A number with a unit after it, or a currency before it.
+    const UNITS: &[&str] = &[
+        "am", "pm", "st", "nd", "rd", "th", "gb", "mb", "kb", "tb", "km", "kg", "mg", "ml", "cm",
+        "mm", "hr", "hrs", "min", "mins", "sec", "secs", "yrs", "mph", "usd", "eur", "gbp", "inr",
+        "idr", "rs", "rp", "rm", "php", "ngn", "usdt", "btc", "eth", "days", "wks", "mins", "ghz",
+        "mp", "px", "fps", "lbs", "oz", "ft", "in", "x", "k",
+    ];
+    let lead = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let trail = b.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    let tail = std::str::from_utf8(&b[lead..]).unwrap_or("");
+    let head = std::str::from_utf8(&b[..b.len() - trail]).unwrap_or("");
+    let digits_only_at_ends = b[lead..b.len() - trail.min(b.len() - lead)]
+        .iter()
+        .all(u8::is_ascii_alphabetic);
+    !(digits_only_at_ends
+        && ((lead > 0 && UNITS.contains(&tail)) || (trail > 0 && UNITS.contains(&head))))
 }
 
 #[cfg(test)]

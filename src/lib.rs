@@ -87,6 +87,7 @@ pub mod plot;
 pub mod printer;
 pub mod tokenize;
 pub mod train;
+pub mod vocabulary;
 
 pub use classifier::{Classifier, ClassifyOptions, Probabilities, Verdict};
 pub use data::{Category, Example, Label};

@@ -15,7 +15,7 @@
 //! | 8 | payload length `P` |
 //! | 8 | xxh3-64 of header and payload |
 //! | H | header: JSON ([`Header`]) |
-//! | P | payload: IDF, then the main head, then the category head, as f16 |
+//! | P | payload: IDF, then the main head, then the category head, as f16; then the vocabulary bitmap as u64 words, if the header declares one |
 //!
 //! Loading checks the magic, the version, the file size against
 //! [`MAX_MODEL_BYTES`] before reading, the checksum, and that the dimensions in
@@ -28,6 +28,7 @@ use crate::featurize::{Featurizer, FeaturizerConfig};
 use crate::model::SoftmaxRegression;
 use crate::normalize::NormalizerConfig;
 use crate::tokenize::Tokenizer;
+use crate::vocabulary::Vocabulary;
 use half::f16;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
@@ -102,6 +103,10 @@ pub struct Header {
     pub calibration: Calibration,
     /// How it was trained.
     pub training: TrainingInfo,
+    /// log2 of the vocabulary bitmap's size in bits, when the model has one
+    /// (models from before the vocabulary existed do not).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vocabulary_bits_log2: Option<u8>,
 }
 
 /// A trained model: everything [`crate::Classifier`] needs.
@@ -134,6 +139,8 @@ pub struct Model {
     pub calibration: Calibration,
     /// How it was trained.
     pub training: TrainingInfo,
+    /// The words seen in training, for [`Label::Unsure`](crate::Label::Unsure).
+    pub vocabulary: Option<Vocabulary>,
 }
 
 impl Model {
@@ -229,6 +236,7 @@ impl Model {
             category_intercept: self.category_head.intercept.to_vec(),
             calibration: self.calibration.clone(),
             training: self.training.clone(),
+            vocabulary_bits_log2: self.vocabulary.as_ref().map(Vocabulary::bits_log2),
         };
         let header = serde_json::to_vec(&header).map_err(|e| Error::model(e.to_string()))?;
         let mut payload = Vec::new();
@@ -240,6 +248,9 @@ impl Model {
             .chain(self.category_head.weights.iter())
         {
             payload.extend_from_slice(&f16::from_f32(*v).to_le_bytes());
+        }
+        for w in self.vocabulary.iter().flat_map(|v| v.bits()) {
+            payload.extend_from_slice(&w.to_le_bytes());
         }
         let mut out = Vec::with_capacity(PREFIX + header.len() + payload.len());
         out.extend_from_slice(MAGIC);
@@ -319,13 +330,34 @@ impl Model {
                 "expected 3 classes and 12 categories, found {k} and {kc}"
             )));
         }
-        let expected = (dim + dim * k + cdim * kc) * 2;
+        let vocab_words = match header.vocabulary_bits_log2 {
+            Some(b @ 10..=28) => (1usize << b) / 64,
+            Some(b) => {
+                return Err(Error::model(format!(
+                    "vocabulary_bits_log2 {b} out of range"
+                )))
+            }
+            None => 0,
+        };
+        let weights_len = (dim + dim * k + cdim * kc) * 2;
+        let expected = weights_len + vocab_words * 8;
         if payload.len() != expected {
             return Err(Error::model(format!(
                 "payload is {} bytes, the header implies {expected}",
                 payload.len()
             )));
         }
+        let (payload, vocab_bytes) = payload.split_at(weights_len);
+        let vocabulary = match header.vocabulary_bits_log2 {
+            Some(b) => {
+                let bits = vocab_bytes
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect();
+                Some(Vocabulary::from_bits(b, bits).ok_or_else(|| Error::model("bad vocabulary"))?)
+            }
+            None => None,
+        };
         let mut vals = payload
             .chunks_exact(2)
             .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32());
@@ -352,6 +384,7 @@ impl Model {
             },
             calibration: header.calibration,
             training: header.training,
+            vocabulary,
         })
     }
 

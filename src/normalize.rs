@@ -472,10 +472,21 @@ fn symbol_leet(n: &mut Normalized) {
         return;
     }
     let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
+    let alnum = |i: usize| {
+        b.get(i)
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+    };
     let mut fixes = Vec::new();
     for i in 0..b.len() {
-        let before = i > 0 && letter(i - 1);
-        let after = letter(i + 1);
+        // Between two letters, or between a letter and a digit (leetspeak
+        // mixes both: `c@1l`, `w!7h`); never between two digits.
+        let before = i > 0 && alnum(i - 1);
+        let after = alnum(i + 1);
+        let (before, after) = if before && after && !(i > 0 && letter(i - 1)) && !letter(i + 1) {
+            (false, false)
+        } else {
+            (before, after)
+        };
         let to = match b[i] {
             b'@' if before && after => {
                 let mut j = i + 1;
@@ -484,7 +495,9 @@ fn symbol_leet(n: &mut Normalized) {
                 }
                 (b.get(j) != Some(&b'.') || !letter(j + 1)).then_some("a")
             }
-            b'$' if after && (before || i == 0 || !b[i - 1].is_ascii_alphanumeric()) => Some("s"),
+            b'$' if letter(i + 1) && (before || i == 0 || !b[i - 1].is_ascii_alphanumeric()) => {
+                Some("s")
+            }
             b'|' if before && after => Some("l"),
             b'!' if before && after => Some("i"),
             _ => None,

@@ -160,7 +160,7 @@ impl Perturbation {
                 const EMOJI: [&str; 12] = [
                     "🎉", "🔥", "💰", "✅", "👉", "🌟", "😊", "💯", "🚀", "❤️", "📦", "🙏",
                 ];
-                let mut pick = |rng: &mut fastrand::Rng| -> String {
+                let pick = |rng: &mut fastrand::Rng| -> String {
                     (0..rng.usize(1..=3))
                         .map(|_| EMOJI[rng.usize(..EMOJI.len())])
                         .collect()

@@ -494,6 +494,7 @@ mod tests {
             overall: group_metrics("(all)", &rows, &[0.01]),
             by_source: Vec::new(),
             by_channel: Vec::new(),
+            by_lang: Vec::new(),
             by_category: Vec::new(),
             curves: Curves {
                 roc: roc_curve(&scores, &truth, 500),

@@ -7,13 +7,14 @@
 //! | key | value |
 //! |---|---|
 //! | `id` | the input's id field (JSONL/CSV; `null` when absent), else `path`, `path:LINE` (`--lines`), `path#N` (mbox), `-` (stdin) |
-//! | `label` | `"scam"`, `"spam"` or `"ham"`, under the decision in force (`--threshold`) |
+//! | `label` | `"scam"`, `"spam"` or `"ham"`, under the decision in force (`--threshold`); `"unsure"` when the model knows too few of the message's words (an unfamiliar language) to judge it |
 //! | `score` | the calibrated probability of scam, equal to `probabilities.scam` |
 //! | `probabilities` | `{"ham", "spam", "scam"}`, summing to 1 |
 //! | `category` | the scam category (`"job"`, `"bank"`...) when the label is scam, else `null` |
 //! | `category_probability` | the category head's probability for it, else `null` |
 //! | `reasons` | array of `{feature, kind, contribution, spans, text}`, strongest first |
 //! | `truncated` | always present: `true` when only the start of the message was scored |
+//! | `coverage` | the share of the message's words the model saw in training (1 when it has no words) |
 //! | `fields` | JSONL/CSV inputs only: the record's other fields, passed through |
 //!
 //! A record that cannot be read (a line that is not JSON, a line without
@@ -152,6 +153,8 @@ pub struct VerdictRecord<'a> {
     pub reasons: &'a [Reason],
     /// Only the start of the message was scored.
     pub truncated: bool,
+    /// The share of the message's words in the model's vocabulary.
+    pub coverage: f32,
     /// Other fields of the input record.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fields: Option<&'a Map<String, Value>>,
@@ -184,6 +187,7 @@ impl<'a> VerdictRecord<'a> {
             category_probability: verdict.category_probability,
             reasons: &verdict.reasons,
             truncated: verdict.truncated || message.cut.is_some(),
+            coverage: verdict.coverage,
             fields: message.fields.as_ref(),
         }
     }
@@ -443,6 +447,7 @@ fn label_color(label: Label) -> &'static str {
         Label::Scam => "\x1b[1;31m",
         Label::Spam => "\x1b[1;33m",
         Label::Ham => "\x1b[32m",
+        Label::Unsure => "\x1b[1;36m",
     }
 }
 

@@ -25,6 +25,7 @@ use crate::model::{SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::model_file::{Model, TrainingInfo};
 use crate::normalize::{Normalizer, NormalizerConfig};
 use crate::tokenize::Tokenizer;
+use crate::vocabulary::VocabularyBuilder;
 use linfa::dataset::DatasetBase;
 use linfa::traits::Fit;
 use linfa::ParamGuard;
@@ -62,7 +63,21 @@ pub struct TrainParams {
     pub target_fpr: f32,
     /// Bytes of each training message used (as the classifier's `max_bytes`).
     pub max_bytes: usize,
+    /// Below this share of known words, a message is unsure (0: never); see
+    /// [`crate::vocabulary`].
+    #[serde(default = "default_min_coverage")]
+    pub min_coverage: f32,
 }
+
+fn default_min_coverage() -> f32 {
+    crate::calibrate::DEFAULT_MIN_COVERAGE
+}
+
+/// log2 of the vocabulary bitmap's bits: 2^20 bits (128 KiB) keep the chance
+/// that an unseen word looks known near 5% on the shared corpora.
+const VOCABULARY_BITS_LOG2: u8 = 20;
+/// A word is in the vocabulary when at least this many training messages have it.
+const VOCABULARY_MIN_COUNT: u8 = 2;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -76,6 +91,7 @@ impl Default for TrainParams {
             source_balance: 0.5,
             target_fpr: 0.01,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
+            min_coverage: crate::calibrate::DEFAULT_MIN_COVERAGE,
         }
     }
 }
@@ -109,6 +125,12 @@ impl TrainParams {
             return Err(Error::invalid(format!(
                 "target_fpr must be in (0, 0.5), got {}",
                 self.target_fpr
+            )));
+        }
+        if !(0.0..=1.0).contains(&self.min_coverage) {
+            return Err(Error::invalid(format!(
+                "min_coverage must be in [0, 1], got {}",
+                self.min_coverage
             )));
         }
         if self.max_bytes < 64 {
@@ -183,16 +205,30 @@ impl Trainer {
         let tokenizer = Tokenizer::new()?;
         let normalizer = Normalizer::new(p.normalizer.clone());
         let mut featurizer = Featurizer::new(p.featurizer.clone(), None).map_err(Error::invalid)?;
-        let counts: Vec<TermCounts> = examples
+        let is_fit: Vec<bool> = {
+            let mut v = vec![false; examples.len()];
+            fit_idx.iter().for_each(|&i| v[i] = true);
+            v
+        };
+        let (counts, words): (Vec<TermCounts>, Vec<Vec<u32>>) = examples
             .par_iter()
-            .map(|e| {
+            .zip(&is_fit)
+            .map(|(e, &fit)| {
                 // The same cut the classifier makes, so training sees what scoring sees.
                 let (text, _) = crate::classifier::truncate(&e.text, p.max_bytes);
                 let n = normalizer.normalize(text);
                 let t = tokenizer.tokenize(n.text()).unwrap_or_default();
-                featurizer.count(&n, &t, None)
+                let words = if fit {
+                    VocabularyBuilder::word_ids(VOCABULARY_BITS_LOG2, &n, &t)
+                } else {
+                    Vec::new()
+                };
+                (featurizer.count(&n, &t, None), words)
             })
-            .collect();
+            .unzip();
+        let mut vocabulary = VocabularyBuilder::new(VOCABULARY_BITS_LOG2);
+        words.iter().for_each(|w| vocabulary.add_ids(w));
+        drop(words);
         let fit_counts: Vec<TermCounts> = fit_idx.iter().map(|&i| counts[i].clone()).collect();
         featurizer.fit_idf(&fit_counts);
         drop(fit_counts);
@@ -269,6 +305,7 @@ impl Trainer {
             category_head,
             calibration: calibrate::Calibration::default(),
             training: TrainingInfo::default(),
+            vocabulary: Some(vocabulary.build(VOCABULARY_MIN_COUNT)),
         };
         model.quantize();
 
@@ -290,6 +327,7 @@ impl Trainer {
         let ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
+        model.calibration.min_coverage = p.min_coverage;
 
         model.training = TrainingInfo {
             params: serde_json::to_value(p).map_err(|e| Error::training(e.to_string()))?,

@@ -150,6 +150,7 @@ fn human(
             scamscan::Label::Scam => "\x1b[1;31m",
             scamscan::Label::Spam => "\x1b[1;33m",
             scamscan::Label::Ham => "\x1b[32m",
+            scamscan::Label::Unsure => "\x1b[1;36m",
         };
         format!("{code}{}\x1b[0m", v.label.as_str().to_uppercase())
     } else {

@@ -237,6 +237,20 @@ pub struct DataArgs {
     /// CSV/TSV: the column holding the source corpus [default: `source` if present, else the file name].
     #[arg(long, value_name = "NAME")]
     pub source_column: Option<String>,
+    /// Keep only one side of the project's fixed split: `test` is folds 0–1
+    /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
+    /// of the text's letters, so the split is the same on every machine.
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub split: Option<SplitSide>,
+}
+
+/// One side of the fixed train/test split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitSide {
+    /// Folds 2–9: what an in-source model is trained on.
+    Train,
+    /// Folds 0–1: what it is tested on.
+    Test,
 }
 
 impl DataArgs {
@@ -256,6 +270,12 @@ impl DataArgs {
                 }
                 _ => out.extend(scamscan::data::read_dir_or_file(path)?),
             }
+        }
+        if let Some(side) = self.split {
+            let test = |e: &scamscan::Example| {
+                scamscan::data::TEST_FOLDS.contains(&scamscan::data::fold(&e.text))
+            };
+            out.retain(|e| test(e) == (side == SplitSide::Test));
         }
         Ok(out)
     }

@@ -18,6 +18,14 @@ pub struct TrainArgs {
     /// The model directory to write (created if missing): model.bin, tokenizer.json and the model card README.md.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub params: TrainParamArgs,
+}
+
+/// Training hyperparameters as flags, shared by `train` and `eval --leave-one-out`.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Training")]
+pub struct TrainParamArgs {
     /// L2 penalty of the ham/spam/scam head.
     #[arg(long, value_name = "A", default_value_t = TrainParams::default().alpha)]
     pub alpha: f64,
@@ -39,14 +47,27 @@ pub struct TrainArgs {
     /// Per-source balancing exponent: 0 every source weighs the same, 1 every row does.
     #[arg(long, value_name = "B", default_value_t = TrainParams::default().source_balance)]
     pub source_balance: f64,
+    /// Turn off undoing filter evasion (spaced letters, defanged links,
+    /// leetspeak, emoji padding): for measuring what it is worth.
+    #[arg(long)]
+    pub no_unmask: bool,
+    /// Below this share of known words a message is unsure (0: never).
+    #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
+    pub min_coverage: f32,
 }
 
-impl TrainArgs {
-    fn params(&self) -> TrainParams {
+impl TrainParamArgs {
+    /// The checked-later parameters these flags describe.
+    pub fn params(&self) -> TrainParams {
         let d = TrainParams::default();
         TrainParams {
+            normalizer: scamscan::normalize::NormalizerConfig {
+                unmask: !self.no_unmask,
+                ..d.normalizer.clone()
+            },
             featurizer: FeaturizerConfig {
                 buckets_log2: self.buckets_log2,
+                unmask: !self.no_unmask,
                 ..FeaturizerConfig::default()
             },
             alpha: self.alpha,
@@ -57,6 +78,7 @@ impl TrainArgs {
             max_iterations: self.max_iterations,
             source_balance: self.source_balance,
             target_fpr: self.target_fpr,
+            min_coverage: self.min_coverage,
             ..d
         }
     }
@@ -64,7 +86,7 @@ impl TrainArgs {
 
 /// Runs `train`.
 pub fn run(args: &TrainArgs, diag: &mut Diag) -> u8 {
-    let trainer = match Trainer::new(args.params()) {
+    let trainer = match Trainer::new(args.params.params()) {
         Ok(t) => t,
         Err(e) => {
             diag.error(&e.to_string());

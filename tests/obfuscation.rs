@@ -1,0 +1,62 @@
+//! The obfuscation suite: scam senders disguise their text to get past
+//! filters; the built-in model must not lose recall when they do.
+//!
+//! Every spam and scam message of the project's own `datasets/` is scored
+//! clean and under each perturbation of [`Perturbation::ALL`] (homoglyphs,
+//! zero-width characters, leetspeak, spaced letters, defanged or spaced
+//! links, random case, emoji padding), with two seeds. The measured figures on
+//! the shared corpora are in the README (`scamscan eval --perturb`); this test
+//! keeps them from regressing without needing those corpora.
+
+use scamscan::data::read_dir_or_file;
+use scamscan::eval::robustness;
+use scamscan::obfuscate::Perturbation;
+use scamscan::{Classifier, Label};
+
+/// Recall any one perturbation may cost on `datasets/` (issue #4 asks for at
+/// most 0.02 on held-out data; the built-in model saw these rows, so the bar
+/// here is the same, not looser).
+const MAX_DROP: f64 = 0.02;
+
+#[test]
+fn no_perturbation_costs_more_than_two_points_of_recall() {
+    let examples = read_dir_or_file("datasets".as_ref()).expect("datasets/");
+    let c = Classifier::default();
+    for seed in [1, 2] {
+        let rows = robustness(&c, &examples, &Perturbation::ALL, seed);
+        assert_eq!(rows.len(), 1 + Perturbation::ALL.len());
+        let clean = rows[0].recall.expect("positives");
+        assert!(rows[0].positives > 500, "{} positives", rows[0].positives);
+        assert!(clean > 0.9, "clean recall {clean}");
+        for r in &rows[1..] {
+            let p = r.perturbation.expect("perturbed");
+            let drop = r.recall_drop.expect("recall");
+            assert!(
+                drop <= MAX_DROP,
+                "seed {seed}: {p} costs {drop:.3} recall (clean {clean:.3}, perturbed {:.3})",
+                r.recall.unwrap()
+            );
+        }
+    }
+}
+
+#[test]
+fn perturbed_scams_keep_their_label_and_reasons_point_at_the_original_text() {
+    let c = Classifier::default();
+    let scam = "Your parcel is held at the depot. Pay the 2.99 EUR redelivery fee within 24h at https://parcel-redeliver.top/pay or it will be returned.";
+    let clean = c.classify(scam);
+    assert_eq!(clean.label, Label::Scam);
+    for p in Perturbation::ALL {
+        let text = p.apply(scam, 7);
+        let v = c.classify(&text);
+        assert!(v.is_flagged(), "{p}: {text} -> {:?} {}", v.label, v.score);
+        for r in &v.reasons {
+            for &(s, e) in &r.spans {
+                assert!(
+                    text.get(s..e).is_some(),
+                    "{p}: span {s}..{e} is not in the text"
+                );
+            }
+        }
+    }
+}
