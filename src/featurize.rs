@@ -704,6 +704,34 @@ fn is_leet(b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shape(w: &str) -> String {
+        let mut s = String::new();
+        shape_word(w, &mut s);
+        s
+    }
+
+    #[test]
+    fn digit_leetspeak_is_read_as_letters_but_numbers_stay_numbers() {
+        for (w, want) in [
+            ("fr33", "free"),
+            ("4cc0unt", "account"),
+            ("v3r1fy", "verify"),
+            ("ca1l", "call"),
+            ("p4ck4g3", "package"),
+            ("5u5p3nd3d", "suspended"),
+            // Numbers, units and currencies are not leetspeak.
+            ("10am", "00am"),
+            ("3rd", "0rd"),
+            ("50gb", "00gb"),
+            ("rs500", "rs000"),
+            ("usd20", "usd00"),
+            ("0800123", "0000000"),
+            ("a1", "a0"),
+        ] {
+            assert_eq!(shape(w), want, "{w}");
+        }
+    }
     use crate::normalize::Normalizer;
     use crate::tokenize::Tokenizer;
 

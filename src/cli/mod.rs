@@ -6,6 +6,7 @@ mod diag;
 mod eval;
 mod explain;
 mod model;
+mod perturb;
 mod train;
 
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
@@ -170,6 +171,13 @@ pub enum Command {
     /// Inspect models.
     #[command(subcommand)]
     Model(model::ModelCommand),
+    /// Rewrite JSONL messages the way scam senders disguise them (homoglyphs,
+    /// zero-width characters, leetspeak, spaced letters, defanged links,
+    /// random case, emoji padding), to measure any filter on them.
+    #[command(
+        after_help = "Example:\n  scamscan perturb --kind leetspeak scams.jsonl > scams-leet.jsonl\n  scamscan classify --input jsonl --output jsonl scams-leet.jsonl"
+    )]
+    Perturb(perturb::PerturbArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  scamscan completions bash > /etc/bash_completion.d/scamscan"
@@ -387,6 +395,7 @@ pub fn run() -> ExitCode {
         Command::Eval(args) => eval::run(&args, &mut diag),
         Command::Explain(args) => explain::run(&args, color, &mut diag),
         Command::Model(cmd) => model::run(&cmd, &mut diag),
+        Command::Perturb(args) => perturb::run(&args, &mut diag),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "scamscan", &mut std::io::stdout());
