@@ -121,7 +121,7 @@ impl Verdict {
     /// assert!(c.classify("URGENT: your account is suspended, verify at secure-bank-login.xyz").is_flagged());
     /// ```
     pub fn is_flagged(&self) -> bool {
-        self.label != Label::Ham
+        self.label.is_flagged()
     }
 }
 

@@ -58,6 +58,13 @@ pub struct FeaturizerConfig {
     /// saw features without it.
     #[serde(default)]
     pub unmask: bool,
+    /// Add the scam-move cues of the entity recognizer (`cue:urgency`,
+    /// `cue:fee`, `cue:credentials`, ...; see
+    /// [`EntityKind::Cue`](crate::tokenize::EntityKind::Cue)) as features.
+    ///
+    /// Off when missing from a stored model, for the same reason as `unmask`.
+    #[serde(default)]
+    pub cues: bool,
 }
 
 impl Default for FeaturizerConfig {
@@ -68,6 +75,7 @@ impl Default for FeaturizerConfig {
             char_ngram_max: 5,
             word_bigrams: true,
             unmask: true,
+            cues: true,
         }
     }
 }
@@ -535,6 +543,9 @@ impl Featurizer {
             }
         }
         for e in &tokens.entities {
+            if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
+                continue;
+            }
             for f in &e.features {
                 let b = bucket(xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY));
                 words.push(b);

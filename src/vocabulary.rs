@@ -4,8 +4,11 @@
 //! saw: there, the few words it happens to know and the hash collisions of the
 //! rest decide the verdict, and a legitimate bank SMS in Swahili can come out
 //! as "scam" for no reason a reader would accept. The [`Vocabulary`] is a
-//! bitmap of the words seen (at least twice) in training; the **coverage** of
-//! a message is the share of its words found there. When coverage is low the
+//! bitmap of the words seen (at least twice) in the *legitimate* training
+//! messages; the **coverage** of a message is the share of its words found
+//! there. Legitimate messages only, because a language the training data
+//! knows only from spam is one the model has never seen a legitimate message
+//! in: it would flag them all. When coverage is low the
 //! classifier answers [`Label::Unsure`](crate::Label::Unsure) instead of
 //! guessing (see [`Calibration::decide`](crate::calibrate::Calibration::decide)).
 //!
@@ -37,14 +40,18 @@ use crate::tokenize::{TokenKind, Tokens};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const SEED: u64 = 0x766f_6361_625f_7631;
+/// Longer words are not counted (see `for_each_word`).
+const MAX_COUNTED_CHARS: usize = 20;
 
 /// Words known and counted in one message.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Coverage {
     /// Words found in the vocabulary.
     pub known: u32,
-    /// Words counted (tokens with a letter; one- and two-letter Latin words
-    /// and numbers are not counted: they say nothing about the language).
+    /// Words counted: tokens of letters only, three or more of them in Latin
+    /// script (any number in other scripts), at most 20. Numbers, words
+    /// with digits, one- and two-letter Latin words and very long tokens say
+    /// little about the language.
     pub words: u32,
 }
 
@@ -176,11 +183,18 @@ fn for_each_word(norm: &Normalized, tokens: &Tokens, mut f: impl FnMut(u64)) {
     let mut shaped = String::new();
     for tok in &tokens.words {
         let piece = &text[tok.start..tok.end];
+        // Words with digits (codes, amounts, leetspeak the featurizer did
+        // not read) and very long words (letters spaced apart and joined
+        // back, URLs without a scheme) say little about the language; they
+        // are not counted, so disguising a message cannot make it unfamiliar.
         let counted = match tok.kind {
             TokenKind::Glyph => true,
             TokenKind::Word => {
                 let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
-                letters >= 3 || (letters >= 1 && !piece.is_ascii())
+                let chars = piece.chars().count();
+                letters == chars
+                    && chars <= MAX_COUNTED_CHARS
+                    && (letters >= 3 || !piece.is_ascii())
             }
             _ => false,
         };

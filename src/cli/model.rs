@@ -53,6 +53,10 @@ struct Calibration {
     bias: [f32; 3],
     flag_threshold: f32,
     target_fpr: f32,
+    min_coverage: f32,
+    min_words: u32,
+    vocabulary_bits: Option<u64>,
+    vocabulary_fill: Option<f64>,
 }
 
 fn totals(m: &std::collections::BTreeMap<String, [u64; 3]>) -> [u64; 3] {
@@ -95,6 +99,10 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
             bias: c.bias,
             flag_threshold: c.flag_threshold,
             target_fpr: c.target_fpr,
+            min_coverage: c.min_coverage,
+            min_words: c.min_words,
+            vocabulary_bits: model.vocabulary.as_ref().map(|v| 1u64 << v.bits_log2()),
+            vocabulary_fill: model.vocabulary.as_ref().map(|v| v.fill()),
         },
         training: &model.training,
         fit_rows: totals(&model.training.fit_counts),
@@ -157,6 +165,20 @@ fn human(i: &Info) -> String {
         c.flag_threshold,
         c.target_fpr * 100.0
     );
+    match (c.vocabulary_bits, c.vocabulary_fill) {
+        (Some(bits), Some(fill)) if c.min_coverage > 0.0 => {
+            let _ = writeln!(
+                s,
+                "unsure:        when fewer than {:.0}% of a message's words (and at least {}) are in the vocabulary ({bits} bits, {:.1}% set)",
+                c.min_coverage * 100.0,
+                c.min_words,
+                fill * 100.0
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "unsure:        never (no vocabulary, or min_coverage 0)");
+        }
+    }
     let [h, sp, sc] = i.fit_rows;
     let [ch, csp, csc] = i.calibration_rows;
     let _ = writeln!(

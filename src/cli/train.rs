@@ -51,6 +51,10 @@ pub struct TrainParamArgs {
     /// leetspeak, emoji padding): for measuring what it is worth.
     #[arg(long)]
     pub no_unmask: bool,
+    /// Turn off the scam-move cue features (urgency, threats, fees,
+    /// credentials, job pay, moving to a messenger, prizes).
+    #[arg(long)]
+    pub no_cues: bool,
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
@@ -68,6 +72,7 @@ impl TrainParamArgs {
             featurizer: FeaturizerConfig {
                 buckets_log2: self.buckets_log2,
                 unmask: !self.no_unmask,
+                cues: !self.no_cues,
                 ..FeaturizerConfig::default()
             },
             alpha: self.alpha,

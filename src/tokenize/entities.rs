@@ -36,6 +36,12 @@ pub enum EntityKind {
     Percent,
     /// A one-time code (a short number next to "code", "OTP", "PIN"...).
     Code,
+    /// A phrase that does what scams do, whatever the script: press for
+    /// urgency, threaten, ask for a fee or a deposit, ask for credentials or a
+    /// code, promise easy pay for simple tasks, move the talk to a messenger,
+    /// announce a prize. Features `cue:urgency`, `cue:threat`, `cue:fee`,
+    /// `cue:credentials`, `cue:job_pay`, `cue:move_chat`, `cue:prize`.
+    Cue,
 }
 
 /// One recognized entity.
@@ -160,6 +166,7 @@ struct Patterns {
     percent: Regex,
     number: Regex,
     code_word: Regex,
+    cues: Vec<(&'static str, Regex)>,
 }
 
 fn patterns() -> &'static Patterns {
@@ -192,9 +199,51 @@ fn patterns() -> &'static Patterns {
                 r"code|otp|\bpin\b|passcode|verification|kode|codigo|código|\bma\b|验证码|รหัส",
             )
             .expect("code word"),
+            cues: CUES
+                .iter()
+                .map(|(name, re)| (*name, Regex::new(re).expect("cue pattern")))
+                .collect(),
         }
     })
 }
+
+/// Scam moves as phrases, in the languages of the project's data (English,
+/// Spanish, Portuguese, French, German, Indonesian/Malay, Tagalog,
+/// Vietnamese without accents, Hindi in Latin letters, Chinese). Matched on
+/// normalized text: lower-case, accents stripped, look-alikes folded.
+///
+/// Hand-written: these are the project's own lexicon of how scams pressure,
+/// threaten and ask; no crate holds one.
+const CUES: &[(&str, &str)] = &[
+    (
+        "urgency",
+        r"\b(?:urgent(?:e|ly)?|immediately|right away|as soon as possible|asap|within (?:24|48|12|2|1) ?(?:h|hrs?|hours?)|today only|final (?:notice|warning|reminder)|last (?:chance|warning|reminder)|act now|expires? (?:today|tonight|soon)|before it(?:'s| is) too late|limited time|inmediatamente|de inmediato|urgente|imediatamente|dringend|sofort|immediatement|segera|secepatnya|agad|ngay lap tuc|khan cap|turant|jaldi)\b|立即|马上|紧急",
+    ),
+    (
+        "threat",
+        r"\b(?:suspend(?:ed|ion)?|locked|blocked|deactivat(?:ed|ion)|terminat(?:ed|ion)|disabled|frozen|legal action|arrest(?:ed)?|warrant|lawsuit|prosecut\w*|penalt(?:y|ies)|police|court|jail|will be (?:closed|cancelled|canceled|returned|destroyed)|bloquead[ao]|suspendid[ao]|gesperrt|gesperrt|bloque(?:e|r)?|suspendu|diblokir|dinonaktifkan|ditangguhkan|bi khoa|band kar|giraftar)\b|冻结|封号|逮捕",
+    ),
+    (
+        "fee",
+        r"\b(?:(?:processing|delivery|redelivery|customs|clearance|release|activation|registration|handling|transfer|unlock(?:ing)?|insurance|shipping|admin(?:istration)?) (?:fee|charge|cost)s?|pay (?:a |the )?(?:small |one-time )?(?:fee|deposit|charge)|top ?up (?:your|the) (?:account|balance)|deposit (?:first|to (?:unlock|start|activate|withdraw))|(?:tasa|tarifa|cuota) de|taxa de|frais de|gebuhr|biaya (?:admin|pengiriman|proses)|bayar (?:dulu|biaya))\b|手续费|保证金|充值",
+    ),
+    (
+        "credentials",
+        r"\b(?:(?:verify|confirm|update|validate|re-?activate|unlock|restore) (?:your |the )?(?:account|identity|details|information|info|card|payment|billing|password|login|bank)|(?:send|share|give|forward|tell|provide|reply with|enter) (?:me |us )?(?:the |your |that )?(?:code|otp|pin|password|passcode|verification code|card (?:number|details)|cvv|login)|(?:verifique|confirme|actualice|atualize|verifiez|bestatigen|verifikasi) (?:su|sua|votre|ihr|ihre|akun)?)\b",
+    ),
+    (
+        "job_pay",
+        r"\b(?:(?:earn|make|get|salary|income|commission|paid|profit|pay)\b[^.\n]{0,40}\b(?:per|a|each|/) ?(?:day|hour|hr|task|order)|(?:daily|per day|weekly) (?:income|salary|pay|earnings|commission)|(?:part[- ]time|work from home|online job|simple tasks?|no experience (?:needed|required))|gaji (?:harian|per hari)|kerja (?:sampingan|paruh waktu)|trabajo (?:desde casa|medio tiempo)|ganhe|trabalho (?:em casa|de casa))\b|兼职|日结|刷单",
+    ),
+    (
+        "move_chat",
+        r"\b(?:(?:add|contact|message|text|chat with|reach|dm|call|write to) (?:me|us|my (?:manager|assistant|mentor|agent)) (?:on|via|at|through|in) (?:whats ?app|telegram|signal|wechat|line|viber|kakao)|(?:on|via) (?:whats ?app|telegram) (?:only|now|for (?:details|more)))\b|加微信|加我",
+    ),
+    (
+        "prize",
+        r"\b(?:you(?:'ve| have)? (?:won|been selected|been chosen)|congratulations|winner|claim (?:your|the) (?:prize|reward|gift|winnings|refund)|(?:prize|reward|gift card|voucher|jackpot|lottery|lucky draw)|ganaste|ganador|premio|parabens|gagnant|gewonnen|selamat anda|pemenang|hadiah|nanalo)\b|中奖|恭喜",
+    ),
+];
 
 /// Recognizes entities in normalized (lower-cased, folded) text.
 #[derive(Debug, Clone, Default)]
@@ -353,6 +402,16 @@ impl EntityRecognizer {
                         vec!["code".into()],
                     ));
                 }
+            }
+        }
+        for (name, re) in &p.cues {
+            for m in re.find_iter(text) {
+                out.push(entity(
+                    EntityKind::Cue,
+                    m.start(),
+                    m.end(),
+                    vec![format!("cue:{name}")],
+                ));
             }
         }
         out.sort_by_key(|e| (e.start, e.end));
@@ -631,6 +690,34 @@ mod tests {
         assert!(!near("paypal", "paypal"));
         assert!(!near("apple", "apple"));
         assert!(!near("pay", "paypal"));
+    }
+
+    #[test]
+    fn scam_moves_are_cues_in_several_languages() {
+        let cues = |t: &str| -> Vec<String> {
+            features(t)
+                .into_iter()
+                .filter(|f| f.starts_with("cue:"))
+                .collect()
+        };
+        assert_eq!(
+            cues("your account will be suspended, verify your account within 24 hours"),
+            ["cue:threat", "cue:credentials", "cue:urgency"]
+        );
+        assert_eq!(
+            cues("earn 500 usdt per day, contact me on whatsapp"),
+            ["cue:job_pay", "cue:move_chat"]
+        );
+        assert_eq!(cues("pay the redelivery fee of 2.99"), ["cue:fee"]);
+        assert_eq!(
+            cues("su cuenta ha sido bloqueada, verifique su identidad inmediatamente"),
+            ["cue:threat", "cue:credentials", "cue:urgency"]
+        );
+        assert_eq!(
+            cues("selamat anda mendapatkan hadiah"),
+            ["cue:prize", "cue:prize"]
+        );
+        assert!(cues("see you at the station at 6, bring the cake").is_empty());
     }
 
     #[test]
