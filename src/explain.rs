@@ -19,6 +19,7 @@ use crate::model::SoftmaxRegression;
 use crate::normalize::Normalized;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One reason behind a score.
 ///
@@ -96,6 +97,83 @@ struct Group<'a> {
     spans: Vec<Span>,
 }
 
+/// Marks a bucket that is not in the vector (see [`Positions`]).
+const ABSENT: u32 = u32::MAX;
+
+/// Where each bucket of a sparse vector sits in it: an open-addressing table
+/// indexed by the bucket's low bits.
+///
+/// Hand-written rather than a `HashMap` because buckets are already xxh3
+/// hash values, uniformly spread, so they need no hashing of their own, and a
+/// table of twice the vector's size stays in the L1 cache; this lookup runs
+/// for every feature occurrence of every explained message.
+struct Positions {
+    /// `(bucket, position)`, or `(ABSENT, _)` for an empty slot.
+    slots: Vec<(u32, u32)>,
+    mask: usize,
+}
+
+impl Positions {
+    fn new(indices: &[u32]) -> Self {
+        let size = (indices.len() * 2).next_power_of_two().max(16);
+        let mut slots = vec![(ABSENT, 0); size];
+        let mask = size - 1;
+        for (p, &b) in indices.iter().enumerate() {
+            let mut s = b as usize & mask;
+            while slots[s].0 != ABSENT {
+                s = (s + 1) & mask;
+            }
+            slots[s] = (b, p as u32);
+        }
+        Positions { slots, mask }
+    }
+
+    /// The position of `bucket` in the vector, or [`ABSENT`].
+    fn get(&self, bucket: u32) -> u32 {
+        let mut s = bucket as usize & self.mask;
+        loop {
+            match self.slots[s] {
+                (b, p) if b == bucket => return p,
+                (ABSENT, _) => return ABSENT,
+                _ => s = (s + 1) & self.mask,
+            }
+        }
+    }
+}
+
+/// Hashes the short `(family, name)` keys of reasons with xxh3, several
+/// times faster than the default SipHash on such keys. Names come from the
+/// message, but a map holds the names of one message (at most `max_bytes` of
+/// text), which bounds what crafted collisions could cost.
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
+    }
+
+    // The family's discriminant and the string's terminator are small
+    // integers: a multiply-xor mix is enough for them.
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(29);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Computes reasons from a traced featurization.
 ///
 /// `x` is the vector the model scored; `trace` the feature occurrences that
@@ -140,68 +218,81 @@ pub fn explain(
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
     // This runs for every message classified with reasons (the CLI default),
-    // over about four trace entries per character, so the per-entry work is a
-    // binary search in `x` (its indices are sorted) and array indexing: no
+    // over about four trace entries per character, so the per-entry work is
+    // one probe in a small table and array indexing: no general-purpose
     // hashing, no string per entry. Strings are built only for the reasons kept.
-    let slot: Vec<Option<u32>> = trace
-        .iter()
-        .map(|t| x.indices.binary_search(&t.bucket).ok().map(|i| i as u32))
-        .collect();
+    let positions = Positions::new(&x.indices);
+    let slot: Vec<u32> = trace.iter().map(|t| positions.get(t.bucket)).collect();
     let mut occurrences = vec![0u32; x.indices.len()];
-    for &i in slot.iter().flatten() {
-        occurrences[i as usize] += 1;
+    for &i in &slot {
+        if i != ABSENT {
+            occurrences[i as usize] += 1;
+        }
     }
+    // Each bucket's term split evenly over its occurrences, computed once per
+    // bucket with the very operations (and so the rounding) of a per-entry pass.
+    let share: Vec<f32> = x
+        .indices
+        .iter()
+        .zip(&x.values)
+        .zip(&occurrences)
+        .map(|((&j, &v), &n)| {
+            let j = j as usize;
+            let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
+            v * delta / n as f32
+        })
+        .collect();
     // Group key: (family, name). Character n-grams are grouped under the word
     // they were taken from (the featurizer emits a word's n-grams right after
     // the word itself), so all occurrences of a word form one reason. Groups
     // are numbered in order of first contribution, and each sums its shares in
     // trace order, so ties and rounding are those of a plain pass over the trace.
-    let mut index: HashMap<(FeatureFamily, &str), u32> = HashMap::new();
-    let mut groups: Vec<Group> = Vec::new();
+    // At most two groups per non-n-gram entry (a word's own and its n-grams').
+    let keys = trace
+        .iter()
+        .filter(|t| t.family != FeatureFamily::Chars)
+        .count();
+    let mut index: HashMap<(FeatureFamily, &str), u32, BuildHasherDefault<NameHasher>> =
+        HashMap::with_capacity_and_hasher(2 * keys, BuildHasherDefault::default());
+    let mut groups: Vec<Group> = Vec::with_capacity(2 * keys);
     let mut last_word: Option<&FeatureTrace> = None;
-    let mut chars_group: Option<u32> = None;
-    for (t, slot) in trace.iter().zip(&slot) {
+    // The group of the current word's character n-grams, once looked up.
+    let mut chars_group: Option<usize> = None;
+    for (t, &i) in trace.iter().zip(&slot) {
         if t.family == FeatureFamily::Word {
             last_word = Some(t);
             chars_group = None;
         }
-        let Some(i) = *slot else {
+        if i == ABSENT {
             continue;
-        };
-        let (i, j) = (i as usize, t.bucket as usize);
-        let v = x.values[i];
-        let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
-        let share = v * delta / occurrences[i] as f32;
+        }
+        let share = share[i as usize];
+        let word_chars = t.family == FeatureFamily::Chars && last_word.is_some();
+        if let (true, Some(g)) = (word_chars, chars_group) {
+            // Same group and same span (the word's) as the previous n-gram:
+            // the span is already recorded.
+            groups[g].contribution += share;
+            continue;
+        }
         let (family, name, span) = match (t.family, last_word) {
             (FeatureFamily::Chars, Some(word)) => {
                 (FeatureFamily::Chars, word.name.as_str(), word.span)
             }
             (f, _) => (f, t.name.as_str(), t.span),
         };
-        let cached = if family == FeatureFamily::Chars && last_word.is_some() {
-            chars_group
-        } else {
-            None
-        };
-        let g = match cached {
-            Some(g) => g,
-            None => {
-                let g = *index.entry((family, name)).or_insert_with(|| {
-                    groups.push(Group {
-                        family,
-                        name,
-                        contribution: 0.0,
-                        spans: Vec::new(),
-                    });
-                    (groups.len() - 1) as u32
-                });
-                if family == FeatureFamily::Chars && last_word.is_some() {
-                    chars_group = Some(g);
-                }
-                g
-            }
-        };
-        let g = &mut groups[g as usize];
+        let g = *index.entry((family, name)).or_insert_with(|| {
+            groups.push(Group {
+                family,
+                name,
+                contribution: 0.0,
+                spans: Vec::new(),
+            });
+            (groups.len() - 1) as u32
+        }) as usize;
+        if word_chars {
+            chars_group = Some(g);
+        }
+        let g = &mut groups[g];
         g.contribution += share;
         if !g.spans.contains(&span) {
             g.spans.push(span);
