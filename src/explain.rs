@@ -94,7 +94,10 @@ struct Group<'a> {
     family: FeatureFamily,
     name: &'a str,
     contribution: f32,
-    spans: Vec<Span>,
+    /// The first span inline: most reasons occur once, and a vector per
+    /// reason was an allocation per reason.
+    first_span: Span,
+    more_spans: Vec<Span>,
 }
 
 /// Marks a bucket that is not in the vector (see [`Positions`]).
@@ -285,7 +288,8 @@ pub fn explain(
                 family,
                 name,
                 contribution: 0.0,
-                spans: Vec::new(),
+                first_span: span,
+                more_spans: Vec::new(),
             });
             (groups.len() - 1) as u32
         }) as usize;
@@ -294,8 +298,8 @@ pub fn explain(
         }
         let g = &mut groups[g];
         g.contribution += share;
-        if !g.spans.contains(&span) {
-            g.spans.push(span);
+        if g.first_span != span && !g.more_spans.contains(&span) {
+            g.more_spans.push(span);
         }
     }
     // A stable sort of the groups in order of first appearance, as the
@@ -314,9 +318,8 @@ pub fn explain(
         .into_iter()
         .map(|g| {
             let g = &groups[g];
-            let spans: Vec<Span> = g
-                .spans
-                .iter()
+            let spans: Vec<Span> = std::iter::once(&g.first_span)
+                .chain(&g.more_spans)
                 .map(|&(s, e)| norm.original_span(s, e))
                 .collect();
             let text = spans
