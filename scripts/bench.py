@@ -160,6 +160,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--cold-rounds", type=int, default=30)
     ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--baseline", metavar="BINARY",
+                    help="another scamscan binary (say, an older build) to run in the same alternation")
     args = ap.parse_args()
     if not (100_000 <= args.messages <= 500_000):
         log("note: issue #5 asks for 100k-500k messages")
@@ -169,11 +171,15 @@ def main() -> None:
 
     log(f"throughput: {args.rounds} alternating rounds on {meta['messages']} messages "
         f"({meta['bytes'] / 1e6:.1f} MB)")
-    ft_runs, ss_runs = [], []
+    ft_runs, ss_runs, base_runs = [], [], []
     for r in range(args.rounds):
         ft_runs.append(gnu_time(["fasttext", "predict-prob", str(ft_model), str(input_path), "3"]))
         ss_runs.append(gnu_time([ss, "classify", "--lines", "--output", "jsonl", str(input_path)]))
-        log(f"  round {r + 1}: fastText {ft_runs[-1]['wall']:.2f} s, scamscan {ss_runs[-1]['wall']:.2f} s")
+        if args.baseline:
+            base_runs.append(gnu_time([args.baseline, "classify", "--lines", "--output", "jsonl",
+                                       str(input_path)]))
+        log(f"  round {r + 1}: fastText {ft_runs[-1]['wall']:.2f} s, scamscan {ss_runs[-1]['wall']:.2f} s"
+            + (f", baseline {base_runs[-1]['wall']:.2f} s" if base_runs else ""))
 
     log(f"cold start: {args.cold_rounds} alternating rounds")
     one = "Your parcel is held at customs. Pay the 2.99 fee at parcel-fee.top today"
@@ -229,6 +235,12 @@ def main() -> None:
         f"| cold start, one message | {ft_c * 1000:.1f} ms | {ss_c * 1000:.1f} ms | "
         f"{ss_c / ft_c:.2f}x | <= 50 ms: {ok(ss_c <= 0.05)} |",
     ]
+    if base_runs:
+        b_w = med(base_runs, "wall")
+        b_cpu = statistics.median(r["user"] + r["sys"] for r in base_runs)
+        lines.append(f"| baseline `{Path(args.baseline).name}`: messages per second, CPU time, peak RSS | "
+                     f"| {n / b_w:,.0f}; {b_cpu:.2f} s; {med(base_runs, 'rss_kib') / 1024:.0f} MiB | "
+                     f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
     if train_s is not None:
         lines.append(f"| training the default model | | {train_s:.1f} s | | <= 30 s: {ok(train_s <= 30)} |")
     lines += [
@@ -242,6 +254,7 @@ def main() -> None:
         "meta": meta, "rev": rev, "load": load,
         "fasttext": {"runs": ft_runs, "cold": ft_cold},
         "scamscan": {"runs": ss_runs, "cold": ss_cold, "train_s": train_s},
+        "baseline": {"binary": args.baseline, "runs": base_runs},
     }, indent=1))
     print(md)
 

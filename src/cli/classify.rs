@@ -278,7 +278,7 @@ pub fn run(args: &ClassifyArgs, color: bool, diag: &mut Diag) -> u8 {
 fn read_batch(inputs: &mut Inputs, batch_size: usize) -> (Vec<Event>, bool) {
     let mut batch = Vec::new();
     let (mut messages, mut bytes) = (0usize, 0usize);
-    while let Some(ev) = inputs.next() {
+    for ev in inputs.by_ref() {
         if let Event::Message(m) = &ev {
             messages += 1;
             bytes += m.text.len();
