@@ -32,13 +32,13 @@ n = int(sys.argv[2])
 total = int(re.search(r"^([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", text, re.M).group(1).replace(",", ""))
 def cost(fn):
     best = 0
-    for m in re.finditer(r"^\s*([\d,]+) \([\d.]+%\)\s+\S*:(.+?) \[", text, re.M):
+    for m in re.finditer(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+[^\s:]*:(.+?) \[", text, re.M):
         if m.group(2).strip() == fn:
             best = max(best, int(m.group(1).replace(",", "")))
     return best
 rows = [
     ("whole run (load, read, classify, print)", None),
-    ("load the built-in model", "scamscan::classifier::Classifier::builtin"),
+    ("load the built-in model (once per run)", "scamscan::classifier::Classifier::builtin"),
     ("classify (all stages below)", "scamscan::classifier::Classifier::classify"),
     ("  normalize", "scamscan::normalize::Normalizer::normalize_into"),
     ("  tokenize: words and entities", "scamscan::tokenize::Tokenizer::tokenize_into"),
