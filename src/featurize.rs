@@ -602,7 +602,7 @@ impl Featurizer {
 }
 
 fn run_lengths(mut v: Vec<u32>) -> Vec<(u32, u32)> {
-    v.sort_unstable();
+    sort_buckets(&mut v);
     let mut out: Vec<(u32, u32)> = Vec::with_capacity(v.len());
     for b in v {
         match out.last_mut() {
@@ -611,6 +611,39 @@ fn run_lengths(mut v: Vec<u32>) -> Vec<(u32, u32)> {
         }
     }
     out
+}
+
+/// Sorts bucket ids: an LSD radix sort on bytes for long lists, a
+/// comparison sort for short ones.
+///
+/// Hand-written because std has none, and this sort (about four character
+/// n-grams per character of every message) was the featurizer's largest
+/// cost: on a thousand 18-bit ids, three counting passes beat a comparison
+/// sort several times over.
+fn sort_buckets(v: &mut Vec<u32>) {
+    if v.len() < 256 {
+        v.sort_unstable();
+        return;
+    }
+    let max = v.iter().copied().max().unwrap_or(0);
+    let mut other = vec![0u32; v.len()];
+    let mut shift = 0u32;
+    while shift < 32 && (max >> shift) != 0 {
+        let mut start = [0usize; 257];
+        for &x in v.iter() {
+            start[((x >> shift) & 0xff) as usize + 1] += 1;
+        }
+        for d in 1..257 {
+            start[d] += start[d - 1];
+        }
+        for &x in v.iter() {
+            let d = ((x >> shift) & 0xff) as usize;
+            other[start[d]] = x;
+            start[d] += 1;
+        }
+        std::mem::swap(v, &mut other);
+        shift += 8;
+    }
 }
 
 fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
@@ -760,6 +793,20 @@ mod tests {
             counts("call 5550143", None).words,
             counts("call 9876543", None).words
         );
+    }
+
+    #[test]
+    fn bucket_sort_sorts() {
+        for n in [0usize, 1, 5, 255, 256, 1000, 5000] {
+            // A deterministic spread of ids over 24 bits, with repeats.
+            let mut v: Vec<u32> = (0..n as u64)
+                .map(|i| ((i * 2_654_435_761 + i / 3) % (1 << 24)) as u32 / ((i % 3 + 1) as u32))
+                .collect();
+            let mut want = v.clone();
+            want.sort_unstable();
+            sort_buckets(&mut v);
+            assert_eq!(v, want, "n = {n}");
+        }
     }
 
     #[test]

@@ -14,8 +14,6 @@ use std::path::PathBuf;
 const BATCH: usize = 2048;
 /// Bytes of text per batch, at most (a batch ends at whichever comes first).
 const BATCH_BYTES: usize = 64 << 20;
-/// Files after which the progress bar appears (when stderr is a terminal).
-const PROGRESS_FILES: u64 = 256;
 
 /// How inputs are read.
 #[derive(Debug, Clone, Args)]
@@ -77,19 +75,16 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Classifies the messages of `batch` in parallel and reports every event in order.
-    fn flush(&mut self, batch: &mut Vec<Event>, diag: &mut Diag) -> io::Result<()> {
-        let texts: Vec<&str> = batch
-            .iter()
-            .filter_map(|e| match e {
-                Event::Message(m) => Some(m.text.as_str()),
-                _ => None,
-            })
-            .collect();
-        let verdicts = self.classifier.classify_batch(&texts);
-        drop(texts);
+    /// Reports every event of a classified batch in order (`verdicts` holds
+    /// one verdict per message of `batch`).
+    fn report(
+        &mut self,
+        batch: Vec<Event>,
+        verdicts: Vec<Verdict>,
+        diag: &mut Diag,
+    ) -> io::Result<()> {
         let mut verdicts = verdicts.into_iter();
-        for ev in batch.drain(..) {
+        for ev in batch {
             match ev {
                 Event::Message(m) => {
                     let v = verdicts.next().expect("one verdict per message");
@@ -204,48 +199,96 @@ pub fn run(args: &ClassifyArgs, color: bool, diag: &mut Diag) -> u8 {
         messages: 0,
     };
     let stdout_is_terminal = io::stdout().is_terminal();
-    let mut batch: Vec<Event> = Vec::new();
-    let (mut batch_messages, mut batch_bytes) = (0usize, 0usize);
+    // Batches are pipelined: while the pool classifies one batch, this
+    // thread prints the previous one and reads the next, so reading and
+    // printing (single-threaded) no longer leave the cores idle. Not for
+    // someone typing messages, who must see each verdict before typing on.
+    let pipelined = batch_size > 1;
+    let classifier = run.classifier;
+    let (mut batch, mut end) = read_batch(&mut inputs, batch_size);
+    let mut previous: Option<(Vec<Event>, Vec<Verdict>)> = None;
     let mut progress = false;
     loop {
-        let ev = inputs.next();
-        let end = ev.is_none();
-        if let Some(ev) = ev {
-            if let Event::Message(m) = &ev {
-                batch_messages += 1;
-                batch_bytes += m.text.len();
-            }
-            batch.push(ev);
-        }
-        let full =
-            batch_messages >= batch_size || batch_bytes >= BATCH_BYTES || batch.len() >= 4 * BATCH;
-        // A long run: more than one batch, or many files. The bar shares the
-        // terminal with nothing else: not when verdicts are printed there.
-        let long = full || inputs.stats().files >= PROGRESS_FILES;
-        if !progress && !end && long && batch_size > 1 && !stdout_is_terminal {
+        // A long run (more than one batch): show a bar, unless verdicts are
+        // printed on the terminal it would share.
+        if !progress && !end && pipelined && !stdout_is_terminal {
             diag.start_progress("messages");
             progress = true;
         }
-        if end || full {
-            if let Err(e) = run.flush(&mut batch, diag) {
-                diag.finish_progress();
-                if e.kind() == io::ErrorKind::BrokenPipe {
-                    // The reader went away (`| head`): stop quietly.
-                    return status(diag, run.flagged);
-                }
-                return output_error(&e, diag);
+        let texts: Vec<&str> = batch
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message(m) => Some(m.text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let (verdicts, printed, next) = if pipelined {
+            std::thread::scope(|s| {
+                let worker = s.spawn(|| classifier.classify_batch(&texts));
+                let printed = match previous.take() {
+                    Some((evs, vs)) => run.report(evs, vs, diag),
+                    None => Ok(()),
+                };
+                let next = (!end && printed.is_ok()).then(|| read_batch(&mut inputs, batch_size));
+                let verdicts = worker.join().expect("classifying never panics");
+                (verdicts, printed, next)
+            })
+        } else {
+            (classifier.classify_batch(&texts), Ok(()), None)
+        };
+        drop(texts);
+        let mut printed = printed;
+        if printed.is_ok() {
+            if pipelined {
+                previous = Some((batch, verdicts));
+            } else {
+                printed = run.report(batch, verdicts, diag);
             }
-            batch_messages = 0;
-            batch_bytes = 0;
-            let s = inputs.stats();
-            diag.progress(run.messages, &format!("({} files)", s.files));
         }
+        // Past the last batch, the one still held is printed now.
+        if printed.is_ok() && end {
+            if let Some((evs, vs)) = previous.take() {
+                printed = run.report(evs, vs, diag);
+            }
+        }
+        if let Err(e) = printed {
+            diag.finish_progress();
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                // The reader went away (`| head`): stop quietly.
+                return status(diag, run.flagged);
+            }
+            return output_error(&e, diag);
+        }
+        let s = inputs.stats();
+        diag.progress(run.messages, &format!("({} files)", s.files));
         if end {
             break;
         }
+        (batch, end) = match next {
+            Some(next) => next,
+            None => read_batch(&mut inputs, batch_size),
+        };
     }
     diag.finish_progress();
     status(diag, run.flagged)
+}
+
+/// Reads events up to a full batch (`batch_size` messages, [`BATCH_BYTES`]
+/// of text, or `4 * BATCH` events); true when the input has ended.
+fn read_batch(inputs: &mut Inputs, batch_size: usize) -> (Vec<Event>, bool) {
+    let mut batch = Vec::new();
+    let (mut messages, mut bytes) = (0usize, 0usize);
+    for ev in inputs.by_ref() {
+        if let Event::Message(m) = &ev {
+            messages += 1;
+            bytes += m.text.len();
+        }
+        batch.push(ev);
+        if messages >= batch_size || bytes >= BATCH_BYTES || batch.len() >= 4 * BATCH {
+            return (batch, false);
+        }
+    }
+    (batch, true)
 }
 
 fn status(diag: &Diag, flagged: bool) -> u8 {

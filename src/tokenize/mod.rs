@@ -140,6 +140,9 @@ pub struct Tokens {
 #[derive(Clone)]
 pub struct Tokenizer {
     hf: tokenizers::Tokenizer,
+    /// The same word split as `hf`, without its per-byte alignment
+    /// bookkeeping; present only when `hf` is exactly scamscan's own pipeline.
+    fast: Option<FastSplit>,
     entities: EntityRecognizer,
 }
 
@@ -182,6 +185,7 @@ impl Tokenizer {
         .map_err(tok_err)?;
         hf.with_pre_tokenizer(Some(split));
         Ok(Tokenizer {
+            fast: FastSplit::for_pipeline(&hf),
             hf,
             entities: EntityRecognizer::new(),
         })
@@ -212,9 +216,30 @@ impl Tokenizer {
             )));
         }
         Ok(Tokenizer {
+            fast: FastSplit::for_pipeline(&hf),
             hf,
             entities: EntityRecognizer::new(),
         })
+    }
+
+    /// True when this tokenizer's `tokenizer.json` is scamscan's own
+    /// pipeline, so that word splitting can take the fast path (see
+    /// [`Tokenizer::tokenize_into`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::tokenize::Tokenizer;
+    /// assert!(Tokenizer::new()?.has_fast_path());
+    /// // Another definition (here without the normalizer) is always run through `tokenizers`.
+    /// let mut v: serde_json::Value = serde_json::from_str(&Tokenizer::new()?.to_json()?).unwrap();
+    /// v["normalizer"] = serde_json::Value::Null;
+    /// let other = Tokenizer::from_json(v.to_string().as_bytes())?;
+    /// assert!(!other.has_fast_path());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn has_fast_path(&self) -> bool {
+        self.fast.is_some()
     }
 
     /// Serializes the pipeline as `tokenizer.json`.
@@ -256,6 +281,12 @@ impl Tokenizer {
     /// Like [`Tokenizer::tokenize`], reusing `out`'s buffers (cleared first),
     /// so that a loop over many messages does not allocate per message.
     ///
+    /// When the tokenizer is scamscan's own pipeline ([`Tokenizer::has_fast_path`])
+    /// and the text is already NFKC and lower case, words are split by a fast
+    /// path that gives exactly the tokens of the `tokenizers` pipeline
+    /// ([`Tokenizer::pipeline_words_into`]; a property test over random and
+    /// adversarial Unicode checks this); otherwise the pipeline itself runs.
+    ///
     /// # Example
     ///
     /// ```
@@ -270,6 +301,34 @@ impl Tokenizer {
     pub fn tokenize_into(&self, normalized: &str, out: &mut Tokens) -> Result<()> {
         out.words.clear();
         out.entities.clear();
+        match &self.fast {
+            Some(fast) if fast.applies_to(normalized) => {
+                fast.split_into(normalized, &mut out.words)
+            }
+            _ => self.pipeline_words_into(normalized, &mut out.words)?,
+        }
+        self.entities.recognize_into(normalized, &mut out.entities);
+        Ok(())
+    }
+
+    /// The word tokens as the `tokenizers` pipeline itself produces them,
+    /// never taking the fast path: the definition the fast path is checked
+    /// against (`tests/tokenize_fast_path.rs`), and the baseline of the
+    /// benchmarks. [`Tokenizer::tokenize_into`] gives the same tokens, faster.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::tokenize::Tokenizer;
+    /// let t = Tokenizer::new()?;
+    /// let text = "ｗｉｎ ＄500 now!! 恭喜";
+    /// let mut words = Vec::new();
+    /// t.pipeline_words_into(text, &mut words)?;
+    /// assert_eq!(words, t.tokenize(text)?.words);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn pipeline_words_into(&self, normalized: &str, words: &mut Vec<Token>) -> Result<()> {
+        words.clear();
         let mut pts = PreTokenizedString::from(normalized);
         if let Some(n) = self.hf.get_normalizer() {
             pts.normalize(|s| n.normalize(s)).map_err(tok_err)?;
@@ -283,14 +342,81 @@ impl Tokenizer {
             if start >= end || piece.is_empty() {
                 continue;
             }
-            out.words.push(Token {
+            words.push(Token {
                 start,
                 end,
                 kind: token_kind(piece),
             });
         }
-        self.entities.recognize_into(normalized, &mut out.entities);
         Ok(())
+    }
+}
+
+/// The fast path of word splitting.
+///
+/// The `tokenizers` pipeline copies the text into a `NormalizedString` with
+/// an alignment entry per byte, runs NFKC and lower-casing over it, then
+/// splits, tracking every offset through each step: several times the cost
+/// of the split itself. On text that NFKC and lower-casing leave unchanged
+/// (what [`Normalizer`](crate::normalize::Normalizer) produces, almost
+/// always), all of that is the identity, and the tokens are exactly the
+/// matches of the `Split` pattern over the text itself, found here with the
+/// `regex` crate (which `fancy-regex`, the pipeline's engine, delegates such
+/// a pattern to). Any other text goes through the pipeline.
+#[derive(Debug, Clone)]
+struct FastSplit {
+    token: regex::Regex,
+}
+
+impl FastSplit {
+    /// The fast path for `hf`, if `hf` is exactly the pipeline
+    /// [`Tokenizer::new`] builds (compared on their serialized form, so a
+    /// `tokenizer.json` edited in any way runs through `tokenizers`).
+    fn for_pipeline(hf: &tokenizers::Tokenizer) -> Option<FastSplit> {
+        let normalizer = serde_json::to_value(hf.get_normalizer()?).ok()?;
+        let pre_tokenizer = serde_json::to_value(hf.get_pre_tokenizer()?).ok()?;
+        let known_normalizer = serde_json::json!({
+            "type": "Sequence",
+            "normalizers": [{"type": "NFKC"}, {"type": "Lowercase"}],
+        });
+        let known_pre_tokenizer = serde_json::json!({
+            "type": "Split",
+            "pattern": {"Regex": token_pattern()},
+            "behavior": "Removed",
+            "invert": true,
+        });
+        if normalizer != known_normalizer || pre_tokenizer != known_pre_tokenizer {
+            return None;
+        }
+        Some(FastSplit {
+            token: regex::Regex::new(&token_pattern()).ok()?,
+        })
+    }
+
+    /// True when NFKC followed by lower-casing leaves `text` unchanged, so
+    /// that the pipeline's offsets are the identity.
+    fn applies_to(&self, text: &str) -> bool {
+        if text.is_ascii() {
+            return !text.bytes().any(|b| b.is_ascii_uppercase());
+        }
+        // `tokenizers` lower-cases character by character (no final-sigma
+        // rule), so a character is stable when it is its own lower case.
+        let lower = text.chars().all(|c| {
+            if c.is_ascii() {
+                return !c.is_ascii_uppercase();
+            }
+            let mut l = c.to_lowercase();
+            l.next() == Some(c) && l.next().is_none()
+        });
+        lower && unicode_normalization::is_nfkc(text)
+    }
+
+    fn split_into(&self, text: &str, words: &mut Vec<Token>) {
+        words.extend(self.token.find_iter(text).map(|m| Token {
+            start: m.start(),
+            end: m.end(),
+            kind: token_kind(m.as_str()),
+        }));
     }
 }
 
@@ -355,6 +481,24 @@ mod tests {
         let a: Vec<_> = t.tokenize(text).unwrap().words;
         let b: Vec<_> = back.tokenize(text).unwrap().words;
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn fast_path_applies_to_normalizer_output_only() {
+        let t = Tokenizer::new().unwrap();
+        let fast = t.fast.as_ref().expect("the built pipeline has a fast path");
+        let n = crate::normalize::Normalizer::default();
+        for raw in [
+            "Ｖｅｒｉｆｙ your ρaypal account at secure-login.xyz!!",
+            "Привет, как дела? 恭喜您中奖 สวัสดีครับ नमस्ते 👋🏽",
+            "Café Über ﬁnal 𝐅𝐑𝐄𝐄 ①②",
+        ] {
+            assert!(fast.applies_to(n.normalize(raw).text()), "{raw}");
+        }
+        for raw in ["Hello", "ﬁnal", "Ａ", "Σ", "e\u{301}"] {
+            assert!(!fast.applies_to(raw), "{raw}");
+        }
+        assert!(fast.applies_to("hello, world") && fast.applies_to(""));
     }
 
     #[test]

@@ -1,0 +1,170 @@
+//! Per-stage benchmarks of the classification pipeline, on the project's
+//! own labeled messages (`datasets/`, 1,075 messages in many languages):
+//! `cargo bench --bench stages`.
+//!
+//! Each benchmark processes the whole set once per iteration and reports
+//! throughput in bytes of message text, so the stages can be compared with
+//! each other and with the end-to-end figure of `scripts/bench.sh`.
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use scamscan::featurize::TermCounts;
+use scamscan::normalize::{Normalized, Normalizer};
+use scamscan::tokenize::Tokens;
+use scamscan::{Classifier, ClassifyOptions};
+
+fn messages() -> Vec<String> {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
+    let mut files = Vec::new();
+    for dir in ["legit", "scam"] {
+        for f in std::fs::read_dir(format!("{root}/{dir}")).expect("datasets/ is readable") {
+            files.push(f.expect("a directory entry").path());
+        }
+    }
+    files.sort();
+    let mut texts = Vec::new();
+    for f in files {
+        for line in std::fs::read_to_string(&f).expect("readable").lines() {
+            let v: serde_json::Value = serde_json::from_str(line).expect("JSONL");
+            texts.push(v["text"].as_str().expect("a text field").to_string());
+        }
+    }
+    texts
+}
+
+fn stages(c: &mut Criterion) {
+    let texts = messages();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let classifier = Classifier::default();
+    let m = classifier.model();
+    let normalizer = Normalizer::new(m.normalizer.clone());
+    let normalized: Vec<Normalized> = texts.iter().map(|t| normalizer.normalize(t)).collect();
+    let tokens: Vec<Tokens> = normalized
+        .iter()
+        .map(|n| m.tokenizer.tokenize(n.text()).expect("tokenizes"))
+        .collect();
+    let counts: Vec<TermCounts> = normalized
+        .iter()
+        .zip(&tokens)
+        .map(|(n, t)| m.featurizer.count(n, t, None))
+        .collect();
+    let vectors: Vec<_> = counts.iter().map(|c| m.featurizer.vectorize(c)).collect();
+
+    let mut g = c.benchmark_group("stage");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(20);
+
+    g.bench_function("normalize", |b| {
+        let mut out = Normalized::default();
+        b.iter(|| {
+            for t in &texts {
+                normalizer.normalize_into(t, &mut out);
+                black_box(out.text().len());
+            }
+        })
+    });
+    g.bench_function("tokenize/words and entities", |b| {
+        let mut out = Tokens::default();
+        b.iter(|| {
+            for n in &normalized {
+                m.tokenizer
+                    .tokenize_into(n.text(), &mut out)
+                    .expect("tokenizes");
+                black_box(out.words.len());
+            }
+        })
+    });
+    g.bench_function("tokenize/words, tokenizers pipeline", |b| {
+        let mut words = Vec::new();
+        b.iter(|| {
+            for n in &normalized {
+                m.tokenizer
+                    .pipeline_words_into(n.text(), &mut words)
+                    .expect("tokenizes");
+                black_box(words.len());
+            }
+        })
+    });
+    g.bench_function("tokenize/entities", |b| {
+        let recognizer = scamscan::tokenize::EntityRecognizer::new();
+        let mut out = Vec::new();
+        b.iter(|| {
+            for n in &normalized {
+                recognizer.recognize_into(n.text(), &mut out);
+                black_box(out.len());
+            }
+        })
+    });
+    g.bench_function("featurize/count", |b| {
+        b.iter(|| {
+            for (n, t) in normalized.iter().zip(&tokens) {
+                black_box(m.featurizer.count(n, t, None));
+            }
+        })
+    });
+    g.bench_function("featurize/count with trace", |b| {
+        let mut trace = Vec::new();
+        b.iter(|| {
+            for (n, t) in normalized.iter().zip(&tokens) {
+                trace.clear();
+                black_box(m.featurizer.count(n, t, Some(&mut trace)));
+            }
+        })
+    });
+    g.bench_function("featurize/vectorize", |b| {
+        b.iter(|| {
+            for c in &counts {
+                black_box(m.featurizer.vectorize(c));
+            }
+        })
+    });
+    g.bench_function("score", |b| {
+        b.iter(|| {
+            for x in &vectors {
+                let mut z = [0.0f32; 3];
+                m.head.logits(x, &mut z);
+                black_box(m.calibration.probabilities(z));
+            }
+        })
+    });
+    g.bench_function("explain/top 3", |b| {
+        let traces: Vec<_> = normalized
+            .iter()
+            .zip(&tokens)
+            .map(|(n, t)| {
+                let mut trace = Vec::new();
+                m.featurizer.count(n, t, Some(&mut trace));
+                trace
+            })
+            .collect();
+        b.iter(|| {
+            for (i, t) in texts.iter().enumerate() {
+                black_box(scamscan::explain::explain(
+                    t,
+                    &normalized[i],
+                    &vectors[i],
+                    &traces[i],
+                    &m.head,
+                    &m.calibration,
+                    3,
+                ));
+            }
+        })
+    });
+    for reasons in [0, 3] {
+        let c = classifier.clone().with_options(ClassifyOptions {
+            reasons,
+            ..ClassifyOptions::default()
+        });
+        g.bench_function(format!("classify/one thread, {reasons} reasons"), |b| {
+            b.iter(|| {
+                for t in &texts {
+                    black_box(c.classify(t));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);

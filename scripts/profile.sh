@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Where the time of `scamscan classify` goes: a deterministic profile
+# (valgrind's callgrind counts instructions, so the figures do not depend on
+# machine load) of `classify --lines --output jsonl` on the first N lines of
+# the bench input, as a table of inclusive instruction counts per stage.
+# Run scripts/bench.sh first (it writes the input).
+# Usage: bash scripts/profile.sh [N=3000] [INPUT=target/bench/input-200000.txt]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-3000}
+INPUT=${2:-target/bench/input-200000.txt}
+OUT=target/bench
+[ -f "$INPUT" ] || { echo "profile.sh: no $INPUT; run scripts/bench.sh first" >&2; exit 2; }
+if ! command -v valgrind >/dev/null 2>&1; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO=sudo; fi
+    $SUDO apt-get update -q >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q valgrind >&2
+fi
+# The release binary keeps its symbol table, which is all callgrind needs for names.
+cargo build --release --quiet
+mkdir -p "$OUT"
+head -n "$N" "$INPUT" > "$OUT/profile-input.txt"
+nice -n 10 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
+    target/release/scamscan classify --lines --output jsonl "$OUT/profile-input.txt" \
+    > /dev/null 2> "$OUT/callgrind.log" || [ $? -eq 1 ]
+callgrind_annotate --inclusive=yes "$OUT/callgrind.out" > "$OUT/callgrind.txt" 2>/dev/null
+python3 - "$OUT/callgrind.txt" "$N" <<'EOF' | tee "$OUT/profile.md"
+import re, sys
+text = open(sys.argv[1]).read()
+n = int(sys.argv[2])
+total = int(re.search(r"^([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", text, re.M).group(1).replace(",", ""))
+def cost(fn):
+    best = 0
+    for m in re.finditer(r"^\s*([\d,]+) \(\s*[\d.]+%\)\s+[^\s:]*:(.+?) \[", text, re.M):
+        if m.group(2).strip() == fn:
+            best = max(best, int(m.group(1).replace(",", "")))
+    return best
+rows = [
+    ("whole run (load, read, classify, print)", None),
+    ("load the built-in model (once per run)", "scamscan::classifier::Classifier::builtin"),
+    ("classify (all stages below)", "scamscan::classifier::Classifier::classify"),
+    ("  normalize", "scamscan::normalize::Normalizer::normalize_into"),
+    ("  tokenize: words and entities", "scamscan::tokenize::Tokenizer::tokenize_into"),
+    ("    of which entities (regex)", "scamscan::tokenize::entities::EntityRecognizer::recognize_into"),
+    ("  featurize: hash and count", "scamscan::featurize::Featurizer::count"),
+    ("  featurize: TF-IDF and L2", "scamscan::featurize::Featurizer::vectorize"),
+    ("  score (linear heads)", "scamscan::model::SoftmaxRegression::logits"),
+    ("  explain (3 reasons)", "scamscan::explain::explain"),
+    ("print JSONL", "scamscan::printer::Printer<W>::message"),
+]
+print(f"callgrind, `scamscan classify --lines --output jsonl` on {n} messages: "
+      f"{total / n / 1000:.0f} k instructions per message.\n")
+print("| stage | instructions per message | share of the run |")
+print("|---|---:|---:|")
+for label, fn in rows:
+    c = total if fn is None else cost(fn)
+    shown = f"{c / n / 1000:.1f} k" if c else "(inlined)"
+    print(f"| {label} | {shown} | {100 * c / total:.1f}% |")
+EOF
