@@ -20,12 +20,24 @@ Data: <corpora>/*.jsonl (default <repo>/../shared/corpora) plus
 written to a temporary work directory (deleted at the end unless --keep-work),
 never into tracked files.
 
+Split kinds (--splits, comma-separated; default loso,insource): insource,
+loso and obfuscation, as below.
+
 Split rule (mirrors the Rust side bit for bit):
   key  = UTF-8 bytes of `text`; ASCII A-Z lowercased, every other ASCII byte
          that is not a-z dropped, non-ASCII bytes (>= 0x80) kept as they are.
   fold = FNV-1a-64(key) % 10.
   in-source: test = folds {0,1}; training pool = folds 2..9 (all sources).
   LOSO:      for each source S, test = rows of S; pool = every other source.
+  obfuscation: the in-source models (trained once: when insource and
+             obfuscation are both requested the same model per system scores
+             both) score the spam+scam rows of the in-source test folds clean
+             ("obfuscation:clean") and rewritten by
+             `SCAMSCAN perturb --kind KIND --seed 1` for each KIND of homoglyph,
+             zero_width, leetspeak, spaced_letters, defanged_urls, random_case,
+             emoji_padding ("obfuscation:KIND"; the perturb output is matched
+             back to the rows by id). The perturbations always come from the
+             --scamscan binary, also when scamscan itself is not a system.
   Within a pool: calibration = fold 2, fit = the rest. The baselines fit on
   the fit rows; scamscan gets the WHOLE pool (it splits off fold 2 itself).
 
@@ -33,11 +45,15 @@ Baseline decision: on the calibration ham, t is the smallest threshold on
 f = 1 - p_ham such that at most 1% of calibration ham has f >= t (i.e. with
 k = floor(n_ham / 100) and the ham scores sorted descending s[0..], t is the
 next float above s[k]); predicted = ham if f < t, else argmax(p_spam, p_scam).
-(No calibration ham at all -> t = 0.5.) scamscan's decision is its own label.
+(No calibration ham at all -> t = 0.5.) scamscan's decision is its own label,
+one of ham, spam, scam or unsure; "unsure" (it abstains on text unlike its
+training data) counts as NOT flagged everywhere (flagged = spam or scam).
 
 Text cap: for the two BASELINES only, texts are cut to the first 5,000
 characters (a few long e-mails / job posts; keeps char 2-5-grams tractable).
-scamscan always receives the full texts.
+scamscan always receives the full texts. In the obfuscation split the cap
+applies to the perturbed text (a few long e-mails lose their tail sooner,
+e.g. under spaced_letters or zero_width, which lengthen the text).
 
 fastText notes: newlines (\\n, \\r) in the text are replaced by spaces; fastText
 trains with several threads and is therefore not bit-reproducible run to run.
@@ -49,6 +65,31 @@ Metrics (one shared implementation, per test set and system):
   percentile (numpy linear interpolation) of f over the test set's ham;
   at the default decision (predicted != ham): recall, FPR on ham, precision, F1.
   "—" where undefined (a class missing, or nothing flagged for precision).
+  The per-source tables get a "scamscan unsure" count column when scamscan
+  runs (on the unwanted rows for recall, on the ham for FPR, else all rows).
+
+Extra tables (report.md sections and metrics.json keys):
+  obfuscation   per perturbation and system: recall at the default decision
+                on all the spam+scam rows and the drop vs clean (clean minus
+                perturbed; positive = the disguise works), the same on only
+                the rows the perturbation changed, scamscan's unsure count;
+                metrics.json adds recall per label and per source.
+  scam_vs_spam  ROC-AUC scam vs marketing spam on the rows labeled scam or
+                spam of the sources labeled with both (mendeley_smishing,
+                indonesian_sms_spam and the datasets' source "scamscan"),
+                score p_scam / (p_scam + p_spam); per source and pooled, for
+                insource (one model), LOSO (each source by the model trained
+                without it; pooled = micro) and each obfuscation perturbation
+                (pooled).
+  per_language  rows joined with the data by id for `lang`: ham FPR (share of
+                ham flagged at the default decision) per language pooled over
+                sources, then per (source, language) for the sources that are
+                not English-only; for scamscan also the unsure share of the ham
+                and of all rows; insource and LOSO. In LOSO the row
+                indonesian_sms_spam/id is the unfamiliar-language case (only
+                the datasets' few Indonesian rows are in training).
+  These are computed from the per-row predictions, so they also come out of
+  --reuse on an older run's predictions.jsonl.
 
 Outputs in --out (default <repo>/target/compare): predictions.jsonl (every
 per-row prediction: system, split, id, source, label, p_ham, p_spam, p_scam,
@@ -56,8 +97,15 @@ predicted), metrics.json, report.md (the Markdown tables, also on stdout).
 Progress goes to stderr.
 
 --only-sources S1,S2 (quick runs): LOSO holds out only those sources (each
-model still trains on all other sources); the in-source split trains on the
-usual pool of all sources but tests/reports only rows of those sources.
+model still trains on all other sources); the in-source and obfuscation splits
+train on the usual pool of all sources but test/report only rows of those
+sources.
+
+--reuse DIR with --systems none trains nothing: every table is re-derived from
+DIR's predictions.jsonl (probabilities as stored there: runs before the
+obfuscation split wrote 6 decimals, which ties some of fastText's tiny
+probabilities, so its AUCs can differ from the original report in the 3rd-4th
+decimal; predictions are now written with 7 significant digits).
 
 Exit status is non-zero if any system failed or scamscan returned error lines
 (error lines are counted, scored as a confident ham and marked "error": true in
@@ -84,6 +132,16 @@ LABELS = ("ham", "spam", "scam")
 LABEL_INDEX = {l: i for i, l in enumerate(LABELS)}
 BASELINE_CAP = 5000
 ALL_SYSTEMS = ("sklearn", "fasttext", "scamscan")
+# scamscan may abstain: "unsure" counts as not flagged everywhere.
+SCAMSCAN_LABELS = LABELS + ("unsure",)
+FLAG_LABELS = ("spam", "scam")
+PERTURBATIONS = ("homoglyph", "zero_width", "leetspeak", "spaced_letters", "defanged_urls",
+                 "random_case", "emoji_padding")
+PERTURB_SEED = 1
+# The sources whose unwanted rows are labeled both scam and marketing spam
+# (the others have only one of the two), for the scam-vs-spam ROC-AUC.
+SCAM_VS_SPAM_SOURCES = ("mendeley_smishing", "indonesian_sms_spam", "scamscan")
+SPLIT_KINDS = ("loso", "insource", "obfuscation")
 DASH = "—"
 
 T0 = time.time()
@@ -181,7 +239,8 @@ class SystemFailed(Exception):
     pass
 
 
-def run_sklearn(fit_texts, fit_labels, calib_texts, test_texts, workdir):
+def train_sklearn(fit_texts, fit_labels, workdir: Path):
+    """Fits the sklearn baseline; returns predict(texts) -> (n, 3) probabilities."""
     from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -212,11 +271,7 @@ def run_sklearn(fit_texts, fit_labels, calib_texts, test_texts, workdir):
             out[:, c] = p[:, j]
         return out
 
-    calib = predict(calib_texts)
-    train_s = time.time() - t0
-    t1 = time.time()
-    test = predict(test_texts)
-    return calib, test, train_s, time.time() - t1
+    return predict
 
 
 def _ft_line(text: str) -> str:
@@ -249,10 +304,10 @@ def _ft_predict(model: Path, texts, path: Path) -> np.ndarray:
     return out
 
 
-def run_fasttext(fit_texts, fit_labels, calib_texts, test_texts, workdir: Path):
+def train_fasttext(fit_texts, fit_labels, workdir: Path):
+    """Trains the fastText baseline; returns predict(texts) -> (n, 3) probabilities."""
     if shutil.which("fasttext") is None:
         raise SystemFailed("`fasttext` not on PATH (apt-get install fasttext)")
-    t0 = time.time()
     train = workdir / "ft_train.txt"
     with open(train, "w", encoding="utf-8") as fh:
         for t, l in zip(fit_texts, fit_labels):
@@ -263,24 +318,48 @@ def run_fasttext(fit_texts, fit_labels, calib_texts, test_texts, workdir: Path):
     if res.returncode != 0:
         raise SystemFailed(f"fasttext supervised failed: {res.stderr.decode(errors='replace')[-2000:]}")
     model = prefix.with_suffix(".bin")
-    calib = _ft_predict(model, calib_texts, workdir / "ft_calib.txt")
+    return lambda texts: _ft_predict(model, texts, workdir / "ft_predict.txt")
+
+
+class Trained:
+    """One trained system, reusable on several test sets (in-source test folds,
+    then the same model on the clean and perturbed obfuscation sets).
+
+    score(rows) -> (probs, predicted labels, error mask, predict seconds);
+    rows are data dicts whose "text" may have been replaced (perturbed)."""
+
+    def __init__(self, score, train_s: float, threshold: float | None):
+        self.score, self.train_s, self.threshold = score, train_s, threshold
+
+
+def train_baseline(system, fit_texts, fit_labels, calib_texts, calib_labels, workdir: Path) -> Trained:
+    t0 = time.time()
+    trainer = train_sklearn if system == "sklearn" else train_fasttext
+    predict = trainer(fit_texts, fit_labels, workdir)
+    calib = predict(calib_texts)
+    threshold = calibrate_threshold(1.0 - calib[np.asarray(calib_labels) == "ham", 0])
     train_s = time.time() - t0
-    t1 = time.time()
-    test = _ft_predict(model, test_texts, workdir / "ft_test.txt")
-    return calib, test, train_s, time.time() - t1
+
+    def score(test_rows):
+        t1 = time.time()
+        probs = predict([r["text"] for r in test_rows])
+        return probs, decide(probs, threshold), np.zeros(len(test_rows), bool), time.time() - t1
+
+    return Trained(score, train_s, threshold)
 
 
-def run_scamscan(binary: str, pool_rows, test_rows, workdir: Path):
-    """Returns (probs, predicted labels, error mask, train_s, predict_s)."""
+def _check_binary(binary: str) -> None:
     if not (os.path.isfile(binary) and os.access(binary, os.X_OK)) and shutil.which(binary) is None:
         raise SystemFailed(f"scamscan binary {binary!r} not found (build it or pass --scamscan)")
+
+
+def train_scamscan(binary: str, pool_rows, workdir: Path) -> Trained:
+    _check_binary(binary)
     train_path = workdir / "TRAIN.jsonl"
-    test_path = workdir / "TEST.jsonl"
     model_dir = workdir / "scamscan_model"
-    for path, rows in ((train_path, pool_rows), (test_path, test_rows)):
-        with open(path, "w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    with open(train_path, "w", encoding="utf-8") as fh:
+        for r in pool_rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     t0 = time.time()
     with open(workdir / "scamscan_train.log", "wb") as lf:
         res = subprocess.run([binary, "train", "--data", str(train_path), "--out", str(model_dir)],
@@ -289,6 +368,15 @@ def run_scamscan(binary: str, pool_rows, test_rows, workdir: Path):
     if res.returncode != 0:
         tail = (workdir / "scamscan_train.log").read_text(errors="replace")[-2000:]
         raise SystemFailed(f"scamscan train exited {res.returncode}:\n{tail}")
+    return Trained(lambda test_rows: classify_scamscan(binary, model_dir, test_rows, workdir), train_s, None)
+
+
+def classify_scamscan(binary: str, model_dir: Path, test_rows, workdir: Path):
+    """Returns (probs, predicted labels, error mask, predict_s)."""
+    test_path = workdir / "TEST.jsonl"
+    with open(test_path, "w", encoding="utf-8") as fh:
+        for r in test_rows:
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     t1 = time.time()
     out_path = workdir / "scamscan_out.jsonl"
     with open(out_path, "wb") as of, open(workdir / "scamscan_classify.log", "wb") as ef:
@@ -309,7 +397,7 @@ def run_scamscan(binary: str, pool_rows, test_rows, workdir: Path):
         o = json.loads(line)
         if o.get("id") != r.get("id"):
             raise SystemFailed(f"scamscan classify: line {i + 1} has id {o.get('id')!r}, expected {r.get('id')!r}")
-        if "error" in o or o.get("label") not in LABEL_INDEX:
+        if "error" in o or o.get("label") not in SCAMSCAN_LABELS:
             errors[i] = True
             if errors.sum() <= 5:
                 log(f"  scamscan error on {r.get('id')}: {o.get('error', o)}")
@@ -320,7 +408,35 @@ def run_scamscan(binary: str, pool_rows, test_rows, workdir: Path):
         p = o.get("probabilities") or {}
         probs[i] = [float(p.get(l, 0.0)) for l in LABELS]
         pred.append(o["label"])
-    return probs, np.array(pred), errors, train_s, predict_s
+    return probs, np.array(pred), errors, predict_s
+
+
+def perturb_rows(binary: str, test_rows, kind: str, seed: int, workdir: Path) -> list[str]:
+    """The texts of `test_rows` rewritten by `scamscan perturb --kind KIND`, in
+    row order (its output is matched back by id; it may reorder keys)."""
+    _check_binary(binary)
+    path = workdir / "PERTURB_IN.jsonl"
+    if not path.exists():
+        with open(path, "w", encoding="utf-8") as fh:
+            for r in test_rows:
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    res = subprocess.run([binary, "perturb", "--kind", kind, "--seed", str(seed), str(path)],
+                         capture_output=True)
+    if res.returncode != 0:
+        raise SystemFailed(f"scamscan perturb --kind {kind} exited {res.returncode}: "
+                           f"{res.stderr.decode(errors='replace')[-2000:]}")
+    by_id = {}
+    for line in res.stdout.decode("utf-8").split("\n"):
+        if line.strip():
+            o = json.loads(line)
+            by_id[o.get("id")] = o.get("text")
+    out = []
+    for r in test_rows:
+        t = by_id.get(r.get("id"))
+        if not isinstance(t, str):
+            raise SystemFailed(f"scamscan perturb --kind {kind}: no text for id {r.get('id')!r}")
+        out.append(t)
+    return out
 
 
 # ---------------------------------------------------------------- metrics
@@ -346,7 +462,10 @@ def compute_metrics(labels: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> 
         m["recall_at_1fpr"] = float((f[pos] > thr).mean())
     else:
         m["recall_at_1fpr"] = None
-    flagged = pred != "ham"
+    flagged = np.isin(pred, FLAG_LABELS)
+    unsure = pred == "unsure"
+    m["unsure"], m["unsure_ham"], m["unsure_pos"] = (int(unsure.sum()), int((unsure & ham).sum()),
+                                                    int((unsure & pos).sum()))
     tp = int((flagged & pos).sum())
     fp = int((flagged & ham).sum())
     fn = int((~flagged & pos).sum())
@@ -361,6 +480,17 @@ def compute_metrics(labels: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> 
     else:
         m["f1"] = None
     return m
+
+
+def scam_vs_spam(labels: np.ndarray, probs: np.ndarray) -> dict:
+    """ROC-AUC scam vs marketing spam on the rows labeled either, ranked by
+    p_scam / (p_scam + p_spam) (0.5 when both are 0)."""
+    sel = np.isin(labels, FLAG_LABELS)
+    ps, pm = probs[sel, 2], probs[sel, 1]
+    den = ps + pm
+    score = np.divide(ps, den, out=np.full(ps.shape, 0.5), where=den > 0)
+    y = labels[sel] == "scam"
+    return {"scam": int(y.sum()), "spam": int((~y).sum()), "auc": _auc(y, score)}
 
 
 METRIC_COLS = [
@@ -381,6 +511,12 @@ METRIC_TITLES = {
     "precision": "Precision at the default decision",
     "f1": "F1 at the default decision",
 }
+
+
+def sig(x) -> float:
+    # significant digits, not decimals: fastText's tiny probabilities (~1e-5)
+    # would otherwise round into ties and shift AUCs recomputed with --reuse
+    return float(f"{float(x):.7g}")
 
 
 def fmt(v, spec="{:.4f}") -> str:
@@ -446,8 +582,9 @@ def main() -> int:
     ap.add_argument("--corpora", type=Path, default=repo.parent / "shared" / "corpora")
     ap.add_argument("--datasets", type=Path, default=repo / "datasets")
     ap.add_argument("--out", type=Path, default=repo / "target" / "compare")
-    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS))
-    ap.add_argument("--splits", default="loso,insource")
+    ap.add_argument("--systems", default=",".join(ALL_SYSTEMS),
+                    help="comma-separated subset of sklearn,fasttext,scamscan, or none (with --reuse)")
+    ap.add_argument("--splits", default="loso,insource", help="comma-separated subset of " + ",".join(SPLIT_KINDS))
     ap.add_argument("--only-sources", default="")
     ap.add_argument("--scamscan", default=str(repo / "target" / "release" / "scamscan"))
     ap.add_argument("--workdir", type=Path, default=None,
@@ -469,17 +606,19 @@ def main() -> int:
                              ensure_ascii=False))
         return 0
 
-    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    # "none": train nothing, only re-derive the tables from --reuse predictions
+    systems = [s.strip() for s in args.systems.split(",") if s.strip() and s.strip() != "none"]
     for s in systems:
         if s not in ALL_SYSTEMS:
             ap.error(f"unknown system {s!r} (choose from {', '.join(ALL_SYSTEMS)})")
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     for s in splits:
-        if s not in ("loso", "insource"):
-            ap.error(f"unknown split kind {s!r} (loso, insource)")
+        if s not in SPLIT_KINDS:
+            ap.error(f"unknown split kind {s!r} ({', '.join(SPLIT_KINDS)})")
     only = [s.strip() for s in args.only_sources.split(",") if s.strip()]
     scamscan_bin = args.scamscan
-    if "scamscan" in systems and not os.path.isabs(scamscan_bin) and os.sep in scamscan_bin:
+    if ("scamscan" in systems or "obfuscation" in splits) and not os.path.isabs(scamscan_bin) \
+            and os.sep in scamscan_bin:
         scamscan_bin = str((Path.cwd() / scamscan_bin).resolve())
 
     rows = load_rows(args.corpora, args.datasets)
@@ -490,6 +629,7 @@ def main() -> int:
     folds = np.array([fold_of(r["text"]) for r in rows])
     src = np.array([r["source"] for r in rows])
     labels = np.array([r["label"] for r in rows])
+    langs = np.array([r.get("lang") if isinstance(r.get("lang"), str) and r.get("lang") else "?" for r in rows])
     texts = [r["text"] for r in rows]
     sources = list(dict.fromkeys(r["source"] for r in rows))  # file order; datasets' "scamscan" last
     for s in only:
@@ -501,18 +641,32 @@ def main() -> int:
             f"spam={(sel & (labels == 'spam')).sum():6d} scam={(sel & (labels == 'scam')).sum():6d} "
             f"test-folds={(sel & (folds <= 1)).sum():6d}")
 
-    # Build split definitions: (name, kind, held_out_source, pool_mask, test_mask)
+    # Split definitions: (name, kind, held_out_source, pool_mask, test_mask).
+    # Training groups: one model per system and group, scored on every test set
+    # of the group: (group name, pool_mask, [(split name, perturbation or None)]).
     split_defs = []
-    if "insource" in splits:
-        test = folds <= 1
-        if only:
-            test = test & np.isin(src, only)
-        split_defs.append(("insource", "insource", None, folds >= 2, test))
+    groups = []
+    insource_test = folds <= 1
+    if only:
+        insource_test = insource_test & np.isin(src, only)
+    obf_test = insource_test & np.isin(labels, FLAG_LABELS)
+    if "insource" in splits or "obfuscation" in splits:
+        evals = []
+        if "insource" in splits:
+            split_defs.append(("insource", "insource", None, folds >= 2, insource_test))
+            evals.append(("insource", None))
+        if "obfuscation" in splits:
+            for kind in ("clean",) + PERTURBATIONS:
+                split_defs.append((f"obfuscation:{kind}", "obfuscation", None, folds >= 2, obf_test))
+                evals.append((f"obfuscation:{kind}", None if kind == "clean" else kind))
+        groups.append(("insource", folds >= 2, evals))
     if "loso" in splits:
         for s in sources:
             if only and s not in only:
                 continue
             split_defs.append((f"loso:{s}", "loso", s, src != s, src == s))
+            groups.append((f"loso:{s}", src != s, [(f"loso:{s}", None)]))
+    test_masks = {d[0]: d[4] for d in split_defs}
 
     args.out.mkdir(parents=True, exist_ok=True)
     workroot = args.workdir or Path(tempfile.mkdtemp(prefix="scamscan-compare-"))
@@ -521,65 +675,95 @@ def main() -> int:
     pred_path = args.out / "predictions.jsonl"
     pred_fh = open(pred_path, "w", encoding="utf-8")
 
-    # results[split_name][system] = dict(probs, pred, train_s, predict_s, threshold, errors)
+    # results[split_name][system] = dict(probs, pred, train_s, predict_s, threshold, errors, test_idx)
     results: dict[str, dict[str, dict]] = {}
     failures: list[str] = []
     total_errors = 0
+    # perturbed[kind] = texts of the obfuscation test rows (np.flatnonzero(obf_test) order)
+    perturbed: dict[str, list[str]] = {}
     try:
-        for name, kind, held, pool_mask, test_mask in split_defs:
+        if "obfuscation" in splits:
+            obf_idx = np.flatnonzero(obf_test)
+            pwd = workroot / "perturb"
+            pwd.mkdir(parents=True, exist_ok=True)
+            log(f"obfuscation: perturbing {len(obf_idx)} unwanted in-source test rows "
+                f"({', '.join(PERTURBATIONS)}; seed {PERTURB_SEED})")
+            try:
+                for kind in PERTURBATIONS:
+                    perturbed[kind] = perturb_rows(scamscan_bin, [rows[i] for i in obf_idx], kind,
+                                                   PERTURB_SEED, pwd)
+                    changed = sum(a != texts[i] for a, i in zip(perturbed[kind], obf_idx))
+                    log(f"  {kind}: {changed} of {len(obf_idx)} texts changed")
+            except SystemFailed as e:
+                log(f"obfuscation split FAILED: {e}")
+                failures.append(f"obfuscation perturbations: {str(e).splitlines()[0]}")
+                perturbed.clear()
+            finally:
+                if not args.keep_work:
+                    shutil.rmtree(pwd, ignore_errors=True)
+
+        for gname, pool_mask, evals in groups:
             pool_idx = np.flatnonzero(pool_mask)
-            test_idx = np.flatnonzero(test_mask)
             fit_idx = pool_idx[folds[pool_idx] != 2]
             cal_idx = pool_idx[folds[pool_idx] == 2]
-            log(f"split {name}: pool {len(pool_idx)} (fit {len(fit_idx)}, calib {len(cal_idx)}), "
-                f"test {len(test_idx)}")
-            if len(test_idx) == 0:
-                log("  empty test set; skipped")
+            evals = [(n, k) for n, k in evals if k is None or k in perturbed]
+            for n, _ in evals:
+                if not test_masks[n].any():
+                    log(f"split {n}: empty test set; skipped")
+            evals = [(n, k) for n, k in evals if test_masks[n].any()]
+            if not evals or not systems:
                 continue
-            results[name] = {}
+            log(f"training group {gname}: pool {len(pool_idx)} (fit {len(fit_idx)}, calib {len(cal_idx)}); "
+                f"test sets: {', '.join(f'{n} ({int(test_masks[n].sum())})' for n, _ in evals)}")
+            for name, _ in evals:
+                results.setdefault(name, {})
             for system in systems:
-                wd = workroot / name.replace(":", "_") / system
+                wd = workroot / gname.replace(":", "_") / system
                 wd.mkdir(parents=True, exist_ok=True)
                 log(f"  {system}: training on {len(pool_idx) if system == 'scamscan' else len(fit_idx)} rows")
                 try:
-                    err_mask = np.zeros(len(test_idx), bool)
-                    threshold = None
                     if system == "scamscan":
-                        probs, pred, err_mask, tr_s, pr_s = run_scamscan(
-                            scamscan_bin, [rows[i] for i in pool_idx], [rows[i] for i in test_idx], wd)
+                        model = train_scamscan(scamscan_bin, [rows[i] for i in pool_idx], wd)
                     else:
-                        runner = run_sklearn if system == "sklearn" else run_fasttext
-                        calib, probs, tr_s, pr_s = runner(
-                            [texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
-                            [texts[i] for i in cal_idx], [texts[i] for i in test_idx], wd)
-                        cal_ham = labels[cal_idx] == "ham"
-                        threshold = calibrate_threshold(1.0 - calib[cal_ham, 0])
-                        pred = decide(probs, threshold)
+                        model = train_baseline(system, [texts[i] for i in fit_idx], [labels[i] for i in fit_idx],
+                                               [texts[i] for i in cal_idx], labels[cal_idx], wd)
+                    log(f"  {system}: trained in {model.train_s:.1f}s"
+                        + (f", threshold f>={model.threshold:.4f}" if model.threshold is not None else ""))
+                    for j, (name, kind) in enumerate(evals):
+                        test_idx = np.flatnonzero(test_masks[name])
+                        test_rows = [rows[i] for i in test_idx]
+                        if kind is not None:
+                            test_rows = [{**r, "text": t} for r, t in zip(test_rows, perturbed[kind])]
+                        probs, pred, err_mask, pr_s = model.score(test_rows)
+                        errors = int(err_mask.sum())
+                        total_errors += errors
+                        # the model is shared by the group's test sets: its training time is
+                        # booked once, on the first
+                        tr_s = model.train_s if j == 0 else None
+                        results[name][system] = dict(probs=probs, pred=pred, train_s=tr_s, predict_s=pr_s,
+                                                     threshold=model.threshold, errors=errors, test_idx=test_idx)
+                        m = compute_metrics(labels[test_idx], probs, pred)
+                        log(f"  {system} on {name}: predict {pr_s:.1f}s"
+                            + (f", ERRORS {errors}" if errors else "")
+                            + f"; AUC {fmt(m['auc'])}, recall {fmt(m['recall'], '{:.3f}')}, "
+                              f"FPR {fmt(m['fpr'], '{:.2%}')}"
+                            + (f", unsure {m['unsure']}" if m["unsure"] else ""))
+                        for jj, i in enumerate(test_idx):
+                            rec = {"system": system, "split": name, "id": rows[i].get("id"), "source": src[i],
+                                   "label": labels[i], "p_ham": sig(probs[jj, 0]),
+                                   "p_spam": sig(probs[jj, 1]), "p_scam": sig(probs[jj, 2]),
+                                   "predicted": str(pred[jj])}
+                            if err_mask[jj]:
+                                rec["error"] = True  # scored as a confident ham
+                            pred_fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
+                        pred_fh.flush()
                 except SystemFailed as e:
-                    log(f"  {system} FAILED on {name}: {e}")
-                    failures.append(f"{system} on {name}: {str(e).splitlines()[0]}")
+                    log(f"  {system} FAILED on {gname}: {e}")
+                    failures.append(f"{system} on {gname}: {str(e).splitlines()[0]}")
                     continue
                 finally:
                     if not args.keep_work:
                         shutil.rmtree(wd, ignore_errors=True)
-                errors = int(err_mask.sum())
-                total_errors += errors
-                results[name][system] = dict(probs=probs, pred=pred, train_s=tr_s, predict_s=pr_s,
-                                             threshold=threshold, errors=errors, test_idx=test_idx)
-                m = compute_metrics(labels[test_idx], probs, pred)
-                log(f"  {system}: train {tr_s:.1f}s, predict {pr_s:.1f}s"
-                    + (f", threshold f>={threshold:.4f}" if threshold is not None else "")
-                    + (f", ERRORS {errors}" if errors else "")
-                    + f"; AUC {fmt(m['auc'])}, recall {fmt(m['recall'], '{:.3f}')}, FPR {fmt(m['fpr'], '{:.2%}')}")
-                for j, i in enumerate(test_idx):
-                    rec = {"system": system, "split": name, "id": rows[i].get("id"), "source": src[i],
-                           "label": labels[i], "p_ham": round(float(probs[j, 0]), 6),
-                           "p_spam": round(float(probs[j, 1]), 6), "p_scam": round(float(probs[j, 2]), 6),
-                           "predicted": str(pred[j])}
-                    if err_mask[j]:
-                        rec["error"] = True  # scored as a confident ham
-                    pred_fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-                pred_fh.flush()
     finally:
         pred_fh.close()
         if not args.keep_work and args.workdir is None:
@@ -613,10 +797,17 @@ def main() -> int:
             else:
                 header, pick = ["source", "n", "unwanted"], lambda c: (c[0], c[1])
             header = header + systems
+            # scamscan's abstentions on the rows the metric is about (not flagged)
+            ukey = {"fpr": "unsure_ham", "recall": "unsure_pos", "recall_at_1fpr": "unsure_pos"}.get(key, "unsure")
+            if "scamscan" in systems:
+                header = header + ["scamscan unsure" + {"unsure_ham": " (ham)", "unsure_pos": " (unwanted)"}
+                                   .get(ukey, "")]
             body = []
             for label, ms, cnt in table_rows:
                 body.append([label] + [str(x) for x in pick(cnt)]
-                            + [fmt(ms[s][key] if ms.get(s) else None, spec) for s in systems])
+                            + [fmt(ms[s][key] if ms.get(s) else None, spec) for s in systems]
+                            + ([str(ms["scamscan"].get(ukey, DASH)) if ms.get("scamscan") else DASH]
+                               if "scamscan" in systems else []))
             report.append(f"#### {kind}: {METRIC_TITLES[key]}\n")
             report.append(md_table(header, body) + "\n")
 
@@ -689,6 +880,189 @@ def main() -> int:
                         + [fmt(tr, "{:.1f}"), fmt(pr, "{:.1f}")])
         report.append(md_table(header, body, right_from=2) + "\n")
 
+    # ------------------------------------------------------------ new sections: obfuscation,
+    # scam vs marketing spam, per-language ham FPR
+
+    def gather(names: list[str], sy: str, restrict: np.ndarray | None = None):
+        """(row indices, probs, predicted) of system `sy` over the test sets
+        `names` (None if it lacks any), optionally only rows where `restrict`."""
+        parts = [results[n][sy] for n in names if sy in results.get(n, {})]
+        if not parts or len(parts) < len(names):
+            return None
+        idx = np.concatenate([p["test_idx"] for p in parts])
+        probs = np.vstack([p["probs"] for p in parts])
+        pred = np.concatenate([p["pred"] for p in parts])
+        if restrict is not None:
+            sel = restrict[idx]
+            idx, probs, pred = idx[sel], probs[sel], pred[sel]
+        return idx, probs, pred
+
+    def flagged_of(pred):
+        return np.isin(pred, FLAG_LABELS)
+
+    if "obfuscation:clean" in results:
+        report.append(
+            "## Obfuscation (in-source model; test = the spam+scam rows of the in-source test folds, "
+            f"rewritten by `scamscan perturb --kind KIND --seed {PERTURB_SEED}`)\n\n"
+            "recall = share flagged (spam or scam) at the system's default decision; "
+            "drop = clean recall minus perturbed recall (positive = the disguise works). "
+            "\"changed\" = rows whose text the perturbation actually altered.\n")
+        obf_idx = np.flatnonzero(obf_test)
+        clean = {sy: gather(["obfuscation:clean"], sy) for sy in systems}
+        obf_json: dict = {}
+        body_all, body_changed = [], []
+        for kind in ("clean",) + PERTURBATIONS:
+            name = f"obfuscation:{kind}"
+            if name not in results:
+                continue
+            if kind == "clean":
+                changed = np.zeros(len(obf_idx), bool)
+            elif kind in perturbed:
+                changed = np.array([a != texts[i] for a, i in zip(perturbed[kind], obf_idx)])
+            else:
+                changed = None
+            row_all = [kind, str(len(obf_idx)), str(int(changed.sum())) if changed is not None else DASH]
+            row_ch = [kind, str(int(changed.sum())) if changed is not None else DASH]
+            obf_json[kind] = {"n": int(len(obf_idx)), "changed": int(changed.sum()) if changed is not None else None}
+            for sy in systems:
+                g, c = gather([name], sy), clean.get(sy)
+                if g is None or c is None:
+                    row_all += [DASH, DASH] + ([DASH] if sy == "scamscan" else [])
+                    row_ch += [DASH, DASH]
+                    obf_json[kind][sy] = None
+                    continue
+                fl, cfl = flagged_of(g[2]), flagged_of(c[2])
+                rec, crec = float(fl.mean()), float(cfl.mean())
+                lab = labels[g[0]]
+                by_label = {l: (float(fl[lab == l].mean()) if (lab == l).any() else None) for l in FLAG_LABELS}
+                by_source = {s: float(fl[src[g[0]] == s].mean()) for s in dict.fromkeys(src[g[0]])}
+                rec_ch = float(fl[changed].mean()) if changed is not None and changed.any() else None
+                crec_ch = float(cfl[changed].mean()) if changed is not None and changed.any() else None
+                obf_json[kind][sy] = {
+                    "recall": rec, "drop": crec - rec, "recall_by_label": by_label, "recall_by_source": by_source,
+                    "unsure": int((g[2] == "unsure").sum()),
+                    "changed_recall_clean": crec_ch, "changed_recall": rec_ch,
+                    "changed_drop": (crec_ch - rec_ch) if rec_ch is not None else None}
+                row_all += [fmt(rec, "{:.3f}"), fmt(crec - rec, "{:+.3f}")]
+                if sy == "scamscan":
+                    row_all.append(str(int((g[2] == "unsure").sum())))
+                row_ch += [fmt(rec_ch, "{:.3f}"),
+                           fmt((crec_ch - rec_ch) if rec_ch is not None else None, "{:+.3f}")]
+            body_all.append(row_all)
+            if kind != "clean":  # nothing changed: the clean row is empty here
+                body_changed.append(row_ch)
+        header = ["perturbation", "rows", "changed"]
+        for sy in systems:
+            header += [f"{sy} recall", f"{sy} drop"] + (["scamscan unsure"] if sy == "scamscan" else [])
+        report.append("#### Recall on all spam+scam test rows\n")
+        report.append(md_table(header, body_all) + "\n")
+        header = ["perturbation", "changed"]
+        for sy in systems:
+            header += [f"{sy} recall", f"{sy} drop"]
+        report.append("#### Recall on the changed rows only (drop vs the same rows clean)\n")
+        report.append(md_table(header, body_changed) + "\n")
+        metrics_json["obfuscation"] = obf_json
+
+    # Scam vs marketing spam: only sources labeled with both.
+    svs_sources = [s for s in SCAM_VS_SPAM_SOURCES if s in sources and (not only or s in only)]
+    svs_mask = np.isin(src, svs_sources)
+    svs_json: dict = {}
+    svs_tables = []  # (title, first column, body)
+
+    def svs_row(label: str, names: list[str], restrict: np.ndarray, count_mask: np.ndarray, store: dict):
+        cm = count_mask & restrict
+        row = [label, str(int((cm & (labels == "scam")).sum())), str(int((cm & (labels == "spam")).sum()))]
+        store[label.strip("*")] = {}
+        for sy in systems:
+            g = gather(names, sy, restrict)
+            v = scam_vs_spam(labels[g[0]], g[1]) if g is not None else None
+            store[label.strip("*")][sy] = v
+            row.append(fmt(v["auc"] if v else None))
+        return row
+
+    if svs_sources and "insource" in results:
+        store = svs_json.setdefault("insource", {})
+        body = [svs_row(s, ["insource"], src == s, insource_test, store) for s in svs_sources]
+        body.append(svs_row("**pooled**", ["insource"], svs_mask, insource_test, store))
+        svs_tables.append(("In-source (one model; test folds 0-1)", "source", body))
+    loso_svs = [s for s in svs_sources if f"loso:{s}" in results]
+    if loso_svs:
+        store = svs_json.setdefault("loso", {})
+        everything = np.ones(len(rows), bool)
+        body = [svs_row(s, [f"loso:{s}"], src == s, everything, store) for s in loso_svs]
+        body.append(svs_row("**micro-pooled**", [f"loso:{s}" for s in loso_svs], np.isin(src, loso_svs),
+                            everything, store))
+        svs_tables.append(("LOSO (each source scored by the model trained without it; "
+                           "micro-pooled mixes models)", "source", body))
+    if svs_sources and "obfuscation:clean" in results:
+        store = svs_json.setdefault("obfuscation", {})
+        body = [svs_row(kind, [f"obfuscation:{kind}"], svs_mask, obf_test, store)
+                for kind in ("clean",) + PERTURBATIONS if f"obfuscation:{kind}" in results]
+        svs_tables.append((f"Obfuscation (in-source model; pooled over {', '.join(svs_sources)})",
+                           "perturbation", body))
+    if svs_tables:
+        report.append("## Scam vs marketing spam ROC-AUC\n\n"
+                      f"Rows labeled scam or spam of the sources labeled with both ({', '.join(svs_sources)}); "
+                      "score p_scam / (p_scam + p_spam); positive class scam.\n")
+        for title, first, body in svs_tables:
+            report.append(f"#### {title}\n")
+            report.append(md_table([first, "scam", "spam"] + systems, body) + "\n")
+        metrics_json["scam_vs_spam"] = svs_json
+
+    # Per-language ham FPR and unsure rate.
+    multi_lang = [s for s in sources if len(set(langs[src == s])) > 1 or set(langs[src == s]) != {"en"}]
+    lang_json: dict = {}
+
+    def lang_section(kind: str, names: list[str], base: np.ndarray) -> list[list[str]]:
+        out_rows = []
+        store = lang_json.setdefault(kind, [])
+        combos = [("all", L) for L in sorted(set(langs[base]))]
+        combos += [(s, L) for s in multi_lang for L in sorted(set(langs[base & (src == s)]))]
+        for s, L in combos:
+            sel = base & (langs == L) & (True if s == "all" else (src == s))
+            nham = int((sel & (labels == "ham")).sum())
+            entry = {"source": s, "lang": L, "n": int(sel.sum()), "ham": nham}
+            row = [s, L, str(int(sel.sum())), str(nham)]
+            for sy in systems:
+                g = gather(names, sy, sel)
+                if g is None or len(g[0]) == 0:
+                    entry[sy] = None
+                    row.append(DASH)
+                    continue
+                ham = labels[g[0]] == "ham"
+                e = {"fpr": float(flagged_of(g[2][ham]).mean()) if ham.any() else None,
+                     "unsure_ham": float((g[2][ham] == "unsure").mean()) if ham.any() else None,
+                     "unsure_all": float((g[2] == "unsure").mean())}
+                entry[sy] = e
+                row.append(fmt(e["fpr"], "{:.2%}"))
+                if sy == "scamscan":
+                    row += [fmt(e["unsure_ham"], "{:.2%}"), fmt(e["unsure_all"], "{:.2%}")]
+            if "scamscan" in systems and entry.get("scamscan") is None:
+                row += [DASH, DASH]
+            store.append(entry)
+            out_rows.append(row)
+        return out_rows
+
+    lang_header = ["source", "lang", "n", "ham"] + [f"{sy} FPR" for sy in systems] \
+        + (["scamscan unsure (ham)", "scamscan unsure (all)"] if "scamscan" in systems else [])
+    lang_parts = []
+    if "insource" in results:
+        lang_parts.append(("In-source (test folds 0-1)", lang_section("insource", ["insource"], insource_test)))
+    if loso_names:
+        lang_parts.append(("LOSO (each row scored by the model trained without its source; "
+                           "indonesian_sms_spam/id = Indonesian ham unseen except the scamscan dataset's "
+                           "few id rows)",
+                           lang_section("loso", loso_names, np.isin(src, [n.split(":", 1)[1] for n in loso_names]))))
+    if lang_parts:
+        report.append("## Per-language ham FPR and unsure rate\n\n"
+                      "FPR = share of ham flagged (spam or scam) at the default decision; "
+                      "\"all\" pools every source; then the sources that are not English-only. "
+                      "Unsure (scamscan only; counts as not flagged) as a share of the ham and of all rows.\n")
+        for title, body in lang_parts:
+            report.append(f"#### {title}\n")
+            report.append(md_table(lang_header, body, right_from=2) + "\n")
+        metrics_json["per_language"] = lang_json
+
     report.append("## Timing (wall seconds; baselines' train includes scoring the calibration rows)\n")
     body = []
     for name, per in results.items():
@@ -698,13 +1072,15 @@ def main() -> int:
                 continue
             metrics_json["timing"].setdefault(name, {})[sy] = {"train_s": r["train_s"], "predict_s": r["predict_s"],
                                                                 "threshold": r["threshold"], "errors": r["errors"]}
-            body.append([name, sy, f"{r['train_s']:.1f}", f"{r['predict_s']:.1f}",
+            body.append([name, sy, fmt(r["train_s"], "{:.1f}") if r["train_s"] is not None else "(shared)",
+                         fmt(r["predict_s"], "{:.1f}"),
                          fmt(r["threshold"], "{:.4f}") if r["threshold"] is not None else "own label",
                          str(r["errors"]) if sy == "scamscan" else DASH])
     for sy in systems:
         tot = [(r[sy]["train_s"], r[sy]["predict_s"]) for r in results.values() if sy in r]
         if tot:
-            body.append(["**total**", sy, f"{sum(t for t, _ in tot):.1f}", f"{sum(p for _, p in tot):.1f}", "", ""])
+            body.append(["**total**", sy, f"{sum(t for t, _ in tot if t is not None):.1f}",
+                         f"{sum(p for _, p in tot if p is not None):.1f}", "", ""])
     report.append(md_table(["split", "system", "train s", "predict s", "threshold (f >= t)", "errors"], body,
                            right_from=2) + "\n")
     report.append(f"Baselines see texts capped at {BASELINE_CAP} characters; scamscan sees full texts.\n")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Side-by-side evaluation: scikit-learn TF-IDF+LR, fastText CLI and scamscan.
 # Installs what it needs, then runs scripts/compare.py with the given arguments.
-# Usage: bash scripts/compare.sh [--systems sklearn,fasttext,scamscan] [--splits loso,insource]
-#        [--only-sources A,B] [--scamscan target/release/scamscan] [--out target/compare] ...
+# Usage: bash scripts/compare.sh [--systems sklearn,fasttext,scamscan|none] [--splits loso,insource,obfuscation]
+#        [--only-sources A,B] [--scamscan target/release/scamscan] [--out target/compare] [--reuse DIR] ...
+# The obfuscation split needs the scamscan binary (its `perturb` command) even without scamscan in --systems.
+# Re-derive every table from an earlier run without training: --systems none --reuse DIR.
 # Defaults resolve against the repo root; relative paths you pass resolve against your cwd.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
