@@ -51,8 +51,8 @@ pub struct FeaturizerConfig {
     /// Include word bigrams.
     pub word_bigrams: bool,
     /// Fold digit leetspeak inside words (`fr33` → `free`, `acc0unt` →
-    /// `account`) and count every emoji or pictograph as one shared symbol,
-    /// so that padding a message with emoji adds one feature, not dozens.
+    /// `account`) and leave emoji and pictographs out, so that padding a
+    /// message with emoji changes nothing.
     ///
     /// Off when missing from a stored model: models trained before it existed
     /// saw features without it.
@@ -438,7 +438,6 @@ impl Featurizer {
         let mut scratch = Vec::with_capacity(64);
         let mut padded = String::with_capacity(64);
         let mut bounds: Vec<usize> = Vec::with_capacity(64);
-        let mut seen_symbol = false;
 
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
@@ -451,13 +450,12 @@ impl Featurizer {
             }
             shaped.clear();
             if self.config.unmask && tok.kind == TokenKind::Symbol {
-                // Once per message: padding a message with emoji must not
-                // outweigh its words (every block is L2-normalized).
-                if seen_symbol {
-                    continue;
-                }
-                seen_symbol = true;
-                shaped.push_str(SYMBOL);
+                // No emoji or pictographs at all: some corpora strip them and
+                // some keep them, so as features they tell the model the
+                // source (in the shared corpora an emoji meant "not SMS
+                // spam"), and padding a scam with them moved its score.
+                // Currency signs still count, inside money entities.
+                continue;
             } else if self.config.unmask && tok.kind == TokenKind::Word {
                 shape_word(piece, &mut shaped);
             } else {
@@ -671,10 +669,6 @@ fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
     }
     out
 }
-
-/// The one word feature every emoji, pictograph and non-ASCII symbol shares
-/// when [`FeaturizerConfig::unmask`] is on.
-const SYMBOL: &str = "<sym>";
 
 /// A word as the model sees it: digits folded to `0` (`call 5550143` and
 /// `call 9876543` are the same feature), except digit leetspeak, which is
