@@ -614,7 +614,24 @@ impl CostFunction for Problem<'_> {
     type Output = f64;
 
     fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(p).0)
+        finite(self.evaluate(p)).map(|e| e.0)
+    }
+}
+
+/// Refuses a non-finite cost or gradient.
+///
+/// argmin's More-Thuente line search never ends once it sees a NaN (the
+/// calibration objective hung that way); an error ends the fit with a
+/// message instead. Overflow needs weights near 1e154, so on sane data this
+/// never fires, but a hostile or broken dataset (huge sample weights) must
+/// not hang the trainer.
+fn finite(e: (f64, Array1<f64>)) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
+    if e.0.is_finite() && e.1.iter().all(|g| g.is_finite()) {
+        Ok(e)
+    } else {
+        Err(argmin::core::Error::msg(
+            "the objective is not finite at a point the line search tried (are the sample weights or features huge?)",
+        ))
     }
 }
 
@@ -623,7 +640,7 @@ impl Gradient for Problem<'_> {
     type Gradient = Array1<f64>;
 
     fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(p).1)
+        finite(self.evaluate(p)).map(|e| e.1)
     }
 }
 

@@ -43,6 +43,9 @@ pub const MAX_MODEL_BYTES: u64 = 64 << 20;
 /// The largest `tokenizer.json` accepted (4 MiB).
 pub const MAX_TOKENIZER_BYTES: u64 = 4 << 20;
 const MAX_HEADER_BYTES: u64 = 4 << 20;
+const MIN_TEMPERATURE: f32 = 1e-3;
+const MAX_TEMPERATURE: f32 = 1e3;
+const MAX_OFFSET: f32 = 1e4;
 const PREFIX: usize = 8 + 4 + 8 + 8 + 8;
 
 /// How a model was trained: stored in the header and printed by `model info`.
@@ -317,6 +320,36 @@ impl Model {
         if k != 3 || kc != crate::Category::ALL.len() {
             return Err(Error::model(format!(
                 "expected 3 classes and 12 categories, found {k} and {kc}"
+            )));
+        }
+        // JSON numbers too large for f32 parse as infinity, and a temperature
+        // near zero divides the logits into infinities: either would make
+        // probabilities NaN. Within these bounds (trained models are far
+        // inside: T in [0.05, 20], offsets within ±30) every logit stays finite
+        // whatever the message, since f16 weights are at most 65504 and
+        // feature vectors are L2-normalized per block.
+        let cal = &header.calibration;
+        if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&cal.temperature) {
+            return Err(Error::model(format!(
+                "calibration temperature {} is outside [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}]",
+                cal.temperature
+            )));
+        }
+        if !(0.0..=1.0).contains(&cal.flag_threshold) {
+            return Err(Error::model(format!(
+                "flag threshold {} is not in [0, 1]",
+                cal.flag_threshold
+            )));
+        }
+        if cal
+            .bias
+            .iter()
+            .chain(&header.intercept)
+            .chain(&header.category_intercept)
+            .any(|v| !(v.abs() <= MAX_OFFSET))
+        {
+            return Err(Error::model(format!(
+                "an intercept or calibration offset is outside ±{MAX_OFFSET}"
             )));
         }
         let expected = (dim + dim * k + cdim * kc) * 2;
