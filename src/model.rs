@@ -664,6 +664,28 @@ mod tests {
     }
 
     #[test]
+    fn a_non_finite_objective_is_an_error_not_a_nan() {
+        let ds = toy();
+        let weights = vec![1.0; 6];
+        let problem = Problem {
+            rows: ds.records.rows(),
+            targets: ds.targets.as_slice().unwrap(),
+            weights: &weights,
+            k: 3,
+            dim: 3,
+            alpha: 0.01,
+            cache: Mutex::new(None),
+        };
+        let mut theta = Array1::<f64>::zeros(12);
+        assert!(problem.cost(&theta).unwrap().is_finite());
+        // Where a line search may wander: logits overflow to infinity.
+        theta[0] = f64::MAX;
+        theta[1] = -f64::MAX;
+        assert!(problem.cost(&theta).is_err());
+        assert!(problem.gradient(&theta).is_err());
+    }
+
+    #[test]
     fn learns_a_separable_toy_problem() {
         let model = SoftmaxParams::new(3).alpha(0.01).fit(&toy()).unwrap();
         let ds = toy();

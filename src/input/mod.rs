@@ -1708,6 +1708,117 @@ mod tests {
         );
     }
 
+    fn small_limits(format: InputFormat) -> InputOptions {
+        InputOptions {
+            format,
+            read_limit: 100,
+            record_limit: 1000,
+            ..InputOptions::default()
+        }
+    }
+
+    #[test]
+    fn long_jsonl_records_are_cut_and_too_long_ones_are_errors() {
+        let data = format!(
+            "{{\"id\":1,\"text\":\"{}\"}}\n{{\"id\":2,\"text\":\"{}\"}}\n{{\"id\":3,\"text\":\"ok\"}}\n",
+            "é".repeat(150),
+            "y".repeat(2000)
+        );
+        let ev: Vec<Event> = Inputs::from_reader(
+            "r.jsonl",
+            Cursor::new(data),
+            small_limits(InputFormat::Jsonl),
+        )
+        .collect();
+        assert_eq!(ev.len(), 3, "{ev:?}");
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        // Cut at a character boundary at or below the limit.
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                100,
+                Some(Cut {
+                    read: 100,
+                    total: Some(300)
+                })
+            )
+        );
+        let Event::Error(e) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(e.origin.to_string(), "r.jsonl:2");
+        assert!(
+            e.message.contains("longer than the 1000-byte record limit"),
+            "{e:?}"
+        );
+        assert!(matches!(&ev[2], Event::Message(m) if m.text == "ok"));
+    }
+
+    #[test]
+    fn long_csv_rows_are_cut_and_too_long_ones_end_the_file() {
+        let data = format!(
+            "id,text\n1,\"{}\"\n2,\"never closed {}",
+            "x, ".repeat(100),
+            "z".repeat(5000)
+        );
+        let ev: Vec<Event> =
+            Inputs::from_reader("t.csv", Cursor::new(data), small_limits(InputFormat::Csv))
+                .collect();
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                100,
+                Some(Cut {
+                    read: 100,
+                    total: Some(300)
+                })
+            )
+        );
+        let Event::Error(e) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(e.origin.to_string(), "t.csv:3");
+        assert_eq!(
+            e.message,
+            "a row is longer than the 1000-byte record limit; the rest of the file was not read"
+        );
+    }
+
+    #[test]
+    fn mail_text_is_kept_within_the_read_limit() {
+        // Latin-1 doubles in UTF-8: 195 bytes of mail decode to 252 of text.
+        let mut mail =
+            b"From: a@b.example\nSubject: x\nContent-Type: text/plain; charset=iso-8859-1\n\n"
+                .to_vec();
+        mail.extend_from_slice(&[0xe9; 120]);
+        assert!(mail.len() <= 200);
+        let opts = InputOptions {
+            read_limit: 200,
+            ..small_limits(InputFormat::Auto)
+        };
+        let ev: Vec<Event> = Inputs::from_reader("m.eml", Cursor::new(mail), opts).collect();
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert!(m.text.starts_with("Subject: x\n\néé"), "{}", m.text);
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                200,
+                Some(Cut {
+                    read: 200,
+                    total: None
+                })
+            )
+        );
+    }
+
     #[test]
     fn labeled_csv() {
         let dir = tempfile::tempdir().unwrap();
