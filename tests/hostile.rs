@@ -225,11 +225,21 @@ fn binary_invalid_utf8_and_empty_files_are_not_errors() {
     assert!(out
         .stderr
         .contains(&format!("{empty}: empty file, no message")));
-    // A binary file named on the command line is skipped, and said to be:
-    // an error, since the user asked for that file.
+    // A binary file named on the command line is skipped with a warning.
     let bin = write(dir.path(), "blob.bin", b"\x7fELF\x02\x01\x01\x00\x00\x00");
     let out = between_good(&bin, &[]);
-    assert_error_row(&out, &bin, "binary file, skipped (use --binary to scan)");
+    assert_eq!(
+        out.code, 1,
+        "the good inputs are flagged, nothing failed: {out:?}"
+    );
+    assert_eq!(ids(&out), [GOOD, GOOD]);
+    assert!(
+        out.stderr.contains(&format!(
+            "scamscan: {bin}: warning: binary file, skipped (use --binary to scan)"
+        )),
+        "{}",
+        out.stderr
+    );
 }
 
 /// A 50 MB single line, as a whole file, with --lines, and as a JSONL

@@ -614,11 +614,14 @@ impl Inputs {
             return;
         }
         if !self.opts.binary && looks_binary(&head) {
+            // Not an error: a binary file holds no message to lose, and
+            // scoring its bytes as text would give a meaningless verdict. A
+            // file the user named gets a warning, one met in a walk a notice.
             if explicit {
-                self.error(
+                self.pending.push_back(Event::Warning(
                     Origin::file(shown),
-                    "binary file, skipped (use --binary to scan)",
-                );
+                    "binary file, skipped (use --binary to scan)".into(),
+                ));
             } else {
                 self.pending.push_back(Event::Notice(
                     Origin::file(shown),
