@@ -346,7 +346,7 @@ impl Model {
             .iter()
             .chain(&header.intercept)
             .chain(&header.category_intercept)
-            .any(|v| !(v.abs() <= MAX_OFFSET))
+            .any(|v| !(-MAX_OFFSET..=MAX_OFFSET).contains(v))
         {
             return Err(Error::model(format!(
                 "an intercept or calibration offset is outside ±{MAX_OFFSET}"
@@ -427,4 +427,42 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
         return Err(Error::model(format!("larger than the {max}-byte limit")).with_path(path));
     }
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header field that would make every probability NaN is refused at load.
+    #[test]
+    fn calibration_and_intercepts_are_bounded() {
+        let good = crate::fuzzing::tiny_model();
+        let tok = || good.tokenizer.clone();
+        assert!(Model::from_bytes(&good.to_bytes().unwrap(), tok()).is_ok());
+        let cases: Vec<(&str, Box<dyn Fn(&mut Model)>)> = vec![
+            ("temperature", Box::new(|m| m.calibration.temperature = 0.0)),
+            // JSON has no infinity: serde_json writes null, which does not parse as f32.
+            (
+                "header",
+                Box::new(|m| m.calibration.temperature = f32::INFINITY),
+            ),
+            (
+                "temperature",
+                Box::new(|m| m.calibration.temperature = 1e-30),
+            ),
+            (
+                "threshold",
+                Box::new(|m| m.calibration.flag_threshold = 1.5),
+            ),
+            ("offset", Box::new(|m| m.calibration.bias[2] = 1e30)),
+            ("offset", Box::new(|m| m.head.intercept[0] = f32::MAX)),
+            ("offset", Box::new(|m| m.category_head.intercept[3] = -1e20)),
+        ];
+        for (what, break_it) in cases {
+            let mut m = good.clone();
+            break_it(&mut m);
+            let err = Model::from_bytes(&m.to_bytes().unwrap(), tok()).unwrap_err();
+            assert!(err.to_string().contains(what), "{what}: {err}");
+        }
+    }
 }
