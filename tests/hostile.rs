@@ -187,6 +187,33 @@ fn bad_model_files() {
         assert!(out.stderr.starts_with(&want), "{name}: {}", out.stderr);
         assert_eq!(out.stderr.lines().count(), 1, "{name}: {}", out.stderr);
     }
+    // tokenizer.json: the tokenizers library panics on a syntax error inside
+    // "decoder" (found by fuzzing the model loader); now a clear error.
+    let tok = std::fs::read_to_string("models/default/tokenizer.json").unwrap();
+    assert!(tok.contains("\"decoder\": null"));
+    for (name, json, problem) in [
+        (
+            "tok-syntax",
+            tok.replace("\"decoder\": null", "\"decoder\": \u{98}ull"),
+            "tokenizer: invalid JSON: expected value at line",
+        ),
+        (
+            "tok-precompiled",
+            tok.replace(
+                "\"type\": \"NFKC\"",
+                "\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AAAA\"",
+            ),
+            "tokenizer: normalizer type \"Precompiled\" is not supported",
+        ),
+    ] {
+        let d = model_dir(dir.path(), name, &good);
+        std::fs::write(Path::new(&d).join("tokenizer.json"), json).unwrap();
+        let out = run(&["classify", "--model", &d, GOOD]);
+        assert_eq!(out.code, 2, "{name}: {out:?}");
+        let want = format!("scamscan: cannot load model: {d}/tokenizer.json: {problem}");
+        assert!(out.stderr.starts_with(&want), "{name}: {}", out.stderr);
+        assert!(!out.stderr.contains("panicked"), "{name}: {}", out.stderr);
+    }
     // Larger than the limit: refused before reading (a sparse file, no disk used).
     let d = model_dir(dir.path(), "huge", b"");
     let f = std::fs::File::options()
