@@ -433,3 +433,19 @@ fn encoded_bodies_stay_within_the_read_limit() {
         out.stderr
     );
 }
+
+/// A mail that made mail-parser panic in debug builds (a `debug_assert!` on
+/// malformed nesting; found by fuzzing the e-mail target): the test binary is
+/// a debug build, so this fails if the panic comes back.
+#[test]
+fn malformed_mime_found_by_fuzzing_is_classified() {
+    let seed =
+        std::fs::read("fuzz/seeds/email/crash-93edbec1370df917259d69bb0b865440e61dcf6a").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = write(dir.path(), "crash.eml", &seed[1..]);
+    // It holds NUL bytes: without --binary it would be skipped unparsed.
+    let out = run(&["classify", "--binary", "--output", "jsonl", &p]);
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+    assert_ne!(out.code, 2, "{out:?}");
+    assert_eq!(out.json_lines().len(), 1);
+}

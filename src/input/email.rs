@@ -37,8 +37,16 @@ pub fn email_text(raw: &[u8]) -> Option<String> {
 /// are linear in the bytes fed, and the caller bounds those (the read limit);
 /// `tests/hostile.rs` times 1 MiB of each nesting shape. This function bounds
 /// what is kept: parts after the limit are not even decoded to text.
+///
+/// mail-parser has `debug_assert!`s and unchecked subtractions on paths that
+/// malformed MIME reaches (found by fuzzing): harmless in release builds,
+/// panics in debug builds. The crate's dev profile builds mail-parser as in
+/// release (Cargo.toml); for builds with other profiles, a panic is caught
+/// here and the bytes are treated as not being a mail.
 pub(crate) fn email_text_within(raw: &[u8], limit: usize) -> Option<(String, bool)> {
-    let msg = MessageParser::default().parse(raw)?;
+    // Unwind safety: the closure only reads `raw`, and its result is dropped
+    // if it panics.
+    let msg = std::panic::catch_unwind(|| MessageParser::default().parse(raw)).ok()??;
     let subject = msg.subject().unwrap_or("").trim().to_string();
     let mut body = String::new();
     let mut cut = false;
