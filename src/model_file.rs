@@ -439,24 +439,16 @@ mod tests {
         let good = crate::fuzzing::tiny_model();
         let tok = || good.tokenizer.clone();
         assert!(Model::from_bytes(&good.to_bytes().unwrap(), tok()).is_ok());
-        let cases: Vec<(&str, Box<dyn Fn(&mut Model)>)> = vec![
-            ("temperature", Box::new(|m| m.calibration.temperature = 0.0)),
+        type Breaker = fn(&mut Model);
+        let cases: Vec<(&str, Breaker)> = vec![
+            ("temperature", |m| m.calibration.temperature = 0.0),
             // JSON has no infinity: serde_json writes null, which does not parse as f32.
-            (
-                "header",
-                Box::new(|m| m.calibration.temperature = f32::INFINITY),
-            ),
-            (
-                "temperature",
-                Box::new(|m| m.calibration.temperature = 1e-30),
-            ),
-            (
-                "threshold",
-                Box::new(|m| m.calibration.flag_threshold = 1.5),
-            ),
-            ("offset", Box::new(|m| m.calibration.bias[2] = 1e30)),
-            ("offset", Box::new(|m| m.head.intercept[0] = f32::MAX)),
-            ("offset", Box::new(|m| m.category_head.intercept[3] = -1e20)),
+            ("header", |m| m.calibration.temperature = f32::INFINITY),
+            ("temperature", |m| m.calibration.temperature = 1e-30),
+            ("threshold", |m| m.calibration.flag_threshold = 1.5),
+            ("offset", |m| m.calibration.bias[2] = 1e30),
+            ("offset", |m| m.head.intercept[0] = f32::MAX),
+            ("offset", |m| m.category_head.intercept[3] = -1e20),
         ];
         for (what, break_it) in cases {
             let mut m = good.clone();
