@@ -92,8 +92,11 @@ impl fmt::Display for Location {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// Reading or writing a file failed.
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
+    ///
+    /// Displayed the way [`crate::input::io_message`] puts it
+    /// (`no such file or directory`), without the system's error number.
+    #[error("{}", crate::input::io_message(.0))]
+    Io(std::io::Error),
     /// A record could not be parsed (bad JSON, missing field, bad label...).
     #[error("{0}")]
     Parse(String),
@@ -286,12 +289,25 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
-            ErrorKind::Io(e) => Some(e),
-            _ => None,
-        }
+/// No `source()`: the message already includes the underlying I/O error,
+/// and an error reporter that prints the chain (anyhow, eyre) would print it
+/// twice. The I/O error itself is in [`Error::kind`].
+///
+/// # Example
+///
+/// ```
+/// use std::error::Error as _;
+/// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+/// assert_eq!(e.to_string(), "no/such.jsonl: no such file or directory");
+/// assert!(e.source().is_none());
+/// ```
+impl std::error::Error for Error {}
+
+/// Not `#[from]`: that would also make the I/O error the kind's `source()`,
+/// and its message would be printed twice by chain printers.
+impl From<std::io::Error> for ErrorKind {
+    fn from(e: std::io::Error) -> Self {
+        ErrorKind::Io(e)
     }
 }
 

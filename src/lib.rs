@@ -77,6 +77,8 @@ mod error;
 pub mod eval;
 pub mod explain;
 pub mod featurize;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod input;
 pub mod metrics;
 pub mod model;

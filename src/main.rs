@@ -1,5 +1,7 @@
 //! The `scamscan` command line. See `scamscan --help`.
 
+#![forbid(unsafe_code)]
+
 mod cli;
 
 fn main() -> std::process::ExitCode {

@@ -624,7 +624,24 @@ impl CostFunction for Problem<'_> {
     type Output = f64;
 
     fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        Ok(self.evaluate(p).0)
+        finite(self.evaluate(p)).map(|e| e.0)
+    }
+}
+
+/// Refuses a non-finite cost or gradient.
+///
+/// argmin's More-Thuente line search never ends once it sees a NaN (the
+/// calibration objective hung that way); an error ends the fit with a
+/// message instead. Overflow needs weights near 1e154, so on sane data this
+/// never fires, but a hostile or broken dataset (huge sample weights) must
+/// not hang the trainer.
+fn finite(e: (f64, Array1<f64>)) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
+    if e.0.is_finite() && e.1.iter().all(|g| g.is_finite()) {
+        Ok(e)
+    } else {
+        Err(argmin::core::Error::msg(
+            "the objective is not finite at a point the line search tried (are the sample weights or features huge?)",
+        ))
     }
 }
 
@@ -633,7 +650,7 @@ impl Gradient for Problem<'_> {
     type Gradient = Array1<f64>;
 
     fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        Ok(self.evaluate(p).1)
+        finite(self.evaluate(p)).map(|e| e.1)
     }
 }
 
@@ -654,6 +671,28 @@ mod tests {
             SparseRows::from_dense(&x),
             ndarray::array![0, 0, 1, 1, 2, 2],
         )
+    }
+
+    #[test]
+    fn a_non_finite_objective_is_an_error_not_a_nan() {
+        let ds = toy();
+        let weights = vec![1.0; 6];
+        let problem = Problem {
+            rows: ds.records.rows(),
+            targets: ds.targets.as_slice().unwrap(),
+            weights: &weights,
+            k: 3,
+            dim: 3,
+            alpha: 0.01,
+            cache: Mutex::new(None),
+        };
+        let mut theta = Array1::<f64>::zeros(12);
+        assert!(problem.cost(&theta).unwrap().is_finite());
+        // Where a line search may wander: logits overflow to infinity.
+        theta[0] = f64::MAX;
+        theta[1] = -f64::MAX;
+        assert!(problem.cost(&theta).is_err());
+        assert!(problem.gradient(&theta).is_err());
     }
 
     #[test]

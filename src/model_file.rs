@@ -44,6 +44,9 @@ pub const MAX_MODEL_BYTES: u64 = 64 << 20;
 /// The largest `tokenizer.json` accepted (4 MiB).
 pub const MAX_TOKENIZER_BYTES: u64 = 4 << 20;
 const MAX_HEADER_BYTES: u64 = 4 << 20;
+const MIN_TEMPERATURE: f32 = 1e-3;
+const MAX_TEMPERATURE: f32 = 1e3;
+const MAX_OFFSET: f32 = 1e4;
 const PREFIX: usize = 8 + 4 + 8 + 8 + 8;
 
 /// How a model was trained: stored in the header and printed by `model info`.
@@ -330,6 +333,36 @@ impl Model {
                 "expected 3 classes and 12 categories, found {k} and {kc}"
             )));
         }
+        // JSON numbers too large for f32 parse as infinity, and a temperature
+        // near zero divides the logits into infinities: either would make
+        // probabilities NaN. Within these bounds (trained models are far
+        // inside: T in [0.05, 20], offsets within ±30) every logit stays finite
+        // whatever the message, since f16 weights are at most 65504 and
+        // feature vectors are L2-normalized per block.
+        let cal = &header.calibration;
+        if !(MIN_TEMPERATURE..=MAX_TEMPERATURE).contains(&cal.temperature) {
+            return Err(Error::model(format!(
+                "calibration temperature {} is outside [{MIN_TEMPERATURE}, {MAX_TEMPERATURE}]",
+                cal.temperature
+            )));
+        }
+        if !(0.0..=1.0).contains(&cal.flag_threshold) {
+            return Err(Error::model(format!(
+                "flag threshold {} is not in [0, 1]",
+                cal.flag_threshold
+            )));
+        }
+        if cal
+            .bias
+            .iter()
+            .chain(&header.intercept)
+            .chain(&header.category_intercept)
+            .any(|v| !(-MAX_OFFSET..=MAX_OFFSET).contains(v))
+        {
+            return Err(Error::model(format!(
+                "an intercept or calibration offset is outside ±{MAX_OFFSET}"
+            )));
+        }
         let vocab_words = match header.vocabulary_bits_log2 {
             Some(b @ 10..=28) => (1usize << b) / 64,
             Some(b) => {
@@ -427,4 +460,34 @@ fn read_bounded(path: &Path, max: u64) -> Result<Vec<u8>> {
         return Err(Error::model(format!("larger than the {max}-byte limit")).with_path(path));
     }
     Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A header field that would make every probability NaN is refused at load.
+    #[test]
+    fn calibration_and_intercepts_are_bounded() {
+        let good = crate::fuzzing::tiny_model();
+        let tok = || good.tokenizer.clone();
+        assert!(Model::from_bytes(&good.to_bytes().unwrap(), tok()).is_ok());
+        type Breaker = fn(&mut Model);
+        let cases: Vec<(&str, Breaker)> = vec![
+            ("temperature", |m| m.calibration.temperature = 0.0),
+            // JSON has no infinity: serde_json writes null, which does not parse as f32.
+            ("header", |m| m.calibration.temperature = f32::INFINITY),
+            ("temperature", |m| m.calibration.temperature = 1e-30),
+            ("threshold", |m| m.calibration.flag_threshold = 1.5),
+            ("offset", |m| m.calibration.bias[2] = 1e30),
+            ("offset", |m| m.head.intercept[0] = f32::MAX),
+            ("offset", |m| m.category_head.intercept[3] = -1e20),
+        ];
+        for (what, break_it) in cases {
+            let mut m = good.clone();
+            break_it(&mut m);
+            let err = Model::from_bytes(&m.to_bytes().unwrap(), tok()).unwrap_err();
+            assert!(err.to_string().contains(what), "{what}: {err}");
+        }
+    }
 }

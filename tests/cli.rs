@@ -474,13 +474,18 @@ fn binary_files() {
         "d/note.txt",
         "Dinner at 7? I'll book the table.",
     );
-    // Named explicitly: an error.
+    // Named explicitly: a warning (not an error: there is no message to lose).
     let out = classify(&[&bin]);
-    assert_eq!(out.code, 2);
+    assert_eq!(out.code, 0);
     assert!(out.stderr.contains(&format!(
-        "scamscan: {bin}: binary file, skipped (use --binary to scan)"
+        "scamscan: {bin}: warning: binary file, skipped (use --binary to scan)"
     )));
     assert_eq!(out.stdout, "");
+    let quiet = classify(&["--quiet", &bin]);
+    assert!(
+        quiet.stderr.contains("warning: binary file"),
+        "--quiet keeps warnings"
+    );
     // Met in a walk: a notice, not an error.
     let d = dir.path().join("d").display().to_string();
     let out = classify(&["--output", "jsonl", &d]);

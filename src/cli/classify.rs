@@ -188,6 +188,7 @@ pub fn run(args: &ClassifyArgs, color: bool, diag: &mut Diag) -> u8 {
             hidden: args.input.hidden,
             binary: args.input.binary,
             read_limit: read_limit(args.decision.max_bytes),
+            ..InputOptions::default()
         },
     );
     let mut run = Run {

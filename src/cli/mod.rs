@@ -70,7 +70,8 @@ CSV/TSV output columns: id,label,score,p_ham,p_spam,p_scam,category,top_reason,e
 
 Memory stays bounded: line-oriented inputs are classified in batches of 2048 messages, and at \
 most max(4 x --max-bytes, 1 MiB) bytes of any one file, line or mail are read; the rest is not \
-scored, and a warning names the message.
+scored, and a warning names the message. A JSONL line or CSV/TSV row is parsed whole up to 64 MiB \
+(a longer one is an error naming its line) and its text is then cut the same way.
 
 Exit status: 0 nothing flagged, 1 something flagged (spam or scam), 2 an error happened \
 (other inputs are still classified).";

@@ -21,10 +21,40 @@ use mail_parser::MessageParser;
 /// assert!(text.contains("Hello there") && !text.contains("<b>"), "{text}");
 /// ```
 pub fn email_text(raw: &[u8]) -> Option<String> {
-    let msg = MessageParser::default().parse(raw)?;
+    email_text_within(raw, usize::MAX).map(|(text, _)| text)
+}
+
+/// [`email_text`] keeping at most about `limit` bytes of text; the flag says
+/// whether text was left out.
+///
+/// What mail-parser does with hostile mail, from its source (0.11): MIME
+/// nesting (multipart in multipart, attached messages) is walked with an
+/// explicit stack, not recursion, so depth cannot overflow the call stack;
+/// only base64- or quoted-printable-encoded attached messages recurse, three
+/// levels at most. Decoding only shrinks (base64, quoted-printable, RFC 2047
+/// words, HTML entities), except charsets, where one byte becomes at most
+/// three in UTF-8. Nothing is decompressed. So the work and memory of a parse
+/// are linear in the bytes fed, and the caller bounds those (the read limit);
+/// `tests/hostile.rs` times 1 MiB of each nesting shape. This function bounds
+/// what is kept: parts after the limit are not even decoded to text.
+///
+/// mail-parser has `debug_assert!`s and unchecked subtractions on paths that
+/// malformed MIME reaches (found by fuzzing): harmless in release builds,
+/// panics in debug builds. The crate's dev profile builds mail-parser as in
+/// release (Cargo.toml); for builds with other profiles, a panic is caught
+/// here and the bytes are treated as not being a mail.
+pub(crate) fn email_text_within(raw: &[u8], limit: usize) -> Option<(String, bool)> {
+    // Unwind safety: the closure only reads `raw`, and its result is dropped
+    // if it panics.
+    let msg = std::panic::catch_unwind(|| MessageParser::default().parse(raw)).ok()??;
     let subject = msg.subject().unwrap_or("").trim().to_string();
     let mut body = String::new();
+    let mut cut = false;
     for i in 0..msg.text_body_count() {
+        if body.len() >= limit {
+            cut = true;
+            break;
+        }
         // Inline text parts only: a part that is also listed as an
         // attachment (a text file attached to the mail) is skipped.
         if let Some(part_id) = msg.text_body.get(i) {
@@ -43,7 +73,12 @@ pub fn email_text(raw: &[u8]) -> Option<String> {
             body.push_str(text);
         }
     }
-    Some(format!("Subject: {subject}\n\n{body}"))
+    let mut text = format!("Subject: {subject}\n\n{body}");
+    if text.len() > limit {
+        text.truncate(text.floor_char_boundary(limit));
+        cut = true;
+    }
+    Some((text, cut))
 }
 
 #[cfg(test)]

@@ -16,7 +16,11 @@
 //!
 //! No single message takes more than [`InputOptions::read_limit`] bytes of
 //! memory: the rest of a longer file, line or mail is skipped, and the
-//! [`Message`] says so in [`Message::cut`].
+//! [`Message`] says so in [`Message::cut`]. A JSONL line or a CSV/TSV row is
+//! a structured record that cannot be parsed from its first bytes, so it is
+//! read whole up to [`InputOptions::record_limit`] (64 MiB by default) and its
+//! text is then cut to the read limit the same way; a longer record is an
+//! [`Event::Error`] naming its line.
 //!
 //! Problems never stop the stream: an unreadable file or a malformed JSONL
 //! line is an [`Event::Error`], and iteration goes on with the next input.
@@ -105,7 +109,17 @@ pub struct InputOptions {
     pub binary: bool,
     /// The most bytes of one message (a whole file, a line, a mail) held in memory.
     pub read_limit: usize,
+    /// The most bytes of one JSONL line or CSV/TSV row parsed (the larger of
+    /// this and `read_limit` applies); its text is then cut to `read_limit`.
+    pub record_limit: usize,
 }
+
+/// The default [`InputOptions::record_limit`]: 64 MiB.
+///
+/// A record is parsed whole, so this bounds the memory one JSONL line or CSV
+/// row can take; 64 MiB is far beyond any real message and well within a
+/// small machine.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
 impl Default for InputOptions {
     fn default() -> Self {
@@ -116,6 +130,7 @@ impl Default for InputOptions {
             hidden: false,
             binary: false,
             read_limit: read_limit(crate::classifier::DEFAULT_MAX_BYTES),
+            record_limit: MAX_RECORD_BYTES,
         }
     }
 }
@@ -368,6 +383,8 @@ pub struct Inputs {
     args: VecDeque<PathBuf>,
     walk: Option<WalkState>,
     current: Option<Box<dyn Source>>,
+    /// A reader given to [`Inputs::from_reader`], read when first asked for.
+    reader: Option<(String, Box<dyn Read>)>,
     pending: VecDeque<Event>,
     stats: InputStats,
     /// Messages plus errors that stand for a record.
@@ -406,10 +423,35 @@ impl Inputs {
             args,
             walk: None,
             current: None,
+            reader: None,
             pending: VecDeque::new(),
             stats: InputStats::default(),
             records: 0,
         }
+    }
+
+    /// Reads one stream already open (a socket, a decompressor, bytes in
+    /// memory) as if it were the file `name`: `name` is what events report,
+    /// and in [`InputFormat::Auto`] its extension picks the format as a
+    /// file's would.
+    ///
+    /// So that a program embedding scamscan gets the same parsing, limits
+    /// and errors as the command line without writing a file first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::input::{Event, InputOptions, Inputs};
+    /// let data = "{\"id\":1,\"text\":\"hi\"}\nnot json\n";
+    /// let events: Vec<Event> = Inputs::from_reader("upload.jsonl", std::io::Cursor::new(data), InputOptions::default()).collect();
+    /// assert!(matches!(&events[0], Event::Message(m) if m.text == "hi"));
+    /// assert!(matches!(&events[1], Event::Error(e) if e.origin.to_string() == "upload.jsonl:2"));
+    /// ```
+    pub fn from_reader(name: &str, reader: impl Read + 'static, opts: InputOptions) -> Self {
+        let mut inputs = Inputs::new(Vec::new(), opts);
+        inputs.args.clear();
+        inputs.reader = Some((name.to_string(), Box::new(reader)));
+        inputs
     }
 
     /// Counts so far.
@@ -479,10 +521,33 @@ impl Inputs {
         };
         match w.walk.next() {
             Some(Ok(entry)) => {
+                let path = entry.path().display().to_string();
                 if entry.file_type().is_some_and(|t| t.is_file()) {
                     w.files += 1;
-                    let path = entry.path().display().to_string();
                     self.open_path(entry.path(), &path, false);
+                } else if entry.path_is_symlink() {
+                    // The walk does not follow links (a link to a parent
+                    // directory would never end), but a link to a file is a
+                    // message the user pointed at: read it, and say what
+                    // else was passed over.
+                    match std::fs::metadata(entry.path()) {
+                        Ok(m) if m.is_file() => {
+                            w.files += 1;
+                            self.open_path(entry.path(), &path, false);
+                        }
+                        Ok(m) if m.is_dir() => self.pending.push_back(Event::Notice(
+                            Origin::file(&path),
+                            "symbolic link to a directory, not followed".into(),
+                        )),
+                        Ok(_) => self.pending.push_back(Event::Notice(
+                            Origin::file(&path),
+                            "symbolic link to a special file, skipped".into(),
+                        )),
+                        Err(e) => self.pending.push_back(Event::Warning(
+                            Origin::file(&path),
+                            format!("symbolic link skipped: {}", io_message(&e)),
+                        )),
+                    }
                 }
             }
             Some(Err(e)) => {
@@ -509,7 +574,7 @@ impl Inputs {
     /// that explains why there is nothing to read.
     fn open_path(&mut self, path: &Path, shown: &str, explicit: bool) {
         self.stats.files += 1;
-        let (mut reader, size): (Box<dyn Read>, Option<u64>) = if shown == "-" {
+        let (reader, size): (Box<dyn Read>, Option<u64>) = if shown == "-" {
             (Box::new(io::stdin().lock()), None)
         } else {
             match File::open(path) {
@@ -523,6 +588,19 @@ impl Inputs {
                 }
             }
         };
+        self.open_reader(path, shown, explicit, reader, size);
+    }
+
+    /// Sniffs an open input and sets `current` to the source that reads it,
+    /// or queues the event that explains why there is nothing to read.
+    fn open_reader(
+        &mut self,
+        path: &Path,
+        shown: &str,
+        explicit: bool,
+        mut reader: Box<dyn Read>,
+        size: Option<u64>,
+    ) {
         let mut head = Vec::with_capacity(HEAD_BYTES);
         if let Err(e) = (&mut reader).take(HEAD_BYTES as u64).read_to_end(&mut head) {
             self.error(Origin::file(shown), io_message(&e));
@@ -536,11 +614,14 @@ impl Inputs {
             return;
         }
         if !self.opts.binary && looks_binary(&head) {
+            // Not an error: a binary file holds no message to lose, and
+            // scoring its bytes as text would give a meaningless verdict. A
+            // file the user named gets a warning, one met in a walk a notice.
             if explicit {
-                self.error(
+                self.pending.push_back(Event::Warning(
                     Origin::file(shown),
-                    "binary file, skipped (use --binary to scan)",
-                );
+                    "binary file, skipped (use --binary to scan)".into(),
+                ));
             } else {
                 self.pending.push_back(Event::Notice(
                     Origin::file(shown),
@@ -557,6 +638,7 @@ impl Inputs {
         let ctx = Ctx {
             path: shown.to_string(),
             limit: self.opts.read_limit,
+            record_limit: self.opts.record_limit.max(self.opts.read_limit),
             size,
         };
         let source: Box<dyn Source> = match format {
@@ -611,6 +693,11 @@ impl Iterator for Inputs {
                 self.step_walk();
                 continue;
             }
+            if let Some((name, reader)) = self.reader.take() {
+                self.stats.files += 1;
+                self.open_reader(Path::new(&name), &name, true, reader, None);
+                continue;
+            }
             let arg = self.args.pop_front()?;
             let shown = arg.display().to_string();
             if shown == "-" {
@@ -659,7 +746,24 @@ pub fn io_message(e: &io::Error) -> String {
         io::ErrorKind::NotFound => "no such file or directory".into(),
         io::ErrorKind::PermissionDenied => "permission denied".into(),
         io::ErrorKind::IsADirectory => "is a directory".into(),
-        _ => e.to_string(),
+        _ => {
+            let msg = e.to_string();
+            // "Too many levels of symbolic links (os error 40)" -> "too many levels of symbolic links"
+            let msg = match msg.rsplit_once(" (os error ") {
+                Some((m, code)) if code.ends_with(')') => m.to_string(),
+                _ => msg,
+            };
+            let mut chars = msg.chars();
+            match chars.next() {
+                Some(c)
+                    if c.is_uppercase()
+                        && !chars.clone().next().is_some_and(char::is_uppercase) =>
+                {
+                    c.to_lowercase().chain(chars).collect()
+                }
+                _ => msg,
+            }
+        }
     }
 }
 
@@ -701,8 +805,28 @@ fn strip_bom(s: String) -> String {
 /// Per-file reading context.
 struct Ctx {
     path: String,
+    /// The read limit of one message.
     limit: usize,
+    /// The most bytes of one JSONL line or CSV row parsed.
+    record_limit: usize,
     size: Option<u64>,
+}
+
+impl Ctx {
+    /// Cuts the text of a parsed record to the read limit, as a long line
+    /// or file is cut, so every message holds at most `limit` bytes.
+    fn cut_text(&self, text: &mut String) -> Option<Cut> {
+        if text.len() <= self.limit {
+            return None;
+        }
+        let total = text.len() as u64;
+        text.truncate(text.floor_char_boundary(self.limit));
+        text.shrink_to_fit();
+        Some(Cut {
+            read: text.len() as u64,
+            total: Some(total),
+        })
+    }
 }
 
 impl Ctx {
@@ -739,7 +863,7 @@ impl Source for WholeFile {
         if let Err(e) = (&mut reader).take(limit).read_to_end(&mut bytes) {
             return Some(self.ctx.error(origin, &e));
         }
-        let cut = if bytes.len() as u64 == limit {
+        let mut cut = if bytes.len() as u64 == limit {
             // Anything left? One more byte tells, without reading the rest.
             let mut one = [0u8; 1];
             match reader.read(&mut one) {
@@ -754,8 +878,16 @@ impl Source for WholeFile {
             None
         };
         let (text, lossy) = if self.email {
-            match email_text(&bytes) {
-                Some(t) => (t, false),
+            match email::email_text_within(&bytes, self.ctx.limit) {
+                Some((t, text_cut)) => {
+                    if text_cut && cut.is_none() {
+                        cut = Some(Cut {
+                            read: t.len() as u64,
+                            total: None,
+                        });
+                    }
+                    (t, false)
+                }
                 None => decode(bytes),
             }
         } else {
@@ -817,9 +949,10 @@ struct LineSource {
 }
 
 impl LineSource {
-    fn new(ctx: Ctx, reader: Reader) -> Self {
+    /// Lines keep at most `limit` bytes.
+    fn new(ctx: Ctx, reader: Reader, limit: usize) -> Self {
         LineSource {
-            lines: LineReader::new(reader, ctx.limit),
+            lines: LineReader::new(reader, limit),
             ctx,
             buf: Vec::new(),
             any: false,
@@ -860,8 +993,9 @@ struct Lines {
 
 impl Lines {
     fn new(ctx: Ctx, reader: Reader) -> Self {
+        let limit = ctx.limit;
         Lines {
-            src: LineSource::new(ctx, reader),
+            src: LineSource::new(ctx, reader, limit),
         }
     }
 }
@@ -943,8 +1077,9 @@ struct Jsonl {
 
 impl Jsonl {
     fn new(ctx: Ctx, reader: Reader, text_field: &str, id_field: &str) -> Self {
+        let limit = ctx.record_limit;
         Jsonl {
-            src: LineSource::new(ctx, reader),
+            src: LineSource::new(ctx, reader, limit),
             text_field: text_field.into(),
             id_field: id_field.into(),
         }
@@ -979,8 +1114,8 @@ impl Source for Jsonl {
                     Value::Null,
                     info.number,
                     format!(
-                        "line is {} bytes, longer than the {}-byte read limit; not parsed",
-                        info.len, self.src.ctx.limit
+                        "line is {} bytes, longer than the {}-byte record limit; not parsed",
+                        info.len, self.src.ctx.record_limit
                     ),
                 ));
             }
@@ -1011,13 +1146,13 @@ impl Source for Jsonl {
                 }
             };
             return Some(match split_record(obj, &self.text_field, &self.id_field) {
-                Ok((id, text, fields)) => Event::Message(Message {
+                Ok((id, mut text, fields)) => Event::Message(Message {
                     id,
                     origin: Origin::at(&self.src.ctx.path, info.number),
+                    cut: self.src.ctx.cut_text(&mut text),
                     text,
                     fields: Some(fields),
                     lossy: self.src.lossy.see(lossy),
-                    cut: None,
                 }),
                 Err((id, msg)) => self.record_error(id, info.number, msg),
             });
@@ -1052,17 +1187,24 @@ impl Mbox {
         self.n += 1;
         let id = format!("{}#{}", self.ctx.path, self.n);
         let origin = Origin::at(&self.ctx.path, start);
-        match email_text(&bytes) {
-            Some(text) => Event::Message(Message {
+        match email::email_text_within(&bytes, self.ctx.limit) {
+            Some((text, text_cut)) => Event::Message(Message {
                 id: Value::String(id),
                 origin,
-                text,
                 fields: None,
                 lossy: false,
-                cut: (total > bytes.len() as u64).then_some(Cut {
-                    read: bytes.len() as u64,
-                    total: Some(total),
-                }),
+                cut: if total > bytes.len() as u64 {
+                    Some(Cut {
+                        read: bytes.len() as u64,
+                        total: Some(total),
+                    })
+                } else {
+                    text_cut.then_some(Cut {
+                        read: text.len() as u64,
+                        total: None,
+                    })
+                },
+                text,
             }),
             None => Event::Error(InputError {
                 id: Value::String(id),
@@ -1134,10 +1276,47 @@ impl Source for Mbox {
     }
 }
 
+/// A reader that fails once one CSV record has taken more than `limit` bytes.
+///
+/// The csv crate grows a record's buffer without bound (a quote never
+/// closed makes the rest of the file one field); it has no limit of its own.
+struct RecordBudget {
+    inner: Reader,
+    /// Bytes handed to the csv reader so far, and where the current record
+    /// starts, shared with [`Table`], which moves the mark at each record.
+    state: std::rc::Rc<std::cell::Cell<(u64, u64)>>,
+    limit: u64,
+}
+
+/// The error [`RecordBudget`] fails with.
+#[derive(Debug)]
+struct RecordTooLong(u64);
+
+impl fmt::Display for RecordTooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a row is longer than the {}-byte record limit", self.0)
+    }
+}
+
+impl std::error::Error for RecordTooLong {}
+
+impl Read for RecordBudget {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let (read, mark) = self.state.get();
+        if read.saturating_sub(mark) > self.limit {
+            return Err(io::Error::other(RecordTooLong(self.limit)));
+        }
+        let n = self.inner.read(buf)?;
+        self.state.set((read + n as u64, mark));
+        Ok(n)
+    }
+}
+
 /// CSV or TSV with a header row.
 struct Table {
     ctx: Ctx,
-    reader: csv::Reader<Reader>,
+    reader: csv::Reader<RecordBudget>,
+    budget: std::rc::Rc<std::cell::Cell<(u64, u64)>>,
     text_col: Option<usize>,
     id_col: Option<usize>,
     names: Vec<String>,
@@ -1152,10 +1331,16 @@ struct Table {
 
 impl Table {
     fn new(ctx: Ctx, reader: Reader, tsv: bool, text_field: &str, id_field: &str) -> Self {
-        let reader = table_reader(tsv).from_reader(reader);
+        let budget = std::rc::Rc::new(std::cell::Cell::new((0, 0)));
+        let reader = table_reader(tsv).from_reader(RecordBudget {
+            inner: reader,
+            state: budget.clone(),
+            limit: ctx.record_limit as u64,
+        });
         Table {
             ctx,
             reader,
+            budget,
             text_col: None,
             id_col: None,
             names: Vec::new(),
@@ -1217,6 +1402,11 @@ impl Source for Table {
             }
         }
         let text_col = self.text_col?;
+        // The next record starts where the csv reader stands; bytes it has
+        // buffered past that count against this record, which only makes
+        // the limit a buffer's size stricter.
+        let (read, _) = self.budget.get();
+        self.budget.set((read, self.reader.position().byte()));
         match self.reader.read_byte_record(&mut self.record) {
             Ok(true) => {}
             Ok(false) => {
@@ -1231,11 +1421,26 @@ impl Source for Table {
             }
             Err(e) => {
                 self.done = true;
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or_else(
+                    // An I/O error has no position: it is in the row after the last one read.
+                    || self.reader.position().line(),
+                    |p| p.line(),
+                );
+                let message = match e.kind() {
+                    csv::ErrorKind::Io(io) => {
+                        match io.get_ref().and_then(|i| i.downcast_ref::<RecordTooLong>()) {
+                            Some(too_long) => {
+                                format!("{too_long}; the rest of the file was not read")
+                            }
+                            None => format!("read error: {}", io_message(io)),
+                        }
+                    }
+                    _ => format!("cannot read row: {e}"),
+                };
                 return Some(Event::Error(InputError {
                     id: Value::Null,
                     origin: Origin::at(&self.ctx.path, line),
-                    message: format!("cannot read row: {e}"),
+                    message,
                     record: false,
                 }));
             }
@@ -1253,7 +1458,7 @@ impl Source for Table {
             .id_col
             .and_then(&mut cell)
             .map_or(Value::Null, Value::String);
-        let Some(text) = cell(text_col) else {
+        let Some(mut text) = cell(text_col) else {
             return Some(Event::Error(InputError {
                 id,
                 origin,
@@ -1279,10 +1484,10 @@ impl Source for Table {
         Some(Event::Message(Message {
             id,
             origin,
+            cut: self.ctx.cut_text(&mut text),
             text,
             fields: Some(fields),
             lossy: self.lossy.see(lossy),
-            cut: None,
         }))
     }
 }
@@ -1503,6 +1708,117 @@ mod tests {
                 read: 1000,
                 total: Some(5000)
             })
+        );
+    }
+
+    fn small_limits(format: InputFormat) -> InputOptions {
+        InputOptions {
+            format,
+            read_limit: 100,
+            record_limit: 1000,
+            ..InputOptions::default()
+        }
+    }
+
+    #[test]
+    fn long_jsonl_records_are_cut_and_too_long_ones_are_errors() {
+        let data = format!(
+            "{{\"id\":1,\"text\":\"{}\"}}\n{{\"id\":2,\"text\":\"{}\"}}\n{{\"id\":3,\"text\":\"ok\"}}\n",
+            "é".repeat(150),
+            "y".repeat(2000)
+        );
+        let ev: Vec<Event> = Inputs::from_reader(
+            "r.jsonl",
+            Cursor::new(data),
+            small_limits(InputFormat::Jsonl),
+        )
+        .collect();
+        assert_eq!(ev.len(), 3, "{ev:?}");
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        // Cut at a character boundary at or below the limit.
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                100,
+                Some(Cut {
+                    read: 100,
+                    total: Some(300)
+                })
+            )
+        );
+        let Event::Error(e) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(e.origin.to_string(), "r.jsonl:2");
+        assert!(
+            e.message.contains("longer than the 1000-byte record limit"),
+            "{e:?}"
+        );
+        assert!(matches!(&ev[2], Event::Message(m) if m.text == "ok"));
+    }
+
+    #[test]
+    fn long_csv_rows_are_cut_and_too_long_ones_end_the_file() {
+        let data = format!(
+            "id,text\n1,\"{}\"\n2,\"never closed {}",
+            "x, ".repeat(100),
+            "z".repeat(5000)
+        );
+        let ev: Vec<Event> =
+            Inputs::from_reader("t.csv", Cursor::new(data), small_limits(InputFormat::Csv))
+                .collect();
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                100,
+                Some(Cut {
+                    read: 100,
+                    total: Some(300)
+                })
+            )
+        );
+        let Event::Error(e) = &ev[1] else {
+            panic!("{ev:?}")
+        };
+        assert_eq!(e.origin.to_string(), "t.csv:3");
+        assert_eq!(
+            e.message,
+            "a row is longer than the 1000-byte record limit; the rest of the file was not read"
+        );
+    }
+
+    #[test]
+    fn mail_text_is_kept_within_the_read_limit() {
+        // Latin-1 doubles in UTF-8: 195 bytes of mail decode to 252 of text.
+        let mut mail =
+            b"From: a@b.example\nSubject: x\nContent-Type: text/plain; charset=iso-8859-1\n\n"
+                .to_vec();
+        mail.extend_from_slice(&[0xe9; 120]);
+        assert!(mail.len() <= 200);
+        let opts = InputOptions {
+            read_limit: 200,
+            ..small_limits(InputFormat::Auto)
+        };
+        let ev: Vec<Event> = Inputs::from_reader("m.eml", Cursor::new(mail), opts).collect();
+        let Event::Message(m) = &ev[0] else {
+            panic!("{ev:?}")
+        };
+        assert!(m.text.starts_with("Subject: x\n\néé"), "{}", m.text);
+        assert_eq!(
+            (m.text.len(), m.cut),
+            (
+                200,
+                Some(Cut {
+                    read: 200,
+                    total: None
+                })
+            )
         );
     }
 

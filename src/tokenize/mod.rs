@@ -208,8 +208,33 @@ impl Tokenizer {
     /// assert!(Tokenizer::from_json(b"{not json").is_err());
     /// # Ok::<(), scamscan::Error>(())
     /// ```
+    ///
+    /// A `tokenizer.json` from an untrusted model directory is checked before
+    /// the `tokenizers` library sees it: that library's deserializers panic on
+    /// some malformed input (a syntax error inside `"decoder"`, a bad
+    /// `Precompiled` normalizer; found by fuzzing), so the JSON must parse,
+    /// and only the components a scamscan tokenizer can use are accepted
+    /// ([`check_definition`]). Any panic left is caught and made an error.
+    ///
+    /// ```
+    /// use scamscan::tokenize::Tokenizer;
+    /// let err = Tokenizer::from_json(br#"{"model":{"type":"BPE"},"pre_tokenizer":{"type":"Whitespace"}}"#).unwrap_err();
+    /// assert!(err.to_string().contains("model type \"BPE\""), "{err}");
+    /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let hf = tokenizers::Tokenizer::from_bytes(bytes).map_err(tok_err)?;
+        let value: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| Error::new(ErrorKind::Tokenizer(format!("invalid JSON: {e}"))))?;
+        check_definition(&value).map_err(|e| Error::new(ErrorKind::Tokenizer(e)))?;
+        // A safety net for panics in deserializers the check lets through.
+        // Unwind safety: nothing is shared with the closure but the input bytes.
+        let hf = std::panic::catch_unwind(|| tokenizers::Tokenizer::from_bytes(bytes))
+            .map_err(|_| {
+                Error::new(ErrorKind::Tokenizer(
+                    "tokenizer.json could not be read (the tokenizers library panicked on it)"
+                        .into(),
+                ))
+            })?
+            .map_err(tok_err)?;
         if hf.get_pre_tokenizer().is_none() {
             return Err(Error::new(ErrorKind::Tokenizer(
                 "tokenizer.json has no pre_tokenizer".into(),
@@ -418,6 +443,115 @@ impl FastSplit {
             kind: token_kind(m.as_str()),
         }));
     }
+}
+
+/// Normalizers accepted in `tokenizer.json`: every one whose deserializer
+/// returns errors rather than panicking (so not `Precompiled`).
+const NORMALIZERS: &[&str] = &[
+    "Sequence",
+    "NFC",
+    "NFD",
+    "NFKC",
+    "NFKD",
+    "Lowercase",
+    "StripAccents",
+    "Strip",
+    "Replace",
+    "Prepend",
+    "BertNormalizer",
+    "Nmt",
+];
+
+/// Pre-tokenizers accepted in `tokenizer.json`: the ones that split text
+/// into words without a vocabulary.
+const PRE_TOKENIZERS: &[&str] = &[
+    "Sequence",
+    "Split",
+    "Whitespace",
+    "WhitespaceSplit",
+    "Punctuation",
+    "Digits",
+    "UnicodeScripts",
+    "BertPreTokenizer",
+    "CharDelimiterSplit",
+];
+
+/// Checks that a `tokenizer.json` uses only what a scamscan tokenizer can
+/// use: a `WordLevel` model (scamscan never looks words up, so no other
+/// model is needed), normalizers from [`NORMALIZERS`], pre-tokenizers from
+/// [`PRE_TOKENIZERS`], and no decoder or post-processor (scamscan never
+/// decodes). Every component must name its `type`.
+///
+/// An allow-list rather than trusting the `tokenizers` library with any
+/// file: its deserializers are not hardened against hostile input.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::tokenize::{check_definition, Tokenizer};
+/// let ours: serde_json::Value = serde_json::from_str(&Tokenizer::new()?.to_json()?).unwrap();
+/// assert!(check_definition(&ours).is_ok());
+/// let precompiled = serde_json::json!({"model": {"type": "WordLevel"}, "normalizer": {"type": "Precompiled"}});
+/// assert!(check_definition(&precompiled).is_err());
+/// # Ok::<(), scamscan::Error>(())
+/// ```
+pub fn check_definition(v: &serde_json::Value) -> std::result::Result<(), String> {
+    let obj = v.as_object().ok_or("tokenizer.json is not a JSON object")?;
+    match obj
+        .get("model")
+        .and_then(|m| m.get("type"))
+        .and_then(|t| t.as_str())
+    {
+        Some("WordLevel") => {}
+        Some(other) => {
+            return Err(format!(
+                "model type {other:?} is not supported (WordLevel only)"
+            ))
+        }
+        None => return Err("no model type".into()),
+    }
+    for field in ["decoder", "post_processor"] {
+        if obj.get(field).is_some_and(|d| !d.is_null()) {
+            return Err(format!(
+                "a {field} is not supported (scamscan neither decodes nor post-processes)"
+            ));
+        }
+    }
+    fn component(
+        v: &serde_json::Value,
+        what: &str,
+        allowed: &[&str],
+        list: &str,
+        depth: usize,
+    ) -> std::result::Result<(), String> {
+        if depth > 8 {
+            return Err(format!("{what}s nested more than 8 deep"));
+        }
+        let ty = v
+            .get("type")
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| format!("a {what} without a type"))?;
+        if !allowed.contains(&ty) {
+            return Err(format!("{what} type {ty:?} is not supported"));
+        }
+        if ty == "Sequence" {
+            let items = v
+                .get(list)
+                .and_then(|l| l.as_array())
+                .ok_or_else(|| format!("a {what} Sequence without {list:?}"))?;
+            for item in items {
+                component(item, what, allowed, list, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+    if let Some(n) = obj.get("normalizer").filter(|n| !n.is_null()) {
+        component(n, "normalizer", NORMALIZERS, "normalizers", 0)?;
+    }
+    if let Some(p) = obj.get("pre_tokenizer").filter(|p| !p.is_null()) {
+        component(p, "pre-tokenizer", PRE_TOKENIZERS, "pretokenizers", 0)?;
+    }
+    Ok(())
 }
 
 fn token_kind(piece: &str) -> TokenKind {
