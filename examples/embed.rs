@@ -28,6 +28,9 @@ fn main() {
             ),
             Label::Spam => println!("FOLDER {:.2} spam", v.score),
             Label::Ham => println!("DELIVER {:.2}", v.score),
+            // Too little of the message is familiar (another language, say)
+            // for a verdict: a person should look.
+            Label::Unsure => println!("REVIEW {:.2} coverage {:.2}", v.score, v.coverage),
         }
     }
 }
