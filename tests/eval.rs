@@ -136,7 +136,10 @@ fn group_metrics_hand_checked() {
     assert_eq!(g.scam_decision.recall, Some(2.0 / 3.0));
     assert_eq!(g.scam_decision.precision, Some(1.0));
     assert_eq!(g.scam_decision.ham_fpr, Some(0.0));
-    assert_eq!(g.confusion.counts, [[2, 1, 0, 0], [1, 1, 0, 0], [1, 0, 2, 0]]);
+    assert_eq!(
+        g.confusion.counts,
+        [[2, 1, 0, 0], [1, 1, 0, 0], [1, 0, 2, 0]]
+    );
 }
 
 #[test]

@@ -23,7 +23,10 @@ fn legitimate_messages_in_unfamiliar_languages_are_unsure_not_scam() {
         let v = c.classify(&e.text);
         assert_ne!(v.label, Label::Scam, "{} called scam: {}", e.id, e.text);
         if v.is_flagged() {
-            flagged.push(format!("{} ({:?}, coverage {:.2})", e.id, v.label, v.coverage));
+            flagged.push(format!(
+                "{} ({:?}, coverage {:.2})",
+                e.id, v.label, v.coverage
+            ));
         }
         unsure += (v.label == Label::Unsure) as usize;
     }

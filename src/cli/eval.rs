@@ -136,14 +136,7 @@ pub fn run(args: &EvalArgs, diag: &mut Diag) -> u8 {
             }
         }
     }
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            diag.error(&format!("cannot write the output: {e}"));
-            return EXIT_ERROR;
-        }
-    }
-    code
+    print_report(&text, diag).unwrap_or(code)
 }
 
 /// `eval --leave-one-out`: one training per held-out group.
@@ -199,12 +192,18 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
         }
     };
+    print_report(&text, diag).unwrap_or(code)
+}
+
+/// Writes a report to stdout; `Some(EXIT_ERROR)` when that fails (a closed
+/// pipe is not a failure: `scamscan eval ... | head` is fine).
+fn print_report(text: &str, diag: &mut Diag) -> Option<u8> {
     let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             diag.error(&format!("cannot write the output: {e}"));
-            return EXIT_ERROR;
+            Some(EXIT_ERROR)
         }
+        _ => None,
     }
-    code
 }
