@@ -534,17 +534,14 @@ fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut edits = Vec::new();
     let (defang, spaced) = unmask_patterns();
     let b = text.as_bytes();
-    let maybe_defanged = b
-        .iter()
-        .any(|c| matches!(c, b'[' | b'(' | b'{' | b'*' | b' '))
-        && (text.contains("xxp")
-            || text.contains('[')
-            || text.contains('(')
-            || text.contains('{')
-            || text.contains("**")
-            || text.contains(" .")
-            || text.contains(". ")
-            || text.contains(" dot "));
+    // Cheap tests first: most messages have none of these, and the
+    // patterns then need not run (this is on the per-message path).
+    let maybe_defanged = text.contains("xxp")
+        || text.contains("**")
+        || b.iter().any(|c| matches!(c, b'[' | b'(' | b'{'))
+        || text.contains(" .")
+        || text.contains(". ")
+        || text.contains(" dot ");
     if maybe_defanged {
         for m in defang.find_iter(text) {
             let s = m.as_str();
@@ -562,7 +559,18 @@ fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
             }
         }
     }
-    {
+    // Spaced letters need letter, separator, letter, separator, letter
+    // somewhere; in ASCII text that is a five-byte window to look for.
+    let sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
+    let maybe_spaced = !text.is_ascii()
+        || b.windows(5).any(|w| {
+            w[0].is_ascii_alphabetic()
+                && sep(w[1])
+                && w[2].is_ascii_alphabetic()
+                && sep(w[3])
+                && w[4].is_ascii_alphabetic()
+        });
+    if maybe_spaced {
         let mut at = 0;
         while let Some(c) = spaced.captures_at(text, at) {
             let run = c.get(1).expect("group 1");
