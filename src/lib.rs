@@ -10,11 +10,12 @@
 //!
 //! | stage | module |
 //! |---|---|
-//! | Unicode NFKC, lower-case, accents, invisible characters, homoglyphs, offset map | [`normalize`] |
+//! | Unicode NFKC, lower-case, accents, invisible characters, homoglyphs, filter evasion undone, offset map | [`normalize`] |
 //! | the `tokenizers` pre-tokenizer plus typed entity tokens (links, phones, money, wallets...) | [`tokenize`] |
 //! | hashed word and character n-grams, TF-IDF, L2 | [`featurize`] |
 //! | sparse multinomial logistic regression (a linfa `Fit`/`Predict` algorithm) | [`model`] |
 //! | temperature scaling and thresholds at a fixed false-positive rate | [`calibrate`] |
+//! | which words the model knows; `unsure` for unfamiliar text | [`vocabulary`] |
 //! | exact per-feature contributions with spans in the original text | [`explain`] |
 //!
 //! ## Quick start
