@@ -478,9 +478,10 @@ const PRE_TOKENIZERS: &[&str] = &[
 
 /// Checks that a `tokenizer.json` uses only what a scamscan tokenizer can
 /// use: a `WordLevel` model (scamscan never looks words up, so no other
-/// model is needed), normalizers from [`NORMALIZERS`], pre-tokenizers from
-/// [`PRE_TOKENIZERS`], and no decoder or post-processor (scamscan never
-/// decodes). Every component must name its `type`.
+/// model is needed), normalizers and pre-tokenizers from two fixed lists
+/// (those whose deserializers return errors rather than panic, and that
+/// split text into words without a vocabulary), and no decoder or
+/// post-processor (scamscan never decodes). Every component must name its `type`.
 ///
 /// An allow-list rather than trusting the `tokenizers` library with any
 /// file: its deserializers are not hardened against hostile input.
