@@ -442,15 +442,9 @@ fn unmask(n: &mut Normalized) {
         out.text.push_str(&n.text[at..s]);
         out.origin.extend_from_slice(&n.origin[at..s]);
         out.origin_end.extend_from_slice(&n.origin_end[at..s]);
-        // A replacement points at the whole original span it replaces.
-        let (from, to) = if s < e {
-            (n.origin[s], n.origin_end[e - 1])
-        } else {
-            (
-                n.origin.get(s).copied().unwrap_or(0),
-                n.origin.get(s).copied().unwrap_or(0),
-            )
-        };
+        // A replacement points at the whole original span it replaces
+        // (every edit replaces at least one byte).
+        let (from, to) = (n.origin[s], n.origin_end[e - 1]);
         out.text.push_str(with);
         out.origin.extend(std::iter::repeat_n(from, with.len()));
         out.origin_end.extend(std::iter::repeat_n(to, with.len()));
@@ -480,26 +474,19 @@ fn symbol_leet(n: &mut Normalized) {
     for i in 0..b.len() {
         // Between two letters, or between a letter and a digit (leetspeak
         // mixes both: `c@1l`, `w!7h`); never between two digits.
-        let before = i > 0 && alnum(i - 1);
-        let after = alnum(i + 1);
-        let (before, after) = if before && after && !(i > 0 && letter(i - 1)) && !letter(i + 1) {
-            (false, false)
-        } else {
-            (before, after)
-        };
+        let between = i > 0 && alnum(i - 1) && alnum(i + 1) && (letter(i - 1) || letter(i + 1));
         let to = match b[i] {
-            b'@' if before && after => {
+            b'@' if between => {
                 let mut j = i + 1;
                 while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-') {
                     j += 1;
                 }
                 (b.get(j) != Some(&b'.') || !letter(j + 1)).then_some("a")
             }
-            b'$' if letter(i + 1) && (before || i == 0 || !b[i - 1].is_ascii_alphanumeric()) => {
-                Some("s")
-            }
-            b'|' if before && after => Some("l"),
-            b'!' if before && after => Some("i"),
+            // `$ave`: before a letter, wherever it stands.
+            b'$' if letter(i + 1) => Some("s"),
+            b'|' if between => Some("l"),
+            b'!' if between => Some("i"),
             _ => None,
         };
         if let Some(to) = to {

@@ -105,11 +105,10 @@ pub fn run(args: &EvalArgs, diag: &mut Diag) -> u8 {
             s
         }
         ReportFormat::Json => {
-            let v = serde_json::json!({"report": &report, "robustness": &robust});
-            let v = if robust.is_some() {
-                v
-            } else {
-                serde_json::to_value(&report).expect("the report serializes")
+            // The report alone, as before `--perturb` existed; with it, both.
+            let v = match &robust {
+                Some(r) => serde_json::json!({"report": &report, "robustness": r}),
+                None => serde_json::to_value(&report).expect("the report serializes"),
             };
             serde_json::to_string_pretty(&v).expect("the report serializes") + "\n"
         }
