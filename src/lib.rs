@@ -71,6 +71,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod boundaries;
 pub mod calibrate;
 pub mod classifier;
 pub mod data;

@@ -169,42 +169,65 @@ struct Patterns {
     cues: Vec<(&'static str, Regex)>,
 }
 
-fn patterns() -> &'static Patterns {
-    static P: OnceLock<Patterns> = OnceLock::new();
-    P.get_or_init(|| {
+/// The entity patterns, compiled once per process with Unicode and with
+/// ASCII word boundaries (see [`crate::boundaries`]).
+fn patterns() -> &'static [Patterns; 2] {
+    static P: OnceLock<[Patterns; 2]> = OnceLock::new();
+    P.get_or_init(|| [Patterns::compile(false), Patterns::compile(true)])
+}
+
+impl Patterns {
+    /// The patterns to search `text` with: the ASCII-boundary variant when
+    /// it gives exactly the Unicode variant's matches.
+    fn for_text(text: &str) -> &'static Patterns {
+        let [unicode, ascii] = patterns();
+        if crate::boundaries::ascii_boundaries_agree(text) {
+            ascii
+        } else {
+            unicode
+        }
+    }
+
+    fn compile(ascii_boundaries: bool) -> Patterns {
+        let re = |p: &str, what: &str| {
+            let p = if ascii_boundaries {
+                crate::boundaries::with_ascii_boundaries(p)
+            } else {
+                p.to_string()
+            };
+            Regex::new(&p).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
+        };
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
         let url = format!(
             r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
         );
         Patterns {
-            url: Regex::new(&url).expect("url pattern"),
-            email: Regex::new(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+").expect("email"),
-            handle: Regex::new(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})").expect("handle"),
-            phone: Regex::new(r"(?:\+|\b00)?\(?\d[\d\s().\-]{6,20}\d\b").expect("phone"),
-            money: Regex::new(concat!(
+            url: re(&url, "url"),
+            email: re(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", "email"),
+            handle: re(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})", "handle"),
+            phone: re(r"(?:\+|\b00)?\(?\d[\d\s().\-]{6,20}\d\b", "phone"),
+            money: re(concat!(
                 r"(?:[$£€₹¥₱₦₩₫฿₺₽]|\b(?:usd|usdt|usdc|eur|gbp|inr|rs\.?|rp\.?|idr|rm|myr|php|ngn|aud|cad|sgd|btc|eth|vnd|thb|cny|rmb|hkd|kes|zar|brl|r\$)\s?)\s?\d[\d,.]*(?:\s?(?:k|m|mn|million|juta|jt|ribu|rb|lakh|lakhs|crore|bn|billion)\b)?",
                 r"|\b\d[\d,.]*\s?(?:usd|usdt|usdc|dollars?|euros?|pounds?|quid|rupees?|naira|rupiah|ringgit|pesos?|btc|eth|bitcoins?|juta|jt|ribu|rb|lakhs?|crores?|yuan|baht|dong|reais|k)\b",
                 r"|\d[\d,.]*\s?(?:元|万|块)"
-            ))
-            .expect("money"),
-            wallet: Regex::new(r"\b(?:bc1[a-z0-9]{25,60}|0x[a-f0-9]{40}|[13][a-z0-9]{25,34}|t[a-z0-9]{33})\b")
-                .expect("wallet"),
-            messenger: Regex::new(
+            ), "money"),
+            wallet: re(
+                r"\b(?:bc1[a-z0-9]{25,60}|0x[a-f0-9]{40}|[13][a-z0-9]{25,34}|t[a-z0-9]{33})\b",
+                "wallet",
+            ),
+            messenger: re(
                 r"wa\.me/|api\.whatsapp\.com|chat\.whatsapp\.com|\bwhats\s?app\b|\bwa\b|t\.me/|\btelegram\b|\btg\b|\bsignal\b|\bwechat\b|\bviber\b|line\.me|\bkakao(?:talk)?\b",
-            )
-            .expect("messenger"),
-            percent: Regex::new(r"\d+(?:[.,]\d+)?\s?%").expect("percent"),
-            number: Regex::new(r"\b\d{4,8}\b").expect("number"),
-            code_word: Regex::new(
+                "messenger",
+            ),
+            percent: re(r"\d+(?:[.,]\d+)?\s?%", "percent"),
+            number: re(r"\b\d{4,8}\b", "number"),
+            code_word: re(
                 r"code|otp|\bpin\b|passcode|verification|kode|codigo|código|\bma\b|验证码|รหัส",
-            )
-            .expect("code word"),
-            cues: CUES
-                .iter()
-                .map(|(name, re)| (*name, Regex::new(re).expect("cue pattern")))
-                .collect(),
+                "code word",
+            ),
+            cues: CUES.iter().map(|(name, p)| (*name, re(p, "cue"))).collect(),
         }
-    })
+    }
 }
 
 /// Scam moves as phrases, in the languages of the project's data (English,
@@ -273,7 +296,7 @@ impl EntityRecognizer {
     /// Like [`EntityRecognizer::recognize`], appending to `out` after clearing it.
     pub fn recognize_into(&self, text: &str, out: &mut Vec<Entity>) {
         out.clear();
-        let p = patterns();
+        let p = Patterns::for_text(text);
         let bytes = text.as_bytes();
         let has_digit = bytes.iter().any(u8::is_ascii_digit);
         let mut url_spans: Vec<(usize, usize)> = Vec::new();

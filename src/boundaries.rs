@@ -1,0 +1,48 @@
+//! Word boundaries the regex crate's fast engine can handle.
+//!
+//! A Unicode word boundary (`\b`) makes the regex crate's lazy DFA give up at
+//! the first non-ASCII byte of a message and hand the search to an NFA engine
+//! several times slower. An ASCII word boundary, `(?-u:\b)`, the DFA handles
+//! on any text. The two fall at the same places in every text without
+//! non-ASCII *word* characters: emoji, curly quotes, `£` and other symbols
+//! and punctuation are not word characters, so that is most messages, and
+//! the normalizer's (folded, accent-free) output even more so. Patterns with
+//! `\b` are therefore compiled twice, and [`ascii_boundaries_agree`] picks
+//! the fast variant wherever it gives exactly the same matches.
+
+/// `pattern` with every `\b` made an ASCII word boundary, `(?-u:\b)`.
+///
+/// Only for the project's own patterns, which use `\b` for nothing else
+/// (not inside a class, never after an escaped backslash).
+pub(crate) fn with_ascii_boundaries(pattern: &str) -> String {
+    pattern.replace(r"\b", r"(?-u:\b)")
+}
+
+/// True when ASCII and Unicode word boundaries fall at the same places in
+/// `text`: when it has no non-ASCII word character, by the regex crate's own
+/// definition (`regex_syntax::is_word_character`, the table its engines use).
+pub(crate) fn ascii_boundaries_agree(text: &str) -> bool {
+    text.is_ascii()
+        || !text
+            .chars()
+            .any(|c| !c.is_ascii() && regex_syntax::is_word_character(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agreement_follows_word_characters() {
+        assert!(ascii_boundaries_agree("win £500 now 🎉 “today”"));
+        assert!(!ascii_boundaries_agree("urgentж"));
+        assert!(!ascii_boundaries_agree("恭喜 win"));
+        let (u, a) = (
+            regex::Regex::new(r"\burgent\b").unwrap(),
+            regex::Regex::new(&with_ascii_boundaries(r"\burgent\b")).unwrap(),
+        );
+        // Where they agree, they match alike; next to a Cyrillic letter they do not.
+        assert_eq!(u.is_match("🎉urgent!"), a.is_match("🎉urgent!"));
+        assert!(!u.is_match("urgentж") && a.is_match("urgentж"));
+    }
+}
