@@ -2,11 +2,12 @@
 
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
-use crate::explain::{explain, Reason};
-use crate::featurize::{FeatureTrace, SparseVector};
+use crate::explain::{explain_workspace, Reason};
+use crate::featurize::SparseVector;
 use crate::model_file::Model;
 use crate::normalize::{Normalized, Normalizer};
 use crate::tokenize::{Tokenizer, Tokens};
+use std::cell::RefCell;
 use crate::vocabulary::Coverage;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -268,34 +269,36 @@ impl Classifier {
     /// assert_eq!(scam.category, Some(Category::Job));
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
+        with_workspace(|ws| self.classify_in(ws, text))
+    }
+
+    fn classify_in(&self, ws: &mut Workspace, text: &str) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
-        let mut trace = (self.options.reasons > 0).then(Vec::new);
-        let (norm, x, coverage) = self.vectorize(text, trace.as_mut());
+        let coverage = self.vectorize(ws, text, self.options.reasons > 0);
+        let x = ws.features.vector();
         let mut z = [0.0f32; 3];
-        self.model.head.logits(&x, &mut z);
+        self.model.head.logits(x, &mut z);
         let cal = &self.model.calibration;
         let p = cal.probabilities(z);
         let label = cal.decide_with_coverage(p, self.options.scam_threshold, coverage);
         let (category, category_probability) = if label == Label::Scam {
-            let (c, p) = self.top_category(&x);
+            let (c, p) = self.top_category(x);
             (Some(c), Some(p))
         } else {
             (None, None)
         };
-        let reasons = match &trace {
-            Some(tr) => {
-                explain(
-                    text,
-                    &norm,
-                    &x,
-                    tr,
-                    &self.model.head,
-                    cal,
-                    self.options.reasons,
-                )
-                .reasons
-            }
-            None => Vec::new(),
+        let reasons = if self.options.reasons > 0 {
+            explain_workspace(
+                text,
+                &ws.norm,
+                &ws.features,
+                &self.model.head,
+                cal,
+                self.options.reasons,
+            )
+            .reasons
+        } else {
+            Vec::new()
         };
         Verdict {
             label,
@@ -325,36 +328,32 @@ impl Classifier {
     /// assert!(p > 0.0 && p <= 1.0);
     /// ```
     pub fn categorize(&self, text: &str) -> (Category, f32) {
-        let (text, _) = truncate(text, self.options.max_bytes);
-        let (_, x, _) = self.vectorize(text, None);
-        self.top_category(&x)
+        with_workspace(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false);
+            self.top_category(ws.features.vector())
+        })
     }
 
-    /// Normalizes, tokenizes and featurizes one message (already truncated).
-    fn vectorize(
-        &self,
-        text: &str,
-        trace: Option<&mut Vec<FeatureTrace>>,
-    ) -> (Normalized, SparseVector, Option<Coverage>) {
-        let norm = self.normalizer.normalize(text);
+    /// Normalizes, tokenizes and featurizes one message (already truncated)
+    /// into `ws`; returns its vocabulary coverage.
+    fn vectorize(&self, ws: &mut Workspace, text: &str, trace: bool) -> Option<Coverage> {
+        self.normalizer.normalize_into(text, &mut ws.norm);
         // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
         // if it ever did, scoring on entities and no words beats failing.
-        let tokens = self
-            .model
-            .tokenizer
-            .tokenize(norm.text())
-            .unwrap_or_else(|_| Tokens {
-                words: Vec::new(),
-                entities: crate::tokenize::EntityRecognizer::new().recognize(norm.text()),
-            });
-        let fz = &self.model.featurizer;
-        let x = fz.vectorize(&fz.count(&norm, &tokens, trace));
-        let coverage = self
-            .model
+        let tokenizer = &self.model.tokenizer;
+        if tokenizer.tokenize_into(ws.norm.text(), &mut ws.tokens).is_err() {
+            ws.tokens.words.clear();
+            crate::tokenize::EntityRecognizer::new()
+                .recognize_into(ws.norm.text(), &mut ws.tokens.entities);
+        }
+        self.model
+            .featurizer
+            .vectorize_into(&ws.norm, &ws.tokens, &mut ws.features, trace);
+        self.model
             .vocabulary
             .as_ref()
-            .map(|v| v.coverage(&norm, &tokens));
-        (norm, x, coverage)
+            .map(|v| v.coverage(&ws.norm, &ws.tokens))
     }
 
     fn top_category(&self, x: &SparseVector) -> (Category, f32) {
@@ -378,6 +377,43 @@ impl Classifier {
     /// ```
     pub fn classify_batch(&self, texts: &[&str]) -> Vec<Verdict> {
         texts.par_iter().map(|t| self.classify(t)).collect()
+    }
+}
+
+/// The buffers of one message's pipeline, reused for the next one: with
+/// them, classifying a message allocates only its verdict.
+#[derive(Debug, Default)]
+struct Workspace {
+    norm: Normalized,
+    tokens: Tokens,
+    features: crate::featurize::Workspace,
+}
+
+/// Buffers a workspace may keep between messages; a huge message that grew
+/// them beyond this gives the memory back.
+const KEEP_BYTES: usize = 8 << 20;
+
+thread_local! {
+    /// One workspace per thread: classifiers are shared between threads, and
+    /// a thread works on one message at a time.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// Runs `f` with this thread's workspace (a fresh one if it is unavailable,
+/// as during thread teardown).
+fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+    let mut f = Some(f);
+    let reused = WORKSPACE.try_with(|ws| {
+        let mut ws = ws.try_borrow_mut().ok()?;
+        let out = (f.take().expect("called once"))(&mut ws);
+        if ws.features.capacity_bytes() + 9 * ws.norm.text().len() > KEEP_BYTES {
+            *ws = Workspace::default();
+        }
+        Some(out)
+    });
+    match reused {
+        Ok(Some(out)) => out,
+        _ => (f.take().expect("not called yet"))(&mut Workspace::default()),
     }
 }
 

@@ -14,7 +14,7 @@
 //! log-odds, to rounding.
 
 use crate::calibrate::Calibration;
-use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector};
+use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector, Trace, Workspace};
 use crate::model::SoftmaxRegression;
 use crate::normalize::Normalized;
 use serde::Serialize;
@@ -214,75 +214,149 @@ pub fn explain(
     calibration: &Calibration,
     top: usize,
 ) -> Explanation {
-    let temperature = calibration.temperature;
-    let bias_diff =
-        calibration.bias[crate::Label::Scam.index()] - calibration.bias[crate::Label::Ham.index()];
+    // The same record as the featurizer's compact trace: an item per word,
+    // bigram and entity occurrence, one per run of a word's n-grams, and for
+    // each occurrence its position in `x` (or ABSENT).
+    let positions = Positions::new(&x.indices);
+    let mut compact = Trace::default();
+    let (mut word_pos, mut char_pos) = (Vec::new(), Vec::new());
+    let mut occurrences = vec![0u32; x.indices.len()];
+    let mut seen_word = false;
+    let mut chars_open = false;
+    for t in trace {
+        let p = positions.get(t.bucket);
+        if p != ABSENT {
+            occurrences[p as usize] += 1;
+        }
+        if t.family != FeatureFamily::Chars {
+            seen_word |= t.family == FeatureFamily::Word;
+            chars_open = false;
+            let at = word_pos.len() as u32;
+            word_pos.push(p);
+            compact.push(t.family, &t.name, t.span, (at, at + 1));
+            continue;
+        }
+        let at = char_pos.len();
+        char_pos.push(p);
+        if !seen_word {
+            // N-grams before any word are reasons of their own.
+            compact.push(t.family, &t.name, t.span, (at as u32, at as u32 + 1));
+        } else if chars_open {
+            compact.extend_chars();
+        } else {
+            compact.push_chars(at..at + 1);
+            chars_open = true;
+        }
+    }
+    let share = shares(x, &occurrences, head, calibration);
+    Explanation {
+        reasons: reasons(original, norm, &compact, &share, &word_pos, &char_pos, top),
+        intercept: intercept(head, calibration),
+    }
+}
+
+/// [`explain`] for a message featurized by
+/// [`Featurizer::vectorize_into`](crate::featurize::Featurizer::vectorize_into)
+/// with a trace: the classifier's fast path, the same reasons.
+///
+/// Without a trace in `ws` there are no reasons, only the intercept.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{explain::{explain, explain_workspace}, featurize::Workspace, normalize::Normalizer};
+/// let c = scamscan::Classifier::default();
+/// let m = c.model();
+/// let text = "URGENT: verify your bank account at secure-login.xyz";
+/// let norm = Normalizer::new(m.normalizer.clone()).normalize(text);
+/// let tokens = m.tokenizer.tokenize(norm.text())?;
+/// let mut ws = Workspace::default();
+/// m.featurizer.vectorize_into(&norm, &tokens, &mut ws, true);
+/// let fast = explain_workspace(text, &norm, &ws, &m.head, &m.calibration, 3);
+/// let mut trace = Vec::new();
+/// let x = m.featurizer.vectorize(&m.featurizer.count(&norm, &tokens, Some(&mut trace)));
+/// assert_eq!(fast, explain(text, &norm, &x, &trace, &m.head, &m.calibration, 3));
+/// # Ok::<(), scamscan::Error>(())
+/// ```
+pub fn explain_workspace(
+    original: &str,
+    norm: &Normalized,
+    ws: &Workspace,
+    head: &SoftmaxRegression,
+    calibration: &Calibration,
+    top: usize,
+) -> Explanation {
+    let reasons = match ws.trace() {
+        Some(trace) => {
+            let share = shares(ws.vector(), &ws.occurrences, head, calibration);
+            reasons(original, norm, trace, &share, &ws.word_pos, &ws.char_pos, top)
+        }
+        None => Vec::new(),
+    };
+    Explanation {
+        reasons,
+        intercept: intercept(head, calibration),
+    }
+}
+
+/// The part of the calibrated log-odds that does not depend on the text.
+fn intercept(head: &SoftmaxRegression, calibration: &Calibration) -> f32 {
+    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
+    let bias_diff = calibration.bias[scam] - calibration.bias[ham];
+    (head.intercept[scam] - head.intercept[ham]) / calibration.temperature + bias_diff
+}
+
+/// Each entry's term of the calibrated scam-vs-ham log-odds, split evenly
+/// over the `occurrences` that fell into it.
+fn shares(
+    x: &SparseVector,
+    occurrences: &[u32],
+    head: &SoftmaxRegression,
+    calibration: &Calibration,
+) -> Vec<f32> {
     let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
-    // This runs for every message classified with reasons (the CLI default),
-    // over about four trace entries per character, so the per-entry work is
-    // one probe in a small table and array indexing: no general-purpose
-    // hashing, no string per entry. Strings are built only for the reasons kept.
-    let positions = Positions::new(&x.indices);
-    let slot: Vec<u32> = trace.iter().map(|t| positions.get(t.bucket)).collect();
-    let mut occurrences = vec![0u32; x.indices.len()];
-    for &i in &slot {
-        if i != ABSENT {
-            occurrences[i as usize] += 1;
-        }
-    }
-    // Each bucket's term split evenly over its occurrences, computed once per
-    // bucket with the very operations (and so the rounding) of a per-entry pass.
-    let share: Vec<f32> = x
-        .indices
+    let temperature = calibration.temperature;
+    x.indices
         .iter()
         .zip(&x.values)
-        .zip(&occurrences)
+        .zip(occurrences)
         .map(|((&j, &v), &n)| {
             let j = j as usize;
             let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
             v * delta / n as f32
         })
-        .collect();
-    // Group key: (family, name). Character n-grams are grouped under the word
-    // they were taken from (the featurizer emits a word's n-grams right after
-    // the word itself), so all occurrences of a word form one reason. Groups
-    // are numbered in order of first contribution, and each sums its shares in
-    // trace order, so ties and rounding are those of a plain pass over the trace.
-    // At most two groups per non-n-gram entry (a word's own and its n-grams').
-    let keys = trace
-        .iter()
-        .filter(|t| t.family != FeatureFamily::Chars)
-        .count();
-    let mut index: HashMap<(FeatureFamily, &str), u32, BuildHasherDefault<NameHasher>> =
-        HashMap::with_capacity_and_hasher(2 * keys, BuildHasherDefault::default());
-    let mut groups: Vec<Group> = Vec::with_capacity(2 * keys);
-    let mut last_word: Option<&FeatureTrace> = None;
-    // The group of the current word's character n-grams, once looked up.
-    let mut chars_group: Option<usize> = None;
-    for (t, &i) in trace.iter().zip(&slot) {
-        if t.family == FeatureFamily::Word {
-            last_word = Some(t);
-            chars_group = None;
-        }
-        if i == ABSENT {
-            continue;
-        }
-        let share = share[i as usize];
-        let word_chars = t.family == FeatureFamily::Chars && last_word.is_some();
-        if let (true, Some(g)) = (word_chars, chars_group) {
-            // Same group and same span (the word's) as the previous n-gram:
-            // the span is already recorded.
-            groups[g].contribution += share;
-            continue;
-        }
-        let (family, name, span) = match (t.family, last_word) {
-            (FeatureFamily::Chars, Some(word)) => {
-                (FeatureFamily::Chars, word.name.as_str(), word.span)
-            }
-            (f, _) => (f, t.name.as_str(), t.span),
-        };
+        .collect()
+}
+
+/// Groups the trace's occurrences into reasons and keeps the `top` strongest.
+///
+/// Group key: (family, name); a word's character n-grams are grouped under
+/// the word, so all occurrences of a word form one reason. Groups are
+/// numbered in order of first contribution, and each sums its shares in
+/// trace order, so ties and rounding are those of a plain pass over the
+/// occurrences. This runs for every message classified with reasons (the
+/// CLI default), so the per-occurrence work is array indexing: no
+/// general-purpose hashing, no string per occurrence; strings are built only
+/// for the reasons kept.
+fn reasons(
+    original: &str,
+    norm: &Normalized,
+    trace: &Trace,
+    share: &[f32],
+    word_pos: &[u32],
+    char_pos: &[u32],
+    top: usize,
+) -> Vec<Reason> {
+    type Index<'a> = HashMap<(FeatureFamily, &'a str), u32, BuildHasherDefault<NameHasher>>;
+    fn group<'a>(
+        index: &mut Index<'a>,
+        groups: &mut Vec<Group<'a>>,
+        family: FeatureFamily,
+        name: &'a str,
+        span: Span,
+    ) -> usize {
         let g = *index.entry((family, name)).or_insert_with(|| {
             groups.push(Group {
                 family,
@@ -293,13 +367,35 @@ pub fn explain(
             });
             (groups.len() - 1) as u32
         }) as usize;
-        if word_chars {
-            chars_group = Some(g);
+        let grp = &mut groups[g];
+        if grp.first_span != span && !grp.more_spans.contains(&span) {
+            grp.more_spans.push(span);
         }
-        let g = &mut groups[g];
-        g.contribution += share;
-        if g.first_span != span && !g.more_spans.contains(&span) {
-            g.more_spans.push(span);
+        g
+    }
+    let mut index: Index = HashMap::with_capacity_and_hasher(trace.len(), BuildHasherDefault::default());
+    let mut groups: Vec<Group> = Vec::with_capacity(trace.len());
+    for item in &trace.items {
+        let name = trace.name(item);
+        let (from, to) = (item.emissions.0 as usize, item.emissions.1 as usize);
+        if item.family == FeatureFamily::Chars {
+            let mut g = None;
+            for &p in &char_pos[from..to] {
+                if p == ABSENT {
+                    continue;
+                }
+                let g = *g.get_or_insert_with(|| {
+                    group(&mut index, &mut groups, item.family, name, item.span)
+                });
+                groups[g].contribution += share[p as usize];
+            }
+        } else {
+            let p = word_pos[from];
+            if p == ABSENT {
+                continue;
+            }
+            let g = group(&mut index, &mut groups, item.family, name, item.span);
+            groups[g].contribution += share[p as usize];
         }
     }
     // A stable sort of the groups in order of first appearance, as the
@@ -314,7 +410,7 @@ pub fn explain(
     if top > 0 {
         order.truncate(top);
     }
-    let reasons: Vec<Reason> = order
+    order
         .into_iter()
         .map(|g| {
             let g = &groups[g];
@@ -335,11 +431,7 @@ pub fn explain(
                 text,
             }
         })
-        .collect();
-    Explanation {
-        reasons,
-        intercept: (head.intercept[scam] - head.intercept[ham]) / temperature + bias_diff,
-    }
+        .collect()
 }
 
 #[cfg(test)]

@@ -425,141 +425,29 @@ impl Featurizer {
         &self,
         norm: &Normalized,
         tokens: &Tokens,
-        mut trace: Option<&mut Vec<FeatureTrace>>,
+        trace: Option<&mut Vec<FeatureTrace>>,
     ) -> TermCounts {
-        let text = norm.text();
-        let mask = (self.dim() - 1) as u64;
-        let bucket = |h: u64| (h & mask) as u32;
-        let mut words: Vec<u32> =
-            Vec::with_capacity(tokens.words.len() * 2 + tokens.entities.len() * 3);
-        let mut chars: Vec<u32> = Vec::with_capacity(text.len() * 4);
-        let mut shaped = String::new();
-        let mut prev: Option<(String, usize)> = None;
-        let mut scratch = Vec::with_capacity(64);
-        let mut padded = String::with_capacity(64);
-        let mut bounds: Vec<usize> = Vec::with_capacity(64);
-
-        for tok in &tokens.words {
-            let piece = &text[tok.start..tok.end];
-            // ASCII punctuation is a property of how a corpus was preprocessed
-            // (some strip it, some keep it), and U+FFFD of how it was decoded,
-            // not of scams: as features they teach the model to recognise the
-            // source. Emoji and non-ASCII currency signs stay.
-            if tok.kind == TokenKind::Symbol && (piece.is_ascii() || piece == "\u{FFFD}") {
-                continue;
-            }
-            shaped.clear();
-            if self.config.unmask && tok.kind == TokenKind::Symbol {
-                // No emoji or pictographs at all: some corpora strip them and
-                // some keep them, so as features they tell the model the
-                // source (in the shared corpora an emoji meant "not SMS
-                // spam"), and padding a scam with them moved its score.
-                // Currency signs still count, inside money entities.
-                continue;
-            } else if self.config.unmask && tok.kind == TokenKind::Word {
-                shape_word(piece, &mut shaped);
-            } else {
-                shaped.extend(
-                    piece
-                        .chars()
-                        .map(|c| if c.is_ascii_digit() { '0' } else { c }),
-                );
-            }
-            let b = bucket(xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD));
-            words.push(b);
-            if let Some(t) = trace.as_deref_mut() {
-                t.push(FeatureTrace {
-                    bucket: b,
-                    family: FeatureFamily::Word,
-                    name: shaped.clone(),
-                    span: (tok.start, tok.end),
-                });
-            }
-            if tok.kind == TokenKind::Symbol {
-                continue;
-            }
-            if self.config.word_bigrams {
-                if let Some((p, pstart)) = &prev {
-                    scratch.clear();
-                    scratch.extend_from_slice(p.as_bytes());
-                    scratch.push(b' ');
-                    scratch.extend_from_slice(shaped.as_bytes());
-                    let b = bucket(xxh3_64_with_seed(&scratch, SEED_BIGRAM));
-                    words.push(b);
-                    if let Some(t) = trace.as_deref_mut() {
-                        t.push(FeatureTrace {
-                            bucket: b,
-                            family: FeatureFamily::Bigram,
-                            name: String::from_utf8_lossy(&scratch).into_owned(),
-                            span: (*pstart, tok.end),
-                        });
-                    }
-                }
-                match &mut prev {
-                    Some((p, s)) => {
-                        p.clear();
-                        p.push_str(&shaped);
-                        *s = tok.start;
-                    }
-                    None => prev = Some((shaped.clone(), tok.start)),
-                }
-            }
-            if tok.kind != TokenKind::Word {
-                continue;
-            }
-            padded.clear();
-            padded.push(' ');
-            padded.extend(shaped.chars().take(MAX_WORD_CHARS));
-            padded.push(' ');
-            bounds.clear();
-            bounds.extend(padded.char_indices().map(|(i, _)| i));
-            bounds.push(padded.len());
-            let nchars = bounds.len() - 1;
-            for n in self.config.char_ngram_min..=self.config.char_ngram_max {
-                if n > nchars {
-                    break;
-                }
-                for s in 0..=(nchars - n) {
-                    let gram = &padded[bounds[s]..bounds[s + n]];
-                    let b = bucket(xxh3_64_with_seed(gram.as_bytes(), SEED_CHAR));
-                    chars.push(b);
-                    if let Some(t) = trace.as_deref_mut() {
-                        // Map the n-gram back onto the token (padding spaces excluded).
-                        let lo = tok.start + bounds[s].saturating_sub(1).min(tok.end - tok.start);
-                        let hi =
-                            tok.start + bounds[s + n].saturating_sub(1).min(tok.end - tok.start);
-                        // No name: explanations group n-grams by their word,
-                        // and skipping the allocation keeps tracing cheap.
-                        t.push(FeatureTrace {
-                            bucket: b,
-                            family: FeatureFamily::Chars,
-                            name: String::new(),
-                            span: (lo, hi.max(lo)),
-                        });
-                    }
-                }
-            }
+        let mut ws = Workspace::default();
+        match trace {
+            Some(t) => self.emit(norm, tokens, &mut ws, &mut FullTrace(t)),
+            None => self.emit(norm, tokens, &mut ws, &mut NoTrace),
         }
-        for e in &tokens.entities {
-            if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
-                continue;
-            }
-            for f in &e.features {
-                let b = bucket(xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY));
-                words.push(b);
-                if let Some(t) = trace.as_deref_mut() {
-                    t.push(FeatureTrace {
-                        bucket: b,
-                        family: FeatureFamily::Entity,
-                        name: f.clone(),
-                        span: (e.start, e.end),
-                    });
-                }
-            }
-        }
+        let Workspace {
+            words,
+            chars,
+            keys,
+            spare,
+            ..
+        } = &mut ws;
+        let mut runs = |emitted: &[u32]| {
+            sort_keys(emitted, keys, spare);
+            let mut out = Vec::new();
+            for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
+            out
+        };
         TermCounts {
-            words: run_lengths(words),
-            chars: run_lengths(chars),
+            words: runs(words),
+            chars: runs(chars),
         }
     }
 
@@ -579,87 +467,642 @@ impl Featurizer {
     /// assert!((v.values[0] - 0.5f32.sqrt()).abs() < 1e-6);
     /// ```
     pub fn vectorize(&self, counts: &TermCounts) -> SparseVector {
-        let a = self.block(&counts.words);
-        let b = self.block(&counts.chars);
-        merge(&a, &b)
+        let block = |counts: &[(u32, u32)]| {
+            let mut v = Vec::with_capacity(counts.len());
+            self.weigh(counts, &mut v);
+            v
+        };
+        let (a, b) = (block(&counts.words), block(&counts.chars));
+        let mut out = SparseVector::default();
+        merge(&a, &b, &mut out, |_, _| {});
+        out
     }
 
-    fn block(&self, counts: &[(u32, u32)]) -> Vec<(u32, f32)> {
-        let mut v: Vec<(u32, f32)> = counts
-            .iter()
-            .map(|&(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize]))
-            .collect();
-        let norm = v.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
+    /// Counts, weighs and normalizes the features of one message into `ws`,
+    /// reusing its buffers: the vector is the one [`Featurizer::vectorize`]
+    /// makes of [`Featurizer::count`], but nothing is allocated once the
+    /// buffers have grown. With `trace`, `ws` also records where every
+    /// feature occurrence came from, for
+    /// [`explain_workspace`](crate::explain::explain_workspace).
+    ///
+    /// The classifier's hot path: one hashing pass, a radix sort per block
+    /// and one merge.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig, Workspace};
+    /// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+    /// let (n, t) = (Normalizer::default(), Tokenizer::new()?);
+    /// let f = Featurizer::new(FeaturizerConfig::default(), None).unwrap();
+    /// let mut ws = Workspace::default();
+    /// for text in ["Your parcel is held", "pay the £1.99 fee at royalmail-fee.top"] {
+    ///     let norm = n.normalize(text);
+    ///     let tokens = t.tokenize(norm.text())?;
+    ///     f.vectorize_into(&norm, &tokens, &mut ws, false);
+    ///     assert_eq!(ws.vector(), &f.vectorize(&f.count(&norm, &tokens, None)));
+    /// }
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn vectorize_into(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        ws: &mut Workspace,
+        trace: bool,
+    ) {
+        let mut t = std::mem::take(&mut ws.trace);
+        t.clear();
+        if trace {
+            self.emit(norm, tokens, ws, &mut t);
+        } else {
+            self.emit(norm, tokens, ws, &mut NoTrace);
+        }
+        ws.trace = t;
+        ws.traced = trace;
+        let Workspace {
+            words,
+            chars,
+            keys,
+            spare,
+            runs_words,
+            runs_chars,
+            block_words,
+            block_chars,
+            vector,
+            word_pos,
+            char_pos,
+            word_map,
+            char_map,
+            occurrences,
+            ..
+        } = ws;
+        self.block(words, keys, spare, runs_words, block_words, trace.then_some(&mut *word_pos));
+        self.block(chars, keys, spare, runs_chars, block_chars, trace.then_some(&mut *char_pos));
+        if !trace {
+            merge(block_words, block_chars, vector, |_, _| {});
+            return;
+        }
+        // Each emission's block entry becomes its position in the merged
+        // vector, and each position counts the occurrences of both blocks
+        // that fell into it: what an explanation shares a bucket's term among.
+        word_map.clear();
+        word_map.resize(block_words.len(), 0);
+        char_map.clear();
+        char_map.resize(block_chars.len(), 0);
+        occurrences.clear();
+        merge(block_words, block_chars, vector, |w, c| {
+            let at = occurrences.len() as u32;
+            let mut n = 0;
+            if let Some(i) = w {
+                word_map[i] = at;
+                n += runs_words[i].1;
+            }
+            if let Some(i) = c {
+                char_map[i] = at;
+                n += runs_chars[i].1;
+            }
+            occurrences.push(n);
+        });
+        word_pos.iter_mut().for_each(|p| *p = word_map[*p as usize]);
+        char_pos.iter_mut().for_each(|p| *p = char_map[*p as usize]);
+    }
+
+    /// One block of a message: its emitted buckets sorted and counted into
+    /// `runs`, weighed into `entries`, and with `pos`, each emission's entry.
+    fn block(
+        &self,
+        emitted: &[u32],
+        keys: &mut Vec<u64>,
+        spare: &mut Vec<u64>,
+        runs: &mut Vec<(u32, u32)>,
+        entries: &mut Vec<(u32, f32)>,
+        pos: Option<&mut Vec<u32>>,
+    ) {
+        sort_keys(emitted, keys, spare);
+        runs.clear();
+        for_each_run(keys, |b, run| runs.push((b, run.len() as u32)));
+        entries.clear();
+        self.weigh(runs, entries);
+        if let Some(pos) = pos {
+            pos.clear();
+            pos.resize(emitted.len(), 0);
+            let mut entry = 0u32;
+            for_each_run(keys, |_, run| {
+                for &k in run {
+                    pos[emission(k)] = entry;
+                }
+                entry += 1;
+            });
+        }
+    }
+
+    /// Sublinear TF times IDF of each `(bucket, count)`, L2-normalized,
+    /// into `out` (which must start empty).
+    fn weigh(&self, counts: &[(u32, u32)], out: &mut Vec<(u32, f32)>) {
+        out.extend(
+            counts
+                .iter()
+                .map(|&(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize])),
+        );
+        let norm = out.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
         if norm > 0.0 {
-            for (_, x) in &mut v {
+            for (_, x) in out.iter_mut() {
                 *x /= norm;
             }
         }
-        v
     }
-}
 
-fn run_lengths(mut v: Vec<u32>) -> Vec<(u32, u32)> {
-    sort_buckets(&mut v);
-    let mut out: Vec<(u32, u32)> = Vec::with_capacity(v.len());
-    for b in v {
-        match out.last_mut() {
-            Some((last, c)) if *last == b => *c += 1,
-            _ => out.push((b, 1)),
+    /// Hashes every feature occurrence of one message into `ws.words` and
+    /// `ws.chars`, in a fixed order, telling `sink` about each.
+    fn emit<S: Sink>(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace, sink: &mut S) {
+        let text = norm.text();
+        let mask = (self.dim() - 1) as u64;
+        let bucket = |h: u64| (h & mask) as u32;
+        let (lo, hi) = (self.config.char_ngram_min, self.config.char_ngram_max);
+        let Workspace {
+            words,
+            chars,
+            shaped,
+            prev,
+            scratch,
+            bounds,
+            ..
+        } = ws;
+        words.clear();
+        chars.clear();
+        let mut prev_start: Option<usize> = None;
+        for tok in &tokens.words {
+            let piece = &text[tok.start..tok.end];
+            // ASCII punctuation is a property of how a corpus was preprocessed
+            // (some strip it, some keep it), and U+FFFD of how it was decoded,
+            // not of scams: as features they teach the model to recognise the
+            // source. Emoji and non-ASCII currency signs stay.
+            if tok.kind == TokenKind::Symbol && (piece.is_ascii() || piece == "\u{FFFD}") {
+                continue;
+            }
+            shaped.clear();
+            if self.config.unmask && tok.kind == TokenKind::Symbol {
+                // No emoji or pictographs at all: some corpora strip them and
+                // some keep them, so as features they tell the model the
+                // source (in the shared corpora an emoji meant "not SMS
+                // spam"), and padding a scam with them moved its score.
+                // Currency signs still count, inside money entities.
+                continue;
+            } else if self.config.unmask && tok.kind == TokenKind::Word {
+                shape_word(piece, shaped);
+            } else {
+                fold_digits(piece, shaped);
+            }
+            let b = bucket(xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD));
+            words.push(b);
+            sink.feature(FeatureFamily::Word, b, shaped, (tok.start, tok.end));
+            if tok.kind == TokenKind::Symbol {
+                continue;
+            }
+            if self.config.word_bigrams {
+                if let Some(pstart) = prev_start {
+                    scratch.clear();
+                    scratch.extend_from_slice(prev.as_bytes());
+                    scratch.push(b' ');
+                    scratch.extend_from_slice(shaped.as_bytes());
+                    let b = bucket(xxh3_64_with_seed(scratch, SEED_BIGRAM));
+                    words.push(b);
+                    let name = std::str::from_utf8(scratch).expect("joined from two strings");
+                    sink.feature(FeatureFamily::Bigram, b, name, (pstart, tok.end));
+                }
+                prev.clear();
+                prev.push_str(shaped);
+                prev_start = Some(tok.start);
+            }
+            if tok.kind != TokenKind::Word {
+                continue;
+            }
+            // Character n-grams of the word padded with a space each side,
+            // its first MAX_WORD_CHARS characters only.
+            let first = chars.len();
+            if shaped.is_ascii() {
+                // One byte per character: the n-grams are byte windows.
+                let w = &shaped.as_bytes()[..shaped.len().min(MAX_WORD_CHARS)];
+                let mut buf = [b' '; MAX_WORD_CHARS + 2];
+                buf[1..=w.len()].copy_from_slice(w);
+                let padded = &buf[..w.len() + 2];
+                for n in lo..=hi.min(padded.len()) {
+                    let at = chars.len();
+                    ascii_grams(padded, n, mask, chars);
+                    if S::SPANS {
+                        for (s, &b) in chars[at..].iter().enumerate() {
+                            sink.char_gram(b, (tok.start, tok.end), (s, s + n));
+                        }
+                    }
+                }
+            } else {
+                scratch.clear();
+                scratch.push(b' ');
+                let mut end = shaped.len();
+                if let Some((i, _)) = shaped.char_indices().nth(MAX_WORD_CHARS) {
+                    end = i;
+                }
+                scratch.extend_from_slice(shaped[..end].as_bytes());
+                scratch.push(b' ');
+                let padded = std::str::from_utf8(scratch).expect("a space, a string, a space");
+                // `bounds[i]`: where character i of the padded word starts.
+                bounds.clear();
+                bounds.extend(padded.char_indices().map(|(i, _)| i));
+                bounds.push(padded.len());
+                let nchars = bounds.len() - 1;
+                for n in lo..=hi.min(nchars) {
+                    for s in 0..=(nchars - n) {
+                        let gram = &scratch[bounds[s]..bounds[s + n]];
+                        let b = bucket(xxh3_64_with_seed(gram, SEED_CHAR));
+                        chars.push(b);
+                        if S::SPANS {
+                            sink.char_gram(b, (tok.start, tok.end), (bounds[s], bounds[s + n]));
+                        }
+                    }
+                }
+            }
+            sink.word_chars(first..chars.len());
+        }
+        for e in &tokens.entities {
+            if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
+                continue;
+            }
+            for f in &e.features {
+                let b = bucket(xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY));
+                words.push(b);
+                sink.feature(FeatureFamily::Entity, b, f, (e.start, e.end));
+            }
         }
     }
-    out
 }
 
-/// Sorts bucket ids: an LSD radix sort on bytes for long lists, a
-/// comparison sort for short ones.
+/// The character n-grams of length `n` of an ASCII padded word, hashed.
 ///
-/// Hand-written because std has none, and this sort (about four character
-/// n-grams per character of every message) was the featurizer's largest
-/// cost: on a thousand 18-bit ids, three counting passes beat a comparison
-/// sort several times over.
-fn sort_buckets(v: &mut Vec<u32>) {
-    if v.len() < 256 {
-        v.sort_unstable();
+/// Dispatched to a version per length so that the hash's branches on the
+/// input length fold away.
+fn ascii_grams(padded: &[u8], n: usize, mask: u64, out: &mut Vec<u32>) {
+    fn grams<const N: usize>(padded: &[u8], mask: u64, out: &mut Vec<u32>) {
+        out.extend(padded.windows(N).map(|g| {
+            let g: &[u8; N] = g.try_into().expect("a window of N bytes");
+            (xxh3_64_with_seed(g, SEED_CHAR) & mask) as u32
+        }));
+    }
+    match n {
+        1 => grams::<1>(padded, mask, out),
+        2 => grams::<2>(padded, mask, out),
+        3 => grams::<3>(padded, mask, out),
+        4 => grams::<4>(padded, mask, out),
+        5 => grams::<5>(padded, mask, out),
+        6 => grams::<6>(padded, mask, out),
+        7 => grams::<7>(padded, mask, out),
+        _ => out.extend(
+            padded
+                .windows(n)
+                .map(|g| (xxh3_64_with_seed(g, SEED_CHAR) & mask) as u32),
+        ),
+    }
+}
+
+/// Reusable buffers of [`Featurizer::vectorize_into`]: the hot path of the
+/// [`Classifier`](crate::Classifier) keeps one per thread, so that a
+/// message costs no allocation once the buffers have grown to its size.
+///
+/// After [`Featurizer::vectorize_into`] it holds the message's vector and,
+/// when asked, its [`Trace`].
+#[derive(Debug, Clone, Default)]
+pub struct Workspace {
+    /// Word-block buckets in the order they were emitted.
+    words: Vec<u32>,
+    /// Character-block buckets in the order they were emitted.
+    chars: Vec<u32>,
+    /// Sort keys, `bucket << 32 | emission index`, and the sort's second buffer.
+    keys: Vec<u64>,
+    spare: Vec<u64>,
+    /// `(bucket, occurrences)` of each block, by bucket.
+    runs_words: Vec<(u32, u32)>,
+    runs_chars: Vec<(u32, u32)>,
+    /// `(bucket, weight)` of each block, by bucket.
+    block_words: Vec<(u32, f32)>,
+    block_chars: Vec<(u32, f32)>,
+    vector: SparseVector,
+    /// Per emission of each block (with a trace): its position in `vector`.
+    pub(crate) word_pos: Vec<u32>,
+    pub(crate) char_pos: Vec<u32>,
+    /// Per block entry: its position in `vector`.
+    word_map: Vec<u32>,
+    char_map: Vec<u32>,
+    /// Per position of `vector` (with a trace): the occurrences that fell into it.
+    pub(crate) occurrences: Vec<u32>,
+    trace: Trace,
+    traced: bool,
+    shaped: String,
+    prev: String,
+    scratch: Vec<u8>,
+    bounds: Vec<usize>,
+}
+
+impl Workspace {
+    /// The vector of the last message.
+    pub fn vector(&self) -> &SparseVector {
+        &self.vector
+    }
+
+    /// The trace of the last message, if it was asked for.
+    pub fn trace(&self) -> Option<&Trace> {
+        self.traced.then_some(&self.trace)
+    }
+
+    /// Bytes held by the buffers, to drop a workspace a huge message grew.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        4 * (self.words.capacity() + self.chars.capacity())
+            + 8 * (self.keys.capacity() + self.spare.capacity())
+            + 8 * (self.runs_words.capacity() + self.runs_chars.capacity())
+            + 8 * (self.block_words.capacity() + self.block_chars.capacity())
+            + 8 * self.vector.indices.capacity()
+            + 4 * (self.word_pos.capacity() + self.char_pos.capacity())
+            + 4 * (self.word_map.capacity() + self.char_map.capacity())
+            + 4 * self.occurrences.capacity()
+            + self.trace.capacity_bytes()
+    }
+}
+
+/// Where the feature occurrences of one message came from, compactly: what
+/// explanations group into reasons.
+///
+/// One item per word, bigram and entity feature occurrence, and one per word
+/// for all its character n-grams, in the order the featurizer emits them.
+/// [`FeatureTrace`] is the same information one occurrence at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    pub(crate) items: Vec<TraceItem>,
+    names: String,
+    /// Word-block emissions so far.
+    words: u32,
+    /// The last item of family [`FeatureFamily::Word`].
+    last_word: Option<usize>,
+}
+
+/// One item of a [`Trace`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TraceItem {
+    pub(crate) family: FeatureFamily,
+    /// Byte range of the name in [`Trace::names`].
+    name: (u32, u32),
+    /// Byte span in the normalized text.
+    pub(crate) span: (usize, usize),
+    /// The emissions it covers: one in the word block, or (for
+    /// [`FeatureFamily::Chars`]) a range of the character block.
+    pub(crate) emissions: (u32, u32),
+}
+
+impl Trace {
+    /// Empties the trace, keeping its buffers.
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+        self.names.clear();
+        self.words = 0;
+        self.last_word = None;
+    }
+
+    /// The name of an item: the word, bigram or entity feature, or for
+    /// character n-grams the word they were taken from.
+    pub(crate) fn name(&self, item: &TraceItem) -> &str {
+        &self.names[item.name.0 as usize..item.name.1 as usize]
+    }
+
+    /// Adds an item covering `emissions`: one of the word block, or a range
+    /// of the character block for [`FeatureFamily::Chars`].
+    pub(crate) fn push(&mut self, family: FeatureFamily, name: &str, span: (usize, usize), emissions: (u32, u32)) {
+        let start = self.names.len() as u32;
+        self.names.push_str(name);
+        if family == FeatureFamily::Word {
+            self.last_word = Some(self.items.len());
+        }
+        self.items.push(TraceItem {
+            family,
+            name: (start, self.names.len() as u32),
+            span,
+            emissions,
+        });
+    }
+
+    /// Adds an item for the character-block `emissions` of the last word
+    /// item (nothing for an empty range or without a word item).
+    pub(crate) fn push_chars(&mut self, emissions: std::ops::Range<usize>) {
+        let Some(word) = self.last_word.map(|i| self.items[i]) else {
+            return;
+        };
+        if emissions.is_empty() {
+            return;
+        }
+        self.items.push(TraceItem {
+            family: FeatureFamily::Chars,
+            name: word.name,
+            span: word.span,
+            emissions: (emissions.start as u32, emissions.end as u32),
+        });
+    }
+
+    /// Extends the last item, a character-block one, by one emission.
+    pub(crate) fn extend_chars(&mut self) {
+        if let Some(last) = self.items.last_mut() {
+            debug_assert_eq!(last.family, FeatureFamily::Chars);
+            last.emissions.1 += 1;
+        }
+    }
+
+    /// The number of items.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::featurize::{Featurizer, FeaturizerConfig, Workspace};
+    /// use scamscan::{normalize::Normalizer, tokenize::Tokenizer};
+    /// let norm = Normalizer::default().normalize("verify now");
+    /// let tokens = Tokenizer::new()?.tokenize(norm.text())?;
+    /// let mut ws = Workspace::default();
+    /// Featurizer::new(FeaturizerConfig::default(), None).unwrap().vectorize_into(&norm, &tokens, &mut ws, true);
+    /// // Two words, their n-grams (one item each), one bigram.
+    /// assert_eq!(ws.trace().unwrap().len(), 5);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the trace has no item.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    fn capacity_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<TraceItem>() + self.names.capacity()
+    }
+}
+
+/// What the featurizer tells about each occurrence it emits.
+trait Sink {
+    /// Whether [`Sink::char_gram`] is wanted (it costs a call per n-gram).
+    const SPANS: bool = false;
+    /// A word-block feature (word, bigram or entity), in emission order.
+    fn feature(&mut self, _family: FeatureFamily, _bucket: u32, _name: &str, _span: (usize, usize)) {}
+    /// One character n-gram of the token spanning `token`, covering bytes
+    /// `padded` of the word padded with a space on each side.
+    fn char_gram(&mut self, _bucket: u32, _token: (usize, usize), _padded: (usize, usize)) {}
+    /// The range of character-block emissions of the word just emitted.
+    fn word_chars(&mut self, _emissions: std::ops::Range<usize>) {}
+}
+
+/// Records nothing: training and scoring without reasons.
+struct NoTrace;
+impl Sink for NoTrace {}
+
+/// Records a [`FeatureTrace`] per occurrence.
+struct FullTrace<'a>(&'a mut Vec<FeatureTrace>);
+
+impl Sink for FullTrace<'_> {
+    const SPANS: bool = true;
+
+    fn feature(&mut self, family: FeatureFamily, bucket: u32, name: &str, span: (usize, usize)) {
+        self.0.push(FeatureTrace {
+            bucket,
+            family,
+            name: name.to_string(),
+            span,
+        });
+    }
+
+    fn char_gram(&mut self, bucket: u32, (start, end): (usize, usize), (lo, hi): (usize, usize)) {
+        // Map the n-gram back onto the token (padding spaces excluded).
+        let len = end - start;
+        let lo = start + lo.saturating_sub(1).min(len);
+        let hi = start + hi.saturating_sub(1).min(len);
+        // No name: explanations group n-grams by their word.
+        self.0.push(FeatureTrace {
+            bucket,
+            family: FeatureFamily::Chars,
+            name: String::new(),
+            span: (lo, hi.max(lo)),
+        });
+    }
+}
+
+impl Sink for Trace {
+    fn feature(&mut self, family: FeatureFamily, _bucket: u32, name: &str, span: (usize, usize)) {
+        let at = self.words;
+        self.words += 1;
+        self.push(family, name, span, (at, at + 1));
+    }
+
+    fn word_chars(&mut self, emissions: std::ops::Range<usize>) {
+        self.push_chars(emissions);
+    }
+}
+
+/// The emission index in a sort key.
+fn emission(key: u64) -> usize {
+    (key & 0xffff_ffff) as usize
+}
+
+/// Sorts the emitted buckets of a block into `keys` as `bucket << 32 |
+/// emission index`: by bucket, occurrences of a bucket in emission order.
+///
+/// An LSD radix sort on the bucket bits only (the emission index is already
+/// in order, and the sort is stable), in as few passes of at most 11 bits as
+/// the largest bucket needs; short blocks use a comparison sort.
+///
+/// Hand-written because std has no radix sort, and this one, about four
+/// character n-grams per character of every message, was the featurizer's
+/// largest cost: on a thousand 18-bit ids two counting passes beat a
+/// comparison sort several times over.
+fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
+    keys.clear();
+    keys.extend(
+        emitted
+            .iter()
+            .enumerate()
+            .map(|(i, &b)| (b as u64) << 32 | i as u64),
+    );
+    if keys.len() < 128 {
+        // Keys are distinct, so an unstable sort is stable here.
+        keys.sort_unstable();
         return;
     }
-    let max = v.iter().copied().max().unwrap_or(0);
-    let mut other = vec![0u32; v.len()];
-    let mut shift = 0u32;
-    while shift < 32 && (max >> shift) != 0 {
-        let mut start = [0usize; 257];
-        for &x in v.iter() {
-            start[((x >> shift) & 0xff) as usize + 1] += 1;
+    let max = emitted.iter().copied().max().unwrap_or(0);
+    let bits = 32 - max.leading_zeros();
+    if bits == 0 {
+        return;
+    }
+    let passes = bits.div_ceil(11);
+    let digit = bits.div_ceil(passes);
+    let radix = 1usize << digit;
+    let mask = (radix - 1) as u64;
+    spare.clear();
+    spare.resize(keys.len(), 0);
+    let mut count = vec![0usize; radix];
+    for pass in 0..passes {
+        let shift = 32 + pass * digit;
+        count.iter_mut().for_each(|c| *c = 0);
+        for &k in keys.iter() {
+            count[((k >> shift) & mask) as usize] += 1;
         }
-        for d in 1..257 {
-            start[d] += start[d - 1];
+        let mut sum = 0;
+        for c in count.iter_mut() {
+            let n = *c;
+            *c = sum;
+            sum += n;
         }
-        for &x in v.iter() {
-            let d = ((x >> shift) & 0xff) as usize;
-            other[start[d]] = x;
-            start[d] += 1;
+        for &k in keys.iter() {
+            let d = ((k >> shift) & mask) as usize;
+            spare[count[d]] = k;
+            count[d] += 1;
         }
-        std::mem::swap(v, &mut other);
-        shift += 8;
+        std::mem::swap(keys, spare);
     }
 }
 
-fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
-    let mut out = SparseVector {
-        indices: Vec::with_capacity(a.len() + b.len()),
-        values: Vec::with_capacity(a.len() + b.len()),
-    };
+/// Calls `f(bucket, run)` for each run of sorted keys with the same bucket.
+fn for_each_run(keys: &[u64], mut f: impl FnMut(u32, &[u64])) {
+    let mut start = 0;
+    while start < keys.len() {
+        let b = keys[start] >> 32;
+        let mut end = start + 1;
+        while end < keys.len() && keys[end] >> 32 == b {
+            end += 1;
+        }
+        f(b as u32, &keys[start..end]);
+        start = end;
+    }
+}
+
+/// Merges two blocks sorted by bucket into `out`, summing a bucket present
+/// in both; `visit(a_entry, b_entry)` is told which entries made each entry
+/// of `out`, in order.
+fn merge(
+    a: &[(u32, f32)],
+    b: &[(u32, f32)],
+    out: &mut SparseVector,
+    mut visit: impl FnMut(Option<usize>, Option<usize>),
+) {
+    out.indices.clear();
+    out.values.clear();
+    out.indices.reserve(a.len() + b.len());
+    out.values.reserve(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() || j < b.len() {
         let take_a = j >= b.len() || (i < a.len() && a[i].0 < b[j].0);
         let take_b = i >= a.len() || (j < b.len() && b[j].0 < a[i].0);
         let (idx, val) = if take_a {
+            visit(Some(i), None);
             i += 1;
             a[i - 1]
         } else if take_b {
+            visit(None, Some(j));
             j += 1;
             b[j - 1]
         } else {
+            visit(Some(i), Some(j));
             i += 1;
             j += 1;
             (a[i - 1].0, a[i - 1].1 + b[j - 1].1)
@@ -667,7 +1110,19 @@ fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
         out.indices.push(idx);
         out.values.push(val);
     }
-    out
+}
+
+/// `piece` with ASCII digits folded to `0`, into `out`.
+fn fold_digits(piece: &str, out: &mut String) {
+    if !piece.bytes().any(|b| b.is_ascii_digit()) {
+        out.push_str(piece);
+        return;
+    }
+    out.extend(
+        piece
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '0' } else { c }),
+    );
 }
 
 /// A word as the model sees it: digits folded to `0` (`call 5550143` and
@@ -680,11 +1135,7 @@ fn merge(a: &[(u32, f32)], b: &[(u32, f32)]) -> SparseVector {
 pub(crate) fn shape_word(piece: &str, out: &mut String) {
     let b = piece.as_bytes();
     if !is_leet(b) {
-        out.extend(
-            piece
-                .chars()
-                .map(|c| if c.is_ascii_digit() { '0' } else { c }),
-        );
+        fold_digits(piece, out);
         return;
     }
     for (i, &c) in b.iter().enumerate() {
@@ -790,24 +1241,35 @@ mod tests {
     }
 
     #[test]
-    fn bucket_sort_sorts() {
-        for n in [0usize, 1, 5, 255, 256, 1000, 5000] {
-            // A deterministic spread of ids over 24 bits, with repeats.
-            let mut v: Vec<u32> = (0..n as u64)
-                .map(|i| ((i * 2_654_435_761 + i / 3) % (1 << 24)) as u32 / ((i % 3 + 1) as u32))
-                .collect();
-            let mut want = v.clone();
-            want.sort_unstable();
-            sort_buckets(&mut v);
-            assert_eq!(v, want, "n = {n}");
+    fn bucket_sort_sorts_stably() {
+        let (mut keys, mut spare) = (Vec::new(), Vec::new());
+        for n in [0usize, 1, 5, 127, 128, 255, 256, 1000, 5000] {
+            for bits in [1u32, 9, 18, 22, 24, 32] {
+                // A deterministic spread of ids, with repeats.
+                let v: Vec<u32> = (0..n as u64)
+                    .map(|i| {
+                        let x = (i * 2_654_435_761 + i / 3) as u32 / ((i % 3 + 1) as u32);
+                        if bits == 32 { x } else { x % (1 << bits) }
+                    })
+                    .collect();
+                let mut want: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
+                want.sort(); // by bucket, then emission
+                sort_keys(&v, &mut keys, &mut spare);
+                let got: Vec<(u32, usize)> =
+                    keys.iter().map(|&k| ((k >> 32) as u32, emission(k))).collect();
+                assert_eq!(got, want, "n = {n}, bits = {bits}");
+            }
         }
     }
 
     #[test]
     fn merge_sums_collisions_and_keeps_order() {
-        let v = merge(&[(1, 1.0), (5, 2.0)], &[(0, 0.5), (5, 1.0), (9, 3.0)]);
+        let mut v = SparseVector::default();
+        let mut from = Vec::new();
+        merge(&[(1, 1.0), (5, 2.0)], &[(0, 0.5), (5, 1.0), (9, 3.0)], &mut v, |a, b| from.push((a, b)));
         assert_eq!(v.indices, [0, 1, 5, 9]);
         assert_eq!(v.values, [0.5, 1.0, 3.0, 3.0]);
+        assert_eq!(from, [(None, Some(0)), (Some(0), None), (Some(1), Some(1)), (None, Some(2))]);
     }
 
     #[test]
