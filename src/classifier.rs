@@ -2,7 +2,9 @@
 
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
-use crate::explain::{explain_workspace, Reason};
+use crate::explain::{explain_workspace, reasons_from_shares, shares_with, Reason};
+use crate::scoring::ScoreTable;
+use std::sync::Arc;
 use crate::featurize::SparseVector;
 use crate::model_file::Model;
 use crate::normalize::{Normalized, Normalizer};
@@ -142,6 +144,9 @@ pub struct Classifier {
     model: Model,
     normalizer: Normalizer,
     options: ClassifyOptions,
+    /// The model's IDF and head weights laid out for scoring (see
+    /// [`crate::scoring`]); shared by clones.
+    table: Option<Arc<ScoreTable>>,
 }
 
 impl Default for Classifier {
@@ -206,6 +211,7 @@ impl Classifier {
     pub fn new(model: Model) -> Self {
         Classifier {
             normalizer: Normalizer::new(model.normalizer.clone()),
+            table: ScoreTable::new(&model.featurizer, &model.head).map(Arc::new),
             model,
             options: ClassifyOptions::default(),
         }
@@ -276,8 +282,14 @@ impl Classifier {
         let (text, truncated) = truncate(text, self.options.max_bytes);
         let coverage = self.vectorize(ws, text, self.options.reasons > 0);
         let x = ws.features.vector();
-        let mut z = [0.0f32; 3];
-        self.model.head.logits(x, &mut z);
+        let z = match &self.table {
+            Some(t) => t.logits(x),
+            None => {
+                let mut z = [0.0f32; 3];
+                self.model.head.logits(x, &mut z);
+                z
+            }
+        };
         let cal = &self.model.calibration;
         let p = cal.probabilities(z);
         let label = cal.decide_with_coverage(p, self.options.scam_threshold, coverage);
@@ -287,18 +299,18 @@ impl Classifier {
         } else {
             (None, None)
         };
-        let reasons = if self.options.reasons > 0 {
-            explain_workspace(
-                text,
-                &ws.norm,
-                &ws.features,
-                &self.model.head,
-                cal,
-                self.options.reasons,
-            )
-            .reasons
-        } else {
-            Vec::new()
+        let top = self.options.reasons;
+        let reasons = match (&self.table, top > 0) {
+            (_, false) => Vec::new(),
+            (Some(t), true) => {
+                let f = &ws.features;
+                let share = shares_with(f.vector(), &f.occurrences, cal, |j| t.scam_vs_ham(j));
+                reasons_from_shares(text, &ws.norm, f, &share, top)
+            }
+            (None, true) => {
+                explain_workspace(text, &ws.norm, &ws.features, &self.model.head, cal, top)
+                    .reasons
+            }
         };
         Verdict {
             label,
@@ -347,9 +359,12 @@ impl Classifier {
             crate::tokenize::EntityRecognizer::new()
                 .recognize_into(ws.norm.text(), &mut ws.tokens.entities);
         }
-        self.model
-            .featurizer
-            .vectorize_into(&ws.norm, &ws.tokens, &mut ws.features, trace);
+        let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
+        let featurizer = &self.model.featurizer;
+        match &self.table {
+            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
+            None => featurizer.vectorize_into(norm, tokens, features, trace),
+        }
         self.model
             .vocabulary
             .as_ref()

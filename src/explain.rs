@@ -286,21 +286,33 @@ pub fn explain_workspace(
     calibration: &Calibration,
     top: usize,
 ) -> Explanation {
-    let reasons = match ws.trace() {
-        Some(trace) => {
-            let share = shares(ws.vector(), &ws.occurrences, head, calibration);
-            reasons(original, norm, trace, &share, &ws.word_pos, &ws.char_pos, top)
-        }
-        None => Vec::new(),
-    };
+    let share = ws
+        .trace()
+        .map(|_| shares(ws.vector(), &ws.occurrences, head, calibration))
+        .unwrap_or_default();
     Explanation {
-        reasons,
+        reasons: reasons_from_shares(original, norm, ws, &share, top),
         intercept: intercept(head, calibration),
     }
 }
 
+/// The reasons of a traced workspace, given each vector entry's share (see
+/// [`shares_with`]); none without a trace.
+pub(crate) fn reasons_from_shares(
+    original: &str,
+    norm: &Normalized,
+    ws: &Workspace,
+    share: &[f32],
+    top: usize,
+) -> Vec<Reason> {
+    match ws.trace() {
+        Some(trace) => reasons(original, norm, trace, share, &ws.word_pos, &ws.char_pos, top),
+        None => Vec::new(),
+    }
+}
+
 /// The part of the calibrated log-odds that does not depend on the text.
-fn intercept(head: &SoftmaxRegression, calibration: &Calibration) -> f32 {
+pub(crate) fn intercept(head: &SoftmaxRegression, calibration: &Calibration) -> f32 {
     let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
     let bias_diff = calibration.bias[scam] - calibration.bias[ham];
     (head.intercept[scam] - head.intercept[ham]) / calibration.temperature + bias_diff
@@ -317,14 +329,25 @@ fn shares(
     let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
+    shares_with(x, occurrences, calibration, |j| (w[j * k + ham], w[j * k + scam]))
+}
+
+/// [`shares`] with the head's `(ham, scam)` weights of a bucket read through
+/// `weights`.
+pub(crate) fn shares_with(
+    x: &SparseVector,
+    occurrences: &[u32],
+    calibration: &Calibration,
+    weights: impl Fn(usize) -> (f32, f32),
+) -> Vec<f32> {
     let temperature = calibration.temperature;
     x.indices
         .iter()
         .zip(&x.values)
         .zip(occurrences)
         .map(|((&j, &v), &n)| {
-            let j = j as usize;
-            let delta = (w[j * k + scam] - w[j * k + ham]) / temperature;
+            let (ham, scam) = weights(j as usize);
+            let delta = (scam - ham) / temperature;
             v * delta / n as f32
         })
         .collect()

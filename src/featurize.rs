@@ -469,7 +469,7 @@ impl Featurizer {
     pub fn vectorize(&self, counts: &TermCounts) -> SparseVector {
         let block = |counts: &[(u32, u32)]| {
             let mut v = Vec::with_capacity(counts.len());
-            self.weigh(counts, &mut v);
+            weigh(counts, &mut v, |i| self.idf[i]);
             v
         };
         let (a, b) = (block(&counts.words), block(&counts.chars));
@@ -511,6 +511,19 @@ impl Featurizer {
         ws: &mut Workspace,
         trace: bool,
     ) {
+        self.vectorize_into_with(norm, tokens, ws, trace, |i| self.idf[i]);
+    }
+
+    /// [`Featurizer::vectorize_into`] with the IDF weights read through
+    /// `idf` (the same values, from a table laid out for the hot path).
+    pub(crate) fn vectorize_into_with(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        ws: &mut Workspace,
+        trace: bool,
+        idf: impl Fn(usize) -> f32 + Copy,
+    ) {
         let mut t = std::mem::take(&mut ws.trace);
         t.clear();
         if trace {
@@ -537,8 +550,9 @@ impl Featurizer {
             occurrences,
             ..
         } = ws;
-        self.block(words, keys, spare, runs_words, block_words, trace.then_some(&mut *word_pos));
-        self.block(chars, keys, spare, runs_chars, block_chars, trace.then_some(&mut *char_pos));
+        let (wp, cp) = (trace.then_some(&mut *word_pos), trace.then_some(&mut *char_pos));
+        block(words, keys, spare, runs_words, block_words, wp, idf);
+        block(chars, keys, spare, runs_chars, block_chars, cp, idf);
         if !trace {
             merge(block_words, block_chars, vector, |_, _| {});
             return;
@@ -566,51 +580,6 @@ impl Featurizer {
         });
         word_pos.iter_mut().for_each(|p| *p = word_map[*p as usize]);
         char_pos.iter_mut().for_each(|p| *p = char_map[*p as usize]);
-    }
-
-    /// One block of a message: its emitted buckets sorted and counted into
-    /// `runs`, weighed into `entries`, and with `pos`, each emission's entry.
-    fn block(
-        &self,
-        emitted: &[u32],
-        keys: &mut Vec<u64>,
-        spare: &mut Vec<u64>,
-        runs: &mut Vec<(u32, u32)>,
-        entries: &mut Vec<(u32, f32)>,
-        pos: Option<&mut Vec<u32>>,
-    ) {
-        sort_keys(emitted, keys, spare);
-        runs.clear();
-        for_each_run(keys, |b, run| runs.push((b, run.len() as u32)));
-        entries.clear();
-        self.weigh(runs, entries);
-        if let Some(pos) = pos {
-            pos.clear();
-            pos.resize(emitted.len(), 0);
-            let mut entry = 0u32;
-            for_each_run(keys, |_, run| {
-                for &k in run {
-                    pos[emission(k)] = entry;
-                }
-                entry += 1;
-            });
-        }
-    }
-
-    /// Sublinear TF times IDF of each `(bucket, count)`, L2-normalized,
-    /// into `out` (which must start empty).
-    fn weigh(&self, counts: &[(u32, u32)], out: &mut Vec<(u32, f32)>) {
-        out.extend(
-            counts
-                .iter()
-                .map(|&(i, c)| (i, (1.0 + (c as f32).ln()) * self.idf[i as usize])),
-        );
-        let norm = out.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
-        if norm > 0.0 {
-            for (_, x) in out.iter_mut() {
-                *x /= norm;
-            }
-        }
     }
 
     /// Hashes every feature occurrence of one message into `ws.words` and
@@ -734,6 +703,69 @@ impl Featurizer {
                 sink.feature(FeatureFamily::Entity, b, f, (e.start, e.end));
             }
         }
+    }
+}
+
+/// One block of a message: its emitted buckets sorted and counted into
+/// `runs`, weighed into `entries`, and with `pos`, each emission's entry.
+fn block(
+    emitted: &[u32],
+    keys: &mut Vec<u64>,
+    spare: &mut Vec<u64>,
+    runs: &mut Vec<(u32, u32)>,
+    entries: &mut Vec<(u32, f32)>,
+    pos: Option<&mut Vec<u32>>,
+    idf: impl Fn(usize) -> f32,
+) {
+    sort_keys(emitted, keys, spare);
+    runs.clear();
+    for_each_run(keys, |b, run| runs.push((b, run.len() as u32)));
+    entries.clear();
+    weigh(runs, entries, idf);
+    if let Some(pos) = pos {
+        pos.clear();
+        pos.resize(emitted.len(), 0);
+        let mut entry = 0u32;
+        for_each_run(keys, |_, run| {
+            for &k in run {
+                pos[emission(k)] = entry;
+            }
+            entry += 1;
+        });
+    }
+}
+
+/// Sublinear TF times IDF of each `(bucket, count)`, L2-normalized, into
+/// `out` (which must start empty).
+fn weigh(counts: &[(u32, u32)], out: &mut Vec<(u32, f32)>, idf: impl Fn(usize) -> f32) {
+    out.extend(
+        counts
+            .iter()
+            .map(|&(i, c)| (i, sublinear_tf(c) * idf(i as usize))),
+    );
+    let norm = out.iter().map(|&(_, x)| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        for (_, x) in out.iter_mut() {
+            *x /= norm;
+        }
+    }
+}
+
+/// `1 + ln(count)`, from a table for the small counts almost every feature has.
+///
+/// The table holds the very values of the expression (computed by it, once),
+/// so scores are bit for bit the same; skipping a `logf` call per bucket lets
+/// the processor overlap more of the table reads that follow.
+#[inline]
+fn sublinear_tf(count: u32) -> f32 {
+    static TABLE: std::sync::OnceLock<[f32; 64]> = std::sync::OnceLock::new();
+    let slow = |c: u32| 1.0 + (c as f32).ln();
+    match TABLE
+        .get_or_init(|| std::array::from_fn(|c| slow(c as u32)))
+        .get(count as usize)
+    {
+        Some(&v) => v,
+        None => slow(count),
     }
 }
 

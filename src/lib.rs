@@ -89,6 +89,7 @@ pub mod normalize;
 pub mod obfuscate;
 pub mod plot;
 pub mod printer;
+mod scoring;
 pub mod tokenize;
 pub mod train;
 pub mod vocabulary;

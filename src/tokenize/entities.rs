@@ -759,3 +759,49 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod regex_cost {
+    #[test]
+    #[ignore]
+    fn per_pattern_cost() {
+        let n = crate::normalize::Normalizer::default();
+        let texts: Vec<String> = std::fs::read_to_string("/work/main/target/bench/in50k.txt")
+            .unwrap()
+            .lines()
+            .take(20000)
+            .map(|l| n.normalize(l).text().to_string())
+            .collect();
+        let ascii: Vec<&String> = texts.iter().filter(|t| crate::boundaries::ascii_boundaries_agree(t)).collect();
+        eprintln!("{} texts, {} agree", texts.len(), ascii.len());
+        let p = &super::patterns()[1];
+        let mut all: Vec<(&str, &regex::Regex)> = vec![("url", &p.url), ("email", &p.email), ("handle", &p.handle), ("phone", &p.phone), ("money", &p.money), ("wallet", &p.wallet), ("messenger", &p.messenger), ("percent", &p.percent), ("number", &p.number)];
+        for (name, re) in &p.cues { all.push((name, re)); }
+        for (name, re) in all.clone() {
+            for _ in 0..2 { for t in &ascii { re.find_iter(t).count(); } }
+            let t0 = std::time::Instant::now();
+            let mut m = 0;
+            for t in &ascii { m += re.find_iter(t).count(); }
+            eprintln!("{name:12} {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
+        }
+        for _ in 0..2 {
+        let t0 = std::time::Instant::now();
+        let mut m = 0;
+        for t in &ascii { for (_, re) in &all { m += re.find_iter(t).count(); } }
+        eprintln!("interleaved {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
+        let t0 = std::time::Instant::now();
+        let mut m = 0;
+        for chunk in ascii.chunks(64) { for (_, re) in &all { for t in chunk { m += re.find_iter(t).count(); } } }
+        eprintln!("chunked64 {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
+        }
+        let r = super::EntityRecognizer::new();
+        let mut out = Vec::new();
+        for agree in [true, false] {
+            let sel: Vec<&String> = texts.iter().filter(|t| crate::boundaries::ascii_boundaries_agree(t) == agree).collect();
+            let bytes: usize = sel.iter().map(|t| t.len()).sum();
+            let t0 = std::time::Instant::now();
+            for t in &sel { r.recognize_into(t, &mut out); }
+            eprintln!("recognize_into agree={agree} {} msgs {} bytes: {:8.1} ns/msg total {:?}", sel.len(), bytes, t0.elapsed().as_nanos() as f64 / sel.len() as f64, t0.elapsed());
+        }
+    }
+}
