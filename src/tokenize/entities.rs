@@ -156,6 +156,8 @@ const SHORTENERS: &[&str] = &[
 const TLDS: &str = "com|net|org|info|biz|xyz|top|online|site|club|shop|vip|live|link|click|icu|cc|co|io|me|ly|gl|in|uk|us|ru|cn|tk|ml|ga|cf|gq|ph|id|my|sg|ng|au|ca|de|fr|es|it|nl|br|mx|vn|th|app|dev|cloud|support|help|win|bid|loan|work|life|today|world|fun|store|tech|pro|asia|ws|su|pw|rest|cyou|sbs|bond|buzz|ink|gd|to|tv|ai|gov|edu|eu|ch|pk|bd|ke|za|hk|tw|jp|kr|ir|tr|pl|pt|ar|cl|pe|ae|sa|info|mobi|name|page|site|space|website|services|center|finance|money|bank|exchange|trade|digital|network|email|net";
 
 struct Patterns {
+    /// Compiled with ASCII word boundaries, for text where they agree with Unicode ones.
+    ascii: bool,
     url: Regex,
     email: Regex,
     handle: Regex,
@@ -202,6 +204,7 @@ impl Patterns {
             r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
         );
         Patterns {
+            ascii: ascii_boundaries,
             url: re(&url, "url"),
             email: re(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", "email"),
             handle: re(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})", "handle"),
@@ -295,8 +298,15 @@ impl EntityRecognizer {
 
     /// Like [`EntityRecognizer::recognize`], appending to `out` after clearing it.
     pub fn recognize_into(&self, text: &str, out: &mut Vec<Entity>) {
-        out.clear();
         let p = Patterns::for_text(text);
+        recognize(text, out, p, Gates::new(text.as_bytes(), p.ascii));
+    }
+}
+
+/// The entities of `text`, found with patterns `p`, skipping the patterns
+/// `gates` rules out.
+fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
+        out.clear();
         let bytes = text.as_bytes();
         let has_digit = bytes.iter().any(u8::is_ascii_digit);
         let mut url_spans: Vec<(usize, usize)> = Vec::new();
@@ -323,7 +333,7 @@ impl EntityRecognizer {
                 }
             }
         }
-        for m in p.url.find_iter(text) {
+        for m in gates.url.then(|| p.url.find_iter(text)).into_iter().flatten() {
             if overlaps(&url_spans, m.start(), m.end()) {
                 continue;
             }
@@ -360,7 +370,7 @@ impl EntityRecognizer {
                     vec!["money".into(), format!("currency:{}", currency(s))],
                 ));
             }
-            for m in p.wallet.find_iter(text) {
+            for m in gates.wallet.then(|| p.wallet.find_iter(text)).into_iter().flatten() {
                 let s = m.as_str();
                 let digits = s.bytes().filter(u8::is_ascii_digit).count();
                 let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
@@ -389,7 +399,7 @@ impl EntityRecognizer {
                     vec!["percent".into()],
                 ));
             }
-            for m in p.phone.find_iter(text) {
+            for m in gates.phone.then(|| p.phone.find_iter(text)).into_iter().flatten() {
                 let s = m.as_str();
                 let digits = s.bytes().filter(u8::is_ascii_digit).count();
                 if !(8..=15).contains(&digits)
@@ -409,7 +419,7 @@ impl EntityRecognizer {
                 out.push(entity(EntityKind::Phone, m.start(), m.end(), f));
                 url_spans.push((m.start(), m.end()));
             }
-            for m in p.number.find_iter(text) {
+            for m in gates.number.then(|| p.number.find_iter(text)).into_iter().flatten() {
                 if overlaps(&url_spans, m.start(), m.end())
                     || overlaps(&money_spans, m.start(), m.end())
                 {
@@ -438,6 +448,72 @@ impl EntityRecognizer {
             }
         }
         out.sort_by_key(|e| (e.start, e.end));
+}
+
+/// Necessary conditions for some patterns to match (or to yield an
+/// entity), read off the bytes in one pass: a pattern whose condition fails
+/// is not run at all, which is most patterns on most messages.
+///
+/// Only for text searched with ASCII word boundaries, where every `\d` is an
+/// ASCII digit (other digits are word characters); elsewhere every gate is open.
+#[derive(Debug, Clone, Copy)]
+struct Gates {
+    /// A link needs `//`, `www` or a dot (also `[.]`, `(.)`, `{.}`) right
+    /// before a lower-case top-level domain.
+    url: bool,
+    /// A kept phone number has at least 8 digits.
+    phone: bool,
+    /// A number is a whole run of 4 to 8 digits.
+    number: bool,
+    /// A wallet address is a run of at least 26 letters and digits.
+    wallet: bool,
+}
+
+impl Gates {
+    /// Every pattern runs.
+    const OPEN: Gates = Gates {
+        url: true,
+        phone: true,
+        number: true,
+        wallet: true,
+    };
+
+    fn new(bytes: &[u8], ascii: bool) -> Gates {
+        if !ascii {
+            return Gates::OPEN;
+        }
+        let (mut digits, mut digit_run, mut alnum_run) = (0usize, 0usize, 0usize);
+        let mut g = Gates {
+            url: false,
+            phone: false,
+            number: false,
+            wallet: false,
+        };
+        for (i, &b) in bytes.iter().enumerate() {
+            if b.is_ascii_digit() {
+                digits += 1;
+                digit_run += 1;
+            } else {
+                g.number |= (4..=8).contains(&digit_run);
+                digit_run = 0;
+            }
+            if b.is_ascii_digit() || b.is_ascii_lowercase() {
+                alnum_run += 1;
+                g.wallet |= alnum_run >= 26;
+            } else {
+                alnum_run = 0;
+            }
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
+            g.url |= match b {
+                b'/' => next == b'/',
+                b'.' => next.is_ascii_lowercase() || matches!(next, b']' | b')' | b'}'),
+                b'w' => bytes[i..].starts_with(b"www"),
+                _ => false,
+            };
+        }
+        g.number |= (4..=8).contains(&digit_run);
+        g.phone = digits >= 8;
+        g
     }
 }
 
@@ -743,6 +819,36 @@ mod tests {
         assert!(cues("see you at the station at 6, bring the cake").is_empty());
     }
 
+    /// The fast path (ASCII word boundaries where they agree, gates) finds
+    /// exactly what the Unicode patterns with every pattern run find.
+    #[test]
+    fn fast_path_finds_what_the_unicode_patterns_find() {
+        use proptest::prelude::*;
+        let check = |text: &str| {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            EntityRecognizer::new().recognize_into(text, &mut fast);
+            recognize(text, &mut slow, &patterns()[0], Gates::OPEN);
+            assert_eq!(fast, slow, "{text:?}");
+        };
+        let n = crate::normalize::Normalizer::default();
+        for line in include_str!("../../tests/fixtures/entity-cases.txt").lines() {
+            check(line);
+            check(n.normalize(line).text());
+        }
+        // Pieces that make or break the patterns, with word characters of
+        // other scripts beside them, in random order.
+        let pieces = [
+            "www", ".", "[.]", "(.)", "{.}", "//", "http", "bc1", "0x", "1", "12345", "123456789", "+44",
+            " ", "\n", "@", "%", "$", "£", "€", "元", "usdt", "k", "rs.", "code", "pin", "wa",
+            "whatsapp", "t.me/", "urgent", "fee", "ж", "é", "٣", "中", "_", "-", "a", "z", "top",
+            "com", "paypal", "verify your account", "you won", "0800", "🎉", "’",
+        ];
+        proptest!(ProptestConfig::with_cases(3000), |(idx in proptest::collection::vec(0..pieces.len(), 0..24))| {
+            let text: String = idx.iter().map(|&i| pieces[i]).collect();
+            check(&text);
+        });
+    }
+
     #[test]
     fn no_panic_on_odd_text() {
         for t in [
@@ -760,48 +866,3 @@ mod tests {
     }
 }
 
-#[cfg(test)]
-mod regex_cost {
-    #[test]
-    #[ignore]
-    fn per_pattern_cost() {
-        let n = crate::normalize::Normalizer::default();
-        let texts: Vec<String> = std::fs::read_to_string("/work/main/target/bench/in50k.txt")
-            .unwrap()
-            .lines()
-            .take(20000)
-            .map(|l| n.normalize(l).text().to_string())
-            .collect();
-        let ascii: Vec<&String> = texts.iter().filter(|t| crate::boundaries::ascii_boundaries_agree(t)).collect();
-        eprintln!("{} texts, {} agree", texts.len(), ascii.len());
-        let p = &super::patterns()[1];
-        let mut all: Vec<(&str, &regex::Regex)> = vec![("url", &p.url), ("email", &p.email), ("handle", &p.handle), ("phone", &p.phone), ("money", &p.money), ("wallet", &p.wallet), ("messenger", &p.messenger), ("percent", &p.percent), ("number", &p.number)];
-        for (name, re) in &p.cues { all.push((name, re)); }
-        for (name, re) in all.clone() {
-            for _ in 0..2 { for t in &ascii { re.find_iter(t).count(); } }
-            let t0 = std::time::Instant::now();
-            let mut m = 0;
-            for t in &ascii { m += re.find_iter(t).count(); }
-            eprintln!("{name:12} {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
-        }
-        for _ in 0..2 {
-        let t0 = std::time::Instant::now();
-        let mut m = 0;
-        for t in &ascii { for (_, re) in &all { m += re.find_iter(t).count(); } }
-        eprintln!("interleaved {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
-        let t0 = std::time::Instant::now();
-        let mut m = 0;
-        for chunk in ascii.chunks(64) { for (_, re) in &all { for t in chunk { m += re.find_iter(t).count(); } } }
-        eprintln!("chunked64 {:8.1} ns/msg  matches {m}", t0.elapsed().as_nanos() as f64 / ascii.len() as f64);
-        }
-        let r = super::EntityRecognizer::new();
-        let mut out = Vec::new();
-        for agree in [true, false] {
-            let sel: Vec<&String> = texts.iter().filter(|t| crate::boundaries::ascii_boundaries_agree(t) == agree).collect();
-            let bytes: usize = sel.iter().map(|t| t.len()).sum();
-            let t0 = std::time::Instant::now();
-            for t in &sel { r.recognize_into(t, &mut out); }
-            eprintln!("recognize_into agree={agree} {} msgs {} bytes: {:8.1} ns/msg total {:?}", sel.len(), bytes, t0.elapsed().as_nanos() as f64 / sel.len() as f64, t0.elapsed());
-        }
-    }
-}
