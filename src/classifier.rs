@@ -421,7 +421,7 @@ fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
     let reused = WORKSPACE.try_with(|ws| {
         let mut ws = ws.try_borrow_mut().ok()?;
         let out = (f.take().expect("called once"))(&mut ws);
-        if ws.features.capacity_bytes() + 9 * ws.norm.text().len() > KEEP_BYTES {
+        if ws.features.capacity_bytes() + ws.norm.capacity_bytes() > KEEP_BYTES {
             *ws = Workspace::default();
         }
         Some(out)

@@ -158,6 +158,11 @@ impl Normalized {
         self.origin_end.clear();
     }
 
+    /// Bytes held by the buffers.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.text.capacity() + 4 * (self.origin.capacity() + self.origin_end.capacity())
+    }
+
     fn push_char(&mut self, c: char, from: usize, to: usize) {
         let before = self.text.len();
         self.text.push(c);
@@ -259,6 +264,23 @@ impl Normalizer {
         out.text.reserve(text.len());
         out.origin.reserve(text.len());
         out.origin_end.reserve(text.len());
+        if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_control() && b != b'\n') {
+            // What the loop below does to such text, in bulk: every step is
+            // the identity but lower-casing, and so is the offset map.
+            out.text.push_str(text);
+            out.text.make_ascii_lowercase();
+            out.origin.extend(0..text.len() as u32);
+            out.origin_end.extend(1..=text.len() as u32);
+        } else {
+            self.fold_chars(text, out);
+        }
+        if self.config.unmask {
+            unmask(out);
+        }
+    }
+
+    /// Steps 1 to 5 of the module docs, character by character.
+    fn fold_chars(&self, text: &str, out: &mut Normalized) {
         let fold_foreign = self.config.fold_confusables && mostly_latin(text);
         for (i, c) in text.char_indices() {
             let end = i + c.len_utf8();
@@ -280,9 +302,6 @@ impl Normalizer {
             for k in std::iter::once(c).nfkc() {
                 self.push_folded(k, i, end, fold_foreign, out);
             }
-        }
-        if self.config.unmask {
-            unmask(out);
         }
     }
 

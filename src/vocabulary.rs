@@ -189,6 +189,16 @@ fn for_each_word(norm: &Normalized, tokens: &Tokens, mut f: impl FnMut(u64)) {
         // are not counted, so disguising a message cannot make it unfamiliar.
         let counted = match tok.kind {
             TokenKind::Glyph => true,
+            TokenKind::Word if piece.is_ascii() => {
+                // The test below, for ASCII: letters only, 3 to 20 of them.
+                if (3..=MAX_COUNTED_CHARS).contains(&piece.len())
+                    && piece.bytes().all(|b| b.is_ascii_alphabetic())
+                {
+                    // Letters only: shaping would leave the word as it is.
+                    f(xxh3_64_with_seed(piece.as_bytes(), SEED));
+                }
+                continue;
+            }
             TokenKind::Word => {
                 let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
                 let chars = piece.chars().count();
@@ -204,5 +214,51 @@ fn for_each_word(norm: &Normalized, tokens: &Tokens, mut f: impl FnMut(u64)) {
         shaped.clear();
         crate::featurize::shape_word(piece, &mut shaped);
         f(xxh3_64_with_seed(shaped.as_bytes(), SEED));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The rule of [`for_each_word`] without its ASCII shortcut.
+    fn reference(norm: &Normalized, tokens: &Tokens) -> Vec<u64> {
+        let text = norm.text();
+        let mut out = Vec::new();
+        for tok in &tokens.words {
+            let piece = &text[tok.start..tok.end];
+            let counted = match tok.kind {
+                TokenKind::Glyph => true,
+                TokenKind::Word => {
+                    let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
+                    let chars = piece.chars().count();
+                    letters == chars
+                        && chars <= MAX_COUNTED_CHARS
+                        && (letters >= 3 || !piece.is_ascii())
+                }
+                _ => false,
+            };
+            if counted {
+                let mut shaped = String::new();
+                crate::featurize::shape_word(piece, &mut shaped);
+                out.push(xxh3_64_with_seed(shaped.as_bytes(), SEED));
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ascii_shortcut_counts_the_same_words(text in r"([a-z]{1,24}|[a-z0-9]{1,8}|[ .,!]|é|ж|中){0,30}") {
+            static T: std::sync::OnceLock<crate::tokenize::Tokenizer> = std::sync::OnceLock::new();
+            let t = T.get_or_init(|| crate::tokenize::Tokenizer::new().unwrap());
+            let norm = crate::normalize::Normalizer::default().normalize(&text);
+            let tokens = t.tokenize(norm.text()).unwrap();
+            let mut got = Vec::new();
+            for_each_word(&norm, &tokens, |h| got.push(h));
+            prop_assert_eq!(got, reference(&norm, &tokens));
+        }
     }
 }

@@ -199,6 +199,12 @@ proptest! {
     fn same_tokens_on_ascii_text(text in "[ -~\t\n]{0,120}") {
         check(&text)?;
     }
+
+    #[test]
+    fn same_tokens_on_lower_case_ascii_with_controls(text in r"[\x00-\x40\x5b-\x7f]{0,120}") {
+        // No upper case: what the byte-level ASCII split sees.
+        check(&text)?;
+    }
 }
 
 #[test]

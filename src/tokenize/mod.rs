@@ -437,11 +437,48 @@ impl FastSplit {
     }
 
     fn split_into(&self, text: &str, words: &mut Vec<Token>) {
+        if text.is_ascii() {
+            return split_ascii(text.as_bytes(), words);
+        }
         words.extend(self.token.find_iter(text).map(|m| Token {
             start: m.start(),
             end: m.end(),
             kind: token_kind(m.as_str()),
         }));
+    }
+}
+
+/// The matches of [`token_pattern`] on ASCII text, found byte by byte.
+///
+/// On ASCII the pattern reads simply: a run of letters and digits is a word,
+/// every punctuation mark or symbol is a token of its own, and white space
+/// and control characters separate tokens (every other ASCII character is a
+/// punctuation mark or a symbol in Unicode). Most messages are ASCII after
+/// normalization, and this loop is several times faster than the regex.
+fn split_ascii(text: &[u8], words: &mut Vec<Token>) {
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if b.is_ascii_alphanumeric() {
+            let start = i;
+            while i < text.len() && text[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            words.push(Token {
+                start,
+                end: i,
+                kind: TokenKind::Word,
+            });
+            continue;
+        }
+        if b.is_ascii_punctuation() {
+            words.push(Token {
+                start: i,
+                end: i + 1,
+                kind: TokenKind::Symbol,
+            });
+        }
+        i += 1;
     }
 }
 
