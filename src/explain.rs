@@ -14,12 +14,12 @@
 //! log-odds, to rounding.
 
 use crate::calibrate::Calibration;
-use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector, Trace, Workspace};
+use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector, Trace, TraceItem, Workspace};
 use crate::model::SoftmaxRegression;
 use crate::normalize::Normalized;
 use serde::Serialize;
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// One reason behind a score.
 ///
@@ -144,32 +144,44 @@ impl Positions {
     }
 }
 
-/// Hashes the short `(family, name)` keys of reasons with xxh3, several
-/// times faster than the default SipHash on such keys. Names come from the
-/// message, but a map holds the names of one message (at most `max_bytes` of
-/// text), which bounds what crafted collisions could cost.
-#[derive(Default)]
-struct NameHasher(u64);
+/// A reason's identity: its family and name, with the name's hash from the
+/// trace, so that finding a reason's group hashes nothing.
+#[derive(Debug, Clone, Copy)]
+struct Key<'a> {
+    hash: u64,
+    family: FeatureFamily,
+    name: &'a str,
+}
 
-impl Hasher for NameHasher {
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.family == other.family && self.name == other.name
+    }
+}
+
+impl Eq for Key<'_> {}
+
+impl Hash for Key<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // The name's hash (xxh3, already spread) told apart by family.
+        state.write_u64(self.hash ^ (self.family as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    }
+}
+
+/// Passes [`Key`]'s precomputed hash through. Names come from the message,
+/// but a map holds the names of one message (at most `max_bytes` of text),
+/// which bounds what crafted collisions could cost.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
     fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; anything else is mixed in, never lost.
         self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
     }
 
-    // The family's discriminant and the string's terminator are small
-    // integers: a multiply-xor mix is enough for them.
-    fn write_u8(&mut self, n: u8) {
-        self.write_u64(n as u64);
-    }
-
-    fn write_isize(&mut self, n: isize) {
-        self.write_u64(n as u64);
-    }
-
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_left(29);
+        self.0 = n;
     }
 
     fn finish(&self) -> u64 {
@@ -233,14 +245,16 @@ pub fn explain(
             chars_open = false;
             let at = word_pos.len() as u32;
             word_pos.push(p);
-            compact.push(t.family, &t.name, t.span, (at, at + 1));
+            let hash = xxhash_rust::xxh3::xxh3_64(t.name.as_bytes());
+            compact.push(t.family, hash, &t.name, t.span, (at, at + 1));
             continue;
         }
         let at = char_pos.len();
         char_pos.push(p);
         if !seen_word {
             // N-grams before any word are reasons of their own.
-            compact.push(t.family, &t.name, t.span, (at as u32, at as u32 + 1));
+            let hash = xxhash_rust::xxh3::xxh3_64(t.name.as_bytes());
+            compact.push(t.family, hash, &t.name, t.span, (at as u32, at as u32 + 1));
         } else if chars_open {
             compact.extend_chars();
         } else {
@@ -372,15 +386,20 @@ fn reasons(
     char_pos: &[u32],
     top: usize,
 ) -> Vec<Reason> {
-    type Index<'a> = HashMap<(FeatureFamily, &'a str), u32, BuildHasherDefault<NameHasher>>;
+    type Index<'a> = HashMap<Key<'a>, u32, BuildHasherDefault<KeyHasher>>;
     fn group<'a>(
         index: &mut Index<'a>,
         groups: &mut Vec<Group<'a>>,
-        family: FeatureFamily,
+        item: &TraceItem,
         name: &'a str,
-        span: Span,
     ) -> usize {
-        let g = *index.entry((family, name)).or_insert_with(|| {
+        let (family, span) = (item.family, item.span);
+        let key = Key {
+            hash: item.hash,
+            family,
+            name,
+        };
+        let g = *index.entry(key).or_insert_with(|| {
             groups.push(Group {
                 family,
                 name,
@@ -408,7 +427,7 @@ fn reasons(
                     continue;
                 }
                 let g = *g.get_or_insert_with(|| {
-                    group(&mut index, &mut groups, item.family, name, item.span)
+                    group(&mut index, &mut groups, item, name)
                 });
                 groups[g].contribution += share[p as usize];
             }
@@ -417,7 +436,7 @@ fn reasons(
             if p == ABSENT {
                 continue;
             }
-            let g = group(&mut index, &mut groups, item.family, name, item.span);
+            let g = group(&mut index, &mut groups, item, name);
             groups[g].contribution += share[p as usize];
         }
     }
@@ -580,10 +599,15 @@ mod tests {
             let x = m
                 .featurizer
                 .vectorize(&m.featurizer.count(&norm, &tokens, Some(&mut trace)));
+            let mut ws = crate::featurize::Workspace::default();
+            m.featurizer.vectorize_into(&norm, &tokens, &mut ws, true);
+            assert_eq!(ws.vector(), &x);
             for top in [0, 3] {
                 let fast = explain(text, &norm, &x, &trace, &m.head, &m.calibration, top);
                 let slow = reference(text, &norm, &x, &trace, &m.head, &m.calibration, top);
                 assert_eq!(fast.reasons, slow, "{text:?}");
+                let hot = explain_workspace(text, &norm, &ws, &m.head, &m.calibration, top);
+                assert_eq!(hot, fast, "{text:?}");
             }
         }
     }

@@ -623,9 +623,9 @@ impl Featurizer {
             } else {
                 fold_digits(piece, shaped);
             }
-            let b = bucket(xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD));
-            words.push(b);
-            sink.feature(FeatureFamily::Word, b, shaped, (tok.start, tok.end));
+            let h = xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD);
+            words.push(bucket(h));
+            sink.feature(FeatureFamily::Word, h, bucket(h), shaped, (tok.start, tok.end));
             if tok.kind == TokenKind::Symbol {
                 continue;
             }
@@ -635,10 +635,10 @@ impl Featurizer {
                     scratch.extend_from_slice(prev.as_bytes());
                     scratch.push(b' ');
                     scratch.extend_from_slice(shaped.as_bytes());
-                    let b = bucket(xxh3_64_with_seed(scratch, SEED_BIGRAM));
-                    words.push(b);
+                    let h = xxh3_64_with_seed(scratch, SEED_BIGRAM);
+                    words.push(bucket(h));
                     let name = std::str::from_utf8(scratch).expect("joined from two strings");
-                    sink.feature(FeatureFamily::Bigram, b, name, (pstart, tok.end));
+                    sink.feature(FeatureFamily::Bigram, h, bucket(h), name, (pstart, tok.end));
                 }
                 prev.clear();
                 prev.push_str(shaped);
@@ -698,9 +698,9 @@ impl Featurizer {
                 continue;
             }
             for f in &e.features {
-                let b = bucket(xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY));
-                words.push(b);
-                sink.feature(FeatureFamily::Entity, b, f, (e.start, e.end));
+                let h = xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY);
+                words.push(bucket(h));
+                sink.feature(FeatureFamily::Entity, h, bucket(h), f, (e.start, e.end));
             }
         }
     }
@@ -879,6 +879,9 @@ pub struct Trace {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct TraceItem {
     pub(crate) family: FeatureFamily,
+    /// A hash of the name (the same name, the same hash), so that grouping
+    /// items by name need not hash the name again.
+    pub(crate) hash: u64,
     /// Byte range of the name in [`Trace::names`].
     name: (u32, u32),
     /// Byte span in the normalized text.
@@ -904,8 +907,16 @@ impl Trace {
     }
 
     /// Adds an item covering `emissions`: one of the word block, or a range
-    /// of the character block for [`FeatureFamily::Chars`].
-    pub(crate) fn push(&mut self, family: FeatureFamily, name: &str, span: (usize, usize), emissions: (u32, u32)) {
+    /// of the character block for [`FeatureFamily::Chars`]. `hash` must be
+    /// the same for the same name within a trace.
+    pub(crate) fn push(
+        &mut self,
+        family: FeatureFamily,
+        hash: u64,
+        name: &str,
+        span: (usize, usize),
+        emissions: (u32, u32),
+    ) {
         let start = self.names.len() as u32;
         self.names.push_str(name);
         if family == FeatureFamily::Word {
@@ -913,6 +924,7 @@ impl Trace {
         }
         self.items.push(TraceItem {
             family,
+            hash,
             name: (start, self.names.len() as u32),
             span,
             emissions,
@@ -930,6 +942,7 @@ impl Trace {
         }
         self.items.push(TraceItem {
             family: FeatureFamily::Chars,
+            hash: word.hash,
             name: word.name,
             span: word.span,
             emissions: (emissions.start as u32, emissions.end as u32),
@@ -977,8 +990,17 @@ impl Trace {
 trait Sink {
     /// Whether [`Sink::char_gram`] is wanted (it costs a call per n-gram).
     const SPANS: bool = false;
-    /// A word-block feature (word, bigram or entity), in emission order.
-    fn feature(&mut self, _family: FeatureFamily, _bucket: u32, _name: &str, _span: (usize, usize)) {}
+    /// A word-block feature (word, bigram or entity), in emission order,
+    /// with its hash before the bucket was taken from it.
+    fn feature(
+        &mut self,
+        _family: FeatureFamily,
+        _hash: u64,
+        _bucket: u32,
+        _name: &str,
+        _span: (usize, usize),
+    ) {
+    }
     /// One character n-gram of the token spanning `token`, covering bytes
     /// `padded` of the word padded with a space on each side.
     fn char_gram(&mut self, _bucket: u32, _token: (usize, usize), _padded: (usize, usize)) {}
@@ -996,7 +1018,7 @@ struct FullTrace<'a>(&'a mut Vec<FeatureTrace>);
 impl Sink for FullTrace<'_> {
     const SPANS: bool = true;
 
-    fn feature(&mut self, family: FeatureFamily, bucket: u32, name: &str, span: (usize, usize)) {
+    fn feature(&mut self, family: FeatureFamily, _: u64, bucket: u32, name: &str, span: (usize, usize)) {
         self.0.push(FeatureTrace {
             bucket,
             family,
@@ -1021,10 +1043,10 @@ impl Sink for FullTrace<'_> {
 }
 
 impl Sink for Trace {
-    fn feature(&mut self, family: FeatureFamily, _bucket: u32, name: &str, span: (usize, usize)) {
+    fn feature(&mut self, family: FeatureFamily, hash: u64, _: u32, name: &str, span: (usize, usize)) {
         let at = self.words;
         self.words += 1;
-        self.push(family, name, span, (at, at + 1));
+        self.push(family, hash, name, span, (at, at + 1));
     }
 
     fn word_chars(&mut self, emissions: std::ops::Range<usize>) {
