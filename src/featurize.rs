@@ -560,10 +560,8 @@ impl Featurizer {
         // Each emission's block entry becomes its position in the merged
         // vector, and each position counts the occurrences of both blocks
         // that fell into it: what an explanation shares a bucket's term among.
-        word_map.clear();
-        word_map.resize(block_words.len(), 0);
-        char_map.clear();
-        char_map.resize(block_chars.len(), 0);
+        set_len(word_map, block_words.len());
+        set_len(char_map, block_chars.len());
         occurrences.clear();
         merge(block_words, block_chars, vector, |w, c| {
             let at = occurrences.len() as u32;
@@ -719,19 +717,31 @@ fn block(
 ) {
     sort_keys(emitted, keys, spare);
     runs.clear();
-    for_each_run(keys, |b, run| runs.push((b, run.len() as u32)));
+    match pos {
+        Some(pos) => {
+            // Every emission is written below, so the old contents may stay.
+            set_len(pos, emitted.len());
+            for_each_run(keys, |b, run| {
+                let entry = runs.len() as u32;
+                for &k in run {
+                    pos[emission(k)] = entry;
+                }
+                runs.push((b, run.len() as u32));
+            });
+        }
+        None => for_each_run(keys, |b, run| runs.push((b, run.len() as u32))),
+    }
     entries.clear();
     weigh(runs, entries, idf);
-    if let Some(pos) = pos {
-        pos.clear();
-        pos.resize(emitted.len(), 0);
-        let mut entry = 0u32;
-        for_each_run(keys, |_, run| {
-            for &k in run {
-                pos[emission(k)] = entry;
-            }
-            entry += 1;
-        });
+}
+
+/// Makes `v` `n` long, leaving what it held (to be overwritten) rather than
+/// zeroing it: these buffers are rewritten whole for every message.
+fn set_len(v: &mut Vec<u32>, n: usize) {
+    if v.len() < n {
+        v.resize(n, 0);
+    } else {
+        v.truncate(n);
     }
 }
 
@@ -1063,7 +1073,7 @@ fn emission(key: u64) -> usize {
 /// emission index`: by bucket, occurrences of a bucket in emission order.
 ///
 /// An LSD radix sort on the bucket bits only (the emission index is already
-/// in order, and the sort is stable), in as few passes of at most 11 bits as
+/// in order, and the sort is stable), in as few passes of at most 9 bits as
 /// the largest bucket needs; short blocks use a comparison sort.
 ///
 /// Hand-written because std has no radix sort, and this one, about four
@@ -1088,31 +1098,40 @@ fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
     if bits == 0 {
         return;
     }
-    let passes = bits.div_ceil(11);
-    let digit = bits.div_ceil(passes);
+    // Digits of at most 9 bits: two passes for the usual 18-bit buckets,
+    // with histograms small enough to stay in the L1 cache.
+    let passes = bits.div_ceil(9) as usize;
+    let digit = bits.div_ceil(passes as u32);
     let radix = 1usize << digit;
     let mask = (radix - 1) as u64;
-    spare.clear();
-    spare.resize(keys.len(), 0);
-    let mut count = vec![0usize; radix];
-    for pass in 0..passes {
-        let shift = 32 + pass * digit;
-        count.iter_mut().for_each(|c| *c = 0);
-        for &k in keys.iter() {
-            count[((k >> shift) & mask) as usize] += 1;
+    let n = keys.len();
+    if spare.len() < n {
+        spare.resize(n, 0);
+    }
+    let (mut from, mut to) = (&mut keys[..], &mut spare[..n]);
+    for p in 0..passes {
+        let shift = 32 + p as u32 * digit;
+        let mut start = [0u32; 512];
+        for &k in from.iter() {
+            start[((k >> shift) & mask) as usize] += 1;
         }
         let mut sum = 0;
-        for c in count.iter_mut() {
+        for c in start[..radix].iter_mut() {
             let n = *c;
             *c = sum;
             sum += n;
         }
-        for &k in keys.iter() {
+        for &k in from.iter() {
             let d = ((k >> shift) & mask) as usize;
-            spare[count[d]] = k;
-            count[d] += 1;
+            to[start[d] as usize] = k;
+            start[d] += 1;
         }
+        std::mem::swap(&mut from, &mut to);
+    }
+    if passes % 2 == 1 {
+        // The sorted keys are in `spare`.
         std::mem::swap(keys, spare);
+        keys.truncate(n);
     }
 }
 

@@ -30,6 +30,7 @@ use crate::normalize::NormalizerConfig;
 use crate::tokenize::Tokenizer;
 use crate::vocabulary::Vocabulary;
 use half::f16;
+use half::slice::{HalfBitsSliceExt, HalfFloatSliceExt};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -391,12 +392,18 @@ impl Model {
             }
             None => None,
         };
-        let mut vals = payload
+        // Converted in bulk (with the processor's f16 instructions where it
+        // has them): this is most of the time it takes to load a model.
+        let bits: Vec<u16> = payload
             .chunks_exact(2)
-            .map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32());
-        let idf: Vec<f32> = vals.by_ref().take(dim).collect();
-        let w: Vec<f32> = vals.by_ref().take(dim * k).collect();
-        let cw: Vec<f32> = vals.by_ref().take(cdim * kc).collect();
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        let halves: &[f16] = bits.reinterpret_cast();
+        let mut vals = vec![0.0f32; halves.len()];
+        halves.convert_to_f32_slice(&mut vals);
+        let cw: Vec<f32> = vals.split_off(dim + dim * k);
+        let w: Vec<f32> = vals.split_off(dim);
+        let idf: Vec<f32> = vals;
         if idf.iter().chain(&w).chain(&cw).any(|v| !v.is_finite()) {
             return Err(Error::model("non-finite weight"));
         }

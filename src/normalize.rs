@@ -517,32 +517,31 @@ fn symbol_leet(n: &mut Normalized) {
     }
 }
 
-/// The defang and spaced-letters patterns, with Unicode word boundaries
-/// (`[0]`) and ASCII ones (`[1]`); see [`crate::boundaries`].
-fn unmask_patterns() -> &'static [(regex::Regex, regex::Regex); 2] {
-    static P: std::sync::OnceLock<[(regex::Regex, regex::Regex); 2]> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        let compile = |ascii: bool| {
-            let re = |p: &str| {
-                let p = if ascii {
-                    crate::boundaries::with_ascii_boundaries(p)
-                } else {
-                    p.to_string()
-                };
-                regex::Regex::new(&p).expect("unmask pattern")
+/// The defang and spaced-letters patterns, with Unicode or ASCII word
+/// boundaries (see [`crate::boundaries`]), each compiled when first needed.
+fn unmask_patterns(ascii_boundaries: bool) -> &'static (regex::Regex, regex::Regex) {
+    type Pair = (regex::Regex, regex::Regex);
+    static UNICODE: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
+    static ASCII: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
+    let cell = if ascii_boundaries { &ASCII } else { &UNICODE };
+    cell.get_or_init(|| {
+        let re = |p: &str| {
+            let p = if ascii_boundaries {
+                crate::boundaries::with_ascii_boundaries(p)
+            } else {
+                p.to_string()
             };
-            // Defanged pieces of links, and dots set apart by spaces before a
-            // common top-level domain (`example . com`, `bit . ly`).
-            let defang = re(concat!(
-                r"hxxp|h\*\*p|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]",
-                r"|\bwww *\. *|[a-z0-9]( +\. *| *\. +| +dot +)(?:com|net|org|info|xyz|top|ly|co|io|me|cc|biz|site|online|shop|vip|live|link|click|app|gov|uk|us|in|id|my|ph|ng|de|fr|es|it|ru|cn)\b"
-            ));
-            // Three or more single letters, each followed by one separator.
-            let spaced =
-                re(r"(?:^|[^\p{L}\p{N}])((?:\p{L}[ .\-_*]){2,}\p{L})(?:$|[^\p{L}\p{N}])");
-            (defang, spaced)
+            regex::Regex::new(&p).expect("unmask pattern")
         };
-        [compile(false), compile(true)]
+        // Defanged pieces of links, and dots set apart by spaces before a
+        // common top-level domain (`example . com`, `bit . ly`).
+        let defang = re(concat!(
+            r"hxxp|h\*\*p|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]",
+            r"|\bwww *\. *|[a-z0-9]( +\. *| *\. +| +dot +)(?:com|net|org|info|xyz|top|ly|co|io|me|cc|biz|site|online|shop|vip|live|link|click|app|gov|uk|us|in|id|my|ph|ng|de|fr|es|it|ru|cn)\b"
+        ));
+        // Three or more single letters, each followed by one separator.
+        let spaced = re(r"(?:^|[^\p{L}\p{N}])((?:\p{L}[ .\-_*]){2,}\p{L})(?:$|[^\p{L}\p{N}])");
+        (defang, spaced)
     })
 }
 
@@ -550,12 +549,7 @@ fn unmask_patterns() -> &'static [(regex::Regex, regex::Regex); 2] {
 /// `(start, end, replacement)` byte ranges of `text`.
 fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut edits = Vec::new();
-    let [unicode, ascii] = unmask_patterns();
-    let (defang, spaced) = if crate::boundaries::ascii_boundaries_agree(text) {
-        ascii
-    } else {
-        unicode
-    };
+    let (defang, spaced) = unmask_patterns(crate::boundaries::ascii_boundaries_agree(text));
     let b = text.as_bytes();
     // Cheap tests first: most messages have none of these, and the
     // patterns then need not run (this is on the per-message path).

@@ -173,21 +173,21 @@ struct Patterns {
 
 /// The entity patterns, compiled once per process with Unicode and with
 /// ASCII word boundaries (see [`crate::boundaries`]).
-fn patterns() -> &'static [Patterns; 2] {
-    static P: OnceLock<[Patterns; 2]> = OnceLock::new();
-    P.get_or_init(|| [Patterns::compile(false), Patterns::compile(true)])
+///
+/// Each variant is compiled when first needed: a process that classifies
+/// one message compiles one.
+fn patterns(ascii_boundaries: bool) -> &'static Patterns {
+    static UNICODE: OnceLock<Patterns> = OnceLock::new();
+    static ASCII: OnceLock<Patterns> = OnceLock::new();
+    let p = if ascii_boundaries { &ASCII } else { &UNICODE };
+    p.get_or_init(|| Patterns::compile(ascii_boundaries))
 }
 
 impl Patterns {
     /// The patterns to search `text` with: the ASCII-boundary variant when
     /// it gives exactly the Unicode variant's matches.
     fn for_text(text: &str) -> &'static Patterns {
-        let [unicode, ascii] = patterns();
-        if crate::boundaries::ascii_boundaries_agree(text) {
-            ascii
-        } else {
-            unicode
-        }
+        patterns(crate::boundaries::ascii_boundaries_agree(text))
     }
 
     fn compile(ascii_boundaries: bool) -> Patterns {
@@ -827,7 +827,7 @@ mod tests {
         let check = |text: &str| {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
             EntityRecognizer::new().recognize_into(text, &mut fast);
-            recognize(text, &mut slow, &patterns()[0], Gates::OPEN);
+            recognize(text, &mut slow, patterns(false), Gates::OPEN);
             assert_eq!(fast, slow, "{text:?}");
         };
         let n = crate::normalize::Normalizer::default();
