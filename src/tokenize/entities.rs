@@ -437,7 +437,11 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
                 }
             }
         }
-        for (name, re) in &p.cues {
+        let candidates = cue_gate().candidates(text);
+        for (i, (name, re)) in p.cues.iter().enumerate() {
+            if candidates & (1 << i) == 0 {
+                continue;
+            }
             for m in re.find_iter(text) {
                 out.push(entity(
                     EntityKind::Cue,
@@ -448,6 +452,73 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
             }
         }
         out.sort_by_key(|e| (e.start, e.end));
+}
+
+/// The gate of the cue patterns (see [`LiteralGate`]).
+fn cue_gate() -> &'static LiteralGate {
+    static G: OnceLock<LiteralGate> = OnceLock::new();
+    G.get_or_init(|| LiteralGate::new(CUES.iter().map(|(_, p)| *p)))
+}
+
+/// Which of several patterns can match a text, from one pass over it.
+///
+/// Every match of a pattern begins with one of its prefix literals, as the
+/// regex crate's own literal extractor computes them (`regex_syntax`); one
+/// Aho-Corasick search for all the literals of all the patterns tells which
+/// patterns have a candidate at all. The cue patterns have dozens of
+/// alternatives each, and the regex crate's per-pattern prefilter (Teddy,
+/// on the literals' first bytes) finds candidates in nearly every message,
+/// each then checked by the regex engine: seven such searches per message
+/// cost more than this one search, after which most messages run none.
+#[derive(Debug)]
+struct LiteralGate {
+    literals: aho_corasick::AhoCorasick,
+    /// The pattern of each literal.
+    pattern: Vec<u8>,
+    /// Patterns without a usable set of literals (they always run).
+    always: u64,
+}
+
+impl LiteralGate {
+    fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> LiteralGate {
+        use regex_syntax::hir::literal::Extractor;
+        let mut extractor = Extractor::new();
+        // Short literals: fewer of them (the alternatives' cross products
+        // collapse), a smaller automaton, and still rare in messages.
+        extractor.limit_total(4096).limit_literal_len(6);
+        let (mut literals, mut pattern, mut always) = (Vec::new(), Vec::new(), 0u64);
+        for (i, p) in patterns.enumerate() {
+            assert!(i < 64, "a gate covers at most 64 patterns");
+            let hir = regex_syntax::parse(p).expect("a valid pattern");
+            let mut seq = extractor.extract(&hir);
+            seq.dedup();
+            match seq.literals() {
+                // Literals of 2 bytes or more: shorter ones would admit
+                // nearly every message anyway.
+                Some(lits) if lits.iter().all(|l| l.len() >= 2) => {
+                    for l in lits {
+                        literals.push(l.as_bytes().to_vec());
+                        pattern.push(i as u8);
+                    }
+                }
+                _ => always |= 1 << i,
+            }
+        }
+        LiteralGate {
+            literals: aho_corasick::AhoCorasick::new(&literals).expect("literals build"),
+            pattern,
+            always,
+        }
+    }
+
+    /// A bit per pattern, set when it may match `text`.
+    fn candidates(&self, text: &str) -> u64 {
+        let mut found = self.always;
+        for m in self.literals.find_overlapping_iter(text) {
+            found |= 1 << self.pattern[m.pattern().as_usize()];
+        }
+        found
+    }
 }
 
 /// Necessary conditions for some patterns to match (or to yield an
@@ -841,7 +912,10 @@ mod tests {
             "www", ".", "[.]", "(.)", "{.}", "//", "http", "bc1", "0x", "1", "12345", "123456789", "+44",
             " ", "\n", "@", "%", "$", "£", "€", "元", "usdt", "k", "rs.", "code", "pin", "wa",
             "whatsapp", "t.me/", "urgent", "fee", "ж", "é", "٣", "中", "_", "-", "a", "z", "top",
-            "com", "paypal", "verify your account", "you won", "0800", "🎉", "’",
+            "com", "paypal", "verify your account", "you won", "0800", "🎉", "’", "within 24 hours",
+            "suspended", "legal action", "processing fee", "pay a small fee", "send me the code",
+            "earn", " per day", "part-time", "contact me on whatsapp", "congratulations", "hadiah",
+            "立即", "手续费", "加微信", "中奖", "immediately", "locked", "gift card", "winner",
         ];
         proptest!(ProptestConfig::with_cases(3000), |(idx in proptest::collection::vec(0..pieces.len(), 0..24))| {
             let text: String = idx.iter().map(|&i| pieces[i]).collect();
