@@ -299,7 +299,7 @@ impl EntityRecognizer {
     /// Like [`EntityRecognizer::recognize`], appending to `out` after clearing it.
     pub fn recognize_into(&self, text: &str, out: &mut Vec<Entity>) {
         let p = Patterns::for_text(text);
-        recognize(text, out, p, Gates::new(text.as_bytes(), p.ascii));
+        recognize(text, out, p, Gates::new(text, p.ascii));
     }
 }
 
@@ -437,9 +437,8 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
                 }
             }
         }
-        let candidates = cue_gate().candidates(text);
         for (i, (name, re)) in p.cues.iter().enumerate() {
-            if candidates & (1 << i) == 0 {
+            if gates.cues & (1 << i) == 0 {
                 continue;
             }
             for m in re.find_iter(text) {
@@ -538,6 +537,8 @@ struct Gates {
     number: bool,
     /// A wallet address is a run of at least 26 letters and digits.
     wallet: bool,
+    /// A bit per cue pattern that may match (see [`LiteralGate`]).
+    cues: u64,
 }
 
 impl Gates {
@@ -547,18 +548,23 @@ impl Gates {
         phone: true,
         number: true,
         wallet: true,
+        cues: u64::MAX,
     };
 
-    fn new(bytes: &[u8], ascii: bool) -> Gates {
+    fn new(text: &str, ascii: bool) -> Gates {
+        // The literals hold whatever the word boundaries.
+        let cues = cue_gate().candidates(text);
         if !ascii {
-            return Gates::OPEN;
+            return Gates { cues, ..Gates::OPEN };
         }
+        let bytes = text.as_bytes();
         let (mut digits, mut digit_run, mut alnum_run) = (0usize, 0usize, 0usize);
         let mut g = Gates {
             url: false,
             phone: false,
             number: false,
             wallet: false,
+            cues,
         };
         for (i, &b) in bytes.iter().enumerate() {
             if b.is_ascii_digit() {
