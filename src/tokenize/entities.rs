@@ -471,6 +471,8 @@ fn cue_gate() -> &'static LiteralGate {
 /// cost more than this one search, after which most messages run none.
 #[derive(Debug)]
 struct LiteralGate {
+    /// A DFA: a few hundred short literals make a small one, quick to
+    /// build, and it searches several times faster than the default.
     literals: aho_corasick::AhoCorasick,
     /// The pattern of each literal.
     pattern: Vec<u8>,
@@ -504,7 +506,10 @@ impl LiteralGate {
             }
         }
         LiteralGate {
-            literals: aho_corasick::AhoCorasick::new(&literals).expect("literals build"),
+            literals: aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&literals)
+                .expect("literals build"),
             pattern,
             always,
         }
