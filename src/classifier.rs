@@ -2,7 +2,7 @@
 
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
-use crate::explain::{explain_workspace, reasons_from_shares, shares_with, Reason};
+use crate::explain::{explain_workspace, reasons_of_workspace, Reason};
 use crate::scoring::ScoreTable;
 use std::sync::Arc;
 use crate::featurize::SparseVector;
@@ -303,9 +303,10 @@ impl Classifier {
         let reasons = match (&self.table, top > 0) {
             (_, false) => Vec::new(),
             (Some(t), true) => {
-                let f = &ws.features;
-                let share = shares_with(f.vector(), &f.occurrences, cal, |j| t.scam_vs_ham(j));
-                reasons_from_shares(text, &ws.norm, f, &share, top)
+                let (norm, f) = (&ws.norm, &ws.features);
+                reasons_of_workspace(text, norm, f, cal, top, &mut ws.explain, |j| {
+                    t.scam_vs_ham(j)
+                })
             }
             (None, true) => {
                 explain_workspace(text, &ws.norm, &ws.features, &self.model.head, cal, top)
@@ -402,6 +403,7 @@ struct Workspace {
     norm: Normalized,
     tokens: Tokens,
     features: crate::featurize::Workspace,
+    explain: crate::explain::Scratch,
 }
 
 /// Buffers a workspace may keep between messages; a huge message that grew

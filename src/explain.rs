@@ -18,8 +18,6 @@ use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector, Trace, TraceIt
 use crate::model::SoftmaxRegression;
 use crate::normalize::Normalized;
 use serde::Serialize;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 /// One reason behind a score.
 ///
@@ -90,9 +88,13 @@ type Span = (usize, usize);
 /// A reason being accumulated: its identity (family and name; for character
 /// n-grams, their word's name), its contribution so far and its spans in the
 /// normalized text.
-struct Group<'a> {
+#[derive(Debug)]
+struct Group {
     family: FeatureFamily,
-    name: &'a str,
+    /// What the group is indexed by (see [`key_hash`]).
+    hash: u64,
+    /// The name's byte range in the trace.
+    name: (u32, u32),
     contribution: f32,
     /// The first span inline: most reasons occur once, and a vector per
     /// reason was an allocation per reason.
@@ -141,51 +143,6 @@ impl Positions {
                 _ => s = (s + 1) & self.mask,
             }
         }
-    }
-}
-
-/// A reason's identity: its family and name, with the name's hash from the
-/// trace, so that finding a reason's group hashes nothing.
-#[derive(Debug, Clone, Copy)]
-struct Key<'a> {
-    hash: u64,
-    family: FeatureFamily,
-    name: &'a str,
-}
-
-impl PartialEq for Key<'_> {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash == other.hash && self.family == other.family && self.name == other.name
-    }
-}
-
-impl Eq for Key<'_> {}
-
-impl Hash for Key<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        // The name's hash (xxh3, already spread) told apart by family.
-        state.write_u64(self.hash ^ (self.family as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    }
-}
-
-/// Passes [`Key`]'s precomputed hash through. Names come from the message,
-/// but a map holds the names of one message (at most `max_bytes` of text),
-/// which bounds what crafted collisions could cost.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used; anything else is mixed in, never lost.
-        self.0 = xxhash_rust::xxh3::xxh3_64_with_seed(bytes, self.0);
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -262,9 +219,14 @@ pub fn explain(
             chars_open = true;
         }
     }
-    let share = shares(x, &occurrences, head, calibration);
+    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
+    let k = head.n_classes();
+    let w = head.weights.as_slice().expect("standard layout");
+    let mut share = Vec::new();
+    shares(x, &occurrences, calibration, |j| (w[j * k + ham], w[j * k + scam]), &mut share);
+    let mut scratch = Scratch::default();
     Explanation {
-        reasons: reasons(original, norm, &compact, &share, &word_pos, &char_pos, top),
+        reasons: reasons(original, norm, &compact, &share, &word_pos, &char_pos, top, &mut scratch),
         intercept: intercept(head, calibration),
     }
 }
@@ -300,29 +262,48 @@ pub fn explain_workspace(
     calibration: &Calibration,
     top: usize,
 ) -> Explanation {
-    let share = ws
-        .trace()
-        .map(|_| shares(ws.vector(), &ws.occurrences, head, calibration))
-        .unwrap_or_default();
+    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
+    let k = head.n_classes();
+    let w = head.weights.as_slice().expect("standard layout");
+    let mut scratch = Scratch::default();
     Explanation {
-        reasons: reasons_from_shares(original, norm, ws, &share, top),
+        reasons: reasons_of_workspace(original, norm, ws, calibration, top, &mut scratch, |j| {
+            (w[j * k + ham], w[j * k + scam])
+        }),
         intercept: intercept(head, calibration),
     }
 }
 
-/// The reasons of a traced workspace, given each vector entry's share (see
-/// [`shares_with`]); none without a trace.
-pub(crate) fn reasons_from_shares(
+/// Buffers of one explanation, reused from message to message by the
+/// classifier so that explaining allocates only the reasons it returns.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    share: Vec<f32>,
+    groups: Vec<Group>,
+    /// Group numbers, by the hash of their key.
+    index: hashbrown::HashTable<u32>,
+    top: Vec<u32>,
+}
+
+/// The reasons of a traced workspace (none without a trace), the head's
+/// `(ham, scam)` weights of a bucket read through `weights`.
+pub(crate) fn reasons_of_workspace(
     original: &str,
     norm: &Normalized,
     ws: &Workspace,
-    share: &[f32],
+    calibration: &Calibration,
     top: usize,
+    scratch: &mut Scratch,
+    weights: impl Fn(usize) -> (f32, f32),
 ) -> Vec<Reason> {
-    match ws.trace() {
-        Some(trace) => reasons(original, norm, trace, share, &ws.word_pos, &ws.char_pos, top),
-        None => Vec::new(),
-    }
+    let Some(trace) = ws.trace() else {
+        return Vec::new();
+    };
+    let mut share = std::mem::take(&mut scratch.share);
+    shares(ws.vector(), &ws.occurrences, calibration, weights, &mut share);
+    let r = reasons(original, norm, trace, &share, &ws.word_pos, &ws.char_pos, top, scratch);
+    scratch.share = share;
+    r
 }
 
 /// The part of the calibrated log-odds that does not depend on the text.
@@ -333,38 +314,34 @@ pub(crate) fn intercept(head: &SoftmaxRegression, calibration: &Calibration) -> 
 }
 
 /// Each entry's term of the calibrated scam-vs-ham log-odds, split evenly
-/// over the `occurrences` that fell into it.
+/// over the `occurrences` that fell into it, into `out`; `weights` gives a
+/// bucket's `(ham, scam)` weights.
 fn shares(
-    x: &SparseVector,
-    occurrences: &[u32],
-    head: &SoftmaxRegression,
-    calibration: &Calibration,
-) -> Vec<f32> {
-    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
-    let k = head.n_classes();
-    let w = head.weights.as_slice().expect("standard layout");
-    shares_with(x, occurrences, calibration, |j| (w[j * k + ham], w[j * k + scam]))
-}
-
-/// [`shares`] with the head's `(ham, scam)` weights of a bucket read through
-/// `weights`.
-pub(crate) fn shares_with(
     x: &SparseVector,
     occurrences: &[u32],
     calibration: &Calibration,
     weights: impl Fn(usize) -> (f32, f32),
-) -> Vec<f32> {
+    out: &mut Vec<f32>,
+) {
     let temperature = calibration.temperature;
-    x.indices
-        .iter()
-        .zip(&x.values)
-        .zip(occurrences)
-        .map(|((&j, &v), &n)| {
-            let (ham, scam) = weights(j as usize);
-            let delta = (scam - ham) / temperature;
-            v * delta / n as f32
-        })
-        .collect()
+    out.clear();
+    out.extend(
+        x.indices
+            .iter()
+            .zip(&x.values)
+            .zip(occurrences)
+            .map(|((&j, &v), &n)| {
+                let (ham, scam) = weights(j as usize);
+                let delta = (scam - ham) / temperature;
+                v * delta / n as f32
+            }),
+    );
+}
+
+/// The hash a group is indexed by: its name's hash from the trace, told
+/// apart by family.
+fn key_hash(family: FeatureFamily, name_hash: u64) -> u64 {
+    name_hash ^ (family as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// Groups the trace's occurrences into reasons and keeps the `top` strongest.
@@ -374,9 +351,10 @@ pub(crate) fn shares_with(
 /// numbered in order of first contribution, and each sums its shares in
 /// trace order, so ties and rounding are those of a plain pass over the
 /// occurrences. This runs for every message classified with reasons (the
-/// CLI default), so the per-occurrence work is array indexing: no
-/// general-purpose hashing, no string per occurrence; strings are built only
-/// for the reasons kept.
+/// CLI default), so the per-occurrence work is array indexing, and finding
+/// an item's group hashes nothing (the trace carries its name's hash);
+/// strings are built only for the reasons kept.
+#[allow(clippy::too_many_arguments)]
 fn reasons(
     original: &str,
     norm: &Normalized,
@@ -385,40 +363,47 @@ fn reasons(
     word_pos: &[u32],
     char_pos: &[u32],
     top: usize,
+    scratch: &mut Scratch,
 ) -> Vec<Reason> {
-    type Index<'a> = HashMap<Key<'a>, u32, BuildHasherDefault<KeyHasher>>;
-    fn group<'a>(
-        index: &mut Index<'a>,
-        groups: &mut Vec<Group<'a>>,
-        item: &TraceItem,
-        name: &'a str,
-    ) -> usize {
-        let (family, span) = (item.family, item.span);
-        let key = Key {
-            hash: item.hash,
-            family,
-            name,
+    let Scratch {
+        groups,
+        index,
+        top: best,
+        ..
+    } = scratch;
+    groups.clear();
+    index.clear();
+    // The group of `item`, created (in order of first contribution) if new.
+    let mut group = |groups: &mut Vec<Group>, item: &TraceItem| -> usize {
+        let name = trace.name(item);
+        let hash = key_hash(item.family, item.hash);
+        let same = |g: &u32| {
+            let g = &groups[*g as usize];
+            g.family == item.family && trace.name_at(g.name) == name
         };
-        let g = *index.entry(key).or_insert_with(|| {
-            groups.push(Group {
-                family,
-                name,
-                contribution: 0.0,
-                first_span: span,
-                more_spans: Vec::new(),
-            });
-            (groups.len() - 1) as u32
-        }) as usize;
+        let g = match index.find(hash, same) {
+            Some(&g) => g as usize,
+            None => {
+                groups.push(Group {
+                    family: item.family,
+                    hash,
+                    name: item.name,
+                    contribution: 0.0,
+                    first_span: item.span,
+                    more_spans: Vec::new(),
+                });
+                let g = groups.len() - 1;
+                index.insert_unique(hash, g as u32, |&g| groups[g as usize].hash);
+                return g;
+            }
+        };
         let grp = &mut groups[g];
-        if grp.first_span != span && !grp.more_spans.contains(&span) {
-            grp.more_spans.push(span);
+        if grp.first_span != item.span && !grp.more_spans.contains(&item.span) {
+            grp.more_spans.push(item.span);
         }
         g
-    }
-    let mut index: Index = HashMap::with_capacity_and_hasher(trace.len(), BuildHasherDefault::default());
-    let mut groups: Vec<Group> = Vec::with_capacity(trace.len());
+    };
     for item in &trace.items {
-        let name = trace.name(item);
         let (from, to) = (item.emissions.0 as usize, item.emissions.1 as usize);
         if item.family == FeatureFamily::Chars {
             let mut g = None;
@@ -426,9 +411,7 @@ fn reasons(
                 if p == ABSENT {
                     continue;
                 }
-                let g = *g.get_or_insert_with(|| {
-                    group(&mut index, &mut groups, item, name)
-                });
+                let g = *g.get_or_insert_with(|| group(groups, item));
                 groups[g].contribution += share[p as usize];
             }
         } else {
@@ -436,26 +419,39 @@ fn reasons(
             if p == ABSENT {
                 continue;
             }
-            let g = group(&mut index, &mut groups, item, name);
+            let g = group(groups, item);
             groups[g].contribution += share[p as usize];
         }
     }
-    // A stable sort of the groups in order of first appearance, as the
-    // reasons were always ordered; only the kept ones get their strings.
-    let mut order: Vec<usize> = (0..groups.len()).collect();
-    order.sort_by(|&a, &b| {
-        groups[b]
-            .contribution
-            .abs()
-            .total_cmp(&groups[a].contribution.abs())
-    });
-    if top > 0 {
-        order.truncate(top);
+    // Strongest first; ties in order of first appearance, as the reasons
+    // were always ordered (a stable sort). Only the kept ones get strings.
+    let stronger = |a: u32, b: u32| {
+        let (a, b) = (&groups[a as usize], &groups[b as usize]);
+        b.contribution.abs().total_cmp(&a.contribution.abs()) == std::cmp::Ordering::Less
+    };
+    best.clear();
+    if top == 0 {
+        best.extend(0..groups.len() as u32);
+        best.sort_by(|&a, &b| {
+            groups[b as usize]
+                .contribution
+                .abs()
+                .total_cmp(&groups[a as usize].contribution.abs())
+        });
+    } else {
+        // The first `top` of that order, without sorting all the groups:
+        // each group goes before the first kept one it is stronger than.
+        for g in 0..groups.len() as u32 {
+            let at = best.iter().position(|&b| stronger(g, b)).unwrap_or(best.len());
+            if at < top {
+                best.insert(at, g);
+                best.truncate(top);
+            }
+        }
     }
-    order
-        .into_iter()
-        .map(|g| {
-            let g = &groups[g];
+    best.iter()
+        .map(|&g| {
+            let g = &groups[g as usize];
             let spans: Vec<Span> = std::iter::once(&g.first_span)
                 .chain(&g.more_spans)
                 .map(|&(s, e)| norm.original_span(s, e))
@@ -466,7 +462,7 @@ fn reasons(
                 .unwrap_or("")
                 .to_string();
             Reason {
-                feature: g.name.to_string(),
+                feature: trace.name_at(g.name).to_string(),
                 kind: g.family,
                 contribution: g.contribution,
                 spans,

@@ -893,7 +893,7 @@ pub(crate) struct TraceItem {
     /// items by name need not hash the name again.
     pub(crate) hash: u64,
     /// Byte range of the name in [`Trace::names`].
-    name: (u32, u32),
+    pub(crate) name: (u32, u32),
     /// Byte span in the normalized text.
     pub(crate) span: (usize, usize),
     /// The emissions it covers: one in the word block, or (for
@@ -913,7 +913,12 @@ impl Trace {
     /// The name of an item: the word, bigram or entity feature, or for
     /// character n-grams the word they were taken from.
     pub(crate) fn name(&self, item: &TraceItem) -> &str {
-        &self.names[item.name.0 as usize..item.name.1 as usize]
+        self.name_at(item.name)
+    }
+
+    /// The name at a byte range of an item's name.
+    pub(crate) fn name_at(&self, (start, end): (u32, u32)) -> &str {
+        &self.names[start as usize..end as usize]
     }
 
     /// Adds an item covering `emissions`: one of the word block, or a range
