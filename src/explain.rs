@@ -476,6 +476,7 @@ fn reasons(
 mod tests {
     use super::*;
     use crate::Classifier;
+    use std::collections::HashMap;
 
     /// The straightforward form of [`explain`] (one hash-map pass over the
     /// trace, a string per occurrence), kept as the reference the fast one

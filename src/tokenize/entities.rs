@@ -218,10 +218,7 @@ impl Patterns {
                 r"\b(?:bc1[a-z0-9]{25,60}|0x[a-f0-9]{40}|[13][a-z0-9]{25,34}|t[a-z0-9]{33})\b",
                 "wallet",
             ),
-            messenger: re(
-                r"wa\.me/|api\.whatsapp\.com|chat\.whatsapp\.com|\bwhats\s?app\b|\bwa\b|t\.me/|\btelegram\b|\btg\b|\bsignal\b|\bwechat\b|\bviber\b|line\.me|\bkakao(?:talk)?\b",
-                "messenger",
-            ),
+            messenger: re(MESSENGER, "messenger"),
             percent: re(r"\d+(?:[.,]\d+)?\s?%", "percent"),
             number: re(r"\b\d{4,8}\b", "number"),
             code_word: re(
@@ -232,6 +229,9 @@ impl Patterns {
         }
     }
 }
+
+/// Messenger names and invitation links.
+const MESSENGER: &str = r"wa\.me/|api\.whatsapp\.com|chat\.whatsapp\.com|\bwhats\s?app\b|\bwa\b|t\.me/|\btelegram\b|\btg\b|\bsignal\b|\bwechat\b|\bviber\b|line\.me|\bkakao(?:talk)?\b";
 
 /// Scam moves as phrases, in the languages of the project's data (English,
 /// Spanish, Portuguese, French, German, Indonesian/Malay, Tagalog,
@@ -345,7 +345,8 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
                 url_features(m.as_str()),
             ));
         }
-        for m in p.messenger.find_iter(text) {
+        let messenger = gates.cues & MESSENGER_BIT != 0;
+        for m in messenger.then(|| p.messenger.find_iter(text)).into_iter().flatten() {
             let name = messenger_name(m.as_str());
             let mut f = vec![format!("messenger:{name}")];
             if m.as_str().contains('/') {
@@ -453,11 +454,23 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
         out.sort_by_key(|e| (e.start, e.end));
 }
 
-/// The gate of the cue patterns (see [`LiteralGate`]).
-fn cue_gate() -> &'static LiteralGate {
+/// The literal gate of the patterns with many alternatives (see [`LiteralGate`]).
+///
+/// It covers the cue patterns (bit `i` for `CUES[i]`) and the messenger
+/// pattern (bit [`MESSENGER_BIT`]).
+fn literal_gate() -> &'static LiteralGate {
     static G: OnceLock<LiteralGate> = OnceLock::new();
-    G.get_or_init(|| LiteralGate::new(CUES.iter().map(|(_, p)| *p)))
+    G.get_or_init(|| {
+        LiteralGate::new(
+            CUES.iter()
+                .map(|(_, p)| *p)
+                .chain(std::iter::once(MESSENGER)),
+        )
+    })
 }
+
+/// The messenger pattern's bit in the [`literal_gate`].
+const MESSENGER_BIT: u64 = 1 << CUES.len();
 
 /// Which of several patterns can match a text, from one pass over it.
 ///
@@ -542,7 +555,8 @@ struct Gates {
     number: bool,
     /// A wallet address is a run of at least 26 letters and digits.
     wallet: bool,
-    /// A bit per cue pattern that may match (see [`LiteralGate`]).
+    /// A bit per cue pattern that may match, and [`MESSENGER_BIT`] (see
+    /// [`LiteralGate`]).
     cues: u64,
 }
 
@@ -558,7 +572,7 @@ impl Gates {
 
     fn new(text: &str, ascii: bool) -> Gates {
         // The literals hold whatever the word boundaries.
-        let cues = cue_gate().candidates(text);
+        let cues = literal_gate().candidates(text);
         if !ascii {
             return Gates { cues, ..Gates::OPEN };
         }
