@@ -408,7 +408,7 @@ struct Workspace {
 
 /// Buffers a workspace may keep between messages; a huge message that grew
 /// them beyond this gives the memory back.
-const KEEP_BYTES: usize = 8 << 20;
+const KEEP_BYTES: usize = 2 << 20;
 
 thread_local! {
     /// One workspace per thread: classifiers are shared between threads, and

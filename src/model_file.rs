@@ -399,11 +399,14 @@ impl Model {
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
         let halves: &[f16] = bits.reinterpret_cast();
-        let mut vals = vec![0.0f32; halves.len()];
-        halves.convert_to_f32_slice(&mut vals);
-        let cw: Vec<f32> = vals.split_off(dim + dim * k);
-        let w: Vec<f32> = vals.split_off(dim);
-        let idf: Vec<f32> = vals;
+        let (idf, rest) = halves.split_at(dim);
+        let (w, cw) = rest.split_at(dim * k);
+        let widen = |h: &[f16]| {
+            let mut v = vec![0.0f32; h.len()];
+            h.convert_to_f32_slice(&mut v);
+            v
+        };
+        let (idf, w, cw) = (widen(idf), widen(w), widen(&cw[..cdim * kc]));
         if idf.iter().chain(&w).chain(&cw).any(|v| !v.is_finite()) {
             return Err(Error::model("non-finite weight"));
         }

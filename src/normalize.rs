@@ -525,14 +525,7 @@ fn unmask_patterns(ascii_boundaries: bool) -> &'static (regex::Regex, regex::Reg
     static ASCII: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     let cell = if ascii_boundaries { &ASCII } else { &UNICODE };
     cell.get_or_init(|| {
-        let re = |p: &str| {
-            let p = if ascii_boundaries {
-                crate::boundaries::with_ascii_boundaries(p)
-            } else {
-                p.to_string()
-            };
-            regex::Regex::new(&p).expect("unmask pattern")
-        };
+        let re = |p: &str| crate::boundaries::compile(p, ascii_boundaries).expect("unmask pattern");
         // Defanged pieces of links, and dots set apart by spaces before a
         // common top-level domain (`example . com`, `bit . ly`).
         let defang = re(concat!(

@@ -10,10 +10,11 @@ use scamscan::{Classifier, Verdict};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
-/// Messages classified per batch.
-const BATCH: usize = 2048;
+/// Messages classified per batch: enough to keep the pool busy, few enough
+/// that the three batches in flight (printed, classified, read) stay small.
+const BATCH: usize = 512;
 /// Bytes of text per batch, at most (a batch ends at whichever comes first).
-const BATCH_BYTES: usize = 64 << 20;
+const BATCH_BYTES: usize = 8 << 20;
 
 /// How inputs are read.
 #[derive(Debug, Clone, Args)]

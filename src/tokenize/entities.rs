@@ -192,12 +192,8 @@ impl Patterns {
 
     fn compile(ascii_boundaries: bool) -> Patterns {
         let re = |p: &str, what: &str| {
-            let p = if ascii_boundaries {
-                crate::boundaries::with_ascii_boundaries(p)
-            } else {
-                p.to_string()
-            };
-            Regex::new(&p).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
+            crate::boundaries::compile(p, ascii_boundaries)
+                .unwrap_or_else(|e| panic!("{what} pattern: {e}"))
         };
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
         let url = format!(

@@ -414,7 +414,7 @@ impl FastSplit {
             return None;
         }
         Some(FastSplit {
-            token: regex::Regex::new(&token_pattern()).ok()?,
+            token: crate::boundaries::compile(&token_pattern(), false).ok()?,
         })
     }
 
