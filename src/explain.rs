@@ -100,7 +100,13 @@ struct Group {
     /// reason was an allocation per reason.
     first_span: Span,
     more_spans: Vec<Span>,
+    /// For a word's group, the group of its character n-grams ([`NONE`]
+    /// until it has one).
+    chars: u32,
 }
+
+/// No group.
+const NONE: u32 = u32::MAX;
 
 /// Marks a bucket that is not in the vector (see [`Positions`]).
 const ABSENT: u32 = u32::MAX;
@@ -375,11 +381,11 @@ fn reasons(
     index.clear();
     // The group of `item`, created (in order of first contribution) if new.
     let mut group = |groups: &mut Vec<Group>, item: &TraceItem| -> usize {
-        let name = trace.name(item);
+        let name = trace.name_bytes(item.name);
         let hash = key_hash(item.family, item.hash);
         let same = |g: &u32| {
             let g = &groups[*g as usize];
-            g.family == item.family && trace.name_at(g.name) == name
+            g.family == item.family && trace.name_bytes(g.name) == name
         };
         let g = match index.find(hash, same) {
             Some(&g) => g as usize,
@@ -391,6 +397,7 @@ fn reasons(
                     contribution: 0.0,
                     first_span: item.span,
                     more_spans: Vec::new(),
+                    chars: NONE,
                 });
                 let g = groups.len() - 1;
                 index.insert_unique(hash, g as u32, |&g| groups[g as usize].hash);
@@ -403,6 +410,9 @@ fn reasons(
         }
         g
     };
+    // The last word item's name and group: its n-grams come next, and their
+    // group is found through the word's (one lookup per word, not two).
+    let mut last_word: Option<((u32, u32), usize)> = None;
     for item in &trace.items {
         let (from, to) = (item.emissions.0 as usize, item.emissions.1 as usize);
         if item.family == FeatureFamily::Chars {
@@ -411,15 +421,38 @@ fn reasons(
                 if p == ABSENT {
                     continue;
                 }
-                let g = *g.get_or_insert_with(|| group(groups, item));
+                let g = *g.get_or_insert_with(|| match last_word {
+                    Some((name, w)) if name == item.name => match groups[w].chars {
+                        NONE => {
+                            let c = group(groups, item);
+                            groups[w].chars = c as u32;
+                            c
+                        }
+                        c => {
+                            // Same group, same span (the word's): recorded.
+                            let c = c as usize;
+                            let grp = &mut groups[c];
+                            if grp.first_span != item.span && !grp.more_spans.contains(&item.span)
+                            {
+                                grp.more_spans.push(item.span);
+                            }
+                            c
+                        }
+                    },
+                    _ => group(groups, item),
+                });
                 groups[g].contribution += share[p as usize];
             }
         } else {
             let p = word_pos[from];
             if p == ABSENT {
+                last_word = None;
                 continue;
             }
             let g = group(groups, item);
+            if item.family == FeatureFamily::Word {
+                last_word = Some((item.name, g));
+            }
             groups[g].contribution += share[p as usize];
         }
     }

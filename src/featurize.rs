@@ -910,15 +910,16 @@ impl Trace {
         self.last_word = None;
     }
 
-    /// The name of an item: the word, bigram or entity feature, or for
-    /// character n-grams the word they were taken from.
-    pub(crate) fn name(&self, item: &TraceItem) -> &str {
-        self.name_at(item.name)
-    }
-
-    /// The name at a byte range of an item's name.
+    /// The name of an item (the word, bigram or entity feature, or for
+    /// character n-grams the word they were taken from), from its byte range.
     pub(crate) fn name_at(&self, (start, end): (u32, u32)) -> &str {
         &self.names[start as usize..end as usize]
+    }
+
+    /// [`Trace::name_at`] as bytes, to compare names without the checks of
+    /// string slicing.
+    pub(crate) fn name_bytes(&self, (start, end): (u32, u32)) -> &[u8] {
+        &self.names.as_bytes()[start as usize..end as usize]
     }
 
     /// Adds an item covering `emissions`: one of the word block, or a range
