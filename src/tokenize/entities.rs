@@ -706,11 +706,15 @@ fn url_features(raw: &str) -> Vec<String> {
     let mut f = vec!["url".to_string()];
     let defanged =
         raw.contains("hxxp") || raw.contains("[.]") || raw.contains("(.)") || raw.contains("[:]");
-    let clean = raw
-        .replace("[.]", ".")
-        .replace("(.)", ".")
-        .replace("{.}", ".")
-        .replace("[:]", ":");
+    let clean: std::borrow::Cow<str> = if raw.contains(['[', '(', '{']) {
+        raw.replace("[.]", ".")
+            .replace("(.)", ".")
+            .replace("{.}", ".")
+            .replace("[:]", ":")
+            .into()
+    } else {
+        raw.into()
+    };
     if defanged {
         f.push("url:defanged".into());
     }
@@ -721,7 +725,7 @@ fn url_features(raw: &str) -> Vec<String> {
             }
             &clean[i + 2..]
         }
-        None => clean.as_str(),
+        None => &clean,
     };
     let host_end = rest.find(['/', '?', '#', ':']).unwrap_or(rest.len());
     let host = rest[..host_end].trim_end_matches('.');
@@ -768,21 +772,46 @@ fn url_features(raw: &str) -> Vec<String> {
         f.push("url:hyphen".into());
     }
     let own = labels[sld_idx];
-    for brand in BRANDS {
-        if own == *brand {
-            break;
-        }
-        let mentions = labels[..=sld_idx]
-            .iter()
-            .flat_map(|l| std::iter::once(*l).chain(l.split('-')))
-            .any(|l| l.contains(brand) || near(l, brand));
-        if mentions {
-            f.push("url:lookalike".into());
-            f.push(format!("url:brand:{brand}"));
-            break;
-        }
+    // The labels up to the registrable one, whole and split at hyphens.
+    let pieces: Vec<&str> = labels[..=sld_idx]
+        .iter()
+        .flat_map(|l| std::iter::once(*l).chain(l.split('-')))
+        .collect();
+    if let Some(brand) = lookalike(own, &pieces) {
+        f.push("url:lookalike".into());
+        f.push(format!("url:brand:{brand}"));
     }
     f
+}
+
+/// The first of [`BRANDS`] (in their order) that the host's pieces mention
+/// (contain, or are one edit from), unless the registrable label `own` is a
+/// brand met before it: `paypal-login.top` mentions PayPal, `paypal.com` is
+/// PayPal's own.
+fn lookalike(own: &str, pieces: &[&str]) -> Option<&'static str> {
+    // The brands some piece contains, found in one pass per piece rather
+    // than a substring search per brand and piece.
+    let contained = pieces.iter().fold(0u64, |m, l| {
+        brand_finder()
+            .find_overlapping_iter(*l)
+            .fold(m, |m, b| m | 1 << b.pattern().as_usize())
+    });
+    for (i, brand) in BRANDS.iter().enumerate() {
+        if own == *brand {
+            return None;
+        }
+        if contained & (1 << i) != 0 || pieces.iter().any(|l| near(l, brand)) {
+            return Some(brand);
+        }
+    }
+    None
+}
+
+/// Finds the [`BRANDS`] in a piece of a host name (pattern `i` is `BRANDS[i]`).
+fn brand_finder() -> &'static aho_corasick::AhoCorasick {
+    static F: OnceLock<aho_corasick::AhoCorasick> = OnceLock::new();
+    const _: () = assert!(BRANDS.len() <= 64, "brands are a 64-bit set");
+    F.get_or_init(|| aho_corasick::AhoCorasick::new(BRANDS).expect("brand names"))
 }
 
 /// True when `label` is one edit (substitution, insertion or deletion) from a
@@ -872,6 +901,44 @@ mod tests {
         assert!(f.contains(&"messenger_link".into()), "{f:?}");
         assert!(f.contains(&"handle".into()), "{f:?}");
         assert!(f.contains(&"percent".into()), "{f:?}");
+    }
+
+    /// [`lookalike`] finds what a plain search, brand by brand and piece by
+    /// piece, finds.
+    #[test]
+    fn lookalike_matches_a_plain_search() {
+        use proptest::prelude::*;
+        fn plain(own: &str, pieces: &[&str]) -> Option<&'static str> {
+            for brand in BRANDS {
+                if own == *brand {
+                    return None;
+                }
+                if pieces.iter().any(|l| l.contains(brand) || near(l, brand)) {
+                    return Some(brand);
+                }
+            }
+            None
+        }
+        let bits = prop_oneof![
+            prop::sample::select(BRANDS).prop_map(str::to_string),
+            "[a-z0-9]{1,4}",
+            prop::sample::select(BRANDS).prop_flat_map(|b| {
+                (0..b.len(), "[a-z0-9]").prop_map(move |(i, c)| {
+                    let mut s = b.to_string();
+                    s.replace_range(i..=i, &c);
+                    s
+                })
+            }),
+        ];
+        proptest!(ProptestConfig::with_cases(3000), |(parts in prop::collection::vec(bits, 1..4), own in prop_oneof![prop::sample::select(BRANDS).prop_map(str::to_string), "[a-z]{2,8}"])| {
+            let label = parts.concat();
+            let hyphened = parts.join("-");
+            let pieces: Vec<&str> = [label.as_str(), hyphened.as_str()]
+                .into_iter()
+                .chain(hyphened.split('-'))
+                .collect();
+            prop_assert_eq!(lookalike(&own, &pieces), plain(&own, &pieces));
+        });
     }
 
     #[test]
