@@ -29,6 +29,32 @@ pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<regex::Re
         .build()
 }
 
+/// [`compile`] for a regex-automata meta regex: the engine behind the regex
+/// crate, configured as `regex::Regex` configures it, for the searches the
+/// regex crate does not offer (anchored at a given position).
+pub(crate) fn compile_meta(
+    pattern: &str,
+    ascii_boundaries: bool,
+) -> Result<regex_automata::meta::Regex, Box<regex_automata::meta::BuildError>> {
+    use regex_automata::{meta, util::syntax, MatchKind};
+    let p = if ascii_boundaries {
+        with_ascii_boundaries(pattern)
+    } else {
+        pattern.to_string()
+    };
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(10 << 20))
+                .hybrid_cache_capacity(DFA_CACHE_BYTES)
+                .match_kind(MatchKind::LeftmostFirst)
+                .utf8_empty(true),
+        )
+        .syntax(syntax::Config::new().utf8(true))
+        .build(&p)
+        .map_err(Box::new)
+}
+
 /// `pattern` with every `\b` made an ASCII word boundary, `(?-u:\b)`.
 ///
 /// Only for the project's own patterns, which use `\b` for nothing else

@@ -3,17 +3,17 @@
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
 use crate::explain::{explain_workspace, reasons_of_workspace, Reason};
-use crate::scoring::ScoreTable;
-use std::sync::Arc;
 use crate::featurize::SparseVector;
 use crate::model_file::Model;
 use crate::normalize::{Normalized, Normalizer};
+use crate::scoring::ScoreTable;
 use crate::tokenize::{Tokenizer, Tokens};
-use std::cell::RefCell;
 use crate::vocabulary::Coverage;
 use rayon::prelude::*;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::path::Path;
+use std::sync::Arc;
 
 static BUILTIN_MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.bin"));
 static BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tokenizer.json"));
@@ -309,8 +309,7 @@ impl Classifier {
                 })
             }
             (None, true) => {
-                explain_workspace(text, &ws.norm, &ws.features, &self.model.head, cal, top)
-                    .reasons
+                explain_workspace(text, &ws.norm, &ws.features, &self.model.head, cal, top).reasons
             }
         };
         Verdict {
@@ -355,7 +354,10 @@ impl Classifier {
         // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
         // if it ever did, scoring on entities and no words beats failing.
         let tokenizer = &self.model.tokenizer;
-        if tokenizer.tokenize_into(ws.norm.text(), &mut ws.tokens).is_err() {
+        if tokenizer
+            .tokenize_into(ws.norm.text(), &mut ws.tokens)
+            .is_err()
+        {
             ws.tokens.words.clear();
             crate::tokenize::EntityRecognizer::new()
                 .recognize_into(ws.norm.text(), &mut ws.tokens.entities);

@@ -229,10 +229,25 @@ pub fn explain(
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
     let mut share = Vec::new();
-    shares(x, &occurrences, calibration, |j| (w[j * k + ham], w[j * k + scam]), &mut share);
+    shares(
+        x,
+        &occurrences,
+        calibration,
+        |j| (w[j * k + ham], w[j * k + scam]),
+        &mut share,
+    );
     let mut scratch = Scratch::default();
     Explanation {
-        reasons: reasons(original, norm, &compact, &share, &word_pos, &char_pos, top, &mut scratch),
+        reasons: reasons(
+            original,
+            norm,
+            &compact,
+            &share,
+            &word_pos,
+            &char_pos,
+            top,
+            &mut scratch,
+        ),
         intercept: intercept(head, calibration),
     }
 }
@@ -306,8 +321,23 @@ pub(crate) fn reasons_of_workspace(
         return Vec::new();
     };
     let mut share = std::mem::take(&mut scratch.share);
-    shares(ws.vector(), &ws.occurrences, calibration, weights, &mut share);
-    let r = reasons(original, norm, trace, &share, &ws.word_pos, &ws.char_pos, top, scratch);
+    shares(
+        ws.vector(),
+        &ws.occurrences,
+        calibration,
+        weights,
+        &mut share,
+    );
+    let r = reasons(
+        original,
+        norm,
+        trace,
+        &share,
+        &ws.word_pos,
+        &ws.char_pos,
+        top,
+        scratch,
+    );
     scratch.share = share;
     r
 }
@@ -432,8 +462,7 @@ fn reasons(
                             // Same group, same span (the word's): recorded.
                             let c = c as usize;
                             let grp = &mut groups[c];
-                            if grp.first_span != item.span && !grp.more_spans.contains(&item.span)
-                            {
+                            if grp.first_span != item.span && !grp.more_spans.contains(&item.span) {
                                 grp.more_spans.push(item.span);
                             }
                             c
@@ -475,7 +504,10 @@ fn reasons(
         // The first `top` of that order, without sorting all the groups:
         // each group goes before the first kept one it is stronger than.
         for g in 0..groups.len() as u32 {
-            let at = best.iter().position(|&b| stronger(g, b)).unwrap_or(best.len());
+            let at = best
+                .iter()
+                .position(|&b| stronger(g, b))
+                .unwrap_or(best.len());
             if at < top {
                 best.insert(at, g);
                 best.truncate(top);

@@ -550,7 +550,10 @@ impl Featurizer {
             occurrences,
             ..
         } = ws;
-        let (wp, cp) = (trace.then_some(&mut *word_pos), trace.then_some(&mut *char_pos));
+        let (wp, cp) = (
+            trace.then_some(&mut *word_pos),
+            trace.then_some(&mut *char_pos),
+        );
         block(words, keys, spare, runs_words, block_words, wp, idf);
         block(chars, keys, spare, runs_chars, block_chars, cp, idf);
         if !trace {
@@ -623,7 +626,13 @@ impl Featurizer {
             }
             let h = xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD);
             words.push(bucket(h));
-            sink.feature(FeatureFamily::Word, h, bucket(h), shaped, (tok.start, tok.end));
+            sink.feature(
+                FeatureFamily::Word,
+                h,
+                bucket(h),
+                shaped,
+                (tok.start, tok.end),
+            );
             if tok.kind == TokenKind::Symbol {
                 continue;
             }
@@ -670,7 +679,7 @@ impl Featurizer {
                 if let Some((i, _)) = shaped.char_indices().nth(MAX_WORD_CHARS) {
                     end = i;
                 }
-                scratch.extend_from_slice(shaped[..end].as_bytes());
+                scratch.extend_from_slice(&shaped.as_bytes()[..end]);
                 scratch.push(b' ');
                 let padded = std::str::from_utf8(scratch).expect("a space, a string, a space");
                 // `bounds[i]`: where character i of the padded word starts.
@@ -1034,7 +1043,14 @@ struct FullTrace<'a>(&'a mut Vec<FeatureTrace>);
 impl Sink for FullTrace<'_> {
     const SPANS: bool = true;
 
-    fn feature(&mut self, family: FeatureFamily, _: u64, bucket: u32, name: &str, span: (usize, usize)) {
+    fn feature(
+        &mut self,
+        family: FeatureFamily,
+        _: u64,
+        bucket: u32,
+        name: &str,
+        span: (usize, usize),
+    ) {
         self.0.push(FeatureTrace {
             bucket,
             family,
@@ -1059,7 +1075,14 @@ impl Sink for FullTrace<'_> {
 }
 
 impl Sink for Trace {
-    fn feature(&mut self, family: FeatureFamily, hash: u64, _: u32, name: &str, span: (usize, usize)) {
+    fn feature(
+        &mut self,
+        family: FeatureFamily,
+        hash: u64,
+        _: u32,
+        name: &str,
+        span: (usize, usize),
+    ) {
         let at = self.words;
         self.words += 1;
         self.push(family, hash, name, span, (at, at + 1));
@@ -1328,14 +1351,20 @@ mod tests {
                 let v: Vec<u32> = (0..n as u64)
                     .map(|i| {
                         let x = (i * 2_654_435_761 + i / 3) as u32 / ((i % 3 + 1) as u32);
-                        if bits == 32 { x } else { x % (1 << bits) }
+                        if bits == 32 {
+                            x
+                        } else {
+                            x % (1 << bits)
+                        }
                     })
                     .collect();
                 let mut want: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
                 want.sort(); // by bucket, then emission
                 sort_keys(&v, &mut keys, &mut spare);
-                let got: Vec<(u32, usize)> =
-                    keys.iter().map(|&k| ((k >> 32) as u32, emission(k))).collect();
+                let got: Vec<(u32, usize)> = keys
+                    .iter()
+                    .map(|&k| ((k >> 32) as u32, emission(k)))
+                    .collect();
                 assert_eq!(got, want, "n = {n}, bits = {bits}");
             }
         }
@@ -1345,10 +1374,23 @@ mod tests {
     fn merge_sums_collisions_and_keeps_order() {
         let mut v = SparseVector::default();
         let mut from = Vec::new();
-        merge(&[(1, 1.0), (5, 2.0)], &[(0, 0.5), (5, 1.0), (9, 3.0)], &mut v, |a, b| from.push((a, b)));
+        merge(
+            &[(1, 1.0), (5, 2.0)],
+            &[(0, 0.5), (5, 1.0), (9, 3.0)],
+            &mut v,
+            |a, b| from.push((a, b)),
+        );
         assert_eq!(v.indices, [0, 1, 5, 9]);
         assert_eq!(v.values, [0.5, 1.0, 3.0, 3.0]);
-        assert_eq!(from, [(None, Some(0)), (Some(0), None), (Some(1), Some(1)), (None, Some(2))]);
+        assert_eq!(
+            from,
+            [
+                (None, Some(0)),
+                (Some(0), None),
+                (Some(1), Some(1)),
+                (None, Some(2))
+            ]
+        );
     }
 
     #[test]

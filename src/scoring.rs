@@ -77,10 +77,16 @@ mod tests {
         let m = c.model();
         let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
         let n = crate::normalize::Normalizer::new(m.normalizer.clone());
-        for text in ["", "hi mum", "URGENT: verify your account at secure-login.xyz now!!"] {
+        for text in [
+            "",
+            "hi mum",
+            "URGENT: verify your account at secure-login.xyz now!!",
+        ] {
             let norm = n.normalize(text);
             let tokens = m.tokenizer.tokenize(norm.text()).unwrap();
-            let x = m.featurizer.vectorize(&m.featurizer.count(&norm, &tokens, None));
+            let x = m
+                .featurizer
+                .vectorize(&m.featurizer.count(&norm, &tokens, None));
             let mut z = [0.0f32; 3];
             m.head.logits(&x, &mut z);
             assert_eq!(t.logits(&x), z, "{text:?}");

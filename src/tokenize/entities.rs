@@ -12,6 +12,7 @@
 //! and the URL/phone crates reject exactly the inputs we most need to see.
 
 use regex::Regex;
+use regex_automata::meta::Regex as MetaRegex;
 use std::sync::OnceLock;
 
 /// The kind of an entity.
@@ -164,11 +165,11 @@ struct Patterns {
     phone: Regex,
     money: Regex,
     wallet: Regex,
-    messenger: Regex,
+    messenger: MetaRegex,
     percent: Regex,
     number: Regex,
     code_word: Regex,
-    cues: Vec<(&'static str, Regex)>,
+    cues: Vec<(&'static str, MetaRegex)>,
 }
 
 /// The entity patterns, compiled once per process with Unicode and with
@@ -195,6 +196,11 @@ impl Patterns {
             crate::boundaries::compile(p, ascii_boundaries)
                 .unwrap_or_else(|e| panic!("{what} pattern: {e}"))
         };
+        // The patterns searched at the candidates of the literal gate.
+        let meta = |p: &str, what: &str| {
+            crate::boundaries::compile_meta(p, ascii_boundaries)
+                .unwrap_or_else(|e| panic!("{what} pattern: {e}"))
+        };
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
         let url = format!(
             r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
@@ -205,23 +211,29 @@ impl Patterns {
             email: re(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", "email"),
             handle: re(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})", "handle"),
             phone: re(r"(?:\+|\b00)?\(?\d[\d\s().\-]{6,20}\d\b", "phone"),
-            money: re(concat!(
-                r"(?:[$£€₹¥₱₦₩₫฿₺₽]|\b(?:usd|usdt|usdc|eur|gbp|inr|rs\.?|rp\.?|idr|rm|myr|php|ngn|aud|cad|sgd|btc|eth|vnd|thb|cny|rmb|hkd|kes|zar|brl|r\$)\s?)\s?\d[\d,.]*(?:\s?(?:k|m|mn|million|juta|jt|ribu|rb|lakh|lakhs|crore|bn|billion)\b)?",
-                r"|\b\d[\d,.]*\s?(?:usd|usdt|usdc|dollars?|euros?|pounds?|quid|rupees?|naira|rupiah|ringgit|pesos?|btc|eth|bitcoins?|juta|jt|ribu|rb|lakhs?|crores?|yuan|baht|dong|reais|k)\b",
-                r"|\d[\d,.]*\s?(?:元|万|块)"
-            ), "money"),
+            money: re(
+                concat!(
+                    r"(?:[$£€₹¥₱₦₩₫฿₺₽]|\b(?:usd|usdt|usdc|eur|gbp|inr|rs\.?|rp\.?|idr|rm|myr|php|ngn|aud|cad|sgd|btc|eth|vnd|thb|cny|rmb|hkd|kes|zar|brl|r\$)\s?)\s?\d[\d,.]*(?:\s?(?:k|m|mn|million|juta|jt|ribu|rb|lakh|lakhs|crore|bn|billion)\b)?",
+                    r"|\b\d[\d,.]*\s?(?:usd|usdt|usdc|dollars?|euros?|pounds?|quid|rupees?|naira|rupiah|ringgit|pesos?|btc|eth|bitcoins?|juta|jt|ribu|rb|lakhs?|crores?|yuan|baht|dong|reais|k)\b",
+                    r"|\d[\d,.]*\s?(?:元|万|块)"
+                ),
+                "money",
+            ),
             wallet: re(
                 r"\b(?:bc1[a-z0-9]{25,60}|0x[a-f0-9]{40}|[13][a-z0-9]{25,34}|t[a-z0-9]{33})\b",
                 "wallet",
             ),
-            messenger: re(MESSENGER, "messenger"),
+            messenger: meta(MESSENGER, "messenger"),
             percent: re(r"\d+(?:[.,]\d+)?\s?%", "percent"),
             number: re(r"\b\d{4,8}\b", "number"),
             code_word: re(
                 r"code|otp|\bpin\b|passcode|verification|kode|codigo|código|\bma\b|验证码|รหัส",
                 "code word",
             ),
-            cues: CUES.iter().map(|(name, p)| (*name, re(p, "cue"))).collect(),
+            cues: CUES
+                .iter()
+                .map(|(name, p)| (*name, meta(p, "cue")))
+                .collect(),
         }
     }
 }
@@ -302,158 +314,167 @@ impl EntityRecognizer {
 /// The entities of `text`, found with patterns `p`, skipping the patterns
 /// `gates` rules out.
 fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
-        out.clear();
-        let bytes = text.as_bytes();
-        let has_digit = bytes.iter().any(u8::is_ascii_digit);
-        let mut url_spans: Vec<(usize, usize)> = Vec::new();
+    out.clear();
+    let bytes = text.as_bytes();
+    let has_digit = bytes.iter().any(u8::is_ascii_digit);
+    let mut url_spans: Vec<(usize, usize)> = Vec::new();
 
-        if bytes.contains(&b'@') {
-            for m in p.email.find_iter(text) {
-                out.push(entity(
-                    EntityKind::Email,
-                    m.start(),
-                    m.end(),
-                    vec!["email".into()],
-                ));
-                url_spans.push((m.start(), m.end()));
-            }
-            for c in p.handle.captures_iter(text) {
-                let m = c.get(1).expect("group 1");
-                if !overlaps(&url_spans, m.start(), m.end()) {
-                    out.push(entity(
-                        EntityKind::Handle,
-                        m.start(),
-                        m.end(),
-                        vec!["handle".into()],
-                    ));
-                }
-            }
-        }
-        for m in gates.url.then(|| p.url.find_iter(text)).into_iter().flatten() {
-            if overlaps(&url_spans, m.start(), m.end()) {
-                continue;
-            }
-            url_spans.push((m.start(), m.end()));
+    if bytes.contains(&b'@') {
+        for m in p.email.find_iter(text) {
             out.push(entity(
-                EntityKind::Url,
+                EntityKind::Email,
                 m.start(),
                 m.end(),
-                url_features(m.as_str()),
+                vec!["email".into()],
             ));
+            url_spans.push((m.start(), m.end()));
         }
-        let messenger = gates.cues & MESSENGER_BIT != 0;
-        for m in messenger.then(|| p.messenger.find_iter(text)).into_iter().flatten() {
-            let name = messenger_name(m.as_str());
-            let mut f = vec![format!("messenger:{name}")];
-            if m.as_str().contains('/') {
-                f.push("messenger_link".into());
-            }
-            out.push(entity(EntityKind::Messenger, m.start(), m.end(), f));
-        }
-        if has_digit {
-            let mut money_spans = Vec::new();
-            for m in p.money.find_iter(text) {
-                let s = m.as_str();
-                if !s.bytes().any(|b| b.is_ascii_digit())
-                    || overlaps(&url_spans, m.start(), m.end())
-                {
-                    continue;
-                }
-                money_spans.push((m.start(), m.end()));
+        for c in p.handle.captures_iter(text) {
+            let m = c.get(1).expect("group 1");
+            if !overlaps(&url_spans, m.start(), m.end()) {
                 out.push(entity(
-                    EntityKind::Money,
+                    EntityKind::Handle,
                     m.start(),
                     m.end(),
-                    vec!["money".into(), format!("currency:{}", currency(s))],
+                    vec!["handle".into()],
                 ));
-            }
-            for m in gates.wallet.then(|| p.wallet.find_iter(text)).into_iter().flatten() {
-                let s = m.as_str();
-                let digits = s.bytes().filter(u8::is_ascii_digit).count();
-                let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
-                if digits >= 3 && letters >= 3 && !overlaps(&url_spans, m.start(), m.end()) {
-                    let chain = if s.starts_with("0x") {
-                        "eth"
-                    } else if s.starts_with('t') {
-                        "tron"
-                    } else {
-                        "btc"
-                    };
-                    out.push(entity(
-                        EntityKind::Wallet,
-                        m.start(),
-                        m.end(),
-                        vec!["wallet".into(), format!("wallet:{chain}")],
-                    ));
-                    url_spans.push((m.start(), m.end()));
-                }
-            }
-            for m in p.percent.find_iter(text) {
-                out.push(entity(
-                    EntityKind::Percent,
-                    m.start(),
-                    m.end(),
-                    vec!["percent".into()],
-                ));
-            }
-            for m in gates.phone.then(|| p.phone.find_iter(text)).into_iter().flatten() {
-                let s = m.as_str();
-                let digits = s.bytes().filter(u8::is_ascii_digit).count();
-                if !(8..=15).contains(&digits)
-                    || overlaps(&url_spans, m.start(), m.end())
-                    || overlaps(&money_spans, m.start(), m.end())
-                {
-                    continue;
-                }
-                let mut f = vec!["phone".to_string()];
-                if s.starts_with('+') || s.starts_with("00") {
-                    f.push("phone:international".into());
-                }
-                if s.contains("800") || s.contains("888") || s.contains("877") || s.contains("866")
-                {
-                    f.push("phone:tollfree_like".into());
-                }
-                out.push(entity(EntityKind::Phone, m.start(), m.end(), f));
-                url_spans.push((m.start(), m.end()));
-            }
-            for m in gates.number.then(|| p.number.find_iter(text)).into_iter().flatten() {
-                if overlaps(&url_spans, m.start(), m.end())
-                    || overlaps(&money_spans, m.start(), m.end())
-                {
-                    continue;
-                }
-                let lo = text.floor_char_boundary(m.start().saturating_sub(40));
-                let hi = text.ceil_char_boundary(m.end() + 40);
-                if p.code_word.is_match(&text[lo..hi]) {
-                    out.push(entity(
-                        EntityKind::Code,
-                        m.start(),
-                        m.end(),
-                        vec!["code".into()],
-                    ));
-                }
             }
         }
-        for (i, (name, re)) in p.cues.iter().enumerate() {
-            if gates.cues & (1 << i) == 0 {
+    }
+    for m in gates
+        .url
+        .then(|| p.url.find_iter(text))
+        .into_iter()
+        .flatten()
+    {
+        if overlaps(&url_spans, m.start(), m.end()) {
+            continue;
+        }
+        url_spans.push((m.start(), m.end()));
+        out.push(entity(
+            EntityKind::Url,
+            m.start(),
+            m.end(),
+            url_features(m.as_str()),
+        ));
+    }
+    gates.matches(MESSENGER_PATTERN, &p.messenger, text, |s, e| {
+        let m = &text[s..e];
+        let name = messenger_name(m);
+        let mut f = vec![format!("messenger:{name}")];
+        if m.contains('/') {
+            f.push("messenger_link".into());
+        }
+        out.push(entity(EntityKind::Messenger, s, e, f));
+    });
+    if has_digit {
+        let mut money_spans = Vec::new();
+        for m in p.money.find_iter(text) {
+            let s = m.as_str();
+            if !s.bytes().any(|b| b.is_ascii_digit()) || overlaps(&url_spans, m.start(), m.end()) {
                 continue;
             }
-            for m in re.find_iter(text) {
+            money_spans.push((m.start(), m.end()));
+            out.push(entity(
+                EntityKind::Money,
+                m.start(),
+                m.end(),
+                vec!["money".into(), format!("currency:{}", currency(s))],
+            ));
+        }
+        for m in gates
+            .wallet
+            .then(|| p.wallet.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
+            let s = m.as_str();
+            let digits = s.bytes().filter(u8::is_ascii_digit).count();
+            let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
+            if digits >= 3 && letters >= 3 && !overlaps(&url_spans, m.start(), m.end()) {
+                let chain = if s.starts_with("0x") {
+                    "eth"
+                } else if s.starts_with('t') {
+                    "tron"
+                } else {
+                    "btc"
+                };
                 out.push(entity(
-                    EntityKind::Cue,
+                    EntityKind::Wallet,
                     m.start(),
                     m.end(),
-                    vec![format!("cue:{name}")],
+                    vec!["wallet".into(), format!("wallet:{chain}")],
+                ));
+                url_spans.push((m.start(), m.end()));
+            }
+        }
+        for m in p.percent.find_iter(text) {
+            out.push(entity(
+                EntityKind::Percent,
+                m.start(),
+                m.end(),
+                vec!["percent".into()],
+            ));
+        }
+        for m in gates
+            .phone
+            .then(|| p.phone.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
+            let s = m.as_str();
+            let digits = s.bytes().filter(u8::is_ascii_digit).count();
+            if !(8..=15).contains(&digits)
+                || overlaps(&url_spans, m.start(), m.end())
+                || overlaps(&money_spans, m.start(), m.end())
+            {
+                continue;
+            }
+            let mut f = vec!["phone".to_string()];
+            if s.starts_with('+') || s.starts_with("00") {
+                f.push("phone:international".into());
+            }
+            if s.contains("800") || s.contains("888") || s.contains("877") || s.contains("866") {
+                f.push("phone:tollfree_like".into());
+            }
+            out.push(entity(EntityKind::Phone, m.start(), m.end(), f));
+            url_spans.push((m.start(), m.end()));
+        }
+        for m in gates
+            .number
+            .then(|| p.number.find_iter(text))
+            .into_iter()
+            .flatten()
+        {
+            if overlaps(&url_spans, m.start(), m.end())
+                || overlaps(&money_spans, m.start(), m.end())
+            {
+                continue;
+            }
+            let lo = text.floor_char_boundary(m.start().saturating_sub(40));
+            let hi = text.ceil_char_boundary(m.end() + 40);
+            if p.code_word.is_match(&text[lo..hi]) {
+                out.push(entity(
+                    EntityKind::Code,
+                    m.start(),
+                    m.end(),
+                    vec!["code".into()],
                 ));
             }
         }
-        out.sort_by_key(|e| (e.start, e.end));
+    }
+    for (i, (name, re)) in p.cues.iter().enumerate() {
+        gates.matches(i, re, text, |s, e| {
+            out.push(entity(EntityKind::Cue, s, e, vec![format!("cue:{name}")]));
+        });
+    }
+    out.sort_by_key(|e| (e.start, e.end));
 }
 
 /// The literal gate of the patterns with many alternatives (see [`LiteralGate`]).
 ///
-/// It covers the cue patterns (bit `i` for `CUES[i]`) and the messenger
-/// pattern (bit [`MESSENGER_BIT`]).
+/// It covers the cue patterns (pattern `i` is `CUES[i]`) and the messenger
+/// pattern ([`MESSENGER_PATTERN`]).
 fn literal_gate() -> &'static LiteralGate {
     static G: OnceLock<LiteralGate> = OnceLock::new();
     G.get_or_init(|| {
@@ -465,19 +486,21 @@ fn literal_gate() -> &'static LiteralGate {
     })
 }
 
-/// The messenger pattern's bit in the [`literal_gate`].
-const MESSENGER_BIT: u64 = 1 << CUES.len();
+/// The messenger pattern's number in the [`literal_gate`].
+const MESSENGER_PATTERN: usize = CUES.len();
 
-/// Which of several patterns can match a text, from one pass over it.
+/// Where several patterns can match a text, from one pass over it.
 ///
 /// Every match of a pattern begins with one of its prefix literals, as the
 /// regex crate's own literal extractor computes them (`regex_syntax`); one
-/// Aho-Corasick search for all the literals of all the patterns tells which
-/// patterns have a candidate at all. The cue patterns have dozens of
-/// alternatives each, and the regex crate's per-pattern prefilter (Teddy,
-/// on the literals' first bytes) finds candidates in nearly every message,
-/// each then checked by the regex engine: seven such searches per message
-/// cost more than this one search, after which most messages run none.
+/// Aho-Corasick search for all the literals of all the patterns finds every
+/// place where a match of each can begin. The cue patterns have dozens of
+/// alternatives each, and the regex crate's own prefilter (Teddy, on the
+/// literals' first bytes) finds candidates in nearly every message, each
+/// then checked by a search that runs on through the text and back again to
+/// find the match's start: seven such searches per message cost more than
+/// this one, after which most messages search for no cue at all and the
+/// others only at a few known places, anchored.
 #[derive(Debug)]
 struct LiteralGate {
     /// A DFA: a few hundred short literals make a small one, quick to
@@ -485,8 +508,6 @@ struct LiteralGate {
     literals: aho_corasick::AhoCorasick,
     /// The pattern of each literal.
     pattern: Vec<u8>,
-    /// Patterns without a usable set of literals (they always run).
-    always: u64,
 }
 
 impl LiteralGate {
@@ -496,22 +517,21 @@ impl LiteralGate {
         // Short literals: fewer of them (the alternatives' cross products
         // collapse), a smaller automaton, and still rare in messages.
         extractor.limit_total(4096).limit_literal_len(6);
-        let (mut literals, mut pattern, mut always) = (Vec::new(), Vec::new(), 0u64);
+        let (mut literals, mut pattern) = (Vec::new(), Vec::new());
         for (i, p) in patterns.enumerate() {
             assert!(i < 64, "a gate covers at most 64 patterns");
             let hir = regex_syntax::parse(p).expect("a valid pattern");
             let mut seq = extractor.extract(&hir);
             seq.dedup();
-            match seq.literals() {
-                // Literals of 2 bytes or more: shorter ones would admit
-                // nearly every message anyway.
-                Some(lits) if lits.iter().all(|l| l.len() >= 2) => {
-                    for l in lits {
-                        literals.push(l.as_bytes().to_vec());
-                        pattern.push(i as u8);
-                    }
-                }
-                _ => always |= 1 << i,
+            // A finite set of literals of 2 bytes or more: shorter ones
+            // would admit nearly every position anyway.
+            let lits = seq
+                .literals()
+                .filter(|lits| lits.iter().all(|l| l.len() >= 2))
+                .unwrap_or_else(|| panic!("pattern {i} has no usable prefix literals"));
+            for l in lits {
+                literals.push(l.as_bytes().to_vec());
+                pattern.push(i as u8);
             }
         }
         LiteralGate {
@@ -520,17 +540,18 @@ impl LiteralGate {
                 .build(&literals)
                 .expect("literals build"),
             pattern,
-            always,
         }
     }
 
-    /// A bit per pattern, set when it may match `text`.
-    fn candidates(&self, text: &str) -> u64 {
-        let mut found = self.always;
+    /// Every `(pattern, start)` where a match may begin in `text`, sorted,
+    /// into `out`.
+    fn candidates(&self, text: &str, out: &mut Vec<(u8, u32)>) {
+        out.clear();
         for m in self.literals.find_overlapping_iter(text) {
-            found |= 1 << self.pattern[m.pattern().as_usize()];
+            out.push((self.pattern[m.pattern().as_usize()], m.start() as u32));
         }
-        found
+        out.sort_unstable();
+        out.dedup();
     }
 }
 
@@ -540,7 +561,7 @@ impl LiteralGate {
 ///
 /// Only for text searched with ASCII word boundaries, where every `\d` is an
 /// ASCII digit (other digits are word characters); elsewhere every gate is open.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Gates {
     /// A link needs `//`, `www` or a dot (also `[.]`, `(.)`, `{.}`) right
     /// before a lower-case top-level domain.
@@ -551,9 +572,9 @@ struct Gates {
     number: bool,
     /// A wallet address is a run of at least 26 letters and digits.
     wallet: bool,
-    /// A bit per cue pattern that may match, and [`MESSENGER_BIT`] (see
-    /// [`LiteralGate`]).
-    cues: u64,
+    /// Where the patterns of the [`literal_gate`] may match, sorted by
+    /// pattern then position; `None`: anywhere.
+    starts: Option<Vec<(u8, u32)>>,
 }
 
 impl Gates {
@@ -563,14 +584,19 @@ impl Gates {
         phone: true,
         number: true,
         wallet: true,
-        cues: u64::MAX,
+        starts: None,
     };
 
     fn new(text: &str, ascii: bool) -> Gates {
         // The literals hold whatever the word boundaries.
-        let cues = literal_gate().candidates(text);
+        let mut starts = Vec::new();
+        literal_gate().candidates(text, &mut starts);
+        let starts = Some(starts);
         if !ascii {
-            return Gates { cues, ..Gates::OPEN };
+            return Gates {
+                starts,
+                ..Gates::OPEN
+            };
         }
         let bytes = text.as_bytes();
         let (mut digits, mut digit_run, mut alnum_run) = (0usize, 0usize, 0usize);
@@ -579,7 +605,7 @@ impl Gates {
             phone: false,
             number: false,
             wallet: false,
-            cues,
+            starts,
         };
         for (i, &b) in bytes.iter().enumerate() {
             if b.is_ascii_digit() {
@@ -606,6 +632,42 @@ impl Gates {
         g.number |= (4..=8).contains(&digit_run);
         g.phone = digits >= 8;
         g
+    }
+
+    /// Calls `f(start, end)` for each match of `re`, pattern `pattern` of
+    /// the [`literal_gate`], in `text`: the matches `find_iter` finds, found
+    /// by a search anchored at each place a match may begin.
+    ///
+    /// Exactly the same matches: every match begins at a candidate, so the
+    /// leftmost match from any position is the first candidate from there
+    /// with a match anchored at it, and that is the match the leftmost-first
+    /// search prefers among those starting there.
+    fn matches(&self, pattern: usize, re: &MetaRegex, text: &str, mut f: impl FnMut(usize, usize)) {
+        use regex_automata::{Anchored, Input};
+        let Some(starts) = &self.starts else {
+            for m in re.find_iter(text) {
+                f(m.start(), m.end());
+            }
+            return;
+        };
+        let from = starts.partition_point(|&(p, _)| (p as usize) < pattern);
+        let mut at = 0;
+        for &(p, s) in &starts[from..] {
+            let s = s as usize;
+            if p as usize != pattern {
+                break;
+            }
+            if s < at {
+                continue;
+            }
+            let input = Input::new(text).range(s..).anchored(Anchored::Yes);
+            if let Some(m) = re.search(&input) {
+                f(m.start(), m.end());
+                // The patterns never match the empty string; were one to,
+                // the next search starts past it, as `find_iter`'s would.
+                at = m.end().max(s + 1);
+            }
+        }
     }
 }
 
@@ -997,13 +1059,73 @@ mod tests {
         // Pieces that make or break the patterns, with word characters of
         // other scripts beside them, in random order.
         let pieces = [
-            "www", ".", "[.]", "(.)", "{.}", "//", "http", "bc1", "0x", "1", "12345", "123456789", "+44",
-            " ", "\n", "@", "%", "$", "£", "€", "元", "usdt", "k", "rs.", "code", "pin", "wa",
-            "whatsapp", "t.me/", "urgent", "fee", "ж", "é", "٣", "中", "_", "-", "a", "z", "top",
-            "com", "paypal", "verify your account", "you won", "0800", "🎉", "’", "within 24 hours",
-            "suspended", "legal action", "processing fee", "pay a small fee", "send me the code",
-            "earn", " per day", "part-time", "contact me on whatsapp", "congratulations", "hadiah",
-            "立即", "手续费", "加微信", "中奖", "immediately", "locked", "gift card", "winner",
+            "www",
+            ".",
+            "[.]",
+            "(.)",
+            "{.}",
+            "//",
+            "http",
+            "bc1",
+            "0x",
+            "1",
+            "12345",
+            "123456789",
+            "+44",
+            " ",
+            "\n",
+            "@",
+            "%",
+            "$",
+            "£",
+            "€",
+            "元",
+            "usdt",
+            "k",
+            "rs.",
+            "code",
+            "pin",
+            "wa",
+            "whatsapp",
+            "t.me/",
+            "urgent",
+            "fee",
+            "ж",
+            "é",
+            "٣",
+            "中",
+            "_",
+            "-",
+            "a",
+            "z",
+            "top",
+            "com",
+            "paypal",
+            "verify your account",
+            "you won",
+            "0800",
+            "🎉",
+            "’",
+            "within 24 hours",
+            "suspended",
+            "legal action",
+            "processing fee",
+            "pay a small fee",
+            "send me the code",
+            "earn",
+            " per day",
+            "part-time",
+            "contact me on whatsapp",
+            "congratulations",
+            "hadiah",
+            "立即",
+            "手续费",
+            "加微信",
+            "中奖",
+            "immediately",
+            "locked",
+            "gift card",
+            "winner",
         ];
         proptest!(ProptestConfig::with_cases(3000), |(idx in proptest::collection::vec(0..pieces.len(), 0..24))| {
             let text: String = idx.iter().map(|&i| pieces[i]).collect();
@@ -1027,4 +1149,3 @@ mod tests {
         }
     }
 }
-
