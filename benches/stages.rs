@@ -7,7 +7,7 @@
 //! each other and with the end-to-end figure of `scripts/bench.sh`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use scamscan::featurize::TermCounts;
+use scamscan::featurize::Workspace;
 use scamscan::normalize::{Normalized, Normalizer};
 use scamscan::tokenize::Tokens;
 use scamscan::{Classifier, ClassifyOptions};
@@ -42,12 +42,11 @@ fn stages(c: &mut Criterion) {
         .iter()
         .map(|n| m.tokenizer.tokenize(n.text()).expect("tokenizes"))
         .collect();
-    let counts: Vec<TermCounts> = normalized
+    let vectors: Vec<_> = normalized
         .iter()
         .zip(&tokens)
-        .map(|(n, t)| m.featurizer.count(n, t, None))
+        .map(|(n, t)| m.featurizer.vectorize(&m.featurizer.count(n, t, None)))
         .collect();
-    let vectors: Vec<_> = counts.iter().map(|c| m.featurizer.vectorize(c)).collect();
 
     let mut g = c.benchmark_group("stage");
     g.throughput(Throughput::Bytes(bytes as u64));
@@ -94,29 +93,34 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
-    g.bench_function("featurize/count", |b| {
+    g.bench_function("featurize/hash, count, TF-IDF (vectorize_into)", |b| {
+        let mut ws = Workspace::default();
         b.iter(|| {
             for (n, t) in normalized.iter().zip(&tokens) {
-                black_box(m.featurizer.count(n, t, None));
+                m.featurizer.vectorize_into(n, t, &mut ws, false);
+                black_box(ws.vector().nnz());
             }
         })
     });
-    g.bench_function("featurize/count with trace", |b| {
-        let mut trace = Vec::new();
+    g.bench_function("featurize/with the explanation trace", |b| {
+        let mut ws = Workspace::default();
         b.iter(|| {
             for (n, t) in normalized.iter().zip(&tokens) {
-                trace.clear();
-                black_box(m.featurizer.count(n, t, Some(&mut trace)));
+                m.featurizer.vectorize_into(n, t, &mut ws, true);
+                black_box(ws.vector().nnz());
             }
         })
     });
-    g.bench_function("featurize/vectorize", |b| {
-        b.iter(|| {
-            for c in &counts {
-                black_box(m.featurizer.vectorize(c));
-            }
-        })
-    });
+    g.bench_function(
+        "featurize/count then vectorize (the public two-step form)",
+        |b| {
+            b.iter(|| {
+                for (n, t) in normalized.iter().zip(&tokens) {
+                    black_box(m.featurizer.vectorize(&m.featurizer.count(n, t, None)));
+                }
+            })
+        },
+    );
     g.bench_function("score", |b| {
         b.iter(|| {
             for x in &vectors {
@@ -127,22 +131,21 @@ fn stages(c: &mut Criterion) {
         })
     });
     g.bench_function("explain/top 3", |b| {
-        let traces: Vec<_> = normalized
+        let traced: Vec<Workspace> = normalized
             .iter()
             .zip(&tokens)
             .map(|(n, t)| {
-                let mut trace = Vec::new();
-                m.featurizer.count(n, t, Some(&mut trace));
-                trace
+                let mut ws = Workspace::default();
+                m.featurizer.vectorize_into(n, t, &mut ws, true);
+                ws
             })
             .collect();
         b.iter(|| {
             for (i, t) in texts.iter().enumerate() {
-                black_box(scamscan::explain::explain(
+                black_box(scamscan::explain::explain_workspace(
                     t,
                     &normalized[i],
-                    &vectors[i],
-                    &traces[i],
+                    &traced[i],
                     &m.head,
                     &m.calibration,
                     3,
