@@ -1117,7 +1117,7 @@ fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
             .enumerate()
             .map(|(i, &b)| (b as u64) << 32 | i as u64),
     );
-    if keys.len() < 128 {
+    if keys.len() < 64 {
         // Keys are distinct, so an unstable sort is stable here.
         keys.sort_unstable();
         return;
@@ -1138,11 +1138,21 @@ fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
         spare.resize(n, 0);
     }
     let (mut from, mut to) = (&mut keys[..], &mut spare[..n]);
+    // The histograms of the first two passes from one read of the keys.
+    let digit_of = |k: u64, p: usize| ((k >> (32 + p as u32 * digit)) & mask) as usize & 511;
+    let mut hist = [[0u32; 512]; 2];
+    for &k in from.iter() {
+        hist[0][digit_of(k, 0)] += 1;
+        if passes > 1 {
+            hist[1][digit_of(k, 1)] += 1;
+        }
+    }
     for p in 0..passes {
-        let shift = 32 + p as u32 * digit;
-        let mut start = [0u32; 512];
-        for &k in from.iter() {
-            start[((k >> shift) & mask) as usize] += 1;
+        let mut start = if p < 2 { hist[p] } else { [0u32; 512] };
+        if p >= 2 {
+            for &k in from.iter() {
+                start[digit_of(k, p)] += 1;
+            }
         }
         let mut sum = 0;
         for c in start[..radix].iter_mut() {
@@ -1151,7 +1161,7 @@ fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
             sum += n;
         }
         for &k in from.iter() {
-            let d = ((k >> shift) & mask) as usize;
+            let d = digit_of(k, p);
             to[start[d] as usize] = k;
             start[d] += 1;
         }
