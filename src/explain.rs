@@ -99,7 +99,9 @@ struct Group {
     /// The first span inline: most reasons occur once, and a vector per
     /// reason was an allocation per reason.
     first_span: Span,
-    more_spans: Vec<Span>,
+    /// The group's other spans: the first in [`Scratch::spans`], each
+    /// linking to the next ([`NONE`]: none).
+    more_spans: u32,
     /// For a word's group, the group of its character n-grams ([`NONE`]
     /// until it has one).
     chars: u32,
@@ -304,6 +306,32 @@ pub(crate) struct Scratch {
     /// Group numbers, by the hash of their key.
     index: hashbrown::HashTable<u32>,
     top: Vec<u32>,
+    /// The groups' spans after their first: `(span, next)`, linked per
+    /// group, one buffer for all (rather than a vector per group).
+    spans: Vec<(Span, u32)>,
+}
+
+/// Adds `span` to group `g`'s spans unless it has it.
+fn add_span(groups: &mut [Group], spans: &mut Vec<(Span, u32)>, g: usize, span: Span) {
+    let grp = &mut groups[g];
+    if grp.first_span == span {
+        return;
+    }
+    let mut at = grp.more_spans;
+    let mut last = None;
+    while at != NONE {
+        if spans[at as usize].0 == span {
+            return;
+        }
+        last = Some(at);
+        at = spans[at as usize].1;
+    }
+    spans.push((span, NONE));
+    let new = (spans.len() - 1) as u32;
+    match last {
+        Some(l) => spans[l as usize].1 = new,
+        None => grp.more_spans = new,
+    }
 }
 
 /// The reasons of a traced workspace (none without a trace), the head's
@@ -405,40 +433,50 @@ fn reasons(
         groups,
         index,
         top: best,
+        spans,
         ..
     } = scratch;
     groups.clear();
+    spans.clear();
+    // A table grown by a long message would cost its size in clearing for
+    // every message after it.
+    if index.capacity() > 4 * trace.len().max(256) {
+        *index = hashbrown::HashTable::new();
+    }
     index.clear();
     // The group of `item`, created (in order of first contribution) if new.
-    let mut group = |groups: &mut Vec<Group>, item: &TraceItem| -> usize {
+    fn group_of(
+        trace: &Trace,
+        index: &mut hashbrown::HashTable<u32>,
+        groups: &mut Vec<Group>,
+        spans: &mut Vec<(Span, u32)>,
+        item: &TraceItem,
+    ) -> usize {
         let name = trace.name_bytes(item.name);
         let hash = key_hash(item.family, item.hash);
         let same = |g: &u32| {
             let g = &groups[*g as usize];
             g.family == item.family && trace.name_bytes(g.name) == name
         };
-        let g = match index.find(hash, same) {
-            Some(&g) => g as usize,
-            None => {
-                groups.push(Group {
-                    family: item.family,
-                    hash,
-                    name: item.name,
-                    contribution: 0.0,
-                    first_span: item.span,
-                    more_spans: Vec::new(),
-                    chars: NONE,
-                });
-                let g = groups.len() - 1;
-                index.insert_unique(hash, g as u32, |&g| groups[g as usize].hash);
-                return g;
-            }
-        };
-        let grp = &mut groups[g];
-        if grp.first_span != item.span && !grp.more_spans.contains(&item.span) {
-            grp.more_spans.push(item.span);
+        if let Some(&g) = index.find(hash, same) {
+            add_span(groups, spans, g as usize, item.span);
+            return g as usize;
         }
+        groups.push(Group {
+            family: item.family,
+            hash,
+            name: item.name,
+            contribution: 0.0,
+            first_span: item.span,
+            more_spans: NONE,
+            chars: NONE,
+        });
+        let g = groups.len() - 1;
+        index.insert_unique(hash, g as u32, |&g| groups[g as usize].hash);
         g
+    }
+    let mut group = |groups: &mut Vec<Group>, spans: &mut Vec<(Span, u32)>, item: &TraceItem| {
+        group_of(trace, index, groups, spans, item)
     };
     // The last word item's name and group: its n-grams come next, and their
     // group is found through the word's (one lookup per word, not two).
@@ -454,21 +492,16 @@ fn reasons(
                 let g = *g.get_or_insert_with(|| match last_word {
                     Some((name, w)) if name == item.name => match groups[w].chars {
                         NONE => {
-                            let c = group(groups, item);
+                            let c = group(groups, spans, item);
                             groups[w].chars = c as u32;
                             c
                         }
                         c => {
-                            // Same group, same span (the word's): recorded.
-                            let c = c as usize;
-                            let grp = &mut groups[c];
-                            if grp.first_span != item.span && !grp.more_spans.contains(&item.span) {
-                                grp.more_spans.push(item.span);
-                            }
-                            c
+                            add_span(groups, spans, c as usize, item.span);
+                            c as usize
                         }
                     },
-                    _ => group(groups, item),
+                    _ => group(groups, spans, item),
                 });
                 groups[g].contribution += share[p as usize];
             }
@@ -478,7 +511,7 @@ fn reasons(
                 last_word = None;
                 continue;
             }
-            let g = group(groups, item);
+            let g = group(groups, spans, item);
             if item.family == FeatureFamily::Word {
                 last_word = Some((item.name, g));
             }
@@ -517,8 +550,14 @@ fn reasons(
     best.iter()
         .map(|&g| {
             let g = &groups[g as usize];
+            let mut more = Vec::new();
+            let mut at = g.more_spans;
+            while at != NONE {
+                more.push(spans[at as usize].0);
+                at = spans[at as usize].1;
+            }
             let spans: Vec<Span> = std::iter::once(&g.first_span)
-                .chain(&g.more_spans)
+                .chain(&more)
                 .map(|&(s, e)| norm.original_span(s, e))
                 .collect();
             let text = spans

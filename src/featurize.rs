@@ -579,8 +579,12 @@ impl Featurizer {
             }
             occurrences.push(n);
         });
-        word_pos.iter_mut().for_each(|p| *p = word_map[*p as usize]);
-        char_pos.iter_mut().for_each(|p| *p = char_map[*p as usize]);
+        word_pos[..words.len()]
+            .iter_mut()
+            .for_each(|p| *p = word_map[*p as usize]);
+        char_pos[..chars.len()]
+            .iter_mut()
+            .for_each(|p| *p = char_map[*p as usize]);
     }
 
     /// Hashes every feature occurrence of one message into `ws.words` and
@@ -744,13 +748,12 @@ fn block(
     weigh(runs, entries, idf);
 }
 
-/// Makes `v` `n` long, leaving what it held (to be overwritten) rather than
-/// zeroing it: these buffers are rewritten whole for every message.
+/// Makes `v` at least `n` long, leaving what it held (to be overwritten)
+/// rather than zeroing it: these buffers are rewritten up to `n` for every
+/// message, and only that prefix is read.
 fn set_len(v: &mut Vec<u32>, n: usize) {
     if v.len() < n {
         v.resize(n, 0);
-    } else {
-        v.truncate(n);
     }
 }
 
@@ -837,7 +840,8 @@ pub struct Workspace {
     block_words: Vec<(u32, f32)>,
     block_chars: Vec<(u32, f32)>,
     vector: SparseVector,
-    /// Per emission of each block (with a trace): its position in `vector`.
+    /// Per emission of each block (with a trace): its position in `vector`
+    /// (longer than the emissions: only their prefix is this message's).
     pub(crate) word_pos: Vec<u32>,
     pub(crate) char_pos: Vec<u32>,
     /// Per block entry: its position in `vector`.
