@@ -440,7 +440,7 @@ impl Featurizer {
             ..
         } = &mut ws;
         let mut runs = |emitted: &[u32]| {
-            sort_keys(emitted, keys, spare);
+            sort_keys(&[emitted], keys, spare);
             let mut out = Vec::new();
             for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
             out
@@ -538,53 +538,75 @@ impl Featurizer {
             chars,
             keys,
             spare,
-            runs_words,
-            runs_chars,
-            block_words,
-            block_chars,
+            runs,
             vector,
             word_pos,
             char_pos,
-            word_map,
-            char_map,
             occurrences,
             ..
         } = ws;
-        let (wp, cp) = (
-            trace.then_some(&mut *word_pos),
-            trace.then_some(&mut *char_pos),
-        );
-        block(words, keys, spare, runs_words, block_words, wp, idf);
-        block(chars, keys, spare, runs_chars, block_chars, cp, idf);
-        if !trace {
-            merge(block_words, block_chars, vector, |_, _| {});
-            return;
+        // Both blocks in one sort: a bucket's word-block occurrences, then
+        // its character-block ones, each in emission order.
+        sort_keys(&[words, chars], keys, spare);
+        // Per bucket: its counts in each block, and (with a trace) the
+        // position in the vector of each emission, which is the bucket's.
+        runs.clear();
+        if trace {
+            set_len(word_pos, words.len());
+            set_len(char_pos, chars.len());
         }
-        // Each emission's block entry becomes its position in the merged
-        // vector, and each position counts the occurrences of both blocks
-        // that fell into it: what an explanation shares a bucket's term among.
-        set_len(word_map, block_words.len());
-        set_len(char_map, block_chars.len());
-        occurrences.clear();
-        merge(block_words, block_chars, vector, |w, c| {
-            let at = occurrences.len() as u32;
-            let mut n = 0;
-            if let Some(i) = w {
-                word_map[i] = at;
-                n += runs_words[i].1;
+        for_each_run(keys, |b, run| {
+            let at = runs.len() as u32;
+            let from_chars = run.partition_point(|&k| k & CHAR_BLOCK == 0);
+            if trace {
+                for &k in &run[..from_chars] {
+                    word_pos[emission(k)] = at;
+                }
+                for &k in &run[from_chars..] {
+                    char_pos[emission(k)] = at;
+                }
             }
-            if let Some(i) = c {
-                char_map[i] = at;
-                n += runs_chars[i].1;
-            }
-            occurrences.push(n);
+            runs.push(Run {
+                bucket: b,
+                words: from_chars as u32,
+                chars: (run.len() - from_chars) as u32,
+                word_value: 0.0,
+                char_value: 0.0,
+            });
         });
-        word_pos[..words.len()]
-            .iter_mut()
-            .for_each(|p| *p = word_map[*p as usize]);
-        char_pos[..chars.len()]
-            .iter_mut()
-            .for_each(|p| *p = char_map[*p as usize]);
+        // Sublinear TF times IDF, each block normalized to unit length. The
+        // squares are summed block by block in bucket order, and a bucket in
+        // both blocks is the sum of its two values, as in
+        // `Featurizer::vectorize`, so the vector is the same bit for bit.
+        let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
+        for r in runs.iter_mut() {
+            let w = idf(r.bucket as usize);
+            if r.words > 0 {
+                r.word_value = sublinear_tf(r.words) * w;
+                words_norm += r.word_value * r.word_value;
+            }
+            if r.chars > 0 {
+                r.char_value = sublinear_tf(r.chars) * w;
+                chars_norm += r.char_value * r.char_value;
+            }
+        }
+        let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
+        let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
+        vector.indices.clear();
+        vector.values.clear();
+        occurrences.clear();
+        for r in runs.iter() {
+            let value = match (r.words > 0, r.chars > 0) {
+                (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
+                (true, false) => unit(r.word_value, words_norm),
+                _ => unit(r.char_value, chars_norm),
+            };
+            vector.indices.push(r.bucket);
+            vector.values.push(value);
+            if trace {
+                occurrences.push(r.words + r.chars);
+            }
+        }
     }
 
     /// Hashes every feature occurrence of one message into `ws.words` and
@@ -717,37 +739,6 @@ impl Featurizer {
     }
 }
 
-/// One block of a message: its emitted buckets sorted and counted into
-/// `runs`, weighed into `entries`, and with `pos`, each emission's entry.
-fn block(
-    emitted: &[u32],
-    keys: &mut Vec<u64>,
-    spare: &mut Vec<u64>,
-    runs: &mut Vec<(u32, u32)>,
-    entries: &mut Vec<(u32, f32)>,
-    pos: Option<&mut Vec<u32>>,
-    idf: impl Fn(usize) -> f32,
-) {
-    sort_keys(emitted, keys, spare);
-    runs.clear();
-    match pos {
-        Some(pos) => {
-            // Every emission is written below, so the old contents may stay.
-            set_len(pos, emitted.len());
-            for_each_run(keys, |b, run| {
-                let entry = runs.len() as u32;
-                for &k in run {
-                    pos[emission(k)] = entry;
-                }
-                runs.push((b, run.len() as u32));
-            });
-        }
-        None => for_each_run(keys, |b, run| runs.push((b, run.len() as u32))),
-    }
-    entries.clear();
-    weigh(runs, entries, idf);
-}
-
 /// Makes `v` at least `n` long, leaving what it held (to be overwritten)
 /// rather than zeroing it: these buffers are rewritten up to `n` for every
 /// message, and only that prefix is read.
@@ -833,20 +824,13 @@ pub struct Workspace {
     /// Sort keys, `bucket << 32 | emission index`, and the sort's second buffer.
     keys: Vec<u64>,
     spare: Vec<u64>,
-    /// `(bucket, occurrences)` of each block, by bucket.
-    runs_words: Vec<(u32, u32)>,
-    runs_chars: Vec<(u32, u32)>,
-    /// `(bucket, weight)` of each block, by bucket.
-    block_words: Vec<(u32, f32)>,
-    block_chars: Vec<(u32, f32)>,
+    /// The buckets of the message, in order, with their counts and values.
+    runs: Vec<Run>,
     vector: SparseVector,
     /// Per emission of each block (with a trace): its position in `vector`
     /// (longer than the emissions: only their prefix is this message's).
     pub(crate) word_pos: Vec<u32>,
     pub(crate) char_pos: Vec<u32>,
-    /// Per block entry: its position in `vector`.
-    word_map: Vec<u32>,
-    char_map: Vec<u32>,
     /// Per position of `vector` (with a trace): the occurrences that fell into it.
     pub(crate) occurrences: Vec<u32>,
     trace: Trace,
@@ -872,11 +856,9 @@ impl Workspace {
     pub(crate) fn capacity_bytes(&self) -> usize {
         4 * (self.words.capacity() + self.chars.capacity())
             + 8 * (self.keys.capacity() + self.spare.capacity())
-            + 8 * (self.runs_words.capacity() + self.runs_chars.capacity())
-            + 8 * (self.block_words.capacity() + self.block_chars.capacity())
+            + std::mem::size_of::<Run>() * self.runs.capacity()
             + 8 * self.vector.indices.capacity()
             + 4 * (self.word_pos.capacity() + self.char_pos.capacity())
-            + 4 * (self.word_map.capacity() + self.char_map.capacity())
             + 4 * self.occurrences.capacity()
             + self.trace.capacity_bytes()
     }
@@ -1097,13 +1079,28 @@ impl Sink for Trace {
     }
 }
 
-/// The emission index in a sort key.
-fn emission(key: u64) -> usize {
-    (key & 0xffff_ffff) as usize
+/// One bucket of a message: its occurrences in each block and its weight
+/// in each (before normalization).
+#[derive(Debug, Clone, Copy, Default)]
+struct Run {
+    bucket: u32,
+    words: u32,
+    chars: u32,
+    word_value: f32,
+    char_value: f32,
 }
 
-/// Sorts the emitted buckets of a block into `keys` as `bucket << 32 |
-/// emission index`: by bucket, occurrences of a bucket in emission order.
+/// The bit of a sort key set for the second block (the character n-grams).
+const CHAR_BLOCK: u64 = 1 << 31;
+
+/// The emission index (within its block) in a sort key.
+fn emission(key: u64) -> usize {
+    (key & (CHAR_BLOCK - 1)) as usize
+}
+
+/// Sorts the emitted buckets of one or two blocks into `keys` as `bucket <<
+/// 32 | block flag | emission index`: by bucket; within a bucket, the first
+/// block's occurrences then the second's, each in emission order.
 ///
 /// An LSD radix sort on the bucket bits only (the emission index is already
 /// in order, and the sort is stable), in as few passes of at most 9 bits as
@@ -1113,20 +1110,28 @@ fn emission(key: u64) -> usize {
 /// character n-grams per character of every message, was the featurizer's
 /// largest cost: on a thousand 18-bit ids two counting passes beat a
 /// comparison sort several times over.
-fn sort_keys(emitted: &[u32], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
+fn sort_keys(blocks: &[&[u32]], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
     keys.clear();
-    keys.extend(
-        emitted
-            .iter()
-            .enumerate()
-            .map(|(i, &b)| (b as u64) << 32 | i as u64),
-    );
+    for (block, emitted) in blocks.iter().enumerate() {
+        let flag = if block == 0 { 0 } else { CHAR_BLOCK };
+        keys.extend(
+            emitted
+                .iter()
+                .enumerate()
+                .map(|(i, &b)| (b as u64) << 32 | flag | i as u64),
+        );
+    }
     if keys.len() < 64 {
         // Keys are distinct, so an unstable sort is stable here.
         keys.sort_unstable();
         return;
     }
-    let max = emitted.iter().copied().max().unwrap_or(0);
+    let max = blocks
+        .iter()
+        .flat_map(|b| b.iter())
+        .copied()
+        .max()
+        .unwrap_or(0);
     let bits = 32 - max.leading_zeros();
     if bits == 0 {
         return;
@@ -1374,12 +1379,27 @@ mod tests {
                     .collect();
                 let mut want: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
                 want.sort(); // by bucket, then emission
-                sort_keys(&v, &mut keys, &mut spare);
+                sort_keys(&[&v], &mut keys, &mut spare);
                 let got: Vec<(u32, usize)> = keys
                     .iter()
                     .map(|&k| ((k >> 32) as u32, emission(k)))
                     .collect();
                 assert_eq!(got, want, "n = {n}, bits = {bits}");
+                // Two blocks: by bucket, the first block's before the second's.
+                let (a, b) = v.split_at(n / 3);
+                let mut want: Vec<(u32, u64, usize)> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &x)| (x, 0, i))
+                    .chain(b.iter().enumerate().map(|(i, &x)| (x, 1, i)))
+                    .collect();
+                want.sort();
+                sort_keys(&[a, b], &mut keys, &mut spare);
+                let got: Vec<(u32, u64, usize)> = keys
+                    .iter()
+                    .map(|&k| ((k >> 32) as u32, (k & CHAR_BLOCK) >> 31, emission(k)))
+                    .collect();
+                assert_eq!(got, want, "two blocks, n = {n}, bits = {bits}");
             }
         }
     }
