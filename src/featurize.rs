@@ -621,6 +621,7 @@ impl Featurizer {
             chars,
             shaped,
             prev,
+            bigram,
             scratch,
             bounds,
             ..
@@ -664,14 +665,13 @@ impl Featurizer {
             }
             if self.config.word_bigrams {
                 if let Some(pstart) = prev_start {
-                    scratch.clear();
-                    scratch.extend_from_slice(prev.as_bytes());
-                    scratch.push(b' ');
-                    scratch.extend_from_slice(shaped.as_bytes());
-                    let h = xxh3_64_with_seed(scratch, SEED_BIGRAM);
+                    bigram.clear();
+                    bigram.push_str(prev);
+                    bigram.push(' ');
+                    bigram.push_str(shaped);
+                    let h = xxh3_64_with_seed(bigram.as_bytes(), SEED_BIGRAM);
                     words.push(bucket(h));
-                    let name = std::str::from_utf8(scratch).expect("joined from two strings");
-                    sink.feature(FeatureFamily::Bigram, h, bucket(h), name, (pstart, tok.end));
+                    sink.feature(FeatureFamily::Bigram, h, bucket(h), bigram, (pstart, tok.end));
                 }
                 prev.clear();
                 prev.push_str(shaped);
@@ -837,6 +837,7 @@ pub struct Workspace {
     traced: bool,
     shaped: String,
     prev: String,
+    bigram: String,
     scratch: Vec<u8>,
     bounds: Vec<usize>,
 }
