@@ -283,11 +283,13 @@ pub struct ValidSoftmaxParams {
     alpha: f64,
     max_iterations: u64,
     gradient_tolerance: f64,
+    cost_tolerance: f64,
     history: usize,
 }
 
 impl SoftmaxParams {
-    /// Defaults for `n_classes` classes: α = 1, 200 iterations, gradient tolerance 1e-5.
+    /// Defaults for `n_classes` classes: α = 1, 200 iterations, gradient
+    /// tolerance 1e-5, cost tolerance 1e-12, 10 past steps.
     ///
     /// # Example
     ///
@@ -303,6 +305,7 @@ impl SoftmaxParams {
             alpha: 1.0,
             max_iterations: 200,
             gradient_tolerance: 1e-5,
+            cost_tolerance: 1e-12,
             history: 10,
         })
     }
@@ -355,6 +358,42 @@ impl SoftmaxParams {
         self.0.gradient_tolerance = tol;
         self
     }
+
+    /// Stop when an iteration lowers the objective by less than this share
+    /// of its value at zero weights (`Σ wᵢ · ln n_classes`); 1e-12 by default.
+    ///
+    /// A share of a value fixed by the data, so that one setting means the
+    /// same on 500 rows and on 100,000: the objective is a sum over rows.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::model::SoftmaxParams;
+    /// assert_eq!(SoftmaxParams::new(3).cost_tolerance(1e-7).check()?.cost_tolerance(), 1e-7);
+    /// assert!(SoftmaxParams::new(3).cost_tolerance(-1.0).check().is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn cost_tolerance(mut self, share: f64) -> Self {
+        self.0.cost_tolerance = share;
+        self
+    }
+
+    /// Number of past steps L-BFGS keeps to model the curvature (10 by default).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::model::SoftmaxParams;
+    /// assert_eq!(SoftmaxParams::new(3).history(5).check()?.history(), 5);
+    /// assert!(SoftmaxParams::new(3).history(0).check().is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn history(mut self, m: usize) -> Self {
+        self.0.history = m;
+        self
+    }
 }
 
 impl ValidSoftmaxParams {
@@ -394,6 +433,31 @@ impl ValidSoftmaxParams {
     pub fn max_iterations(&self) -> u64 {
         self.max_iterations
     }
+    /// The share of the starting objective below which an iteration's gain stops the fit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert_eq!(scamscan::model::SoftmaxParams::new(3).check()?.cost_tolerance(), 1e-12);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn cost_tolerance(&self) -> f64 {
+        self.cost_tolerance
+    }
+
+    /// Past steps L-BFGS keeps.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert_eq!(scamscan::model::SoftmaxParams::new(3).check()?.history(), 10);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn history(&self) -> usize {
+        self.history
+    }
 }
 
 impl ParamGuard for SoftmaxParams {
@@ -416,6 +480,15 @@ impl ParamGuard for SoftmaxParams {
         }
         if p.max_iterations == 0 {
             return Err(Error::invalid("max_iterations must be > 0"));
+        }
+        if !p.cost_tolerance.is_finite() || p.cost_tolerance < 0.0 {
+            return Err(Error::invalid(format!(
+                "cost_tolerance must be finite and >= 0, got {}",
+                p.cost_tolerance
+            )));
+        }
+        if p.history == 0 {
+            return Err(Error::invalid("history must be > 0"));
         }
         if !p.gradient_tolerance.is_finite() || p.gradient_tolerance <= 0.0 {
             return Err(Error::invalid(format!(
@@ -650,7 +723,11 @@ impl ValidSoftmaxParams {
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), self.history)
             .with_tolerance_grad(self.gradient_tolerance)
             .map_err(|e| Error::training(e.to_string()))?
-            .with_tolerance_cost(1e-9)
+            // argmin's cost tolerance is absolute; at zero weights every
+            // row's loss is ln k.
+            .with_tolerance_cost(
+                self.cost_tolerance * weights.iter().sum::<f64>() * (k as f64).ln(),
+            )
             .map_err(|e| Error::training(e.to_string()))?;
         let init = Array1::<f64>::zeros(dim * k + k);
         let res = Executor::new(problem, solver)

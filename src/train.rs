@@ -53,8 +53,17 @@ pub struct TrainParams {
     pub category_alpha: f64,
     /// log2 of the category head's dimension (features fold onto it).
     pub category_buckets_log2: u8,
-    /// L-BFGS iterations, per head.
+    /// Most L-BFGS iterations, per head.
     pub max_iterations: u64,
+    /// A head's fit stops early when an iteration lowers its objective by
+    /// less than this share of the objective at zero weights (see
+    /// [`SoftmaxParams::cost_tolerance`]). On the shared corpora at 1e-7,
+    /// the category head stops after 87 to 93 iterations instead of 150
+    /// (its objective 0.05% above the 150-iteration one, the same held-out
+    /// category accuracy); the ham/spam/scam head, whose iterations each
+    /// gain at least 7e-6, runs all of them.
+    #[serde(default = "default_cost_tolerance")]
+    pub cost_tolerance: f64,
     /// Exponent of the per-source balancing (0: every source weighs the same,
     /// 1: every row weighs the same).
     pub source_balance: f64,
@@ -70,6 +79,10 @@ pub struct TrainParams {
     /// [`crate::vocabulary`].
     #[serde(default = "default_min_coverage")]
     pub min_coverage: f32,
+}
+
+fn default_cost_tolerance() -> f64 {
+    1e-7
 }
 
 fn default_min_coverage() -> f32 {
@@ -91,6 +104,7 @@ impl Default for TrainParams {
             category_alpha: 1e-3,
             category_buckets_log2: 16,
             max_iterations: 150,
+            cost_tolerance: default_cost_tolerance(),
             source_balance: 0.5,
             target_fpr: 0.03,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
@@ -117,6 +131,12 @@ impl TrainParams {
         }
         if self.max_iterations == 0 {
             return Err(Error::invalid("max_iterations must be > 0"));
+        }
+        if !(self.cost_tolerance.is_finite() && self.cost_tolerance >= 0.0) {
+            return Err(Error::invalid(format!(
+                "cost_tolerance must be finite and >= 0, got {}",
+                self.cost_tolerance
+            )));
         }
         if !(0.0..=1.0).contains(&self.source_balance) {
             return Err(Error::invalid(format!(
@@ -294,7 +314,8 @@ impl Trainer {
             &weights,
             SoftmaxParams::new(3)
                 .alpha(p.alpha)
-                .max_iterations(p.max_iterations),
+                .max_iterations(p.max_iterations)
+                .cost_tolerance(p.cost_tolerance),
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
@@ -324,7 +345,8 @@ impl Trainer {
                 &cweights,
                 SoftmaxParams::new(Category::ALL.len())
                     .alpha(p.category_alpha)
-                    .max_iterations(p.max_iterations),
+                    .max_iterations(p.max_iterations)
+                    .cost_tolerance(p.cost_tolerance),
             )?;
             self.say(&describe_fit("category head", &report));
             head
