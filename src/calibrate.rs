@@ -357,10 +357,26 @@ impl Nll<'_> {
     }
 }
 
+/// Refuses a non-finite point. Once converged, argmin's L-BFGS can take a
+/// zero step (yᵀs = 0) and divide by it; the NaN point that follows sent
+/// the More-Thuente search into an endless loop (the leave-one-source-out
+/// fold without crypto_arbitrage_bot_scam_youtube hung there). An error
+/// instead ends the search, and L-BFGS keeps its best point.
+fn finite_point(p: &Array1<f64>) -> Result<(), argmin::core::Error> {
+    if p.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(argmin::core::Error::msg(
+            "the line search left the finite numbers",
+        ))
+    }
+}
+
 impl CostFunction for Nll<'_> {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, p: &Array1<f64>) -> Result<f64, argmin::core::Error> {
+        finite_point(p)?;
         Ok(self.eval(p).0)
     }
 }
@@ -369,6 +385,7 @@ impl Gradient for Nll<'_> {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, p: &Array1<f64>) -> Result<Array1<f64>, argmin::core::Error> {
+        finite_point(p)?;
         Ok(self.eval(p).1)
     }
 }
