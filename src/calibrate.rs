@@ -313,11 +313,20 @@ impl Nll<'_> {
         // The line search may probe far-away points; clamping keeps the cost
         // finite there (a NaN cost sends argmin's More-Thuente search into an
         // endless loop). The clamp bounds match the ones applied to the result.
+        // Where a parameter is clamped the cost does not depend on it, and
+        // the gradient must say so: a gradient that still pulls in a flat
+        // region sends the same search into an endless loop too (it did on
+        // the leave-one-source-out fold without emscad_fake_jobs).
         let s = p[0].clamp(-LOG_T_MAX, LOG_T_MAX).exp();
         let b = [
             0.0,
             p[1].clamp(-BIAS_MAX, BIAS_MAX),
             p[2].clamp(-BIAS_MAX, BIAS_MAX),
+        ];
+        let free = [
+            p[0].abs() <= LOG_T_MAX,
+            p[1].abs() <= BIAS_MAX,
+            p[2].abs() <= BIAS_MAX,
         ];
         let (mut loss, mut g) = (0.0, [0.0f64; 3]);
         for ((z, l), &w) in self.logits.iter().zip(self.labels).zip(self.weights) {
@@ -334,6 +343,11 @@ impl Nll<'_> {
                 }
             }
         }
+        for (gc, free) in g.iter_mut().zip(free) {
+            if !free {
+                *gc = 0.0;
+            }
+        }
         // A light pull of the temperature towards 1: where the offsets alone
         // explain the data (T is then unidentifiable), keep T = 1.
         let total: f64 = self.weights.iter().sum();
@@ -343,10 +357,26 @@ impl Nll<'_> {
     }
 }
 
+/// Refuses a non-finite point. Once converged, argmin's L-BFGS can take a
+/// zero step (yᵀs = 0) and divide by it; the NaN point that follows sent
+/// the More-Thuente search into an endless loop (the leave-one-source-out
+/// fold without crypto_arbitrage_bot_scam_youtube hung there). An error
+/// instead ends the search, and L-BFGS keeps its best point.
+fn finite_point(p: &Array1<f64>) -> Result<(), argmin::core::Error> {
+    if p.iter().all(|v| v.is_finite()) {
+        Ok(())
+    } else {
+        Err(argmin::core::Error::msg(
+            "the line search left the finite numbers",
+        ))
+    }
+}
+
 impl CostFunction for Nll<'_> {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, p: &Array1<f64>) -> Result<f64, argmin::core::Error> {
+        finite_point(p)?;
         Ok(self.eval(p).0)
     }
 }
@@ -355,6 +385,7 @@ impl Gradient for Nll<'_> {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, p: &Array1<f64>) -> Result<Array1<f64>, argmin::core::Error> {
+        finite_point(p)?;
         Ok(self.eval(p).1)
     }
 }
@@ -370,6 +401,37 @@ mod tests {
         let flagged = s.iter().filter(|x| x.0 >= t).count();
         assert!(flagged <= 10, "{flagged} flagged at {t}");
         assert!(flagged >= 9, "{flagged} flagged at {t}");
+    }
+
+    #[test]
+    fn the_gradient_is_zero_where_the_cost_is_clamped_flat() {
+        let logits = [[2.0f32, -1.0, 0.5], [-0.5, 1.5, 0.0], [0.1, 0.2, 3.0]];
+        let labels = [Label::Ham, Label::Spam, Label::Scam];
+        let nll = Nll {
+            logits: &logits,
+            labels: &labels,
+            weights: &[1.0, 2.0, 0.5],
+        };
+        // Inside the bounds and beyond them (temperature and both offsets),
+        // the gradient is the cost's slope, which is 0 where clamped.
+        for p in [
+            [0.3, -2.0, 1.0],
+            [LOG_T_MAX + 2.0, BIAS_MAX + 5.0, -BIAS_MAX - 5.0],
+        ] {
+            let (_, g) = nll.eval(&Array1::from_vec(p.to_vec()));
+            for c in 0..3 {
+                let mut a = Array1::from_vec(p.to_vec());
+                let mut b = a.clone();
+                a[c] += 1e-6;
+                b[c] -= 1e-6;
+                let fd = (nll.eval(&a).0 - nll.eval(&b).0) / 2e-6;
+                assert!(
+                    (fd - g[c]).abs() < 1e-4,
+                    "at {p:?}, param {c}: slope {fd}, gradient {}",
+                    g[c]
+                );
+            }
+        }
     }
 
     #[test]

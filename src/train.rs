@@ -21,13 +21,12 @@ use crate::data::{fold, Category, Example, Label, CALIBRATION_FOLD};
 use crate::error::{Error, Result};
 use crate::featurize::{Featurizer, FeaturizerConfig, SparseVector, TermCounts};
 use crate::metrics;
-use crate::model::{SoftmaxParams, SoftmaxRegression, SparseRows};
+use crate::model::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::model_file::{Model, TrainingInfo};
 use crate::normalize::{Normalizer, NormalizerConfig};
 use crate::tokenize::Tokenizer;
 use crate::vocabulary::VocabularyBuilder;
 use linfa::dataset::DatasetBase;
-use linfa::traits::Fit;
 use linfa::ParamGuard;
 use ndarray::Array1;
 use rayon::prelude::*;
@@ -54,8 +53,17 @@ pub struct TrainParams {
     pub category_alpha: f64,
     /// log2 of the category head's dimension (features fold onto it).
     pub category_buckets_log2: u8,
-    /// L-BFGS iterations, per head.
+    /// Most L-BFGS iterations, per head.
     pub max_iterations: u64,
+    /// A head's fit stops early when an iteration lowers its objective by
+    /// less than this share of the objective at zero weights (see
+    /// [`SoftmaxParams::cost_tolerance`]). On the shared corpora at 1e-7,
+    /// the category head stops after 87 to 93 iterations instead of 150
+    /// (its objective 0.05% above the 150-iteration one, the same held-out
+    /// category accuracy); the ham/spam/scam head, whose iterations each
+    /// gain at least 7e-6, runs all of them.
+    #[serde(default = "default_cost_tolerance")]
+    pub cost_tolerance: f64,
     /// Exponent of the per-source balancing (0: every source weighs the same,
     /// 1: every row weighs the same).
     pub source_balance: f64,
@@ -71,6 +79,10 @@ pub struct TrainParams {
     /// [`crate::vocabulary`].
     #[serde(default = "default_min_coverage")]
     pub min_coverage: f32,
+}
+
+fn default_cost_tolerance() -> f64 {
+    1e-7
 }
 
 fn default_min_coverage() -> f32 {
@@ -92,6 +104,7 @@ impl Default for TrainParams {
             category_alpha: 1e-3,
             category_buckets_log2: 16,
             max_iterations: 150,
+            cost_tolerance: default_cost_tolerance(),
             source_balance: 0.5,
             target_fpr: 0.03,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
@@ -118,6 +131,12 @@ impl TrainParams {
         }
         if self.max_iterations == 0 {
             return Err(Error::invalid("max_iterations must be > 0"));
+        }
+        if !(self.cost_tolerance.is_finite() && self.cost_tolerance >= 0.0) {
+            return Err(Error::invalid(format!(
+                "cost_tolerance must be finite and >= 0, got {}",
+                self.cost_tolerance
+            )));
         }
         if !(0.0..=1.0).contains(&self.source_balance) {
             return Err(Error::invalid(format!(
@@ -221,7 +240,7 @@ impl Trainer {
                 .for_each(|&i| v[i] = true);
             v
         };
-        let (counts, words): (Vec<TermCounts>, Vec<Vec<u32>>) = examples
+        let (mut counts, words): (Vec<TermCounts>, Vec<Vec<u32>>) = examples
             .par_iter()
             .zip(&is_fit)
             .map(|(e, &fit)| {
@@ -240,13 +259,54 @@ impl Trainer {
         let mut vocabulary = VocabularyBuilder::new(VOCABULARY_BITS_LOG2);
         words.iter().for_each(|w| vocabulary.add_ids(w));
         drop(words);
-        let fit_counts: Vec<TermCounts> = fit_idx.iter().map(|&i| counts[i].clone()).collect();
+        // The IDF is learned on the fit rows' counts, moved out and back
+        // rather than cloned (a copy of 90% of the counts).
+        let fit_counts: Vec<TermCounts> = fit_idx
+            .iter()
+            .map(|&i| std::mem::take(&mut counts[i]))
+            .collect();
         featurizer.fit_idf(&fit_counts);
-        drop(fit_counts);
+        for (&i, c) in fit_idx.iter().zip(fit_counts) {
+            counts[i] = c;
+        }
         let dim = featurizer.dim();
 
-        let vectors: Vec<SparseVector> =
-            counts.par_iter().map(|c| featurizer.vectorize(c)).collect();
+        // The rows are vectorized a slice at a time and packed as they come:
+        // the fit rows into one block for the ham/spam/scam head, the
+        // category rows (folded copies of some fit rows) into their own,
+        // and only the calibration rows, used again below, kept as vectors.
+        // Holding every row as its own vector first would double the
+        // memory, the per-row allocations staying with the process after
+        // they are freed.
+        let cdim = 1usize << p.category_buckets_log2;
+        let cat_idx: Vec<usize> = fit_idx
+            .iter()
+            .copied()
+            .filter(|&i| examples[i].label == Label::Scam && examples[i].category.is_some())
+            .collect();
+        let mut role = vec![Role::Calibration; examples.len()];
+        fit_idx.iter().for_each(|&i| role[i] = Role::Fit);
+        cat_idx.iter().for_each(|&i| role[i] = Role::FitAndCategory);
+        let mut fit_rows = SparseRows::with_dim(dim);
+        let mut cat_rows = SparseRows::with_dim(cdim);
+        let mut vectors: Vec<SparseVector> = vec![SparseVector::default(); examples.len()];
+        for start in (0..examples.len()).step_by(VECTORIZE_SLICE) {
+            let end = (start + VECTORIZE_SLICE).min(examples.len());
+            let slice: Vec<SparseVector> = counts[start..end]
+                .par_iter()
+                .map(|c| featurizer.vectorize(c))
+                .collect();
+            for (i, v) in (start..end).zip(slice) {
+                match role[i] {
+                    Role::Calibration => vectors[i] = v,
+                    Role::Fit => fit_rows.push(&v)?,
+                    Role::FitAndCategory => {
+                        fit_rows.push(&v)?;
+                        cat_rows.push(&fold_vector(&v, cdim))?;
+                    }
+                }
+            }
+        }
         drop(counts);
 
         let weights = balance(examples, &fit_idx, p.source_balance, |e| e.label.index(), 3);
@@ -254,23 +314,18 @@ impl Trainer {
             "fitting the ham/spam/scam head on {} messages",
             fit_idx.len()
         ));
-        let head = fit_head(
-            |i| vectors[i].clone(),
+        let (head, report) = fit_head(
+            fit_rows,
             &fit_idx,
             |i| examples[i].label.index(),
             &weights,
-            dim,
             SoftmaxParams::new(3)
                 .alpha(p.alpha)
-                .max_iterations(p.max_iterations),
+                .max_iterations(p.max_iterations)
+                .cost_tolerance(p.cost_tolerance),
         )?;
+        self.say(&describe_fit("ham/spam/scam head", &report));
 
-        let cat_idx: Vec<usize> = fit_idx
-            .iter()
-            .copied()
-            .filter(|&i| examples[i].label == Label::Scam && examples[i].category.is_some())
-            .collect();
-        let cdim = 1usize << p.category_buckets_log2;
         let category_head = if cat_idx.is_empty() {
             // No category evidence: an untrained head (uniform over categories).
             SoftmaxRegression {
@@ -283,7 +338,6 @@ impl Trainer {
                 cat_idx.len()
             ));
             let cat_of = |e: &Example| e.category.map_or(0, |c| c.index());
-            let cat = |i: usize| cat_of(&examples[i]);
             let cweights = balance(
                 examples,
                 &cat_idx,
@@ -291,21 +345,18 @@ impl Trainer {
                 cat_of,
                 Category::ALL.len(),
             );
-            // Only the category rows are folded; `fit_head` indexes by row.
-            let folded: HashMap<usize, SparseVector> = cat_idx
-                .iter()
-                .map(|&i| (i, fold_vector(&vectors[i], cdim)))
-                .collect();
-            fit_head(
-                |i| folded[&i].clone(),
+            let (head, report) = fit_head(
+                cat_rows,
                 &cat_idx,
-                cat,
+                |i| cat_of(&examples[i]),
                 &cweights,
-                cdim,
                 SoftmaxParams::new(Category::ALL.len())
                     .alpha(p.category_alpha)
-                    .max_iterations(p.max_iterations),
-            )?
+                    .max_iterations(p.max_iterations)
+                    .cost_tolerance(p.cost_tolerance),
+            )?;
+            self.say(&describe_fit("category head", &report));
+            head
         };
 
         let mut model = Model {
@@ -420,19 +471,46 @@ fn per_source_ham_weights(examples: &[Example], idx: &[usize], beta: f64) -> Vec
         .collect()
 }
 
+/// What a message is used for in training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    /// Held out, for the calibration.
+    Calibration,
+    /// Fitted by the ham/spam/scam head.
+    Fit,
+    /// Fitted by both heads (a scam message with a category).
+    FitAndCategory,
+}
+
+/// Messages vectorized at a time while packing the rows: enough to keep the
+/// threads busy, few enough that the slice's vectors are a small buffer.
+const VECTORIZE_SLICE: usize = 4096;
+
+/// Fits one head on `rows`, the rows of the examples `idx` (in that order).
 fn fit_head(
-    row: impl Fn(usize) -> SparseVector,
+    rows: SparseRows,
     idx: &[usize],
     target: impl Fn(usize) -> usize,
     weights: &BTreeMap<usize, f64>,
-    dim: usize,
     params: SoftmaxParams,
-) -> Result<SoftmaxRegression> {
-    let rows: Vec<SparseVector> = idx.iter().map(|&i| row(i)).collect();
+) -> Result<(SoftmaxRegression, FitReport)> {
     let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
     let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
-    let ds = DatasetBase::new(SparseRows::new(rows, dim)?, y).with_weights(w);
-    params.check()?.fit(&ds)
+    let ds = DatasetBase::new(rows, y).with_weights(w);
+    params.check()?.fit_with_report(&ds)
+}
+
+/// One progress line about a fit: where the time went and why it stopped.
+fn describe_fit(what: &str, r: &FitReport) -> String {
+    format!(
+        "{what}: {} L-BFGS iterations ({}), objective {:.6e}, {} passes over the data at {:.0} ms each, {:.1} s in all",
+        r.iterations,
+        r.stopped.to_lowercase(),
+        r.cost,
+        r.evaluations,
+        r.evaluation_seconds * 1e3 / r.evaluations.max(1) as f64,
+        r.seconds
+    )
 }
 
 /// Folds a vector onto `dim` buckets (index modulo `dim`), summing collisions.

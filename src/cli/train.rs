@@ -32,9 +32,13 @@ pub struct TrainParamArgs {
     /// L2 penalty of the category head.
     #[arg(long, value_name = "A", default_value_t = TrainParams::default().category_alpha)]
     pub category_alpha: f64,
-    /// L-BFGS iterations per head.
+    /// Most L-BFGS iterations per head.
     #[arg(long, value_name = "N", default_value_t = TrainParams::default().max_iterations)]
     pub max_iterations: u64,
+    /// Stop a head's fit when an iteration lowers its objective by less than
+    /// this share of the objective at zero weights (0: never).
+    #[arg(long, value_name = "F", default_value_t = TrainParams::default().cost_tolerance)]
+    pub cost_tolerance: f64,
     /// log2 of the number of hashed feature buckets (10 to 24).
     #[arg(long, value_name = "B", default_value_t = FeaturizerConfig::default().buckets_log2)]
     pub buckets_log2: u8,
@@ -81,6 +85,7 @@ impl TrainParamArgs {
                 .category_buckets_log2
                 .unwrap_or(d.category_buckets_log2.min(self.buckets_log2)),
             max_iterations: self.max_iterations,
+            cost_tolerance: self.cost_tolerance,
             source_balance: self.source_balance,
             target_fpr: self.target_fpr,
             min_coverage: self.min_coverage,
