@@ -671,7 +671,13 @@ impl Featurizer {
                     bigram.push_str(shaped);
                     let h = xxh3_64_with_seed(bigram.as_bytes(), SEED_BIGRAM);
                     words.push(bucket(h));
-                    sink.feature(FeatureFamily::Bigram, h, bucket(h), bigram, (pstart, tok.end));
+                    sink.feature(
+                        FeatureFamily::Bigram,
+                        h,
+                        bucket(h),
+                        bigram,
+                        (pstart, tok.end),
+                    );
                 }
                 prev.clear();
                 prev.push_str(shaped);
