@@ -185,20 +185,27 @@ def main() -> None:
     one = "Your parcel is held at customs. Pay the 2.99 fee at parcel-fee.top today"
     one_path = args.out / "one-message.txt"
     one_path.write_text(one + "\n", encoding="utf-8")
-    ft_cold, ss_cold = [], []
+    ft_cold, ss_cold, base_cold = [], [], []
     for _ in range(args.cold_rounds):
         ft_cold.append(wall_clock(["fasttext", "predict-prob", str(ft_model), str(one_path), "3"], None))
         ss_cold.append(wall_clock([ss, "classify", "--output", "jsonl"], one.encode()))
+        if args.baseline:
+            base_cold.append(wall_clock([args.baseline, "classify", "--output", "jsonl"], one.encode()))
 
-    train_s = None
-    if not args.no_train:
-        log("training the default model on all corpora and datasets/ (one run)")
-        model_dir = args.out / "trained-model"
+    def train(binary: str, model_dir: Path) -> float:
         t0 = time.perf_counter()
-        subprocess.run([ss, "train", "--data", str(args.corpora), "--data", str(args.datasets),
+        subprocess.run([binary, "train", "--data", str(args.corpora), "--data", str(args.datasets),
                         "--out", str(model_dir)], check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
-        train_s = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    train_s = base_train_s = None
+    if not args.no_train:
+        log("training the default model on all corpora and datasets/ (one run"
+            + (", then one with the baseline)" if args.baseline else ")"))
+        train_s = train(ss, args.out / "trained-model")
+        if args.baseline:
+            base_train_s = train(args.baseline, args.out / "trained-model-baseline")
 
     n = meta["messages"]
     ft_w, ss_w = med(ft_runs, "wall"), med(ss_runs, "wall")
@@ -241,8 +248,13 @@ def main() -> None:
         lines.append(f"| baseline `{Path(args.baseline).name}`: messages per second, CPU time, peak RSS | "
                      f"| {n / b_w:,.0f}; {b_cpu:.2f} s; {med(base_runs, 'rss_kib') / 1024:.0f} MiB | "
                      f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
+        b_c = statistics.median(base_cold)
+        lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan {b_c / ss_c:.2f}x faster | |")
     if train_s is not None:
         lines.append(f"| training the default model | | {train_s:.1f} s | | <= 30 s: {ok(train_s <= 30)} |")
+    if base_train_s is not None:
+        lines.append(f"| baseline: training the default model | | {base_train_s:.1f} s | "
+                     f"scamscan {base_train_s / train_s:.2f}x faster | |")
     lines += [
         "",
         "scamscan: `scamscan classify --lines --output jsonl INPUT` (3 reasons per message); "
@@ -254,7 +266,8 @@ def main() -> None:
         "meta": meta, "rev": rev, "load": load,
         "fasttext": {"runs": ft_runs, "cold": ft_cold},
         "scamscan": {"runs": ss_runs, "cold": ss_cold, "train_s": train_s},
-        "baseline": {"binary": args.baseline, "runs": base_runs},
+        "baseline": {"binary": args.baseline, "runs": base_runs, "cold": base_cold,
+                     "train_s": base_train_s},
     }, indent=1))
     print(md)
 
