@@ -249,7 +249,7 @@ def main() -> None:
                      f"| {n / b_w:,.0f}; {b_cpu:.2f} s; {med(base_runs, 'rss_kib') / 1024:.0f} MiB | "
                      f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
         b_c = statistics.median(base_cold)
-        lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan {b_c / ss_c:.2f}x faster | |")
+        lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan takes {ss_c / b_c:.2f}x its time | |")
     if train_s is not None:
         lines.append(f"| training the default model | | {train_s:.1f} s | | <= 30 s: {ok(train_s <= 30)} |")
     if base_train_s is not None:
