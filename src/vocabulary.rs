@@ -177,6 +177,14 @@ impl VocabularyBuilder {
     }
 }
 
+/// Whether a word token counts: letters only, at most
+/// [`MAX_COUNTED_CHARS`] of them, and at least 3 in ASCII.
+fn counted_word(piece: &str) -> bool {
+    let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
+    let chars = piece.chars().count();
+    letters == chars && chars <= MAX_COUNTED_CHARS && (letters >= 3 || !piece.is_ascii())
+}
+
 /// Calls `f` with the hash of every counted word of a message.
 fn for_each_word(norm: &Normalized, tokens: &Tokens, mut f: impl FnMut(u64)) {
     let text = norm.text();
@@ -199,13 +207,7 @@ fn for_each_word(norm: &Normalized, tokens: &Tokens, mut f: impl FnMut(u64)) {
                 }
                 continue;
             }
-            TokenKind::Word => {
-                let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
-                let chars = piece.chars().count();
-                letters == chars
-                    && chars <= MAX_COUNTED_CHARS
-                    && (letters >= 3 || !piece.is_ascii())
-            }
+            TokenKind::Word => counted_word(piece),
             _ => false,
         };
         if !counted {
@@ -230,13 +232,7 @@ mod tests {
             let piece = &text[tok.start..tok.end];
             let counted = match tok.kind {
                 TokenKind::Glyph => true,
-                TokenKind::Word => {
-                    let letters = piece.chars().filter(|c| c.is_alphabetic()).count();
-                    let chars = piece.chars().count();
-                    letters == chars
-                        && chars <= MAX_COUNTED_CHARS
-                        && (letters >= 3 || !piece.is_ascii())
-                }
+                TokenKind::Word => counted_word(piece),
                 _ => false,
             };
             if counted {
