@@ -850,6 +850,10 @@ fn train_from_csv_writes_a_model_dir_and_card() {
         "kind",
         "--out",
         &out_dir,
+        "--char-ngram-min",
+        "3",
+        "--char-ngram-max",
+        "4",
     ];
     args.extend_from_slice(FAST_TRAIN);
     let out = run(&args);
@@ -888,6 +892,15 @@ fn train_from_csv_writes_a_model_dir_and_card() {
             .unwrap()
             > 0
     );
+    // The n-gram flags reach the stored featurizer.
+    assert_eq!(
+        (
+            &v["featurizer"]["char_ngram_min"],
+            &v["featurizer"]["char_ngram_max"]
+        ),
+        (&Value::from(3), &Value::from(4)),
+        "{v}"
+    );
 }
 
 #[test]
@@ -905,6 +918,20 @@ fn train_errors() {
     ]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("target_fpr"), "{}", out.stderr);
+    let out = run(&[
+        "train",
+        "--data",
+        "datasets",
+        "--out",
+        &out_dir,
+        "--char-ngram-min",
+        "4",
+        "--char-ngram-max",
+        "3",
+    ]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("4..=3"), "{}", out.stderr);
+    assert!(!Path::new(&out_dir).exists(), "nothing written on failure");
     let out = run(&["train", "--data", "no/such/data", "--out", &out_dir]);
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("no/such/data"), "{}", out.stderr);

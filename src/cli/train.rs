@@ -42,6 +42,12 @@ pub struct TrainParamArgs {
     /// log2 of the number of hashed feature buckets (10 to 24).
     #[arg(long, value_name = "B", default_value_t = FeaturizerConfig::default().buckets_log2)]
     pub buckets_log2: u8,
+    /// Shortest character n-grams taken from each word (fastText's -minn).
+    #[arg(long, value_name = "N", default_value_t = FeaturizerConfig::default().char_ngram_min)]
+    pub char_ngram_min: usize,
+    /// Longest character n-grams taken from each word (fastText's -maxn).
+    #[arg(long, value_name = "N", default_value_t = FeaturizerConfig::default().char_ngram_max)]
+    pub char_ngram_max: usize,
     /// log2 of the category head's buckets [default: min(16, --buckets-log2)].
     #[arg(long, value_name = "B")]
     pub category_buckets_log2: Option<u8>,
@@ -75,6 +81,8 @@ impl TrainParamArgs {
             },
             featurizer: FeaturizerConfig {
                 buckets_log2: self.buckets_log2,
+                char_ngram_min: self.char_ngram_min,
+                char_ngram_max: self.char_ngram_max,
                 unmask: !self.no_unmask,
                 cues: !self.no_cues,
                 ..FeaturizerConfig::default()
