@@ -167,6 +167,24 @@ fn stages(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // Worst cases: one 64 KiB message that repeats a word (one reason with
+    // thousands of spans) or a money amount (an entity per word). Their cost
+    // should be that of any 64 KiB of text, not grow with the repeats.
+    let mut w = c.benchmark_group("hostile");
+    w.sample_size(20);
+    let classify = classifier.clone().with_options(ClassifyOptions {
+        reasons: 3,
+        ..ClassifyOptions::default()
+    });
+    for (name, unit) in [("a repeated word", "ab "), ("a repeated amount", "$5 ")] {
+        let text = unit.repeat(64 * 1024 / unit.len());
+        w.throughput(Throughput::Bytes(text.len() as u64));
+        w.bench_function(format!("classify 64 KiB of {name}"), |b| {
+            b.iter(|| black_box(classify.classify(&text)))
+        });
+    }
+    w.finish();
 }
 
 criterion_group!(benches, stages);

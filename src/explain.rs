@@ -102,6 +102,12 @@ struct Group {
     /// The group's other spans: the first in [`Scratch::spans`], each
     /// linking to the next ([`NONE`]: none).
     more_spans: u32,
+    /// The last of them ([`NONE`]: none), where the next one is linked.
+    last_span: u32,
+    /// Whether the spans so far are in increasing order, as they are when
+    /// added in text order: then a span after the last cannot be one of
+    /// them, and adding it looks at nothing else.
+    ascending: bool,
     /// For a word's group, the group of its character n-grams ([`NONE`]
     /// until it has one).
     chars: u32,
@@ -312,26 +318,41 @@ pub(crate) struct Scratch {
 }
 
 /// Adds `span` to group `g`'s spans unless it has it.
+///
+/// In constant time when the spans come in text order, which is how the
+/// trace lists them: a word repeated through a 64 KiB message (one group,
+/// thousands of spans) took a second to explain when every span was
+/// compared with all the group's others.
 fn add_span(groups: &mut [Group], spans: &mut Vec<(Span, u32)>, g: usize, span: Span) {
     let grp = &mut groups[g];
-    if grp.first_span == span {
+    let last = match grp.last_span {
+        NONE => grp.first_span,
+        l => spans[l as usize].0,
+    };
+    if span == last {
         return;
     }
-    let mut at = grp.more_spans;
-    let mut last = None;
-    while at != NONE {
-        if spans[at as usize].0 == span {
+    if !(grp.ascending && span > last) {
+        // Out of order: the span may be any of the others.
+        if grp.first_span == span {
             return;
         }
-        last = Some(at);
-        at = spans[at as usize].1;
+        let mut at = grp.more_spans;
+        while at != NONE {
+            if spans[at as usize].0 == span {
+                return;
+            }
+            at = spans[at as usize].1;
+        }
+        grp.ascending = false;
     }
     spans.push((span, NONE));
     let new = (spans.len() - 1) as u32;
-    match last {
-        Some(l) => spans[l as usize].1 = new,
-        None => grp.more_spans = new,
+    match grp.last_span {
+        NONE => grp.more_spans = new,
+        l => spans[l as usize].1 = new,
     }
+    grp.last_span = new;
 }
 
 /// The reasons of a traced workspace (none without a trace), the head's
@@ -469,6 +490,8 @@ fn reasons(
             contribution: 0.0,
             first_span: item.span,
             more_spans: NONE,
+            last_span: NONE,
+            ascending: true,
             chars: NONE,
         });
         let g = groups.len() - 1;
@@ -659,6 +682,65 @@ mod tests {
             reasons.truncate(top);
         }
         reasons
+    }
+
+    #[test]
+    fn add_span_keeps_each_span_once_in_order_whatever_the_order() {
+        // Runs in text order (the fast path), spans out of order, repeats
+        // of the last span and of older ones, over a few groups.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as usize
+        };
+        for round in 0..200 {
+            let mut groups: Vec<Group> = (0..3)
+                .map(|_| Group {
+                    family: FeatureFamily::Word,
+                    hash: 0,
+                    name: (0, 0),
+                    contribution: 0.0,
+                    first_span: (next(40), 0),
+                    more_spans: NONE,
+                    last_span: NONE,
+                    ascending: true,
+                    chars: NONE,
+                })
+                .collect();
+            let mut expected: Vec<Vec<Span>> = groups.iter().map(|g| vec![g.first_span]).collect();
+            let mut spans = Vec::new();
+            let mut at: Vec<usize> = groups.iter().map(|g| g.first_span.0).collect();
+            for _ in 0..60 {
+                let g = next(3);
+                let span = match (round % 3, next(4)) {
+                    (0, _) | (_, 0) => {
+                        at[g] += next(3);
+                        (at[g], at[g] + 1)
+                    }
+                    (_, 1) => *expected[g].last().unwrap(),
+                    _ => (next(40), next(2)),
+                };
+                add_span(&mut groups, &mut spans, g, span);
+                if !expected[g].contains(&span) {
+                    expected[g].push(span);
+                }
+            }
+            for (g, want) in groups.iter().zip(&expected) {
+                let mut got = vec![g.first_span];
+                let mut i = g.more_spans;
+                while i != NONE {
+                    got.push(spans[i as usize].0);
+                    i = spans[i as usize].1;
+                }
+                assert_eq!(&got, want, "round {round}");
+                if round % 3 == 0 {
+                    // Text order throughout: every span took the short path.
+                    assert!(g.ascending, "round {round}");
+                }
+            }
+        }
     }
 
     #[test]
