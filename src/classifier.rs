@@ -154,8 +154,8 @@ pub struct Classifier {
 ///
 /// The table is 16 bytes per bucket (4 MiB for the built-in model), written
 /// at once: about a thousand page faults, which made the one-message cold
-/// start 4 ms slower (25 ms against 21 ms, `scripts/bench.py`'s cold-start
-/// loop), while it saves well under a microsecond per message. Both ways
+/// start 3 to 4 ms slower (medians of alternating runs: 22.5 ms against
+/// 19.7 ms), while it saves well under a microsecond per message. Both ways
 /// give the same verdicts bit for bit (tested below), so the table waits
 /// until a run has shown it has many messages to score.
 const TABLE_AFTER: usize = 2048;
