@@ -18,6 +18,9 @@ load (runs alternate: fastText, scamscan, fastText, scamscan, ...):
               fastText on a one-line file; medians over --cold-rounds.
   training    `scamscan train --data CORPORA --data datasets --out DIR`,
               wall time of one run (skipped with --no-train).
+  --baseline  another scamscan binary (an older build) in the same
+              throughput alternation and cold-start loop, and trained once
+              after scamscan.
 
 fastText is trained on the same corpora (every message, `-wordNgrams 2`,
 as scripts/compare.sh does); the bench input and the fastText model are
