@@ -19,12 +19,7 @@ const DFA_CACHE_BYTES: usize = 512 << 10;
 /// Compiles one of the project's patterns, its `\b` made ASCII word
 /// boundaries when `ascii_boundaries` (see [`with_ascii_boundaries`]).
 pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<regex::Regex, regex::Error> {
-    let p = if ascii_boundaries {
-        with_ascii_boundaries(pattern)
-    } else {
-        pattern.to_string()
-    };
-    regex::RegexBuilder::new(&p)
+    regex::RegexBuilder::new(&variant(pattern, ascii_boundaries))
         .dfa_size_limit(DFA_CACHE_BYTES)
         .build()
 }
@@ -37,11 +32,6 @@ pub(crate) fn compile_meta(
     ascii_boundaries: bool,
 ) -> Result<regex_automata::meta::Regex, Box<regex_automata::meta::BuildError>> {
     use regex_automata::{meta, util::syntax, MatchKind};
-    let p = if ascii_boundaries {
-        with_ascii_boundaries(pattern)
-    } else {
-        pattern.to_string()
-    };
     meta::Builder::new()
         .configure(
             meta::Config::new()
@@ -51,8 +41,17 @@ pub(crate) fn compile_meta(
                 .utf8_empty(true),
         )
         .syntax(syntax::Config::new().utf8(true))
-        .build(&p)
+        .build(&variant(pattern, ascii_boundaries))
         .map_err(Box::new)
+}
+
+/// `pattern`, with ASCII word boundaries when `ascii_boundaries`.
+fn variant(pattern: &str, ascii_boundaries: bool) -> std::borrow::Cow<'_, str> {
+    if ascii_boundaries {
+        with_ascii_boundaries(pattern).into()
+    } else {
+        pattern.into()
+    }
 }
 
 /// `pattern` with every `\b` made an ASCII word boundary, `(?-u:\b)`.

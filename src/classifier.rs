@@ -2,7 +2,7 @@
 
 use crate::data::{Category, Label};
 use crate::error::{Error, Result};
-use crate::explain::{explain_workspace, reasons_of_workspace, Reason};
+use crate::explain::{head_weights, reasons_of_workspace, Reason};
 use crate::featurize::SparseVector;
 use crate::model_file::Model;
 use crate::normalize::{Normalized, Normalizer};
@@ -323,16 +323,15 @@ impl Classifier {
             (None, None)
         };
         let top = self.options.reasons;
+        let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
         let reasons = match (table, top > 0) {
             (_, false) => Vec::new(),
             (Some(t), true) => {
-                let (norm, f) = (&ws.norm, &ws.features);
-                reasons_of_workspace(text, norm, f, cal, top, &mut ws.explain, |j| {
-                    t.scam_vs_ham(j)
-                })
+                reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
             }
             (None, true) => {
-                explain_workspace(text, &ws.norm, &ws.features, &self.model.head, cal, top).reasons
+                let weights = head_weights(&self.model.head);
+                reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
             }
         };
         Verdict {

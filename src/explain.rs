@@ -233,17 +233,8 @@ pub fn explain(
             chars_open = true;
         }
     }
-    let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
-    let k = head.n_classes();
-    let w = head.weights.as_slice().expect("standard layout");
     let mut share = Vec::new();
-    shares(
-        x,
-        &occurrences,
-        calibration,
-        |j| (w[j * k + ham], w[j * k + scam]),
-        &mut share,
-    );
+    shares(x, &occurrences, calibration, head_weights(head), &mut share);
     let mut scratch = Scratch::default();
     Explanation {
         reasons: reasons(
@@ -291,16 +282,28 @@ pub fn explain_workspace(
     calibration: &Calibration,
     top: usize,
 ) -> Explanation {
+    let mut scratch = Scratch::default();
+    Explanation {
+        reasons: reasons_of_workspace(
+            original,
+            norm,
+            ws,
+            calibration,
+            top,
+            &mut scratch,
+            head_weights(head),
+        ),
+        intercept: intercept(head, calibration),
+    }
+}
+
+/// The head's `(ham, scam)` weights of a bucket, the pair explanations
+/// weigh a feature by.
+pub(crate) fn head_weights(head: &SoftmaxRegression) -> impl Fn(usize) -> (f32, f32) + '_ {
     let (ham, scam) = (crate::Label::Ham.index(), crate::Label::Scam.index());
     let k = head.n_classes();
     let w = head.weights.as_slice().expect("standard layout");
-    let mut scratch = Scratch::default();
-    Explanation {
-        reasons: reasons_of_workspace(original, norm, ws, calibration, top, &mut scratch, |j| {
-            (w[j * k + ham], w[j * k + scam])
-        }),
-        intercept: intercept(head, calibration),
-    }
+    move |j| (w[j * k + ham], w[j * k + scam])
 }
 
 /// Buffers of one explanation, reused from message to message by the

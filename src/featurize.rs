@@ -485,8 +485,9 @@ impl Featurizer {
     /// feature occurrence came from, for
     /// [`explain_workspace`](crate::explain::explain_workspace).
     ///
-    /// The classifier's hot path: one hashing pass, a radix sort per block
-    /// and one merge.
+    /// The classifier's hot path: one hashing pass, one radix sort of both
+    /// blocks, and one pass over the sorted keys for counts, weights and
+    /// norms.
     ///
     /// # Example
     ///

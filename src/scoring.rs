@@ -58,10 +58,10 @@ impl ScoreTable {
         out
     }
 
-    /// `w_scam - w_ham` of bucket `i`: what its feature adds to the
-    /// scam-vs-ham log-odds per unit of value, before calibration.
+    /// The head's `(ham, scam)` weights of bucket `i`, as
+    /// [`crate::explain`] weighs a feature by them.
     #[inline]
-    pub(crate) fn scam_vs_ham(&self, i: usize) -> (f32, f32) {
+    pub(crate) fn ham_scam(&self, i: usize) -> (f32, f32) {
         let r = &self.rows[i];
         (r[1], r[3])
     }

@@ -341,12 +341,7 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
             }
         }
     }
-    for m in gates
-        .url
-        .then(|| p.url.find_iter(text))
-        .into_iter()
-        .flatten()
-    {
+    for m in find_if(gates.url, &p.url, text) {
         if overlaps(&url_spans, m.start(), m.end()) {
             continue;
         }
@@ -382,12 +377,7 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
                 vec!["money".into(), format!("currency:{}", currency(s))],
             ));
         }
-        for m in gates
-            .wallet
-            .then(|| p.wallet.find_iter(text))
-            .into_iter()
-            .flatten()
-        {
+        for m in find_if(gates.wallet, &p.wallet, text) {
             let s = m.as_str();
             let digits = s.bytes().filter(u8::is_ascii_digit).count();
             let letters = s.bytes().filter(u8::is_ascii_alphabetic).count();
@@ -416,12 +406,7 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
                 vec!["percent".into()],
             ));
         }
-        for m in gates
-            .phone
-            .then(|| p.phone.find_iter(text))
-            .into_iter()
-            .flatten()
-        {
+        for m in find_if(gates.phone, &p.phone, text) {
             let s = m.as_str();
             let digits = s.bytes().filter(u8::is_ascii_digit).count();
             if !(8..=15).contains(&digits)
@@ -440,12 +425,7 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
             out.push(entity(EntityKind::Phone, m.start(), m.end(), f));
             url_spans.push((m.start(), m.end()));
         }
-        for m in gates
-            .number
-            .then(|| p.number.find_iter(text))
-            .into_iter()
-            .flatten()
-        {
+        for m in find_if(gates.number, &p.number, text) {
             if overlaps(&url_spans, m.start(), m.end())
                 || overlaps(&money_spans, m.start(), m.end())
             {
@@ -469,6 +449,15 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
         });
     }
     out.sort_by_key(|e| (e.start, e.end));
+}
+
+/// The matches of `re` in `text` when `on` (a gate), else none.
+fn find_if<'r, 't>(
+    on: bool,
+    re: &'r Regex,
+    text: &'t str,
+) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
+    on.then(|| re.find_iter(text)).into_iter().flatten()
 }
 
 /// The literal gate of the patterns with many alternatives (see [`LiteralGate`]).
