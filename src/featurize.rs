@@ -571,17 +571,24 @@ impl Featurizer {
                 bucket: b,
                 words: from_chars as u32,
                 chars: (run.len() - from_chars) as u32,
+                idf: 0.0,
                 word_value: 0.0,
                 char_value: 0.0,
             });
         });
+        // The IDF reads first, in a loop of their own: each is a likely cache
+        // miss into a table of megabytes, and a loop this small lets the
+        // processor have many of them in flight at once.
+        for r in runs.iter_mut() {
+            r.idf = idf(r.bucket as usize);
+        }
         // Sublinear TF times IDF, each block normalized to unit length. The
         // squares are summed block by block in bucket order, and a bucket in
         // both blocks is the sum of its two values, as in
         // `Featurizer::vectorize`, so the vector is the same bit for bit.
         let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
         for r in runs.iter_mut() {
-            let w = idf(r.bucket as usize);
+            let w = r.idf;
             if r.words > 0 {
                 r.word_value = sublinear_tf(r.words) * w;
                 words_norm += r.word_value * r.word_value;
@@ -1092,6 +1099,7 @@ impl Sink for Trace {
 #[derive(Debug, Clone, Copy, Default)]
 struct Run {
     bucket: u32,
+    idf: f32,
     words: u32,
     chars: u32,
     word_value: f32,
