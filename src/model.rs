@@ -633,8 +633,13 @@ fn logits_by_chunks<const K: usize>(
     out: &mut [f32],
 ) {
     const CHUNK: usize = 32;
+    // As `SparseVector::iter` pairs them: up to the shorter of the two.
+    let n = x.indices.len().min(x.values.len());
     let mut rows = [[0.0f32; K]; CHUNK];
-    for (indices, values) in x.indices.chunks(CHUNK).zip(x.values.chunks(CHUNK)) {
+    for (indices, values) in x.indices[..n]
+        .chunks(CHUNK)
+        .zip(x.values[..n].chunks(CHUNK))
+    {
         for (&j, dst) in indices.iter().zip(rows.iter_mut()) {
             let j = fold(j as usize);
             *dst = w[j * K..j * K + K].try_into().expect("a row of K weights");
@@ -1389,7 +1394,11 @@ mod tests {
                 indices.truncate(nnz);
                 indices.sort_unstable();
                 let values: Vec<f32> = (0..nnz).map(|_| rng.f32()).collect();
-                let x = SparseVector { indices, values };
+                let mut x = SparseVector { indices, values };
+                if nnz == 33 {
+                    // More values than indices: the extra ones are ignored.
+                    x.values.extend([1.0; 5]);
+                }
                 let mut want = m.intercept.to_vec();
                 for (j, v) in x.iter() {
                     for (c, o) in want.iter_mut().enumerate() {
