@@ -587,9 +587,13 @@ impl SoftmaxRegression {
                 j % dim
             }
         };
+        // The two heads a model has, by their class counts (a const generic
+        // per count, so that the row copies are fixed-size moves).
+        const LABELS: usize = crate::Label::ALL.len();
+        const CATEGORIES: usize = crate::Category::ALL.len();
         match k {
-            3 => logits_by_chunks::<3>(x, w, fold, out),
-            12 => logits_by_chunks::<12>(x, w, fold, out),
+            LABELS => logits_by_chunks::<LABELS>(x, w, fold, out),
+            CATEGORIES => logits_by_chunks::<CATEGORIES>(x, w, fold, out),
             _ => {
                 for (j, v) in x.iter() {
                     let j = fold(j);
@@ -1378,7 +1382,8 @@ mod tests {
 
     #[test]
     fn logits_are_the_row_by_row_sums_bit_for_bit() {
-        // The chunked paths (3 and 12 classes) against the plain sum, over
+        // The chunked paths (the label and category heads' class counts, 3
+        // and 12) and the general one against the plain sum, over
         // more non-zeros than a chunk holds and indices that fold.
         let mut rng = fastrand::Rng::with_seed(7);
         for k in [1, 3, 5, 12] {
