@@ -429,26 +429,25 @@ impl Featurizer {
     ) -> TermCounts {
         let mut ws = Workspace::default();
         match trace {
-            Some(t) => self.emit(norm, tokens, &mut ws, &mut FullTrace(t)),
-            None => self.emit(norm, tokens, &mut ws, &mut NoTrace),
+            Some(t) => {
+                self.emit(norm, tokens, &mut ws, &mut FullTrace(t));
+                counts_of(&mut ws)
+            }
+            None => self.count_in(norm, tokens, &mut ws),
         }
-        let Workspace {
-            words,
-            chars,
-            keys,
-            spare,
-            ..
-        } = &mut ws;
-        let mut runs = |emitted: &[u32]| {
-            sort_keys(&[emitted], keys, spare);
-            let mut out = Vec::new();
-            for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
-            out
-        };
-        TermCounts {
-            words: runs(words),
-            chars: runs(chars),
-        }
+    }
+
+    /// [`Featurizer::count`] without a trace, hashing in `ws`'s buffers:
+    /// the trainer keeps one per thread, so that counting a corpus does not
+    /// grow a set of buffers for every message.
+    pub(crate) fn count_in(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        ws: &mut Workspace,
+    ) -> TermCounts {
+        self.emit(norm, tokens, ws, &mut NoTrace);
+        counts_of(ws)
     }
 
     /// Applies sublinear TF, IDF and per-block L2 normalization.
@@ -750,6 +749,30 @@ impl Featurizer {
                 sink.feature(FeatureFamily::Entity, h, bucket(h), f, (e.start, e.end));
             }
         }
+    }
+}
+
+/// The term counts of what [`Featurizer::emit`] left in `ws`, each block in
+/// a vector of exactly its size (a trainer holds one per message).
+fn counts_of(ws: &mut Workspace) -> TermCounts {
+    let Workspace {
+        words,
+        chars,
+        keys,
+        spare,
+        ..
+    } = ws;
+    let mut runs = |emitted: &[u32]| {
+        sort_keys(&[emitted], keys, spare);
+        let mut n = 0;
+        for_each_run(keys, |_, _| n += 1);
+        let mut out = Vec::with_capacity(n);
+        for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
+        out
+    };
+    TermCounts {
+        words: runs(words),
+        chars: runs(chars),
     }
 }
 

@@ -129,6 +129,27 @@ impl SparseRows {
         }
     }
 
+    /// Reserves room for `rows` more rows holding `nnz` more entries in all,
+    /// as [`Vec::reserve`] does: for a caller that knows the size of what it
+    /// will [`push`](SparseRows::push), and would otherwise have the blocks
+    /// copied as they grow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{featurize::SparseVector, model::SparseRows};
+    /// let mut rows = SparseRows::with_dim(4);
+    /// rows.reserve(1, 2);
+    /// rows.push(&SparseVector { indices: vec![1, 3], values: vec![0.5, 1.0] })?;
+    /// assert_eq!(rows.nnz(), 2);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn reserve(&mut self, rows: usize, nnz: usize) {
+        self.offsets.reserve(rows);
+        self.indices.reserve(nnz);
+        self.values.reserve(nnz);
+    }
+
     /// Appends a copy of `row`, refusing (and leaving the rows as they were)
     /// an index `>= dim` or a row without one value per index.
     ///
@@ -947,12 +968,48 @@ struct Problem<'a> {
     dim: usize,
     alpha: f64,
     cache: Mutex<Option<Evaluation>>,
+    /// The pass's residuals and losses, kept from pass to pass: megabytes
+    /// that fresh allocations would page-fault in (and the kernel zero) every
+    /// time, on the thread everything else waits for.
+    scratch: Mutex<(Vec<f64>, Vec<f64>)>,
     evaluations: AtomicU64,
     evaluation_nanos: AtomicU64,
 }
 
-/// A point, the cost there, and the gradient there.
-type Evaluation = (Array1<f64>, f64, Array1<f64>);
+/// A point, the cost there, the gradient there, and whether both are finite.
+struct Evaluation {
+    theta: Vec<f64>,
+    cost: f64,
+    grad: Vec<f64>,
+    finite: bool,
+}
+
+/// Elements per task of the element-wise work on parameter-sized vectors
+/// (comparing, copying, checking): they are megabytes, and done on one
+/// thread they leave the others idle.
+const ELEMENT_CHUNK: usize = 1 << 15;
+
+/// Whether `a` and `b` are equal element by element (`==`, as ndarray's
+/// comparison is), in parallel.
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len()
+        && a.par_chunks(ELEMENT_CHUNK)
+            .zip(b.par_chunks(ELEMENT_CHUNK))
+            .all(|(x, y)| x == y)
+}
+
+/// A copy of `a`, made in parallel.
+fn copied(a: &[f64]) -> Array1<f64> {
+    Array1::from_vec(a.par_iter().copied().collect())
+}
+
+/// `dst` made a copy of `src`, in parallel, in `dst`'s memory.
+fn copy_into(dst: &mut Vec<f64>, src: &[f64]) {
+    dst.resize(src.len(), 0.0);
+    dst.par_chunks_mut(ELEMENT_CHUNK)
+        .zip(src.par_chunks(ELEMENT_CHUNK))
+        .for_each(|(d, s)| d.copy_from_slice(s));
+}
 
 impl<'a> Problem<'a> {
     fn new(
@@ -1002,6 +1059,7 @@ impl<'a> Problem<'a> {
             dim,
             alpha,
             cache: Mutex::new(None),
+            scratch: Mutex::new((Vec::new(), Vec::new())),
             evaluations: AtomicU64::new(0),
             evaluation_nanos: AtomicU64::new(0),
         }
@@ -1015,38 +1073,84 @@ impl<'a> Problem<'a> {
         self.evaluation_nanos.load(Ordering::Relaxed) as f64 * 1e-9
     }
 
-    fn evaluate(&self, theta: &Array1<f64>) -> (f64, Array1<f64>) {
-        if let Some((p, c, g)) = self.cache.lock().expect("cache lock").as_ref() {
-            if p == theta {
-                return (*c, g.clone());
-            }
-        }
-        let start = Instant::now();
+    /// The cost at `theta` and, with `gradient`, the gradient there; an
+    /// error where either is not finite (see [`finite`]).
+    ///
+    /// The line search asks for the cost, then the gradient, at each point:
+    /// the second is answered from the cache, which keeps its buffers from
+    /// point to point.
+    fn evaluate(
+        &self,
+        theta: &Array1<f64>,
+        gradient: bool,
+    ) -> std::result::Result<(f64, Option<Array1<f64>>), argmin::core::Error> {
         let th = theta.as_slice().expect("contiguous");
-        // With the class count known at compile time, the per-class loops
-        // unroll and a feature's weights stay in registers: 2.5 times faster
-        // than with a run-time count. Specialised for the counts scamscan
-        // fits (ham/spam/scam, the categories) and for two classes; any
-        // other count takes the general path, with the same result.
-        let (loss, grad) = match self.k {
-            2 => self.pass(th, [0.0; 2]),
-            3 => self.pass(th, [0.0; 3]),
-            CATEGORIES => self.pass(th, [0.0; CATEGORIES]),
-            k => self.pass(th, vec![0.0; k]),
-        };
-        let grad = Array1::from_vec(grad);
-        *self.cache.lock().expect("cache lock") = Some((theta.clone(), loss, grad.clone()));
-        self.evaluations.fetch_add(1, Ordering::Relaxed);
-        self.evaluation_nanos
-            .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        let mut cache = self.cache.lock().expect("cache lock");
+        let hit = cache.as_ref().is_some_and(|e| same(&e.theta, th));
+        if !hit {
+            let start = Instant::now();
+            let (mut point, mut grad) = cache
+                .take()
+                .map_or((Vec::new(), Vec::new()), |e| (e.theta, e.grad));
+            // With the class count known at compile time, the per-class loops
+            // unroll and a feature's weights stay in registers: 2.5 times faster
+            // than with a run-time count. Specialised for the counts scamscan
+            // fits (ham/spam/scam, the categories) and for two classes; any
+            // other count takes the general path, with the same result.
+            let cost = match self.k {
+                2 => self.pass_into(th, [0.0; 2], &mut grad),
+                3 => self.pass_into(th, [0.0; 3], &mut grad),
+                CATEGORIES => self.pass_into(th, [0.0; CATEGORIES], &mut grad),
+                k => self.pass_into(th, vec![0.0; k], &mut grad),
+            };
+            copy_into(&mut point, th);
+            let finite = cost.is_finite()
+                && grad
+                    .par_chunks(ELEMENT_CHUNK)
+                    .all(|c| c.iter().all(|g| g.is_finite()));
+            *cache = Some(Evaluation {
+                theta: point,
+                cost,
+                grad,
+                finite,
+            });
+            self.evaluations.fetch_add(1, Ordering::Relaxed);
+            self.evaluation_nanos
+                .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+        let e = cache.as_ref().expect("just filled");
+        if !e.finite {
+            return Err(not_finite());
+        }
+        Ok((e.cost, gradient.then(|| copied(&e.grad))))
+    }
+
+    /// The cost and the gradient at `theta`.
+    fn cost_and_gradient(
+        &self,
+        theta: &Array1<f64>,
+    ) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
+        let (cost, grad) = self.evaluate(theta, true)?;
+        Ok((cost, grad.expect("asked for")))
+    }
+
+    /// [`Problem::pass_into`] into a new gradient vector.
+    #[cfg(test)]
+    fn pass<Z>(&self, th: &[f64], zero: Z) -> (f64, Vec<f64>)
+    where
+        Z: AsMut<[f64]> + AsRef<[f64]> + Clone + Send + Sync,
+    {
+        let mut grad = Vec::new();
+        let loss = self.pass_into(th, zero, &mut grad);
         (loss, grad)
     }
 
-    /// One pass over the data: the cost and the gradient at `th`.
+    /// One pass over the data: the cost at `th`, returned, and the gradient
+    /// there, into `grad` (whatever it held).
     ///
     /// `zero` is `k` zeros, an array when `k` is a compile-time constant
     /// (see [`Problem::evaluate`]): the type of the accumulators.
-    fn pass<Z>(&self, th: &[f64], zero: Z) -> (f64, Vec<f64>)
+    fn pass_into<Z>(&self, th: &[f64], zero: Z, grad: &mut Vec<f64>) -> f64
     where
         Z: AsMut<[f64]> + AsRef<[f64]> + Clone + Send + Sync,
     {
@@ -1059,8 +1163,11 @@ impl<'a> Problem<'a> {
 
         // Forward, band by band: the logits z_i, then in their place the
         // residuals r_i = w_i (softmax(z_i) − e_{y_i}), and the losses.
-        let mut resid = vec![0.0f64; n * k];
-        let mut losses = vec![0.0f64; n];
+        // Every entry of both is written below before it is read.
+        let mut scratch = self.scratch.lock().expect("scratch lock");
+        let (resid, losses) = &mut *scratch;
+        resid.resize(n * k, 0.0);
+        losses.resize(n, 0.0);
         resid
             .par_chunks_mut(self.band * k)
             .zip(losses.par_chunks_mut(self.band))
@@ -1086,6 +1193,7 @@ impl<'a> Problem<'a> {
                     let (y, w) = (self.targets[i], self.weights[i]);
                     if w == 0.0 {
                         z.fill(0.0);
+                        *l = 0.0;
                         continue;
                     }
                     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -1099,9 +1207,11 @@ impl<'a> Problem<'a> {
             });
 
         // Backward, a range of features per task: each feature's gradient
-        // summed over the bands in order, plus α θ.
-        let mut grad = vec![0.0f64; dim * k + k];
+        // summed over the bands in order, plus α θ. Each task zeroes its own
+        // range first.
+        grad.resize(dim * k + k, 0.0);
         let (grad_w, grad_b) = grad.split_at_mut(dim * k);
+        grad_b.fill(0.0);
         let mut slices = Vec::with_capacity(self.tasks.len());
         let mut rest = grad_w;
         for t in &self.tasks {
@@ -1109,11 +1219,12 @@ impl<'a> Problem<'a> {
             slices.push(a);
             rest = b;
         }
-        let resid = &resid;
+        let resid = &*resid;
         let regs: Vec<f64> = slices
             .into_par_iter()
             .zip(self.tasks.par_iter())
             .map(|(g, task)| {
+                g.fill(0.0);
                 for tile in &self.tiles {
                     let rb = &resid[tile.first * k..];
                     let from = tile
@@ -1152,8 +1263,7 @@ impl<'a> Problem<'a> {
                 *g += rc;
             }
         }
-        let loss = losses.iter().sum::<f64>() + 0.5 * self.alpha * regs.iter().sum::<f64>();
-        (loss, grad)
+        losses.iter().sum::<f64>() + 0.5 * self.alpha * regs.iter().sum::<f64>()
     }
 }
 
@@ -1228,7 +1338,7 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
     let n = problem.dim * problem.k + problem.k;
     let lift = |e: argmin::core::Error| Error::training(format!("L-BFGS: {e}"));
     let mut x = Array1::<f64>::zeros(n);
-    let (mut cost, mut grad) = finite(problem.evaluate(&x)).map_err(lift)?;
+    let (mut cost, mut grad) = problem.cost_and_gradient(&x).map_err(lift)?;
     let mut prev_cost = f64::INFINITY;
     let mut steps: std::collections::VecDeque<Step> = Default::default();
     let mut gamma = 1.0;
@@ -1247,7 +1357,7 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
         }
 
         // Two-loop recursion: q ← H g, newest step first, then oldest first.
-        let mut q = g.to_vec();
+        let mut q: Vec<f64> = g.par_iter().copied().collect();
         let h = steps.len();
         let mut alpha = vec![0.0; h];
         let mut sq = steps.back().map_or(0.0, |st| dot(&st.s, &q));
@@ -1273,7 +1383,12 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
         let mut search = MoreThuenteLineSearch::new();
         search.search_direction(Array1::from_vec(q));
         let found = Executor::new(problem, search)
-            .configure(|s| s.param(x.clone()).gradient(grad.clone()).cost(cost))
+            .configure(|s| {
+                // Copies in parallel: the line search keeps its own.
+                s.param(copied(x.as_slice().expect("contiguous")))
+                    .gradient(copied(g))
+                    .cost(cost)
+            })
             .ctrlc(false)
             .run();
         let mut found = match found {
@@ -1286,7 +1401,12 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
             .take_param()
             .expect("the line search returns its point");
         let cost_new = found.state.get_cost();
-        let grad_new = finite(problem.evaluate(&x_new)).map_err(lift)?.1;
+        // The line search ends with the gradient at its point (asked of
+        // `problem`, so checked finite); evaluating again would only copy it.
+        let grad_new = match found.state.take_gradient() {
+            Some(g) => g,
+            None => problem.cost_and_gradient(&x_new).map_err(lift)?.1,
+        };
 
         // Remember the step, in the buffers of the oldest one once full.
         let mut step = if steps.len() >= params.history {
@@ -1346,25 +1466,21 @@ impl CostFunction for &Problem<'_> {
     type Output = f64;
 
     fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
-        finite(self.evaluate(p)).map(|e| e.0)
+        self.evaluate(p, false).map(|e| e.0)
     }
 }
 
-/// Refuses a non-finite cost or gradient.
+/// The error for a point where the cost or the gradient is not finite.
 ///
 /// argmin's More-Thuente line search never ends once it sees a NaN (the
 /// calibration objective hung that way); an error ends the fit with a
 /// message instead. Overflow needs weights near 1e154, so on sane data this
-/// never fires, but a hostile or broken dataset (huge sample weights) must
+/// never happens, but a hostile or broken dataset (huge sample weights) must
 /// not hang the trainer.
-fn finite(e: (f64, Array1<f64>)) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
-    if e.0.is_finite() && e.1.iter().all(|g| g.is_finite()) {
-        Ok(e)
-    } else {
-        Err(argmin::core::Error::msg(
-            "the objective is not finite at a point the line search tried (are the sample weights or features huge?)",
-        ))
-    }
+fn not_finite() -> argmin::core::Error {
+    argmin::core::Error::msg(
+        "the objective is not finite at a point the line search tried (are the sample weights or features huge?)",
+    )
 }
 
 impl Gradient for &Problem<'_> {
@@ -1372,7 +1488,7 @@ impl Gradient for &Problem<'_> {
     type Gradient = Array1<f64>;
 
     fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
-        finite(self.evaluate(p)).map(|e| e.1)
+        self.cost_and_gradient(p).map(|e| e.1)
     }
 }
 
@@ -1507,7 +1623,7 @@ mod tests {
             let (x, y, w) = random_problem(700, 97, k);
             let p = Problem::new(&x, &y, &w, k, 0.3);
             let th: Vec<f64> = (0..97 * k + k).map(|i| (i as f64 * 0.61).sin()).collect();
-            let (loss, grad) = p.evaluate(&Array1::from(th.clone()));
+            let (loss, grad) = p.cost_and_gradient(&Array1::from(th.clone())).unwrap();
             let (l_ref, g_ref) = reference(&x, &y, &w, k, 0.3, &th);
             assert!(
                 (loss - l_ref).abs() <= 1e-12 * l_ref.abs(),
@@ -1557,6 +1673,26 @@ mod tests {
     }
 
     #[test]
+    fn evaluations_reusing_buffers_match_fresh_ones() {
+        // A quarter of random_problem's rows have zero weight: nothing of
+        // one point's losses, residuals or gradient may leak into the next.
+        let (x, y, w) = random_problem(900, 53, 3);
+        let at = |s: f64| Array1::from_iter((0..53 * 3 + 3).map(|i| (i as f64 * s).sin()));
+        let (a, b) = (at(0.41), at(0.77));
+        let reused = Problem::new(&x, &y, &w, 3, 0.2);
+        for th in [&a, &b, &a] {
+            let (c, g) = reused.cost_and_gradient(th).unwrap();
+            let fresh = Problem::new(&x, &y, &w, 3, 0.2);
+            let (c0, g0) = fresh.cost_and_gradient(th).unwrap();
+            assert_eq!(c.to_bits(), c0.to_bits());
+            assert!(g.iter().zip(&g0).all(|(p, q)| p.to_bits() == q.to_bits()));
+            // The same point again is answered from the cache.
+            assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
+        }
+        assert_eq!(reused.evaluations(), 3);
+    }
+
+    #[test]
     fn a_non_finite_objective_is_an_error_not_a_nan() {
         let ds = toy();
         let weights = vec![1.0; 6];
@@ -1598,13 +1734,13 @@ mod tests {
         let w = vec![1.0, 2.0, 0.5, 1.0, 1.0, 1.0];
         let p = Problem::new(&ds.records, ds.targets.as_slice().unwrap(), &w, 3, 0.3);
         let theta = Array1::from_iter((0..12).map(|i| (i as f64 * 0.37).sin()));
-        let (_, g) = p.evaluate(&theta);
+        let (_, g) = p.cost_and_gradient(&theta).unwrap();
         for i in 0..12 {
             let mut a = theta.clone();
             let mut b = theta.clone();
             a[i] += 1e-6;
             b[i] -= 1e-6;
-            let fd = (p.evaluate(&a).0 - p.evaluate(&b).0) / 2e-6;
+            let fd = ((&p).cost(&a).unwrap() - (&p).cost(&b).unwrap()) / 2e-6;
             assert!(
                 (fd - g[i]).abs() < 1e-5,
                 "param {i}: fd {fd} vs grad {}",

@@ -19,12 +19,12 @@
 use crate::calibrate;
 use crate::data::{fold, Category, Example, Label, CALIBRATION_FOLD};
 use crate::error::{Error, Result};
-use crate::featurize::{Featurizer, FeaturizerConfig, SparseVector, TermCounts};
+use crate::featurize::{Featurizer, FeaturizerConfig, SparseVector, TermCounts, Workspace};
 use crate::metrics;
 use crate::model::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::model_file::{Model, TrainingInfo};
-use crate::normalize::{Normalizer, NormalizerConfig};
-use crate::tokenize::Tokenizer;
+use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
+use crate::tokenize::{Tokenizer, Tokens};
 use crate::vocabulary::VocabularyBuilder;
 use linfa::dataset::DatasetBase;
 use linfa::ParamGuard;
@@ -240,21 +240,29 @@ impl Trainer {
                 .for_each(|&i| v[i] = true);
             v
         };
+        // Each thread normalizes, tokenizes and hashes in buffers of its own,
+        // reused from message to message.
         let (mut counts, words): (Vec<TermCounts>, Vec<Vec<u32>>) = examples
             .par_iter()
             .zip(&is_fit)
-            .map(|(e, &fit)| {
-                // The same cut the classifier makes, so training sees what scoring sees.
-                let (text, _) = crate::classifier::truncate(&e.text, p.max_bytes);
-                let n = normalizer.normalize(text);
-                let t = tokenizer.tokenize(n.text()).unwrap_or_default();
-                let words = if fit {
-                    VocabularyBuilder::word_ids(VOCABULARY_BITS_LOG2, &n, &t)
-                } else {
-                    Vec::new()
-                };
-                (featurizer.count(&n, &t, None), words)
-            })
+            .map_init(
+                <(Normalized, Tokens, Workspace)>::default,
+                |(n, t, ws), (e, &fit)| {
+                    // The same cut the classifier makes, so training sees what scoring sees.
+                    let (text, _) = crate::classifier::truncate(&e.text, p.max_bytes);
+                    normalizer.normalize_into(text, n);
+                    if tokenizer.tokenize_into(n.text(), t).is_err() {
+                        // As the tokens of a failed tokenization: none.
+                        *t = Tokens::default();
+                    }
+                    let words = if fit {
+                        VocabularyBuilder::word_ids(VOCABULARY_BITS_LOG2, n, t)
+                    } else {
+                        Vec::new()
+                    };
+                    (featurizer.count_in(n, t, ws), words)
+                },
+            )
             .unzip();
         let mut vocabulary = VocabularyBuilder::new(VOCABULARY_BITS_LOG2);
         words.iter().for_each(|w| vocabulary.add_ids(w));
@@ -289,6 +297,17 @@ impl Trainer {
         cat_idx.iter().for_each(|&i| role[i] = Role::FitAndCategory);
         let mut fit_rows = SparseRows::with_dim(dim);
         let mut cat_rows = SparseRows::with_dim(cdim);
+        // Room for every row at once: grown by doubling, the blocks (hundreds
+        // of megabytes) were copied over and over. The bound is a row's
+        // counts in both blocks; the pages past what is written are never
+        // touched.
+        let bound = |idx: &[usize]| -> usize {
+            idx.iter()
+                .map(|&i| counts[i].words.len() + counts[i].chars.len())
+                .sum()
+        };
+        fit_rows.reserve(fit_idx.len(), bound(&fit_idx));
+        cat_rows.reserve(cat_idx.len(), bound(&cat_idx));
         let mut vectors: Vec<SparseVector> = vec![SparseVector::default(); examples.len()];
         for start in (0..examples.len()).step_by(VECTORIZE_SLICE) {
             let end = (start + VECTORIZE_SLICE).min(examples.len());
