@@ -1074,7 +1074,7 @@ impl<'a> Problem<'a> {
     }
 
     /// The cost at `theta` and, with `gradient`, the gradient there; an
-    /// error where either is not finite (see [`finite`]).
+    /// error where either is not finite (see [`not_finite`]).
     ///
     /// The line search asks for the cost, then the gradient, at each point:
     /// the second is answered from the cache, which keeps its buffers from
