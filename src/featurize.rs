@@ -17,6 +17,7 @@
 
 use crate::normalize::Normalized;
 use crate::tokenize::{TokenKind, Tokens};
+use rayon::prelude::*;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 const SEED_WORD: u64 = 0x5ca3_0001;
@@ -368,12 +369,27 @@ impl Featurizer {
     /// assert!(f.idf()[2] > f.idf()[1]); // in one of two
     /// ```
     pub fn fit_idf(&mut self, docs: &[TermCounts]) {
-        let mut df = vec![0u32; self.dim()];
-        for d in docs {
-            for &(b, _) in d.words.iter().chain(d.chars.iter()) {
-                df[b as usize] += 1;
+        // Document frequencies counted a slice of documents per task and
+        // summed: integers, so the same whatever the split, and a training
+        // run's tens of millions of counts do not wait on one thread.
+        let dim = self.dim();
+        let count = |slice: &[TermCounts]| {
+            let mut df = vec![0u32; dim];
+            for d in slice {
+                for &(b, _) in d.words.iter().chain(d.chars.iter()) {
+                    df[b as usize] += 1;
+                }
             }
-        }
+            df
+        };
+        let df = docs
+            .par_chunks(DF_SLICE)
+            .map(count)
+            .reduce_with(|mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            })
+            .unwrap_or_else(|| vec![0u32; dim]);
         let n = docs.len() as f64;
         self.idf = df
             .iter()
@@ -775,6 +791,10 @@ fn counts_of(ws: &mut Workspace) -> TermCounts {
         chars: runs(chars),
     }
 }
+
+/// Documents per task of [`Featurizer::fit_idf`]: enough that a task's
+/// counting outweighs the sum of its table into the others.
+const DF_SLICE: usize = 16_384;
 
 /// Makes `v` at least `n` long, leaving what it held (to be overwritten)
 /// rather than zeroing it: these buffers are rewritten up to `n` for every
@@ -1492,6 +1512,34 @@ mod tests {
             spans.contains(&"erif") && spans.contains(&"v") && spans.contains(&"now"),
             "{spans:?}"
         );
+    }
+
+    #[test]
+    fn idf_counted_in_slices_is_the_plain_count() {
+        // More documents than one task's slice, buckets repeating across them.
+        let config = FeaturizerConfig {
+            buckets_log2: 10,
+            ..Default::default()
+        };
+        let docs: Vec<TermCounts> = (0..2 * DF_SLICE + 777)
+            .map(|i| TermCounts {
+                words: vec![((i % 7) as u32, 1), (100 + (i % 300) as u32, 2)],
+                chars: vec![(500 + (i % 13) as u32, 1)],
+            })
+            .collect();
+        let mut f = Featurizer::new(config, None).unwrap();
+        f.fit_idf(&docs);
+        let mut df = vec![0u32; 1024];
+        for d in &docs {
+            for &(b, _) in d.words.iter().chain(&d.chars) {
+                df[b as usize] += 1;
+            }
+        }
+        let n = docs.len() as f64;
+        for (b, &d) in df.iter().enumerate() {
+            let want = (((1.0 + n) / (1.0 + d as f64)).ln() + 1.0) as f32;
+            assert_eq!(f.idf()[b].to_bits(), want.to_bits(), "bucket {b}");
+        }
     }
 
     #[test]

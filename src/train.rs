@@ -309,13 +309,15 @@ impl Trainer {
         fit_rows.reserve(fit_idx.len(), bound(&fit_idx));
         cat_rows.reserve(cat_idx.len(), bound(&cat_idx));
         let mut vectors: Vec<SparseVector> = vec![SparseVector::default(); examples.len()];
-        for start in (0..examples.len()).step_by(VECTORIZE_SLICE) {
+        let vectorize = |start: usize| -> Vec<SparseVector> {
             let end = (start + VECTORIZE_SLICE).min(examples.len());
-            let slice: Vec<SparseVector> = counts[start..end]
+            counts[start..end]
                 .par_iter()
                 .map(|c| featurizer.vectorize(c))
-                .collect();
-            for (i, v) in (start..end).zip(slice) {
+                .collect()
+        };
+        let mut pack = |start: usize, slice: Vec<SparseVector>| -> Result<()> {
+            for (i, v) in (start..).zip(slice) {
                 match role[i] {
                     Role::Calibration => vectors[i] = v,
                     Role::Fit => fit_rows.push(&v)?,
@@ -325,6 +327,19 @@ impl Trainer {
                     }
                 }
             }
+            Ok(())
+        };
+        // Each slice is packed (one thread, in order) while the next is
+        // vectorized (the others): packing alone left them idle.
+        let mut pending: Option<(usize, Vec<SparseVector>)> = None;
+        let starts = (0..examples.len()).step_by(VECTORIZE_SLICE).map(Some);
+        for start in starts.chain(std::iter::once(None)) {
+            let (next, packed) = rayon::join(
+                || start.map(|s| (s, vectorize(s))),
+                || pending.take().map_or(Ok(()), |(s, slice)| pack(s, slice)),
+            );
+            packed?;
+            pending = next;
         }
         drop(counts);
 
