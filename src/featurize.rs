@@ -454,7 +454,7 @@ impl Featurizer {
     }
 
     /// [`Featurizer::count`] without a trace, hashing in `ws`'s buffers:
-    /// the trainer keeps one per thread, so that counting a corpus does not
+    /// the trainer keeps one per job, so that counting a corpus does not
     /// grow a set of buffers for every message.
     pub(crate) fn count_in(
         &self,

@@ -240,8 +240,8 @@ impl Trainer {
                 .for_each(|&i| v[i] = true);
             v
         };
-        // Each thread normalizes, tokenizes and hashes in buffers of its own,
-        // reused from message to message.
+        // Each of rayon's jobs normalizes, tokenizes and hashes its run of
+        // messages in buffers of its own, reused from message to message.
         let (mut counts, words): (Vec<TermCounts>, Vec<Vec<u32>>) = examples
             .par_iter()
             .zip(&is_fit)
