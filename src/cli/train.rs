@@ -5,7 +5,7 @@ use clap::Args;
 use scamscan::data::{fold, Example, Label, CALIBRATION_FOLD};
 use scamscan::featurize::FeaturizerConfig;
 use scamscan::train::{held_out_metrics, write_model_card, TrainParams, Trainer};
-use scamscan::Classifier;
+use scamscan::{Classifier, ClassifyOptions};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -139,9 +139,13 @@ pub fn run(args: &TrainArgs, diag: &mut Diag) -> u8 {
         diag.error(&format!("cannot save the model: {e}"));
         return EXIT_ERROR;
     }
-    // Reload what was written: the card's metrics are those of the saved model.
+    // Reload what was written: the card's metrics are those of the saved
+    // model. They need scores only, not reasons.
     let classifier = match Classifier::from_path(&args.out) {
-        Ok(c) => c,
+        Ok(c) => c.with_options(ClassifyOptions {
+            reasons: 0,
+            ..ClassifyOptions::default()
+        }),
         Err(e) => {
             diag.error(&format!("the saved model does not load: {e}"));
             return EXIT_ERROR;
