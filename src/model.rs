@@ -29,6 +29,7 @@ use linfa::traits::{Fit, PredictInplace};
 use linfa::ParamGuard;
 use ndarray::{Array1, Array2};
 use rayon::prelude::*;
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -1311,6 +1312,18 @@ struct Step {
     rho: f64,
 }
 
+/// Appends `step` to the history, dropping the oldest step beyond
+/// `history` of them; returns the dropped one, whose buffers the next step
+/// reuses.
+fn remember(steps: &mut VecDeque<Step>, step: Step, history: usize) -> Option<Step> {
+    steps.push_back(step);
+    if steps.len() > history {
+        steps.pop_front()
+    } else {
+        None
+    }
+}
+
 /// How a minimisation ended.
 struct Minimum {
     theta: Array1<f64>,
@@ -1340,7 +1353,8 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
     let mut x = Array1::<f64>::zeros(n);
     let (mut cost, mut grad) = problem.cost_and_gradient(&x).map_err(lift)?;
     let mut prev_cost = f64::INFINITY;
-    let mut steps: std::collections::VecDeque<Step> = Default::default();
+    let mut steps: VecDeque<Step> = Default::default();
+    let mut spare: Option<Step> = None;
     let mut gamma = 1.0;
     let mut iterations = 0;
     let stopped = loop {
@@ -1408,16 +1422,15 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
             None => problem.cost_and_gradient(&x_new).map_err(lift)?.1,
         };
 
-        // Remember the step, in the buffers of the oldest one once full.
-        let mut step = if steps.len() >= params.history {
-            steps.pop_front().expect("non-empty")
-        } else {
-            Step {
-                s: vec![0.0; n],
-                y: vec![0.0; n],
-                rho: 0.0,
-            }
-        };
+        // The step goes into spare buffers (those of the step last dropped
+        // from the history, once there is one): the oldest step is dropped
+        // only when this one is remembered, so that a step not remembered
+        // does not cost the history one.
+        let mut step = spare.take().unwrap_or_else(|| Step {
+            s: vec![0.0; n],
+            y: vec![0.0; n],
+            rho: 0.0,
+        });
         let (xs, xn) = (
             x.as_slice().expect("contiguous"),
             x_new.as_slice().expect("contiguous"),
@@ -1445,11 +1458,13 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
             .fold((0.0, 0.0), |(a, b), (c, d)| (a + c, b + d));
         // A step without positive curvature (the line search stopped short
         // of the Wolfe conditions) would make H indefinite: not remembered.
-        if ys > 0.0 {
+        spare = if ys > 0.0 {
             step.rho = 1.0 / ys;
             gamma = ys / yy;
-            steps.push_back(step);
-        }
+            remember(&mut steps, step, params.history)
+        } else {
+            Some(step)
+        };
         (x, prev_cost, cost, grad) = (x_new, cost, cost_new, grad_new);
         iterations += 1;
     };
@@ -1690,6 +1705,22 @@ mod tests {
             assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
         }
         assert_eq!(reused.evaluations(), 3);
+    }
+
+    #[test]
+    fn the_history_keeps_its_newest_steps() {
+        let step = |rho: f64| Step {
+            s: vec![rho],
+            y: vec![rho],
+            rho,
+        };
+        let mut steps = VecDeque::new();
+        assert!(remember(&mut steps, step(1.0), 2).is_none());
+        assert!(remember(&mut steps, step(2.0), 2).is_none());
+        // Full: the oldest goes, and only then.
+        let dropped = remember(&mut steps, step(3.0), 2).expect("the oldest");
+        assert_eq!(dropped.rho, 1.0);
+        assert_eq!(steps.iter().map(|s| s.rho).collect::<Vec<_>>(), [2.0, 3.0]);
     }
 
     #[test]
