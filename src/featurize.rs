@@ -780,10 +780,9 @@ fn counts_of(ws: &mut Workspace) -> TermCounts {
     } = ws;
     let mut runs = |emitted: &[u32]| {
         sort_keys(&[emitted], keys, spare);
-        let mut n = 0;
-        for_each_run(keys, |_, _| n += 1);
-        let mut out = Vec::with_capacity(n);
+        let mut out = Vec::new();
         for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
+        out.shrink_to_fit();
         out
     };
     TermCounts {

@@ -985,30 +985,26 @@ struct Evaluation {
     finite: bool,
 }
 
-/// Elements per task of the element-wise work on parameter-sized vectors
-/// (comparing, copying, checking): they are megabytes, and done on one
-/// thread they leave the others idle.
-const ELEMENT_CHUNK: usize = 1 << 15;
-
 /// Whether `a` and `b` are equal element by element (`==`, as ndarray's
 /// comparison is), in parallel.
 fn same(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len()
-        && a.par_chunks(ELEMENT_CHUNK)
-            .zip(b.par_chunks(ELEMENT_CHUNK))
+        && a.par_chunks(VECTOR_CHUNK)
+            .zip(b.par_chunks(VECTOR_CHUNK))
             .all(|(x, y)| x == y)
 }
 
-/// A copy of `a`, made in parallel.
-fn copied(a: &[f64]) -> Array1<f64> {
-    Array1::from_vec(a.par_iter().copied().collect())
+/// A copy of `a`, made in parallel: parameter-sized vectors are megabytes,
+/// and copied on one thread they leave the others idle.
+fn copied(a: &[f64]) -> Vec<f64> {
+    a.par_iter().copied().collect()
 }
 
 /// `dst` made a copy of `src`, in parallel, in `dst`'s memory.
 fn copy_into(dst: &mut Vec<f64>, src: &[f64]) {
     dst.resize(src.len(), 0.0);
-    dst.par_chunks_mut(ELEMENT_CHUNK)
-        .zip(src.par_chunks(ELEMENT_CHUNK))
+    dst.par_chunks_mut(VECTOR_CHUNK)
+        .zip(src.par_chunks(VECTOR_CHUNK))
         .for_each(|(d, s)| d.copy_from_slice(s));
 }
 
@@ -1107,7 +1103,7 @@ impl<'a> Problem<'a> {
             copy_into(&mut point, th);
             let finite = cost.is_finite()
                 && grad
-                    .par_chunks(ELEMENT_CHUNK)
+                    .par_chunks(VECTOR_CHUNK)
                     .all(|c| c.iter().all(|g| g.is_finite()));
             *cache = Some(Evaluation {
                 theta: point,
@@ -1123,7 +1119,7 @@ impl<'a> Problem<'a> {
         if !e.finite {
             return Err(not_finite());
         }
-        Ok((e.cost, gradient.then(|| copied(&e.grad))))
+        Ok((e.cost, gradient.then(|| Array1::from_vec(copied(&e.grad)))))
     }
 
     /// The cost and the gradient at `theta`.
@@ -1371,7 +1367,7 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
         }
 
         // Two-loop recursion: q ← H g, newest step first, then oldest first.
-        let mut q: Vec<f64> = g.par_iter().copied().collect();
+        let mut q = copied(g);
         let h = steps.len();
         let mut alpha = vec![0.0; h];
         let mut sq = steps.back().map_or(0.0, |st| dot(&st.s, &q));
@@ -1399,8 +1395,8 @@ fn lbfgs(problem: &Problem, params: &ValidSoftmaxParams, tol_cost: f64) -> Resul
         let found = Executor::new(problem, search)
             .configure(|s| {
                 // Copies in parallel: the line search keeps its own.
-                s.param(copied(x.as_slice().expect("contiguous")))
-                    .gradient(copied(g))
+                s.param(Array1::from_vec(copied(x.as_slice().expect("contiguous"))))
+                    .gradient(Array1::from_vec(copied(g)))
                     .cost(cost)
             })
             .ctrlc(false)
