@@ -208,9 +208,10 @@ def main() -> None:
     train_s = base_train_s = None
     train_runs, base_train_runs = [], []
     if not args.no_train:
-        log(f"training the default model on all corpora and datasets/ ({args.train_rounds} rounds"
+        rounds = max(args.train_rounds, 1)
+        log(f"training the default model on all corpora and datasets/ ({rounds} rounds"
             + (", alternating with the baseline)" if args.baseline else ")"))
-        for r in range(max(args.train_rounds, 1)):
+        for r in range(rounds):
             train_runs.append(train(ss, args.out / "trained-model"))
             if args.baseline:
                 base_train_runs.append(train(args.baseline, args.out / "trained-model-baseline"))
