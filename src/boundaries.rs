@@ -45,6 +45,37 @@ pub(crate) fn compile_meta(
         .map_err(Box::new)
 }
 
+/// A pattern compiled the first time a message needs it.
+///
+/// Compiling every pattern up front was most of a one-message run (the cold
+/// start of issue #5), and most messages need few of them: each has a cheap
+/// gate (the e-mail patterns need an `@`, the cues a literal of theirs, ...)
+/// that rules it out first. In a long run each is soon compiled, once.
+pub(crate) type Lazy<T> = std::sync::LazyLock<T, Box<dyn FnOnce() -> T + Send>>;
+
+/// [`compile`], deferred to the first use. The project's own patterns
+/// compile, so a failure is a bug: it panics there, naming `what`.
+pub(crate) fn lazy(
+    pattern: String,
+    ascii_boundaries: bool,
+    what: &'static str,
+) -> Lazy<regex::Regex> {
+    Lazy::new(Box::new(move || {
+        compile(&pattern, ascii_boundaries).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
+    }))
+}
+
+/// [`compile_meta`], deferred to the first use, as [`lazy`].
+pub(crate) fn lazy_meta(
+    pattern: String,
+    ascii_boundaries: bool,
+    what: &'static str,
+) -> Lazy<regex_automata::meta::Regex> {
+    Lazy::new(Box::new(move || {
+        compile_meta(&pattern, ascii_boundaries).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
+    }))
+}
+
 /// `pattern`, with ASCII word boundaries when `ascii_boundaries`.
 fn variant(pattern: &str, ascii_boundaries: bool) -> std::borrow::Cow<'_, str> {
     if ascii_boundaries {

@@ -447,7 +447,7 @@ impl Featurizer {
         match trace {
             Some(t) => {
                 self.emit(norm, tokens, &mut ws, &mut FullTrace(t));
-                counts_of(&mut ws)
+                counts_of(&mut ws, u32::from(self.config.buckets_log2))
             }
             None => self.count_in(norm, tokens, &mut ws),
         }
@@ -463,7 +463,7 @@ impl Featurizer {
         ws: &mut Workspace,
     ) -> TermCounts {
         self.emit(norm, tokens, ws, &mut NoTrace);
-        counts_of(ws)
+        counts_of(ws, u32::from(self.config.buckets_log2))
     }
 
     /// Applies sublinear TF, IDF and per-block L2 normalization.
@@ -563,7 +563,12 @@ impl Featurizer {
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
         // its character-block ones, each in emission order.
-        sort_keys(&[words, chars], keys, spare);
+        sort_keys(
+            &[words, chars],
+            u32::from(self.config.buckets_log2),
+            keys,
+            spare,
+        );
         // Per bucket: its counts in each block, and (with a trace) the
         // position in the vector of each emission, which is the bucket's.
         runs.clear();
@@ -615,20 +620,22 @@ impl Featurizer {
         }
         let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
         let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
+        // One extend per output from the slice of runs: its length is known,
+        // so each reserves once and writes without a capacity check per
+        // element (pushes in one loop paid three per bucket).
         vector.indices.clear();
         vector.values.clear();
         occurrences.clear();
-        for r in runs.iter() {
-            let value = match (r.words > 0, r.chars > 0) {
+        vector.indices.extend(runs.iter().map(|r| r.bucket));
+        vector
+            .values
+            .extend(runs.iter().map(|r| match (r.words > 0, r.chars > 0) {
                 (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
                 (true, false) => unit(r.word_value, words_norm),
                 _ => unit(r.char_value, chars_norm),
-            };
-            vector.indices.push(r.bucket);
-            vector.values.push(value);
-            if trace {
-                occurrences.push(r.words + r.chars);
-            }
+            }));
+        if trace {
+            occurrences.extend(runs.iter().map(|r| r.words + r.chars));
         }
     }
 
@@ -770,7 +777,7 @@ impl Featurizer {
 
 /// The term counts of what [`Featurizer::emit`] left in `ws`, each block in
 /// a vector of exactly its size (a trainer holds one per message).
-fn counts_of(ws: &mut Workspace) -> TermCounts {
+fn counts_of(ws: &mut Workspace, bits: u32) -> TermCounts {
     let Workspace {
         words,
         chars,
@@ -779,7 +786,7 @@ fn counts_of(ws: &mut Workspace) -> TermCounts {
         ..
     } = ws;
     let mut runs = |emitted: &[u32]| {
-        sort_keys(&[emitted], keys, spare);
+        sort_keys(&[emitted], bits, keys, spare);
         let mut out = Vec::new();
         for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
         out.shrink_to_fit();
@@ -1158,40 +1165,34 @@ fn emission(key: u64) -> usize {
 
 /// Sorts the emitted buckets of one or two blocks into `keys` as `bucket <<
 /// 32 | block flag | emission index`: by bucket; within a bucket, the first
-/// block's occurrences then the second's, each in emission order.
+/// block's occurrences then the second's, each in emission order. Every
+/// bucket must be below `2^bits` (the featurizer's bucket count).
 ///
 /// An LSD radix sort on the bucket bits only (the emission index is already
 /// in order, and the sort is stable), in as few passes of at most 9 bits as
-/// the largest bucket needs; short blocks use a comparison sort.
+/// `bits` needs; short blocks use a comparison sort. The keys are built and
+/// the first two passes' histograms counted in one read of the blocks.
 ///
 /// Hand-written because std has no radix sort, and this one, about four
 /// character n-grams per character of every message, was the featurizer's
 /// largest cost: on a thousand 18-bit ids two counting passes beat a
 /// comparison sort several times over.
-fn sort_keys(blocks: &[&[u32]], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
-    keys.clear();
-    for (block, emitted) in blocks.iter().enumerate() {
-        let flag = if block == 0 { 0 } else { CHAR_BLOCK };
-        keys.extend(
-            emitted
-                .iter()
-                .enumerate()
-                .map(|(i, &b)| (b as u64) << 32 | flag | i as u64),
-        );
-    }
-    if keys.len() < 64 {
-        // Keys are distinct, so an unstable sort is stable here.
-        keys.sort_unstable();
-        return;
-    }
-    let max = blocks
+fn sort_keys(blocks: &[&[u32]], bits: u32, keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
+    debug_assert!(bits <= 32);
+    debug_assert!(blocks
         .iter()
         .flat_map(|b| b.iter())
-        .copied()
-        .max()
-        .unwrap_or(0);
-    let bits = 32 - max.leading_zeros();
-    if bits == 0 {
+        .all(|&b| bits == 32 || b >> bits == 0));
+    keys.clear();
+    let n: usize = blocks.iter().map(|b| b.len()).sum();
+    let key = |flag: u64| move |(i, &b): (usize, &u32)| (b as u64) << 32 | flag | i as u64;
+    let flag = |block: usize| if block == 0 { 0 } else { CHAR_BLOCK };
+    if n < 64 || bits == 0 {
+        for (block, emitted) in blocks.iter().enumerate() {
+            keys.extend(emitted.iter().enumerate().map(key(flag(block))));
+        }
+        // Keys are distinct, so an unstable sort is stable here.
+        keys.sort_unstable();
         return;
     }
     // Digits of at most 9 bits: two passes for the usual 18-bit buckets,
@@ -1200,20 +1201,21 @@ fn sort_keys(blocks: &[&[u32]], keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
     let digit = bits.div_ceil(passes as u32);
     let radix = 1usize << digit;
     let mask = (radix - 1) as u64;
-    let n = keys.len();
+    let digit_of = |k: u64, p: usize| ((k >> (32 + p as u32 * digit)) & mask) as usize & 511;
+    let mut hist = [[0u32; 512]; 2];
+    for (block, emitted) in blocks.iter().enumerate() {
+        let key = key(flag(block));
+        keys.extend(emitted.iter().enumerate().map(|e| {
+            let k = key(e);
+            hist[0][digit_of(k, 0)] += 1;
+            hist[1][digit_of(k, 1)] += 1;
+            k
+        }));
+    }
     if spare.len() < n {
         spare.resize(n, 0);
     }
     let (mut from, mut to) = (&mut keys[..], &mut spare[..n]);
-    // The histograms of the first two passes from one read of the keys.
-    let digit_of = |k: u64, p: usize| ((k >> (32 + p as u32 * digit)) & mask) as usize & 511;
-    let mut hist = [[0u32; 512]; 2];
-    for &k in from.iter() {
-        hist[0][digit_of(k, 0)] += 1;
-        if passes > 1 {
-            hist[1][digit_of(k, 1)] += 1;
-        }
-    }
     for p in 0..passes {
         let mut start = if p < 2 { hist[p] } else { [0u32; 512] };
         if p >= 2 {
@@ -1437,7 +1439,7 @@ mod tests {
                     .collect();
                 let mut want: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();
                 want.sort(); // by bucket, then emission
-                sort_keys(&[&v], &mut keys, &mut spare);
+                sort_keys(&[&v], bits, &mut keys, &mut spare);
                 let got: Vec<(u32, usize)> = keys
                     .iter()
                     .map(|&k| ((k >> 32) as u32, emission(k)))
@@ -1452,7 +1454,7 @@ mod tests {
                     .chain(b.iter().enumerate().map(|(i, &x)| (x, 1, i)))
                     .collect();
                 want.sort();
-                sort_keys(&[a, b], &mut keys, &mut spare);
+                sort_keys(&[a, b], bits, &mut keys, &mut spare);
                 let got: Vec<(u32, u64, usize)> = keys
                     .iter()
                     .map(|&k| ((k >> 32) as u32, (k & CHAR_BLOCK) >> 31, emission(k)))

@@ -27,6 +27,7 @@
 //! is that canonical *composition* across characters is skipped, which does not
 //! matter once accents are stripped.
 
+use crate::boundaries::Lazy;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
 
@@ -518,14 +519,15 @@ fn symbol_leet(n: &mut Normalized) {
 }
 
 /// The defang and spaced-letters patterns, with Unicode or ASCII word
-/// boundaries (see [`crate::boundaries`]), each compiled when first needed.
-fn unmask_patterns(ascii_boundaries: bool) -> &'static (regex::Regex, regex::Regex) {
-    type Pair = (regex::Regex, regex::Regex);
+/// boundaries (see [`crate::boundaries`]), each compiled when a message
+/// first needs it (past the cheap tests of [`unmask_edits`]).
+fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy<regex::Regex>) {
+    type Pair = (Lazy<regex::Regex>, Lazy<regex::Regex>);
     static UNICODE: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     static ASCII: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     let cell = if ascii_boundaries { &ASCII } else { &UNICODE };
     cell.get_or_init(|| {
-        let re = |p: &str| crate::boundaries::compile(p, ascii_boundaries).expect("unmask pattern");
+        let re = |p: &str| crate::boundaries::lazy(p.to_string(), ascii_boundaries, "unmask");
         // Defanged pieces of links, and dots set apart by spaces before a
         // common top-level domain (`example . com`, `bit . ly`).
         let defang = re(concat!(

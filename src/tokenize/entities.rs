@@ -11,6 +11,7 @@
 //! defanged, OCR'd and obfuscated (`hxxp://`, `site[.]top`, `www paypal com`),
 //! and the URL/phone crates reject exactly the inputs we most need to see.
 
+use crate::boundaries::Lazy;
 use regex::Regex;
 use regex_automata::meta::Regex as MetaRegex;
 use std::sync::OnceLock;
@@ -159,24 +160,24 @@ const TLDS: &str = "com|net|org|info|biz|xyz|top|online|site|club|shop|vip|live|
 struct Patterns {
     /// Compiled with ASCII word boundaries, for text where they agree with Unicode ones.
     ascii: bool,
-    url: Regex,
-    email: Regex,
-    handle: Regex,
-    phone: Regex,
-    money: Regex,
-    wallet: Regex,
-    messenger: MetaRegex,
-    percent: Regex,
-    number: Regex,
-    code_word: Regex,
-    cues: Vec<(&'static str, MetaRegex)>,
+    url: Lazy<Regex>,
+    email: Lazy<Regex>,
+    handle: Lazy<Regex>,
+    phone: Lazy<Regex>,
+    money: Lazy<Regex>,
+    wallet: Lazy<Regex>,
+    messenger: Lazy<MetaRegex>,
+    percent: Lazy<Regex>,
+    number: Lazy<Regex>,
+    code_word: Lazy<Regex>,
+    cues: Vec<(&'static str, Lazy<MetaRegex>)>,
 }
 
 /// The entity patterns, compiled once per process with Unicode and with
 /// ASCII word boundaries (see [`crate::boundaries`]).
 ///
-/// Each variant is compiled when first needed: a process that classifies
-/// one message compiles one.
+/// Each pattern of each variant is compiled when a message first needs it
+/// (see [`crate::boundaries::Lazy`]): a process that classifies one message compiles a few.
 fn patterns(ascii_boundaries: bool) -> &'static Patterns {
     static UNICODE: OnceLock<Patterns> = OnceLock::new();
     static ASCII: OnceLock<Patterns> = OnceLock::new();
@@ -192,15 +193,10 @@ impl Patterns {
     }
 
     fn compile(ascii_boundaries: bool) -> Patterns {
-        let re = |p: &str, what: &str| {
-            crate::boundaries::compile(p, ascii_boundaries)
-                .unwrap_or_else(|e| panic!("{what} pattern: {e}"))
-        };
+        let re = |p: &str, what| crate::boundaries::lazy(p.to_string(), ascii_boundaries, what);
         // The patterns searched at the candidates of the literal gate.
-        let meta = |p: &str, what: &str| {
-            crate::boundaries::compile_meta(p, ascii_boundaries)
-                .unwrap_or_else(|e| panic!("{what} pattern: {e}"))
-        };
+        let meta =
+            |p: &str, what| crate::boundaries::lazy_meta(p.to_string(), ascii_boundaries, what);
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
         let url = format!(
             r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
@@ -454,7 +450,7 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
 /// The matches of `re` in `text` when `on` (a gate), else none.
 fn find_if<'r, 't>(
     on: bool,
-    re: &'r Regex,
+    re: &'r Lazy<Regex>,
     text: &'t str,
 ) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
     on.then(|| re.find_iter(text)).into_iter().flatten()
@@ -631,7 +627,13 @@ impl Gates {
     /// leftmost match from any position is the first candidate from there
     /// with a match anchored at it, and that is the match the leftmost-first
     /// search prefers among those starting there.
-    fn matches(&self, pattern: usize, re: &MetaRegex, text: &str, mut f: impl FnMut(usize, usize)) {
+    fn matches(
+        &self,
+        pattern: usize,
+        re: &Lazy<MetaRegex>,
+        text: &str,
+        mut f: impl FnMut(usize, usize),
+    ) {
         use regex_automata::{Anchored, Input};
         let Some(starts) = &self.starts else {
             for m in re.find_iter(text) {
