@@ -737,7 +737,10 @@ mod tests {
             index.slots[slot] = (hash, g as u32);
         }
         for (g, (&name, &hash)) in names.iter().zip(&hashes).enumerate() {
-            assert_eq!(index.find(hash, |o| names[o as usize] == name), Ok(g as u32));
+            assert_eq!(
+                index.find(hash, |o| names[o as usize] == name),
+                Ok(g as u32)
+            );
         }
         assert!(index.find(7, |_| false).is_err());
         index.reset(4);
