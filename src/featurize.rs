@@ -532,6 +532,10 @@ impl Featurizer {
 
     /// [`Featurizer::vectorize_into`] with the IDF weights read through
     /// `idf` (the same values, from a table laid out for the hot path).
+    // Never inlined, so that a profile (`scripts/profile.sh`) can name the
+    // stage: a call per message costs nothing next to its work, and when
+    // the compiler inlined it the stage's cost vanished into its caller's.
+    #[inline(never)]
     pub(crate) fn vectorize_into_with(
         &self,
         norm: &Normalized,
