@@ -620,6 +620,17 @@ mod tests {
     }
 
     #[test]
+    fn unmask_patterns_compile_in_both_variants() {
+        // Compiled when a message first needs them: a broken one would
+        // otherwise surface only on the message that reaches it.
+        for ascii in [false, true] {
+            let (defang, spaced) = unmask_patterns(ascii);
+            std::sync::LazyLock::force(defang);
+            std::sync::LazyLock::force(spaced);
+        }
+    }
+
+    #[test]
     fn unmasks_spaced_letters_defanged_links_and_symbol_leet() {
         assert_eq!(norm("C l i c k  h e r e to claim"), "click  here to claim");
         assert_eq!(norm("F.R.E.E gift"), "free gift");

@@ -1125,6 +1125,33 @@ mod tests {
     }
 
     #[test]
+    fn every_pattern_compiles_in_both_variants() {
+        // Patterns compile when a message first needs one, so a broken one
+        // would otherwise surface only on the message that reaches it.
+        for ascii in [false, true] {
+            let p = patterns(ascii);
+            assert_eq!(p.ascii, ascii);
+            for re in [
+                &p.url,
+                &p.email,
+                &p.handle,
+                &p.phone,
+                &p.money,
+                &p.wallet,
+                &p.percent,
+                &p.number,
+                &p.code_word,
+            ] {
+                std::sync::LazyLock::force(re);
+            }
+            std::sync::LazyLock::force(&p.messenger);
+            for (_, re) in &p.cues {
+                std::sync::LazyLock::force(re);
+            }
+        }
+    }
+
+    #[test]
     fn no_panic_on_odd_text() {
         for t in [
             "",
