@@ -580,26 +580,34 @@ impl Featurizer {
             set_len(word_pos, words.len());
             set_len(char_pos, chars.len());
         }
-        for_each_run(keys, |b, run| {
-            let at = runs.len() as u32;
-            let from_chars = run.partition_point(|&k| k & CHAR_BLOCK == 0);
-            if trace {
-                for &k in &run[..from_chars] {
-                    word_pos[emission(k)] = at;
+        // One pass over the sorted keys: a key opens a run when its bucket
+        // differs from the last one's, and counts in its block's column.
+        // (Finding each run's end and then its block split by a binary
+        // search read the keys twice.)
+        let mut last = u64::MAX;
+        for &k in keys.iter() {
+            let b = k >> 32;
+            if b != last {
+                last = b;
+                runs.push(Run {
+                    bucket: b as u32,
+                    ..Run::default()
+                });
+            }
+            let at = runs.len() - 1;
+            let run = &mut runs[at];
+            if k & CHAR_BLOCK == 0 {
+                run.words += 1;
+                if trace {
+                    word_pos[emission(k)] = at as u32;
                 }
-                for &k in &run[from_chars..] {
-                    char_pos[emission(k)] = at;
+            } else {
+                run.chars += 1;
+                if trace {
+                    char_pos[emission(k)] = at as u32;
                 }
             }
-            runs.push(Run {
-                bucket: b,
-                words: from_chars as u32,
-                chars: (run.len() - from_chars) as u32,
-                idf: 0.0,
-                word_value: 0.0,
-                char_value: 0.0,
-            });
-        });
+        }
         // The IDF reads first, in a loop of their own: each is a likely cache
         // miss into a table of megabytes, and a loop this small lets the
         // processor have many of them in flight at once.
