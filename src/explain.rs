@@ -546,27 +546,35 @@ fn reasons(
     for item in &trace.items {
         let (from, to) = (item.emissions.0 as usize, item.emissions.1 as usize);
         if item.family == FeatureFamily::Chars {
-            let mut g = None;
-            for &p in &char_pos[from..to] {
-                if p == ABSENT {
-                    continue;
+            let positions = &char_pos[from..to];
+            // The group is found at the first n-gram in the vector (none
+            // for an item with no n-gram there).
+            let Some(first) = positions.iter().position(|&p| p != ABSENT) else {
+                continue;
+            };
+            let g = match last_word {
+                Some((name, w)) if name == item.name => match groups[w].chars {
+                    NONE => {
+                        let c = group(groups, spans, item);
+                        groups[w].chars = c as u32;
+                        c
+                    }
+                    c => {
+                        add_span(groups, spans, c as usize, item.span);
+                        c as usize
+                    }
+                },
+                _ => group(groups, spans, item),
+            };
+            // Summed in a local, in the same order, so that each addition
+            // waits on a register rather than on the store of the last one.
+            let mut sum = groups[g].contribution;
+            for &p in &positions[first..] {
+                if p != ABSENT {
+                    sum += share[p as usize];
                 }
-                let g = *g.get_or_insert_with(|| match last_word {
-                    Some((name, w)) if name == item.name => match groups[w].chars {
-                        NONE => {
-                            let c = group(groups, spans, item);
-                            groups[w].chars = c as u32;
-                            c
-                        }
-                        c => {
-                            add_span(groups, spans, c as usize, item.span);
-                            c as usize
-                        }
-                    },
-                    _ => group(groups, spans, item),
-                });
-                groups[g].contribution += share[p as usize];
             }
+            groups[g].contribution = sum;
         } else {
             let p = word_pos[from];
             if p == ABSENT {
