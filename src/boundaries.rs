@@ -53,26 +53,17 @@ pub(crate) fn compile_meta(
 /// that rules it out first. In a long run each is soon compiled, once.
 pub(crate) type Lazy<T> = std::sync::LazyLock<T, Box<dyn FnOnce() -> T + Send>>;
 
-/// [`compile`], deferred to the first use. The project's own patterns
-/// compile, so a failure is a bug: it panics there, naming `what`.
-pub(crate) fn lazy(
+/// `compile` ([`compile`] or [`compile_meta`]) of `pattern`, deferred to
+/// the first use. The project's own patterns compile, so a failure is a
+/// bug: it panics there, naming `what`.
+pub(crate) fn lazy<T: 'static, E: std::fmt::Display + 'static>(
+    compile: fn(&str, bool) -> Result<T, E>,
     pattern: String,
     ascii_boundaries: bool,
     what: &'static str,
-) -> Lazy<regex::Regex> {
+) -> Lazy<T> {
     Lazy::new(Box::new(move || {
         compile(&pattern, ascii_boundaries).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
-    }))
-}
-
-/// [`compile_meta`], deferred to the first use, as [`lazy`].
-pub(crate) fn lazy_meta(
-    pattern: String,
-    ascii_boundaries: bool,
-    what: &'static str,
-) -> Lazy<regex_automata::meta::Regex> {
-    Lazy::new(Box::new(move || {
-        compile_meta(&pattern, ascii_boundaries).unwrap_or_else(|e| panic!("{what} pattern: {e}"))
     }))
 }
 

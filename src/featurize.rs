@@ -447,7 +447,7 @@ impl Featurizer {
         match trace {
             Some(t) => {
                 self.emit(norm, tokens, &mut ws, &mut FullTrace(t));
-                counts_of(&mut ws, u32::from(self.config.buckets_log2))
+                counts_of(&mut ws, self.bucket_bits())
             }
             None => self.count_in(norm, tokens, &mut ws),
         }
@@ -463,7 +463,7 @@ impl Featurizer {
         ws: &mut Workspace,
     ) -> TermCounts {
         self.emit(norm, tokens, ws, &mut NoTrace);
-        counts_of(ws, u32::from(self.config.buckets_log2))
+        counts_of(ws, self.bucket_bits())
     }
 
     /// Applies sublinear TF, IDF and per-block L2 normalization.
@@ -530,6 +530,11 @@ impl Featurizer {
         self.vectorize_into_with(norm, tokens, ws, trace, |i| self.idf[i]);
     }
 
+    /// The number of bits of a bucket index (the radix sort's key width).
+    fn bucket_bits(&self) -> u32 {
+        u32::from(self.config.buckets_log2)
+    }
+
     /// [`Featurizer::vectorize_into`] with the IDF weights read through
     /// `idf` (the same values, from a table laid out for the hot path).
     // Never inlined, so that a profile (`scripts/profile.sh`) can name the
@@ -567,12 +572,7 @@ impl Featurizer {
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
         // its character-block ones, each in emission order.
-        sort_keys(
-            &[words, chars],
-            u32::from(self.config.buckets_log2),
-            keys,
-            spare,
-        );
+        sort_keys(&[words, chars], self.bucket_bits(), keys, spare);
         // Per bucket: its counts in each block, and (with a trace) the
         // position in the vector of each emission, which is the bucket's.
         runs.clear();

@@ -527,7 +527,10 @@ fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy
     static ASCII: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     let cell = if ascii_boundaries { &ASCII } else { &UNICODE };
     cell.get_or_init(|| {
-        let re = |p: &str| crate::boundaries::lazy(p.to_string(), ascii_boundaries, "unmask");
+        let re = |p: &str| {
+            let compile = crate::boundaries::compile;
+            crate::boundaries::lazy(compile, p.to_string(), ascii_boundaries, "unmask")
+        };
         // Defanged pieces of links, and dots set apart by spaces before a
         // common top-level domain (`example . com`, `bit . ly`).
         let defang = re(concat!(

@@ -193,10 +193,10 @@ impl Patterns {
     }
 
     fn compile(ascii_boundaries: bool) -> Patterns {
-        let re = |p: &str, what| crate::boundaries::lazy(p.to_string(), ascii_boundaries, what);
+        use crate::boundaries::{compile, compile_meta, lazy};
+        let re = |p: &str, what| lazy(compile, p.to_string(), ascii_boundaries, what);
         // The patterns searched at the candidates of the literal gate.
-        let meta =
-            |p: &str, what| crate::boundaries::lazy_meta(p.to_string(), ascii_boundaries, what);
+        let meta = |p: &str, what| lazy(compile_meta, p.to_string(), ascii_boundaries, what);
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
         let url = format!(
             r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
