@@ -816,8 +816,6 @@ mod tests {
     #[test]
     fn matches_the_reference_on_every_dataset_message() {
         let c = Classifier::default();
-        let m = c.model();
-        let normalizer = crate::normalize::Normalizer::new(m.normalizer.clone());
         let mut texts: Vec<String> = Vec::new();
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
         for dir in ["legit", "scam"] {
@@ -845,23 +843,69 @@ mod tests {
             .map(String::from),
         );
         assert!(texts.len() > 500);
+        // One workspace throughout, as a classifier's thread keeps one.
+        let mut ws = crate::featurize::Workspace::default();
         for text in &texts {
-            let norm = normalizer.normalize(text);
-            let tokens = m.tokenizer.tokenize(norm.text()).unwrap();
-            let mut trace = Vec::new();
-            let x = m
-                .featurizer
-                .vectorize(&m.featurizer.count(&norm, &tokens, Some(&mut trace)));
-            let mut ws = crate::featurize::Workspace::default();
-            m.featurizer.vectorize_into(&norm, &tokens, &mut ws, true);
-            assert_eq!(ws.vector(), &x);
-            for top in [0, 3] {
-                let fast = explain(text, &norm, &x, &trace, &m.head, &m.calibration, top);
-                let slow = reference(text, &norm, &x, &trace, &m.head, &m.calibration, top);
-                assert_eq!(fast.reasons, slow, "{text:?}");
-                let hot = explain_workspace(text, &norm, &ws, &m.head, &m.calibration, top);
-                assert_eq!(hot, fast, "{text:?}");
-            }
+            check_hot_path(&c, text, &mut ws);
         }
+    }
+
+    /// Checks the classifier's hot path on `text` against the two-step form
+    /// and the reference: the same vector, with and without a trace, and the
+    /// same reasons. `ws` may hold an earlier message.
+    fn check_hot_path(c: &Classifier, text: &str, ws: &mut crate::featurize::Workspace) {
+        let m = c.model();
+        let normalizer = crate::normalize::Normalizer::new(m.normalizer.clone());
+        let norm = normalizer.normalize(text);
+        let tokens = m.tokenizer.tokenize(norm.text()).unwrap();
+        let mut trace = Vec::new();
+        let x = m
+            .featurizer
+            .vectorize(&m.featurizer.count(&norm, &tokens, Some(&mut trace)));
+        m.featurizer.vectorize_into(&norm, &tokens, ws, false);
+        assert_eq!(ws.vector(), &x, "{text:?}");
+        m.featurizer.vectorize_into(&norm, &tokens, ws, true);
+        assert_eq!(ws.vector(), &x, "{text:?}");
+        for top in [0, 3] {
+            let fast = explain(text, &norm, &x, &trace, &m.head, &m.calibration, top);
+            let slow = reference(text, &norm, &x, &trace, &m.head, &m.calibration, top);
+            assert_eq!(fast.reasons, slow, "{text:?}");
+            let hot = explain_workspace(text, &norm, ws, &m.head, &m.calibration, top);
+            assert_eq!(hot, fast, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, failure_persistence: None, ..Default::default() })]
+
+        /// Words drawn from a few, so that most repeat: the hot path counts a
+        /// repeated word's n-grams through its first occurrence's.
+        #[test]
+        fn repeated_words_match_the_reference(words in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::strategy::Just("the".to_string()),
+                proptest::strategy::Just("Verify".to_string()),
+                proptest::strategy::Just("verify".to_string()),
+                proptest::strategy::Just("fr33".to_string()),
+                proptest::strategy::Just("wín".to_string()),
+                proptest::strategy::Just("恭喜".to_string()),
+                proptest::strategy::Just("a".repeat(45)),
+                proptest::strategy::Just("ü".repeat(45)),
+                "[a-c0-9]{1,3}",
+                "[ .,!\n]{1,2}",
+            ],
+            0..60,
+        )) {
+            // The same words backwards next, in the same workspace.
+            let mut ws = crate::featurize::Workspace::default();
+            check_hot_path(classifier(), &words.join(" "), &mut ws);
+            let backwards: Vec<&str> = words.iter().rev().map(String::as_str).collect();
+            check_hot_path(classifier(), &backwards.join(" "), &mut ws);
+        }
+    }
+
+    fn classifier() -> &'static Classifier {
+        static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+        C.get_or_init(Classifier::default)
     }
 }

@@ -446,7 +446,7 @@ impl Featurizer {
         let mut ws = Workspace::default();
         match trace {
             Some(t) => {
-                self.emit(norm, tokens, &mut ws, &mut FullTrace(t));
+                self.emit(norm, tokens, &mut ws, &mut FullTrace(t), false);
                 counts_of(&mut ws, self.bucket_bits())
             }
             None => self.count_in(norm, tokens, &mut ws),
@@ -462,7 +462,7 @@ impl Featurizer {
         tokens: &Tokens,
         ws: &mut Workspace,
     ) -> TermCounts {
-        self.emit(norm, tokens, ws, &mut NoTrace);
+        self.emit(norm, tokens, ws, &mut NoTrace, false);
         counts_of(ws, self.bucket_bits())
     }
 
@@ -552,9 +552,9 @@ impl Featurizer {
         let mut t = std::mem::take(&mut ws.trace);
         t.clear();
         if trace {
-            self.emit(norm, tokens, ws, &mut t);
+            self.emit(norm, tokens, ws, &mut t, true);
         } else {
-            self.emit(norm, tokens, ws, &mut NoTrace);
+            self.emit(norm, tokens, ws, &mut NoTrace, true);
         }
         ws.trace = t;
         ws.traced = trace;
@@ -568,6 +568,7 @@ impl Featurizer {
             word_pos,
             char_pos,
             occurrences,
+            char_mult,
             ..
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
@@ -602,7 +603,8 @@ impl Featurizer {
                     word_pos[emission(k)] = at as u32;
                 }
             } else {
-                run.chars += 1;
+                // A repeated word's n-grams count once per occurrence.
+                run.chars += char_mult[emission(k)];
                 if trace {
                     char_pos[emission(k)] = at as u32;
                 }
@@ -653,7 +655,22 @@ impl Featurizer {
 
     /// Hashes every feature occurrence of one message into `ws.words` and
     /// `ws.chars`, in a fixed order, telling `sink` about each.
-    fn emit<S: Sink>(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace, sink: &mut S) {
+    ///
+    /// With `fold_repeats`, a word seen before in the message emits no
+    /// character n-grams of its own: its first occurrence's are counted
+    /// once more in `ws.char_mult`, and the trace points at them. A
+    /// message's repeated words (`the`, `you`, `your`) are some 28% of its
+    /// n-grams in the bench input, and every emission costs its hash, its
+    /// place in the sort and its run. Only [`Featurizer::vectorize_into_with`]
+    /// reads the multiplicities; the other callers want every emission.
+    fn emit<S: Sink>(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        ws: &mut Workspace,
+        sink: &mut S,
+        fold_repeats: bool,
+    ) {
         let text = norm.text();
         let mask = (self.dim() - 1) as u64;
         let bucket = |h: u64| (h & mask) as u32;
@@ -666,10 +683,16 @@ impl Featurizer {
             bigram,
             scratch,
             bounds,
+            char_mult,
+            repeats,
             ..
         } = ws;
         words.clear();
         chars.clear();
+        char_mult.clear();
+        if fold_repeats {
+            repeats.reset(tokens.words.len());
+        }
         let mut prev_start: Option<usize> = None;
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
@@ -728,6 +751,16 @@ impl Featurizer {
             if tok.kind != TokenKind::Word {
                 continue;
             }
+            if fold_repeats {
+                // `h` hashes `shaped`: the same word, the same hash.
+                if let Some((from, to)) = repeats.find_or_insert(h, shaped, chars.len()) {
+                    for m in &mut char_mult[from..to] {
+                        *m += 1;
+                    }
+                    sink.word_chars(from..to);
+                    continue;
+                }
+            }
             // Character n-grams of the word padded with a space each side,
             // its first MAX_WORD_CHARS characters only.
             let first = chars.len();
@@ -771,6 +804,10 @@ impl Featurizer {
                         }
                     }
                 }
+            }
+            if fold_repeats {
+                char_mult.resize(chars.len(), 1);
+                repeats.end_last(chars.len());
             }
             sink.word_chars(first..chars.len());
         }
@@ -915,6 +952,86 @@ pub struct Workspace {
     bigram: String,
     scratch: Vec<u8>,
     bounds: Vec<usize>,
+    /// Per character-block emission: the occurrences of its word in the
+    /// message (see `fold_repeats` of [`Featurizer::emit`]).
+    char_mult: Vec<u32>,
+    repeats: Repeats,
+}
+
+/// The distinct words of one message with their character-block emissions,
+/// to find a repeated word's n-grams.
+///
+/// Hand-written open addressing rather than a `HashMap<String, _>`: the key
+/// is the word's feature hash, already computed, so a probe hashes nothing,
+/// and the table is sized and cleared per message without allocating.
+#[derive(Debug, Clone, Default)]
+struct Repeats {
+    /// Index + 1 into `words`, or 0 for an empty slot.
+    slots: Vec<u32>,
+    /// The distinct words, in order of first occurrence.
+    words: Vec<SeenWord>,
+    names: String,
+}
+
+/// A word of [`Repeats`].
+#[derive(Debug, Clone, Copy)]
+struct SeenWord {
+    hash: u64,
+    /// Byte range in [`Repeats::names`].
+    name: (u32, u32),
+    /// Its character-block emissions.
+    emissions: (u32, u32),
+}
+
+impl Repeats {
+    /// Empties the table for a message of `tokens` word tokens.
+    fn reset(&mut self, tokens: usize) {
+        let size = (2 * tokens).next_power_of_two().max(16);
+        self.slots.clear();
+        self.slots.resize(size, 0);
+        self.words.clear();
+        self.names.clear();
+    }
+
+    /// The emissions of `word` (hashed `hash`) if it was seen, or else
+    /// records it as starting at emission `at`, to be ended by
+    /// [`Repeats::end_last`].
+    fn find_or_insert(&mut self, hash: u64, word: &str, at: usize) -> Option<(usize, usize)> {
+        let mask = self.slots.len() - 1;
+        // The top bits: the low ones are the word's bucket, which many
+        // words of a message may share.
+        let mut s = (hash >> 40) as usize & mask;
+        while let Some(i) = self.slots[s].checked_sub(1) {
+            let w = self.words[i as usize];
+            let (start, end) = (w.name.0 as usize, w.name.1 as usize);
+            if w.hash == hash && &self.names.as_bytes()[start..end] == word.as_bytes() {
+                return Some((w.emissions.0 as usize, w.emissions.1 as usize));
+            }
+            s = (s + 1) & mask;
+        }
+        let start = self.names.len() as u32;
+        self.names.push_str(word);
+        self.words.push(SeenWord {
+            hash,
+            name: (start, self.names.len() as u32),
+            emissions: (at as u32, at as u32),
+        });
+        self.slots[s] = self.words.len() as u32;
+        None
+    }
+
+    /// Ends the emissions of the word last inserted at `end`.
+    fn end_last(&mut self, end: usize) {
+        if let Some(w) = self.words.last_mut() {
+            w.emissions.1 = end as u32;
+        }
+    }
+
+    fn capacity_bytes(&self) -> usize {
+        4 * self.slots.capacity()
+            + std::mem::size_of::<SeenWord>() * self.words.capacity()
+            + self.names.capacity()
+    }
 }
 
 impl Workspace {
@@ -936,6 +1053,8 @@ impl Workspace {
             + 8 * self.vector.indices.capacity()
             + 4 * (self.word_pos.capacity() + self.char_pos.capacity())
             + 4 * self.occurrences.capacity()
+            + 4 * self.char_mult.capacity()
+            + self.repeats.capacity_bytes()
             + self.trace.capacity_bytes()
     }
 }
@@ -968,7 +1087,8 @@ pub(crate) struct TraceItem {
     /// Byte span in the normalized text.
     pub(crate) span: (usize, usize),
     /// The emissions it covers: one in the word block, or (for
-    /// [`FeatureFamily::Chars`]) a range of the character block.
+    /// [`FeatureFamily::Chars`]) a range of the character block, which for
+    /// a word repeated in the message is its first occurrence's range.
     pub(crate) emissions: (u32, u32),
 }
 
