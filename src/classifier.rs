@@ -189,6 +189,9 @@ impl Classifier {
     /// assert_eq!(c.classify("hi mum, call me when you land").label, scamscan::Label::Ham);
     /// # Ok::<(), scamscan::Error>(())
     /// ```
+    // Never inlined, so that `scripts/profile.sh` can name it (see
+    // `Featurizer::vectorize_into_with`); one call per run.
+    #[inline(never)]
     pub fn builtin() -> Result<Self> {
         if BUILTIN_MODEL.is_empty() {
             return Err(Error::model(

@@ -397,6 +397,9 @@ fn add_span(groups: &mut [Group], spans: &mut Vec<(Span, u32)>, g: usize, span: 
 
 /// The reasons of a traced workspace (none without a trace), the head's
 /// `(ham, scam)` weights of a bucket read through `weights`.
+// Never inlined, so that `scripts/profile.sh` can name it (see
+// `Featurizer::vectorize_into_with`); one call per message.
+#[inline(never)]
 pub(crate) fn reasons_of_workspace(
     original: &str,
     norm: &Normalized,

@@ -315,6 +315,9 @@ impl<W: Write> Printer<W> {
     /// assert_eq!(record["label"], "ham");
     /// # Ok::<(), std::io::Error>(())
     /// ```
+    // Never inlined, so that `scripts/profile.sh` can name it (see
+    // `Featurizer::vectorize_into_with`); one call per message.
+    #[inline(never)]
     pub fn message(&mut self, m: &Message, v: &Verdict) -> io::Result<()> {
         match self.opts.format {
             OutputFormat::Human => {

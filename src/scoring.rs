@@ -47,6 +47,9 @@ impl ScoreTable {
     }
 
     /// The head's logits of `x`, as [`SoftmaxRegression::logits`] computes them.
+    // Never inlined, so that `scripts/profile.sh` can name it (see
+    // `Featurizer::vectorize_into_with`); one call per message.
+    #[inline(never)]
     pub(crate) fn logits(&self, x: &SparseVector) -> [f32; 3] {
         let mut out = self.intercept;
         for (j, v) in x.iter() {

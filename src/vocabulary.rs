@@ -105,6 +105,9 @@ impl Vocabulary {
     }
 
     /// Counts the known words of a tokenized message.
+    // Never inlined, so that `scripts/profile.sh` can name it (see
+    // `Featurizer::vectorize_into_with`); one call per message.
+    #[inline(never)]
     pub fn coverage(&self, norm: &Normalized, tokens: &Tokens) -> Coverage {
         let mut c = Coverage::default();
         let mask = (1u64 << self.bits_log2) - 1;
