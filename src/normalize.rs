@@ -173,6 +173,18 @@ impl Normalized {
         }
     }
 
+    /// Appends ASCII `s`, lower-cased, which starts at byte `from` of the
+    /// original: one byte of output per byte of it.
+    fn push_ascii(&mut self, s: &str, from: usize) {
+        debug_assert!(s.is_ascii());
+        let before = self.text.len();
+        self.text.push_str(s);
+        self.text[before..].make_ascii_lowercase();
+        let (from, to) = (from as u32, (from + s.len()) as u32);
+        self.origin.extend(from..to);
+        self.origin_end.extend(from + 1..=to);
+    }
+
     fn push_lower(&mut self, c: char, from: usize, to: usize) {
         if c.is_ascii() {
             self.push_char(c.to_ascii_lowercase(), from, to);
@@ -265,44 +277,66 @@ impl Normalizer {
         out.text.reserve(text.len());
         out.origin.reserve(text.len());
         out.origin_end.reserve(text.len());
-        if text.is_ascii() && !text.bytes().any(|b| b.is_ascii_control() && b != b'\n') {
-            // What the loop below does to such text, in bulk: every step is
-            // the identity but lower-casing, and so is the offset map.
-            out.text.push_str(text);
-            out.text.make_ascii_lowercase();
-            out.origin.extend(0..text.len() as u32);
-            out.origin_end.extend(1..=text.len() as u32);
-        } else {
-            self.fold_chars(text, out);
-        }
+        self.fold_chars(text, out);
         if self.config.unmask {
             unmask(out);
         }
     }
 
-    /// Steps 1 to 5 of the module docs, character by character.
+    /// Steps 1 to 5 of the module docs, character by character, but for
+    /// runs of plain ASCII.
     fn fold_chars(&self, text: &str, out: &mut Normalized) {
-        let fold_foreign = self.config.fold_confusables && mostly_latin(text);
-        for (i, c) in text.char_indices() {
+        // Computed only if a character needs it: it reads the whole text.
+        let mut fold_foreign: Option<bool> = None;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            // What the steps do to ASCII other than control characters, in
+            // bulk: every step is the identity but lower-casing, each
+            // character on its own, and so is the offset map. Most text, and
+            // most of the text that is not all ASCII, is such runs.
+            let run = bytes[i..]
+                .iter()
+                .position(|&b| !b.is_ascii() || (b.is_ascii_control() && b != b'\n'))
+                .unwrap_or(bytes.len() - i);
+            if run > 0 {
+                out.push_ascii(&text[i..i + run], i);
+                i += run;
+                continue;
+            }
+            let c = text[i..].chars().next().expect("a character at a boundary");
             let end = i + c.len_utf8();
-            if c.is_ascii() {
-                if c.is_ascii_control() && c != '\n' {
-                    out.push_char(' ', i, end);
-                } else {
-                    out.push_char(c.to_ascii_lowercase(), i, end);
-                }
-                continue;
-            }
-            if is_invisible(c) {
-                continue;
-            }
-            if c.is_whitespace() || c.is_control() {
-                out.push_char(' ', i, end);
-                continue;
-            }
-            for k in std::iter::once(c).nfkc() {
-                self.push_folded(k, i, end, fold_foreign, out);
-            }
+            self.fold_char(text, c, (i, end), &mut fold_foreign, out);
+            i = end;
+        }
+    }
+
+    /// One character other than plain ASCII, spanning `from..to` of `text`.
+    /// `fold_foreign` is whether `text` is mostly Latin, once computed.
+    fn fold_char(
+        &self,
+        text: &str,
+        c: char,
+        (from, to): (usize, usize),
+        fold_foreign: &mut Option<bool>,
+        out: &mut Normalized,
+    ) {
+        if c.is_ascii() {
+            // A control character.
+            out.push_char(' ', from, to);
+            return;
+        }
+        if is_invisible(c) {
+            return;
+        }
+        if c.is_whitespace() || c.is_control() {
+            out.push_char(' ', from, to);
+            return;
+        }
+        let fold_foreign =
+            *fold_foreign.get_or_insert_with(|| self.config.fold_confusables && mostly_latin(text));
+        for k in std::iter::once(c).nfkc() {
+            self.push_folded(k, from, to, fold_foreign, out);
         }
     }
 
@@ -620,6 +654,37 @@ mod tests {
 
     fn norm(s: &str) -> String {
         Normalizer::default().normalize(s).text().to_string()
+    }
+
+    /// [`Normalizer::fold_chars`] as it was before ASCII runs were copied
+    /// in bulk: every character through the per-character steps.
+    fn fold_chars_one_by_one(n: &Normalizer, text: &str) -> Normalized {
+        let mut out = Normalized::default();
+        let mut fold_foreign = None;
+        for (i, c) in text.char_indices() {
+            let end = i + c.len_utf8();
+            if c.is_ascii() && !(c.is_ascii_control() && c != '\n') {
+                out.push_char(c.to_ascii_lowercase(), i, end);
+            } else {
+                n.fold_char(text, c, (i, end), &mut fold_foreign, &mut out);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// ASCII runs copied in bulk give the text and offsets that folding
+        /// them one character at a time gives, whatever surrounds them.
+        #[test]
+        fn ascii_runs_fold_as_their_characters(text in "(?s)([ -~\n\t\x00\x7f]{0,12}|\\PC{0,4}|[ÀÉİıſẞﬁ①Ａ𝐀]{0,3}|.{0,3})*") {
+            let n = Normalizer::default();
+            let mut bulk = Normalized::default();
+            n.fold_chars(&text, &mut bulk);
+            let one = fold_chars_one_by_one(&n, &text);
+            proptest::prop_assert_eq!(bulk.text(), one.text());
+            proptest::prop_assert_eq!(&bulk.origin, &one.origin);
+            proptest::prop_assert_eq!(&bulk.origin_end, &one.origin_end);
+        }
     }
 
     #[test]
