@@ -673,6 +673,8 @@ mod tests {
     }
 
     proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { failure_persistence: None, ..Default::default() })]
+
         /// ASCII runs copied in bulk give the text and offsets that folding
         /// them one character at a time gives, whatever surrounds them.
         #[test]
