@@ -385,17 +385,16 @@ impl Tokenizer {
 /// of the split itself. On text that NFKC and lower-casing leave unchanged
 /// (what [`Normalizer`](crate::normalize::Normalizer) produces, almost
 /// always), all of that is the identity, and the tokens are exactly the
-/// matches of the `Split` pattern over the text itself, found here with the
-/// `regex` crate (which `fancy-regex`, the pipeline's engine, delegates such
-/// a pattern to). Any other text goes through the pipeline.
+/// matches of the `Split` pattern over the text itself: found by a byte
+/// loop on ASCII text ([`split_ascii`]) and through the pattern's character
+/// classes on other text ([`TokenClasses`]). Any other text goes through
+/// the pipeline.
 #[derive(Debug, Clone)]
 struct FastSplit {
-    token: regex::Regex,
-    /// The pattern's character classes, when its form is the expected one:
-    /// the split of non-ASCII text then needs no regex search. Built at
-    /// the first such text, not at start-up: a run of ASCII text never
-    /// needs them, and a cold start on one message should not wait for them.
-    classes: std::sync::Arc<std::sync::OnceLock<Option<TokenClasses>>>,
+    /// The pattern's character classes. Built at the first non-ASCII text,
+    /// not at start-up: a run of ASCII text never needs them, and a cold
+    /// start on one message should not wait for them.
+    classes: std::sync::Arc<std::sync::OnceLock<TokenClasses>>,
 }
 
 impl FastSplit {
@@ -419,7 +418,6 @@ impl FastSplit {
             return None;
         }
         Some(FastSplit {
-            token: crate::boundaries::compile(&token_pattern(), false).ok()?,
             classes: Default::default(),
         })
     }
@@ -446,17 +444,14 @@ impl FastSplit {
         if text.is_ascii() {
             return split_ascii(text.as_bytes(), words);
         }
-        let classes = self
-            .classes
-            .get_or_init(|| TokenClasses::of_pattern(&token_pattern()));
-        if let Some(classes) = classes {
-            return classes.split(text, words);
-        }
-        words.extend(self.token.find_iter(text).map(|m| Token {
-            start: m.start(),
-            end: m.end(),
-            kind: token_kind(m.as_str()),
-        }));
+        self.classes
+            .get_or_init(|| {
+                // `token_classes_split_as_the_pattern_on_every_character`
+                // checks the pattern has the form and the classes its matches.
+                TokenClasses::of_pattern(&token_pattern())
+                    .expect("the token pattern is [A]|[B]+|[C]")
+            })
+            .split(text, words);
     }
 }
 
@@ -489,7 +484,7 @@ const WORD_CHAR: u8 = 2;
 
 impl TokenClasses {
     /// The classes of `pattern`, if it has the form `[A]|[B]+|[C]` with `B`
-    /// apart from `A` and `C`; `None` sends the text to the regex.
+    /// apart from `A` and `C`; `None` for a pattern of another form.
     fn of_pattern(pattern: &str) -> Option<TokenClasses> {
         use regex_syntax::hir::{Class, ClassUnicode, HirKind};
         let hir = regex_syntax::parse(pattern).ok()?;
