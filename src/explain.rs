@@ -854,17 +854,21 @@ mod tests {
     }
 
     /// Checks the classifier's hot path on `text` against the two-step form
-    /// and the reference: the same vector, with and without a trace, and the
-    /// same reasons. `ws` may hold an earlier message.
+    /// and the reference: the same counts with and without a trace, the
+    /// same vector with and without one, and the same reasons. `ws` may hold
+    /// an earlier message.
     fn check_hot_path(c: &Classifier, text: &str, ws: &mut crate::featurize::Workspace) {
         let m = c.model();
         let normalizer = crate::normalize::Normalizer::new(m.normalizer.clone());
         let norm = normalizer.normalize(text);
         let tokens = m.tokenizer.tokenize(norm.text()).unwrap();
         let mut trace = Vec::new();
-        let x = m
-            .featurizer
-            .vectorize(&m.featurizer.count(&norm, &tokens, Some(&mut trace)));
+        let counts = m.featurizer.count(&norm, &tokens, Some(&mut trace));
+        // Without a trace the counts come through the repeated words' folding.
+        let folded = m.featurizer.count(&norm, &tokens, None);
+        assert_eq!(folded.words, counts.words, "{text:?}");
+        assert_eq!(folded.chars, counts.chars, "{text:?}");
+        let x = m.featurizer.vectorize(&counts);
         m.featurizer.vectorize_into(&norm, &tokens, ws, false);
         assert_eq!(ws.vector(), &x, "{text:?}");
         m.featurizer.vectorize_into(&norm, &tokens, ws, true);

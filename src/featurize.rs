@@ -446,7 +446,7 @@ impl Featurizer {
         let mut ws = Workspace::default();
         match trace {
             Some(t) => {
-                self.emit(norm, tokens, &mut ws, &mut FullTrace(t), false);
+                self.emit(norm, tokens, &mut ws, &mut FullTrace(t));
                 counts_of(&mut ws, self.bucket_bits())
             }
             None => self.count_in(norm, tokens, &mut ws),
@@ -462,7 +462,7 @@ impl Featurizer {
         tokens: &Tokens,
         ws: &mut Workspace,
     ) -> TermCounts {
-        self.emit(norm, tokens, ws, &mut NoTrace, false);
+        self.emit(norm, tokens, ws, &mut NoTrace);
         counts_of(ws, self.bucket_bits())
     }
 
@@ -552,9 +552,9 @@ impl Featurizer {
         let mut t = std::mem::take(&mut ws.trace);
         t.clear();
         if trace {
-            self.emit(norm, tokens, ws, &mut t, true);
+            self.emit(norm, tokens, ws, &mut t);
         } else {
-            self.emit(norm, tokens, ws, &mut NoTrace, true);
+            self.emit(norm, tokens, ws, &mut NoTrace);
         }
         ws.trace = t;
         ws.traced = trace;
@@ -656,21 +656,17 @@ impl Featurizer {
     /// Hashes every feature occurrence of one message into `ws.words` and
     /// `ws.chars`, in a fixed order, telling `sink` about each.
     ///
-    /// With `fold_repeats`, a word seen before in the message emits no
-    /// character n-grams of its own: its first occurrence's are counted
-    /// once more in `ws.char_mult`, and the trace points at them. A
-    /// message's repeated words (`the`, `you`, `your`) are some 28% of its
-    /// n-grams in the bench input, and every emission costs its hash, its
-    /// place in the sort and its run. Only [`Featurizer::vectorize_into_with`]
-    /// reads the multiplicities; the other callers want every emission.
-    fn emit<S: Sink>(
-        &self,
-        norm: &Normalized,
-        tokens: &Tokens,
-        ws: &mut Workspace,
-        sink: &mut S,
-        fold_repeats: bool,
-    ) {
+    ///
+    /// A word seen before in the message emits no character n-grams of its
+    /// own: its first occurrence's are counted once more in `ws.char_mult`
+    /// (one entry per character-block emission), and the trace points at
+    /// them. A message's repeated words (`the`, `you`, `your`) are some 28%
+    /// of its n-grams in the bench input, and every emission costs its hash,
+    /// its place in the sort and its run. Not for a sink that wants the
+    /// spans of every n-gram ([`Sink::SPANS`]): there every emission is its
+    /// own, and its multiplicity 1.
+    fn emit<S: Sink>(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace, sink: &mut S) {
+        let fold_repeats = !S::SPANS;
         let text = norm.text();
         let mask = (self.dim() - 1) as u64;
         let bucket = |h: u64| (h & mask) as u32;
@@ -805,8 +801,8 @@ impl Featurizer {
                     }
                 }
             }
+            char_mult.resize(chars.len(), 1);
             if fold_repeats {
-                char_mult.resize(chars.len(), 1);
                 repeats.end_last(chars.len());
             }
             sink.word_chars(first..chars.len());
@@ -832,18 +828,22 @@ fn counts_of(ws: &mut Workspace, bits: u32) -> TermCounts {
         chars,
         keys,
         spare,
+        char_mult,
         ..
     } = ws;
-    let mut runs = |emitted: &[u32]| {
+    // `multiplicity(e)`: the occurrences emission `e` stands for.
+    let mut runs = |emitted: &[u32], multiplicity: &dyn Fn(usize) -> u32| {
         sort_keys(&[emitted], bits, keys, spare);
         let mut out = Vec::new();
-        for_each_run(keys, |b, run| out.push((b, run.len() as u32)));
+        for_each_run(keys, |b, run| {
+            out.push((b, run.iter().map(|&k| multiplicity(emission(k))).sum()))
+        });
         out.shrink_to_fit();
         out
     };
     TermCounts {
-        words: runs(words),
-        chars: runs(chars),
+        words: runs(words, &|_| 1),
+        chars: runs(chars, &|e| char_mult[e]),
     }
 }
 
@@ -953,7 +953,7 @@ pub struct Workspace {
     scratch: Vec<u8>,
     bounds: Vec<usize>,
     /// Per character-block emission: the occurrences of its word in the
-    /// message (see `fold_repeats` of [`Featurizer::emit`]).
+    /// message (see [`Featurizer::emit`]).
     char_mult: Vec<u32>,
     repeats: Repeats,
 }
