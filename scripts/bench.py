@@ -23,6 +23,10 @@ load (runs alternate: fastText, scamscan, fastText, scamscan, ...):
   --baseline  another scamscan binary (an older build) in the same
               throughput alternation and cold-start loop, and in the
               training rounds, alternating with scamscan.
+  --variant   LABEL=ARGS (repeatable): scamscan's throughput run once more
+              per round with ARGS added (`--reasons 0`, `--model DIR`), in
+              the same alternation, reported beside the default; for
+              measuring what a model or an option would change.
 
 fastText is trained on the same corpora (every message, `-wordNgrams 2`,
 as scripts/compare.sh does); the bench input and the fastText model are
@@ -168,7 +172,16 @@ def main() -> None:
     ap.add_argument("--train-rounds", type=int, default=3)
     ap.add_argument("--baseline", metavar="BINARY",
                     help="another scamscan binary (say, an older build) to run in the same alternation")
+    ap.add_argument("--variant", action="append", default=[], metavar="LABEL=ARGS",
+                    help="also time `scamscan classify` with ARGS added (say 'no reasons=--reasons 0'), "
+                         "in the same alternation; repeatable")
     args = ap.parse_args()
+    variants = []
+    for v in args.variant:
+        label, sep, extra = v.partition("=")
+        if not sep or not label.strip():
+            sys.exit(f"bench: --variant wants LABEL=ARGS, got {v!r}")
+        variants.append((label.strip(), extra.split()))
     if not (100_000 <= args.messages <= 500_000):
         log("note: issue #5 asks for 100k-500k messages")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -178,14 +191,18 @@ def main() -> None:
     log(f"throughput: {args.rounds} alternating rounds on {meta['messages']} messages "
         f"({meta['bytes'] / 1e6:.1f} MB)")
     ft_runs, ss_runs, base_runs = [], [], []
+    var_runs: list[list[dict]] = [[] for _ in variants]
     for r in range(args.rounds):
         ft_runs.append(gnu_time(["fasttext", "predict-prob", str(ft_model), str(input_path), "3"]))
         ss_runs.append(gnu_time([ss, "classify", "--lines", "--output", "jsonl", str(input_path)]))
         if args.baseline:
             base_runs.append(gnu_time([args.baseline, "classify", "--lines", "--output", "jsonl",
                                        str(input_path)]))
+        for (_, extra), runs in zip(variants, var_runs):
+            runs.append(gnu_time([ss, "classify", "--lines", "--output", "jsonl", *extra, str(input_path)]))
         log(f"  round {r + 1}: fastText {ft_runs[-1]['wall']:.2f} s, scamscan {ss_runs[-1]['wall']:.2f} s"
-            + (f", baseline {base_runs[-1]['wall']:.2f} s" if base_runs else ""))
+            + (f", baseline {base_runs[-1]['wall']:.2f} s" if base_runs else "")
+            + "".join(f", {label} {runs[-1]['wall']:.2f} s" for (label, _), runs in zip(variants, var_runs)))
 
     log(f"cold start: {args.cold_rounds} alternating rounds")
     one = "Your parcel is held at customs. Pay the 2.99 fee at parcel-fee.top today"
@@ -268,6 +285,12 @@ def main() -> None:
                      f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
         b_c = statistics.median(base_cold)
         lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan takes {ss_c / b_c:.2f}x its time | |")
+    for (label, extra), runs in zip(variants, var_runs):
+        v_w = med(runs, "wall")
+        v_cpu = statistics.median(r["user"] + r["sys"] for r in runs)
+        lines.append(f"| variant {label} (`{' '.join(extra)}`): messages per second; CPU time; peak RSS | "
+                     f"| {n / v_w:,.0f}; {v_cpu:.2f} s; {med(runs, 'rss_kib') / 1024:.0f} MiB | "
+                     f"{(n / v_w) / ft_rate:.2f}x fastText, {ss_w / v_w:.2f}x scamscan | |")
     if train_s is not None:
         lines.append(f"| training the default model (median; {spread(train_runs)}) | | {train_s:.1f} s | | "
                      f"<= 30 s: {ok(train_s <= 30)} |")
@@ -285,6 +308,8 @@ def main() -> None:
         "meta": meta, "rev": rev, "load": load,
         "fasttext": {"runs": ft_runs, "cold": ft_cold},
         "scamscan": {"runs": ss_runs, "cold": ss_cold, "train_s": train_s, "train_runs": train_runs},
+        "variants": [{"label": label, "args": extra, "runs": runs}
+                     for (label, extra), runs in zip(variants, var_runs)],
         "baseline": {"binary": args.baseline, "runs": base_runs, "cold": base_cold,
                      "train_s": base_train_s, "train_runs": base_train_runs},
     }, indent=1))
