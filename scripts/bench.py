@@ -159,6 +159,16 @@ def med(runs: list[dict], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
+def cpu(runs: list[dict]) -> float:
+    """Median CPU time (user + sys) of GNU time runs."""
+    return statistics.median(r["user"] + r["sys"] for r in runs)
+
+
+def classify(binary: str, input_path: Path, extra: tuple[str, ...] | list[str] = ()) -> list[str]:
+    """The timed command: `classify --lines --output jsonl` (3 reasons unless `extra` says otherwise)."""
+    return [binary, "classify", "--lines", "--output", "jsonl", *extra, str(input_path)]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpora", type=Path, default=REPO.parent / "shared" / "corpora")
@@ -181,7 +191,7 @@ def main() -> None:
         label, sep, extra = v.partition("=")
         if not sep or not label.strip():
             sys.exit(f"bench: --variant wants LABEL=ARGS, got {v!r}")
-        variants.append((label.strip(), extra.split()))
+        variants.append({"label": label.strip(), "args": extra.split(), "runs": []})
     if not (100_000 <= args.messages <= 500_000):
         log("note: issue #5 asks for 100k-500k messages")
     args.out.mkdir(parents=True, exist_ok=True)
@@ -191,18 +201,16 @@ def main() -> None:
     log(f"throughput: {args.rounds} alternating rounds on {meta['messages']} messages "
         f"({meta['bytes'] / 1e6:.1f} MB)")
     ft_runs, ss_runs, base_runs = [], [], []
-    var_runs: list[list[dict]] = [[] for _ in variants]
     for r in range(args.rounds):
         ft_runs.append(gnu_time(["fasttext", "predict-prob", str(ft_model), str(input_path), "3"]))
-        ss_runs.append(gnu_time([ss, "classify", "--lines", "--output", "jsonl", str(input_path)]))
+        ss_runs.append(gnu_time(classify(ss, input_path)))
         if args.baseline:
-            base_runs.append(gnu_time([args.baseline, "classify", "--lines", "--output", "jsonl",
-                                       str(input_path)]))
-        for (_, extra), runs in zip(variants, var_runs):
-            runs.append(gnu_time([ss, "classify", "--lines", "--output", "jsonl", *extra, str(input_path)]))
+            base_runs.append(gnu_time(classify(args.baseline, input_path)))
+        for v in variants:
+            v["runs"].append(gnu_time(classify(ss, input_path, v["args"])))
         log(f"  round {r + 1}: fastText {ft_runs[-1]['wall']:.2f} s, scamscan {ss_runs[-1]['wall']:.2f} s"
             + (f", baseline {base_runs[-1]['wall']:.2f} s" if base_runs else "")
-            + "".join(f", {label} {runs[-1]['wall']:.2f} s" for (label, _), runs in zip(variants, var_runs)))
+            + "".join(f", {v['label']} {v['runs'][-1]['wall']:.2f} s" for v in variants))
 
     log(f"cold start: {args.cold_rounds} alternating rounds")
     one = "Your parcel is held at customs. Pay the 2.99 fee at parcel-fee.top today"
@@ -246,8 +254,7 @@ def main() -> None:
     ft_w, ss_w = med(ft_runs, "wall"), med(ss_runs, "wall")
     ft_rate, ss_rate = n / ft_w, n / ss_w
     ft_rss, ss_rss = med(ft_runs, "rss_kib"), med(ss_runs, "rss_kib")
-    ft_cpu = statistics.median(r["user"] + r["sys"] for r in ft_runs)
-    ss_cpu = statistics.median(r["user"] + r["sys"] for r in ss_runs)
+    ft_cpu, ss_cpu = cpu(ft_runs), cpu(ss_runs)
     ft_c, ss_c = statistics.median(ft_cold), statistics.median(ss_cold)
     try:
         load = os.getloadavg()[0]
@@ -279,17 +286,16 @@ def main() -> None:
     ]
     if base_runs:
         b_w = med(base_runs, "wall")
-        b_cpu = statistics.median(r["user"] + r["sys"] for r in base_runs)
+        b_cpu = cpu(base_runs)
         lines.append(f"| baseline `{Path(args.baseline).name}`: messages per second, CPU time, peak RSS | "
                      f"| {n / b_w:,.0f}; {b_cpu:.2f} s; {med(base_runs, 'rss_kib') / 1024:.0f} MiB | "
                      f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
         b_c = statistics.median(base_cold)
         lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan takes {ss_c / b_c:.2f}x its time | |")
-    for (label, extra), runs in zip(variants, var_runs):
-        v_w = med(runs, "wall")
-        v_cpu = statistics.median(r["user"] + r["sys"] for r in runs)
-        lines.append(f"| variant {label} (`{' '.join(extra)}`): messages per second; CPU time; peak RSS | "
-                     f"| {n / v_w:,.0f}; {v_cpu:.2f} s; {med(runs, 'rss_kib') / 1024:.0f} MiB | "
+    for v in variants:
+        v_w = med(v["runs"], "wall")
+        lines.append(f"| variant {v['label']} (`{' '.join(v['args'])}`): messages per second; CPU time; peak RSS | "
+                     f"| {n / v_w:,.0f}; {cpu(v['runs']):.2f} s; {med(v['runs'], 'rss_kib') / 1024:.0f} MiB | "
                      f"{(n / v_w) / ft_rate:.2f}x fastText, {ss_w / v_w:.2f}x scamscan | |")
     if train_s is not None:
         lines.append(f"| training the default model (median; {spread(train_runs)}) | | {train_s:.1f} s | | "
@@ -308,8 +314,7 @@ def main() -> None:
         "meta": meta, "rev": rev, "load": load,
         "fasttext": {"runs": ft_runs, "cold": ft_cold},
         "scamscan": {"runs": ss_runs, "cold": ss_cold, "train_s": train_s, "train_runs": train_runs},
-        "variants": [{"label": label, "args": extra, "runs": runs}
-                     for (label, extra), runs in zip(variants, var_runs)],
+        "variants": variants,
         "baseline": {"binary": args.baseline, "runs": base_runs, "cold": base_cold,
                      "train_s": base_train_s, "train_runs": base_train_runs},
     }, indent=1))
