@@ -27,6 +27,12 @@ load (runs alternate: fastText, scamscan, fastText, scamscan, ...):
               per round with ARGS added (`--reasons 0`, `--model DIR`), in
               the same alternation, reported beside the default; for
               measuring what a model or an option would change.
+  --fasttext-variant
+              LABEL=ARGS (repeatable): another fastText model, trained on
+              the same corpora with ARGS added to `-wordNgrams 2` (say
+              `-minn 2 -maxn 5`, the character n-grams scamscan uses), in
+              the same throughput alternation; reported as a reference
+              beside the goal's fastText, which stays the default one.
 
 fastText is trained on the same corpora (every message, `-wordNgrams 2`,
 as scripts/compare.sh does); the bench input and the fastText model are
@@ -100,10 +106,7 @@ def prepare(corpora: Path, out: Path, messages: int) -> tuple[Path, Path, dict]:
     with open(train, "w", encoding="utf-8") as fh:
         for text, label in rows:
             fh.write(f"__label__{label} {text}\n")
-    log("training fastText on the same corpora (-wordNgrams 2)")
-    subprocess.run(["fasttext", "supervised", "-input", str(train), "-output", str(model_prefix),
-                    "-wordNgrams", "2"], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    train_fasttext(train, model_prefix, [])
     meta = {
         "key": key,
         "messages": messages,
@@ -113,6 +116,26 @@ def prepare(corpora: Path, out: Path, messages: int) -> tuple[Path, Path, dict]:
     }
     stamp.write_text(json.dumps(meta))
     return input_path, model, meta
+
+
+def train_fasttext(train: Path, prefix: Path, extra: list[str]) -> None:
+    """A fastText model of the corpus file `train` at `prefix`.bin: `-wordNgrams 2` plus `extra`."""
+    log(f"training fastText on the same corpora (-wordNgrams 2 {' '.join(extra)})")
+    subprocess.run(["fasttext", "supervised", "-input", str(train), "-output", str(prefix),
+                    "-wordNgrams", "2", *extra], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def fasttext_variant(out: Path, meta: dict, extra: list[str]) -> Path:
+    """The fastText model trained with `extra`, rebuilt when the corpora or `extra` change."""
+    slug = hashlib.sha256(" ".join(extra).encode()).hexdigest()[:12]
+    prefix = out / f"fasttext-variant-{slug}"
+    model, stamp = prefix.with_suffix(".bin"), prefix.with_suffix(".json")
+    want = {"key": meta["key"], "args": extra}
+    if not (model.exists() and stamp.exists() and json.loads(stamp.read_text()) == want):
+        train_fasttext(out / "fasttext-train.txt", prefix, extra)
+        stamp.write_text(json.dumps(want))
+    return model
 
 
 def gnu_time(cmd: list[str], stdin_path: Path | None = None) -> dict:
@@ -169,6 +192,11 @@ def classify(binary: str, input_path: Path, extra: tuple[str, ...] | list[str] =
     return [binary, "classify", "--lines", "--output", "jsonl", *extra, str(input_path)]
 
 
+def predict(model: Path | str, input_path: Path) -> list[str]:
+    """fastText's timed command: `predict-prob MODEL INPUT 3`."""
+    return ["fasttext", "predict-prob", str(model), str(input_path), "3"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpora", type=Path, default=REPO.parent / "shared" / "corpora")
@@ -185,32 +213,45 @@ def main() -> None:
     ap.add_argument("--variant", action="append", default=[], metavar="LABEL=ARGS",
                     help="also time `scamscan classify` with ARGS added (say 'no reasons=--reasons 0'), "
                          "in the same alternation; repeatable")
+    ap.add_argument("--fasttext-variant", action="append", default=[], metavar="LABEL=ARGS",
+                    help="also time a fastText model trained with ARGS added to -wordNgrams 2 "
+                         "(say 'subwords=-minn 2 -maxn 5'), in the same alternation; repeatable")
     args = ap.parse_args()
-    variants = []
-    for v in args.variant:
-        label, sep, extra = v.partition("=")
-        if not sep or not label.strip():
-            sys.exit(f"bench: --variant wants LABEL=ARGS, got {v!r}")
-        variants.append({"label": label.strip(), "args": extra.split(), "runs": []})
+
+    def labelled(values: list[str], flag: str) -> list[dict]:
+        out = []
+        for v in values:
+            label, sep, extra = v.partition("=")
+            if not sep or not label.strip():
+                sys.exit(f"bench: {flag} wants LABEL=ARGS, got {v!r}")
+            out.append({"label": label.strip(), "args": extra.split(), "runs": []})
+        return out
+
+    variants = labelled(args.variant, "--variant")
+    ft_variants = labelled(args.fasttext_variant, "--fasttext-variant")
     if not (100_000 <= args.messages <= 500_000):
         log("note: issue #5 asks for 100k-500k messages")
     args.out.mkdir(parents=True, exist_ok=True)
     input_path, ft_model, meta = prepare(args.corpora, args.out, args.messages)
+    for v in ft_variants:
+        v["model"] = str(fasttext_variant(args.out, meta, v["args"]))
     ss = args.scamscan
 
     log(f"throughput: {args.rounds} alternating rounds on {meta['messages']} messages "
         f"({meta['bytes'] / 1e6:.1f} MB)")
     ft_runs, ss_runs, base_runs = [], [], []
     for r in range(args.rounds):
-        ft_runs.append(gnu_time(["fasttext", "predict-prob", str(ft_model), str(input_path), "3"]))
+        ft_runs.append(gnu_time(predict(ft_model, input_path)))
         ss_runs.append(gnu_time(classify(ss, input_path)))
         if args.baseline:
             base_runs.append(gnu_time(classify(args.baseline, input_path)))
         for v in variants:
             v["runs"].append(gnu_time(classify(ss, input_path, v["args"])))
+        for v in ft_variants:
+            v["runs"].append(gnu_time(predict(v["model"], input_path)))
         log(f"  round {r + 1}: fastText {ft_runs[-1]['wall']:.2f} s, scamscan {ss_runs[-1]['wall']:.2f} s"
             + (f", baseline {base_runs[-1]['wall']:.2f} s" if base_runs else "")
-            + "".join(f", {v['label']} {v['runs'][-1]['wall']:.2f} s" for v in variants))
+            + "".join(f", {v['label']} {v['runs'][-1]['wall']:.2f} s" for v in variants + ft_variants))
 
     log(f"cold start: {args.cold_rounds} alternating rounds")
     one = "Your parcel is held at customs. Pay the 2.99 fee at parcel-fee.top today"
@@ -218,7 +259,7 @@ def main() -> None:
     one_path.write_text(one + "\n", encoding="utf-8")
     ft_cold, ss_cold, base_cold = [], [], []
     for _ in range(args.cold_rounds):
-        ft_cold.append(wall_clock(["fasttext", "predict-prob", str(ft_model), str(one_path), "3"], None))
+        ft_cold.append(wall_clock(predict(ft_model, one_path), None))
         ss_cold.append(wall_clock([ss, "classify", "--output", "jsonl"], one.encode()))
         if args.baseline:
             base_cold.append(wall_clock([args.baseline, "classify", "--output", "jsonl"], one.encode()))
@@ -297,6 +338,12 @@ def main() -> None:
         lines.append(f"| variant {v['label']} (`{' '.join(v['args'])}`): messages per second; CPU time; peak RSS | "
                      f"| {n / v_w:,.0f}; {cpu(v['runs']):.2f} s; {med(v['runs'], 'rss_kib') / 1024:.0f} MiB | "
                      f"{(n / v_w) / ft_rate:.2f}x fastText, {ss_w / v_w:.2f}x scamscan | |")
+    for v in ft_variants:
+        v_w = med(v["runs"], "wall")
+        lines.append(f"| reference: fastText {v['label']} (`-wordNgrams 2 {' '.join(v['args'])}`): "
+                     f"messages per second; CPU time; peak RSS | {n / v_w:,.0f}; {cpu(v['runs']):.2f} s; "
+                     f"{med(v['runs'], 'rss_kib') / 1024:.0f} MiB | | scamscan {v_w / ss_w:.2f}x its "
+                     f"messages per second | |")
     if train_s is not None:
         lines.append(f"| training the default model (median; {spread(train_runs)}) | | {train_s:.1f} s | | "
                      f"<= 30 s: {ok(train_s <= 30)} |")
@@ -315,6 +362,7 @@ def main() -> None:
         "fasttext": {"runs": ft_runs, "cold": ft_cold},
         "scamscan": {"runs": ss_runs, "cold": ss_cold, "train_s": train_s, "train_runs": train_runs},
         "variants": variants,
+        "fasttext_variants": ft_variants,
         "baseline": {"binary": args.baseline, "runs": base_runs, "cold": base_cold,
                      "train_s": base_train_s, "train_runs": base_train_runs},
     }, indent=1))

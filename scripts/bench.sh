@@ -4,7 +4,7 @@
 # (Debian's fasttext and GNU time), builds the release binary, then runs
 # scripts/bench.py with the given arguments; the table lands in
 # target/bench/results.md.
-# Usage: bash scripts/bench.sh [--messages 200000] [--rounds 5] [--cold-rounds 30] [--train-rounds 3] [--no-train] [--baseline OLD_BINARY] [--variant LABEL=ARGS]...
+# Usage: bash scripts/bench.sh [--messages 200000] [--rounds 5] [--cold-rounds 30] [--train-rounds 3] [--no-train] [--baseline OLD_BINARY] [--variant LABEL=ARGS]... [--fasttext-variant LABEL=ARGS]...
 #        [--corpora ../shared/corpora] [--out target/bench]
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
