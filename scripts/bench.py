@@ -192,6 +192,11 @@ def classify(binary: str, input_path: Path, extra: tuple[str, ...] | list[str] =
     return [binary, "classify", "--lines", "--output", "jsonl", *extra, str(input_path)]
 
 
+def classify_one(binary: str) -> list[str]:
+    """The cold-start command: one message on stdin, `classify --output jsonl`, built-in model."""
+    return [binary, "classify", "--output", "jsonl"]
+
+
 def predict(model: Path | str, input_path: Path) -> list[str]:
     """fastText's timed command: `predict-prob MODEL INPUT 3`."""
     return ["fasttext", "predict-prob", str(model), str(input_path), "3"]
@@ -260,9 +265,9 @@ def main() -> None:
     ft_cold, ss_cold, base_cold = [], [], []
     for _ in range(args.cold_rounds):
         ft_cold.append(wall_clock(predict(ft_model, one_path), None))
-        ss_cold.append(wall_clock([ss, "classify", "--output", "jsonl"], one.encode()))
+        ss_cold.append(wall_clock(classify_one(ss), one.encode()))
         if args.baseline:
-            base_cold.append(wall_clock([args.baseline, "classify", "--output", "jsonl"], one.encode()))
+            base_cold.append(wall_clock(classify_one(args.baseline), one.encode()))
 
     def train(binary: str, model_dir: Path) -> float:
         t0 = time.perf_counter()
@@ -304,6 +309,11 @@ def main() -> None:
     rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
                          capture_output=True, text=True).stdout.strip()
 
+    def summary(runs: list[dict]) -> str:
+        """Messages per second; CPU time; peak RSS: an extra row's figures."""
+        return (f"{n / med(runs, 'wall'):,.0f}; {cpu(runs):.2f} s; "
+                f"{med(runs, 'rss_kib') / 1024:.0f} MiB")
+
     def ok(flag: bool) -> str:
         return "met" if flag else "**not met**"
 
@@ -327,23 +337,21 @@ def main() -> None:
     ]
     if base_runs:
         b_w = med(base_runs, "wall")
-        b_cpu = cpu(base_runs)
-        lines.append(f"| baseline `{Path(args.baseline).name}`: messages per second, CPU time, peak RSS | "
-                     f"| {n / b_w:,.0f}; {b_cpu:.2f} s; {med(base_runs, 'rss_kib') / 1024:.0f} MiB | "
-                     f"scamscan {b_w / ss_w:.2f}x faster, {b_cpu / ss_cpu:.2f}x less CPU | |")
+        lines.append(f"| baseline `{Path(args.baseline).name}`: messages per second; CPU time; peak RSS | "
+                     f"| {summary(base_runs)} | "
+                     f"scamscan {b_w / ss_w:.2f}x faster, {cpu(base_runs) / ss_cpu:.2f}x less CPU | |")
         b_c = statistics.median(base_cold)
         lines.append(f"| baseline: cold start | | {b_c * 1000:.1f} ms | scamscan takes {ss_c / b_c:.2f}x its time | |")
     for v in variants:
         v_w = med(v["runs"], "wall")
         lines.append(f"| variant {v['label']} (`{' '.join(v['args'])}`): messages per second; CPU time; peak RSS | "
-                     f"| {n / v_w:,.0f}; {cpu(v['runs']):.2f} s; {med(v['runs'], 'rss_kib') / 1024:.0f} MiB | "
+                     f"| {summary(v['runs'])} | "
                      f"{(n / v_w) / ft_rate:.2f}x fastText, {ss_w / v_w:.2f}x scamscan | |")
     for v in ft_variants:
         v_w = med(v["runs"], "wall")
         lines.append(f"| reference: fastText {v['label']} (`-wordNgrams 2 {' '.join(v['args'])}`): "
-                     f"messages per second; CPU time; peak RSS | {n / v_w:,.0f}; {cpu(v['runs']):.2f} s; "
-                     f"{med(v['runs'], 'rss_kib') / 1024:.0f} MiB | | scamscan {v_w / ss_w:.2f}x its "
-                     f"messages per second | |")
+                     f"messages per second; CPU time; peak RSS | {summary(v['runs'])} | | "
+                     f"scamscan {v_w / ss_w:.2f}x its messages per second | |")
     if train_s is not None:
         lines.append(f"| training the default model (median; {spread(train_runs)}) | | {train_s:.1f} s | | "
                      f"<= 30 s: {ok(train_s <= 30)} |")
