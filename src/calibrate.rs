@@ -9,7 +9,7 @@
 //! threshold at which at most `target_fpr` of legitimate held-out messages
 //! would be flagged, each source's legitimate messages weighing the same.
 
-use crate::data::Label;
+use crate::label::Label;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -103,7 +103,7 @@ impl Calibration {
         for c in 0..3 {
             z[c] = logits[c] / self.temperature + self.bias[c];
         }
-        crate::model::softmax_in_place(&mut z);
+        crate::math::softmax_in_place(&mut z);
         z
     }
 

@@ -93,9 +93,9 @@ impl fmt::Display for Location {
 pub enum ErrorKind {
     /// Reading or writing a file failed.
     ///
-    /// Displayed the way [`crate::input::io_message`] puts it
+    /// Displayed the way [`io_message`] puts it
     /// (`no such file or directory`), without the system's error number.
-    #[error("{}", crate::input::io_message(.0))]
+    #[error("{}", io_message(.0))]
     Io(std::io::Error),
     /// A record could not be parsed (bad JSON, missing field, bad label...).
     #[error("{0}")]
@@ -259,7 +259,7 @@ impl Error {
     ///
     /// ```
     /// use scamscan::ErrorKind;
-    /// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+    /// let e = scamscan::corpus::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
     /// assert!(matches!(e.kind(), ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::NotFound));
     /// ```
     pub fn kind(&self) -> &ErrorKind {
@@ -271,7 +271,7 @@ impl Error {
     /// # Example
     ///
     /// ```
-    /// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+    /// let e = scamscan::corpus::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
     /// let path = e.location().and_then(|l| l.path.as_deref()).unwrap();
     /// assert_eq!(path, std::path::Path::new("no/such.jsonl"));
     /// ```
@@ -297,7 +297,7 @@ impl fmt::Display for Error {
 ///
 /// ```
 /// use std::error::Error as _;
-/// let e = scamscan::data::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
+/// let e = scamscan::corpus::read_jsonl("no/such.jsonl".as_ref()).unwrap_err();
 /// assert_eq!(e.to_string(), "no/such.jsonl: no such file or directory");
 /// assert!(e.source().is_none());
 /// ```
@@ -342,3 +342,41 @@ impl From<linfa::Error> for Error {
 /// assert!(threshold("high").is_err());
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A short message for an I/O error, without the `(os error N)` suffix for
+/// the common cases.
+///
+/// The suffix means nothing to most users, and differs between systems,
+/// which would make the output of the same run differ too.
+///
+/// # Example
+///
+/// ```
+/// let e = std::fs::File::open("no/such/file").unwrap_err();
+/// assert_eq!(scamscan::error::io_message(&e), "no such file or directory");
+/// ```
+pub fn io_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        std::io::ErrorKind::IsADirectory => "is a directory".into(),
+        _ => {
+            let msg = e.to_string();
+            // "Too many levels of symbolic links (os error 40)" -> "too many levels of symbolic links"
+            let msg = match msg.rsplit_once(" (os error ") {
+                Some((m, code)) if code.ends_with(')') => m.to_string(),
+                _ => msg,
+            };
+            let mut chars = msg.chars();
+            match chars.next() {
+                Some(c)
+                    if c.is_uppercase()
+                        && !chars.clone().next().is_some_and(char::is_uppercase) =>
+                {
+                    c.to_lowercase().chain(chars).collect()
+                }
+                _ => msg,
+            }
+        }
+    }
+}

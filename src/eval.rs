@@ -8,10 +8,9 @@
 //!
 //! ```no_run
 //! use scamscan::eval::{evaluate, EvalOptions};
-//! let examples = scamscan::data::read_dir_or_file("datasets".as_ref())?;
+//! let examples = scamscan::corpus::read_dir_or_file("datasets".as_ref())?;
 //! let report = evaluate(&scamscan::Classifier::default(), &examples, &EvalOptions::default());
 //! println!("{}", report.to_markdown());
-//! scamscan::plot::write_plots(&report, "eval.svg".as_ref())?;
 //! # Ok::<(), scamscan::Error>(())
 //! ```
 //!
@@ -21,7 +20,8 @@
 
 use crate::calibrate::{reliability, ReliabilityBin};
 use crate::classifier::{Classifier, ClassifyOptions, Verdict};
-use crate::data::{Category, Example, Label};
+use crate::corpus::Example;
+use crate::label::{Category, Label};
 use crate::metrics::{self, Confusion};
 use crate::obfuscate::Perturbation;
 use rayon::prelude::*;

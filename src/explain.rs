@@ -14,9 +14,10 @@
 //! log-odds, to rounding.
 
 use crate::calibrate::Calibration;
-use crate::featurize::{FeatureFamily, FeatureTrace, SparseVector, Trace, TraceItem, Workspace};
-use crate::model::SoftmaxRegression;
+use crate::featurize::{FeatureFamily, FeatureTrace, Trace, TraceItem, Workspace};
+use crate::linear::SoftmaxRegression;
 use crate::normalize::Normalized;
+use crate::sparse::SparseVector;
 use serde::Serialize;
 
 /// One reason behind a score.

@@ -27,7 +27,7 @@
 //! is that canonical *composition* across characters is skipped, which does not
 //! matter once accents are stripped.
 
-use crate::boundaries::Lazy;
+use crate::regexes::Lazy;
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
 
@@ -553,7 +553,7 @@ fn symbol_leet(n: &mut Normalized) {
 }
 
 /// The defang and spaced-letters patterns, with Unicode or ASCII word
-/// boundaries (see [`crate::boundaries`]), each compiled when a message
+/// boundaries (see [`crate::regexes`]), each compiled when a message
 /// first needs it (past the cheap tests of [`unmask_edits`]).
 fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy<regex::Regex>) {
     type Pair = (Lazy<regex::Regex>, Lazy<regex::Regex>);
@@ -562,8 +562,8 @@ fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy
     let cell = if ascii_boundaries { &ASCII } else { &UNICODE };
     cell.get_or_init(|| {
         let re = |p: &str| {
-            let compile = crate::boundaries::compile;
-            crate::boundaries::lazy(compile, p.to_string(), ascii_boundaries, "unmask")
+            let compile = crate::regexes::compile;
+            crate::regexes::lazy(compile, p.to_string(), ascii_boundaries, "unmask")
         };
         // Defanged pieces of links, and dots set apart by spaces before a
         // common top-level domain (`example . com`, `bit . ly`).
@@ -581,7 +581,7 @@ fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy
 /// `(start, end, replacement)` byte ranges of `text`.
 fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
     let mut edits = Vec::new();
-    let (defang, spaced) = unmask_patterns(crate::boundaries::ascii_boundaries_agree(text));
+    let (defang, spaced) = unmask_patterns(crate::regexes::ascii_boundaries_agree(text));
     let b = text.as_bytes();
     // Cheap tests first: most messages have none of these, and the
     // patterns then need not run (this is on the per-message path).

@@ -17,13 +17,15 @@
 //! byte-identical `model.bin`.
 
 use crate::calibrate;
-use crate::data::{fold, Category, Example, Label, CALIBRATION_FOLD};
+use crate::corpus::{fold, Example, CALIBRATION_FOLD};
 use crate::error::{Error, Result};
-use crate::featurize::{Featurizer, FeaturizerConfig, SparseVector, TermCounts, Workspace};
+use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
+use crate::label::{Category, Label};
+use crate::linear::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::metrics;
-use crate::model::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
-use crate::model_file::{Model, TrainingInfo};
+use crate::model::{Model, TrainingInfo};
 use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
+use crate::sparse::SparseVector;
 use crate::tokenize::{Tokenizer, Tokens};
 use crate::vocabulary::VocabularyBuilder;
 use linfa::dataset::DatasetBase;
@@ -173,7 +175,7 @@ pub type ProgressFn = dyn Fn(&str) + Send + Sync;
 ///
 /// ```no_run
 /// use scamscan::train::{TrainParams, Trainer};
-/// let examples = scamscan::data::read_dir_or_file("datasets".as_ref()).unwrap();
+/// let examples = scamscan::corpus::read_dir_or_file("datasets".as_ref()).unwrap();
 /// let model = Trainer::new(TrainParams::default()).unwrap().train(&examples).unwrap();
 /// model.save("my-model".as_ref()).unwrap();
 /// ```

@@ -1,13 +1,12 @@
-//! Evaluation and plots: metric plumbing on hand-made rows, and a whole
+//! Evaluation: metric plumbing on hand-made rows, and a whole
 //! evaluation with a small model trained here on the project's datasets/.
 
-use scamscan::data::{fold, read_dir_or_file, TEST_FOLDS};
+use scamscan::corpus::{fold, read_dir_or_file, TEST_FOLDS};
 use scamscan::eval::{
     category_metrics, evaluate, group_metrics, pr_curve, roc_curve, BinaryMetrics, CategoryScored,
     EvalOptions, EvalReport, Scored, MAX_CURVE_POINTS,
 };
 use scamscan::featurize::FeaturizerConfig;
-use scamscan::plot::{write_plots, PR_TITLE, RELIABILITY_TITLE, ROC_TITLE};
 use scamscan::train::{TrainParams, Trainer};
 use scamscan::{Category, Classifier, ClassifyOptions, Example, Label};
 use std::collections::BTreeSet;
@@ -378,80 +377,4 @@ fn empty_input_gives_an_empty_report() {
     assert_eq!(report.ece, None);
     assert_no_nan(&report);
     assert!(report.to_markdown().contains('—'));
-}
-
-// --- plots ------------------------------------------------------------------
-
-fn check_svg(svg: &str) {
-    let head = svg.trim_start();
-    assert!(
-        head.starts_with("<svg") || head.starts_with("<?xml"),
-        "{}",
-        &svg[..80.min(svg.len())]
-    );
-    assert!(svg.trim_end().ends_with("</svg>"));
-    for title in [ROC_TITLE, PR_TITLE, RELIABILITY_TITLE] {
-        assert!(svg.contains(title), "no {title:?} in the SVG");
-    }
-    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
-    assert!(svg.contains("false-positive rate"));
-}
-
-#[test]
-fn svg_has_three_titled_panels() {
-    let (classifier, test) = fixture();
-    let report = evaluate(classifier, test, &EvalOptions::default());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("eval.svg");
-    write_plots(&report, &path).unwrap();
-    let svg = std::fs::read_to_string(&path).unwrap();
-    check_svg(&svg);
-    // The curve is drawn: a polyline with many points.
-    assert!(svg.contains("<polyline"), "no curve");
-    let auc = format!("AUC {:.3}", report.overall.flagged.roc_auc.unwrap());
-    assert!(svg.contains(&auc), "{auc} not in the title");
-    // Upper-case extensions work too; an empty report still draws.
-    let empty = evaluate(classifier, &[], &EvalOptions::default());
-    let path = dir.path().join("EMPTY.SVG");
-    write_plots(&empty, &path).unwrap();
-    let svg = std::fs::read_to_string(&path).unwrap();
-    check_svg(&svg);
-    assert!(svg.contains("no data"));
-}
-
-#[test]
-fn png_is_written() {
-    let (classifier, test) = fixture();
-    let report = evaluate(classifier, test, &EvalOptions::default());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("eval.png");
-    write_plots(&report, &path).unwrap();
-    let bytes = std::fs::read(&path).unwrap();
-    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
-    // IHDR: width and height.
-    let w = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
-    let h = u32::from_be_bytes(bytes[20..24].try_into().unwrap());
-    assert_eq!((w, h), scamscan::plot::SIZE);
-    if std::path::Path::new("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf").exists() {
-        assert!(scamscan::plot::font_path().is_some());
-    }
-}
-
-#[test]
-fn bad_paths_are_errors_naming_the_path() {
-    let (classifier, _) = fixture();
-    let report = evaluate(classifier, &handwritten()[..2], &EvalOptions::default());
-    let dir = tempfile::tempdir().unwrap();
-    for name in ["plots.pdf", "plots"] {
-        let path = dir.path().join(name);
-        let err = write_plots(&report, &path).unwrap_err().to_string();
-        assert!(err.contains(&path.display().to_string()), "{err}");
-        assert!(err.contains(".svg or .png"), "{err}");
-        assert!(!path.exists());
-    }
-    for name in ["missing/dir/plots.svg", "missing/dir/plots.png"] {
-        let path = dir.path().join(name);
-        let err = write_plots(&report, &path).unwrap_err().to_string();
-        assert!(err.contains(&path.display().to_string()), "{err}");
-    }
 }

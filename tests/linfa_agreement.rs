@@ -5,7 +5,7 @@
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
 use ndarray::{Array1, Array2};
-use scamscan::model::{SoftmaxParams, SparseRows};
+use scamscan::linear::{SoftmaxParams, SparseRows};
 
 /// A reproducible 3-class problem: 240 rows, 12 features, overlapping classes
 /// (so the optimum is finite and the comparison meaningful), a third of the

@@ -8,7 +8,7 @@
 //! the shared corpora are in the README (`scamscan eval --perturb`); this test
 //! keeps them from regressing without needing those corpora.
 
-use scamscan::data::read_dir_or_file;
+use scamscan::corpus::read_dir_or_file;
 use scamscan::eval::robustness;
 use scamscan::obfuscate::Perturbation;
 use scamscan::{Classifier, Label};

@@ -8,7 +8,7 @@
 //! model knows it only from SpamHunter's spam (measured: one Dutch bank SMS
 //! flagged as spam; the old model flagged both).
 
-use scamscan::data::read_dir_or_file;
+use scamscan::corpus::read_dir_or_file;
 use scamscan::{Classifier, Label};
 
 #[test]

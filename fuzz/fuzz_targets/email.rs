@@ -1,5 +1,5 @@
-//! `cargo +nightly fuzz run email`: the body is `scamscan::fuzzing::email`,
+//! `cargo +nightly fuzz run email`: the body is `scamscan_fuzzing::email`,
 //! which `tests/fuzz_smoke.rs` also runs under a stable `cargo test`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| scamscan::fuzzing::email(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| scamscan_fuzzing::email(data));

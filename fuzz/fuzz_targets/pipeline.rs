@@ -1,5 +1,5 @@
-//! `cargo +nightly fuzz run pipeline`: the body is `scamscan::fuzzing::pipeline`,
+//! `cargo +nightly fuzz run pipeline`: the body is `scamscan_fuzzing::pipeline`,
 //! which `tests/fuzz_smoke.rs` also runs under a stable `cargo test`.
 #![no_main]
 
-libfuzzer_sys::fuzz_target!(|data: &[u8]| scamscan::fuzzing::pipeline(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| scamscan_fuzzing::pipeline(data));

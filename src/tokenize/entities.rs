@@ -11,7 +11,7 @@
 //! defanged, OCR'd and obfuscated (`hxxp://`, `site[.]top`, `www paypal com`),
 //! and the URL/phone crates reject exactly the inputs we most need to see.
 
-use crate::boundaries::Lazy;
+use crate::regexes::Lazy;
 use regex::Regex;
 use regex_automata::meta::Regex as MetaRegex;
 use std::sync::OnceLock;
@@ -174,10 +174,10 @@ struct Patterns {
 }
 
 /// The entity patterns, compiled once per process with Unicode and with
-/// ASCII word boundaries (see [`crate::boundaries`]).
+/// ASCII word boundaries (see [`crate::regexes`]).
 ///
 /// Each pattern of each variant is compiled when a message first needs it
-/// (see [`crate::boundaries::Lazy`]): a process that classifies one message compiles a few.
+/// (see [`crate::regexes::Lazy`]): a process that classifies one message compiles a few.
 fn patterns(ascii_boundaries: bool) -> &'static Patterns {
     static UNICODE: OnceLock<Patterns> = OnceLock::new();
     static ASCII: OnceLock<Patterns> = OnceLock::new();
@@ -189,11 +189,11 @@ impl Patterns {
     /// The patterns to search `text` with: the ASCII-boundary variant when
     /// it gives exactly the Unicode variant's matches.
     fn for_text(text: &str) -> &'static Patterns {
-        patterns(crate::boundaries::ascii_boundaries_agree(text))
+        patterns(crate::regexes::ascii_boundaries_agree(text))
     }
 
     fn compile(ascii_boundaries: bool) -> Patterns {
-        use crate::boundaries::{compile, compile_meta, lazy};
+        use crate::regexes::{compile, compile_meta, lazy};
         let re = |p: &str, what| lazy(compile, p.to_string(), ascii_boundaries, what);
         // The patterns searched at the candidates of the literal gate.
         let meta = |p: &str, what| lazy(compile_meta, p.to_string(), ascii_boundaries, what);

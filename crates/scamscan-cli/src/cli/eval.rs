@@ -1,0 +1,208 @@
+//! `scamscan eval`.
+
+use super::explain::ReportFormat;
+use super::{load_classifier, DataArgs, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_OK};
+use clap::Args;
+use scamscan::eval::{
+    cross_validate, evaluate, robustness, robustness_markdown, EvalOptions, HoldOut,
+};
+use scamscan::obfuscate::Perturbation;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Arguments of `scamscan eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Also draw the ROC, precision-recall and reliability curves to this .svg or .png file.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Output format: a Markdown report, or the full report as JSON.
+    #[arg(long, short, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Human)]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub decision: DecisionArgs,
+    /// Instead of evaluating a model: hold out each source (or channel, or
+    /// language) in turn, train on the rest with the default parameters, and
+    /// report the pooled held-out predictions. One training per group.
+    #[arg(long, value_enum, value_name = "FIELD", conflicts_with = "model")]
+    pub leave_one_out: Option<HoldOutArg>,
+    /// Also score every spam and scam message under each filter-evasion
+    /// perturbation (homoglyphs, zero-width characters, leetspeak, spaced
+    /// letters, defanged links, random case, emoji) and report recall lost.
+    #[arg(long)]
+    pub perturb: bool,
+    #[command(flatten)]
+    pub params: super::train::TrainParamArgs,
+    /// With --leave-one-out: also write every held-out row's prediction to
+    /// this JSONL file (id, source, channel, lang, truth, predicted,
+    /// probabilities, coverage, category head), for re-analysis.
+    #[arg(long, value_name = "FILE", requires = "leave_one_out")]
+    pub predictions: Option<PathBuf>,
+    /// The seed of the perturbations.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// The field `--leave-one-out` holds out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HoldOutArg {
+    /// Each source corpus.
+    Source,
+    /// Each channel (sms, email, social, video, job_post).
+    Channel,
+    /// Each language.
+    Lang,
+}
+
+/// Runs `eval`.
+pub fn run(args: &EvalArgs, diag: &mut Diag) -> u8 {
+    if let Some(by) = args.leave_one_out {
+        return cross(args, by, diag);
+    }
+    let classifier = match load_classifier(&args.model) {
+        Ok(c) => c.with_options(args.decision.options(0)),
+        Err(e) => {
+            diag.error(&e);
+            return EXIT_ERROR;
+        }
+    };
+    let examples = match args.data.read() {
+        Ok(e) => e,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    if examples.is_empty() {
+        diag.error("no labeled messages to evaluate on");
+        return EXIT_ERROR;
+    }
+    diag.notice(&format!(
+        "evaluating on {} labeled messages",
+        examples.len()
+    ));
+    let report = evaluate(&classifier, &examples, &EvalOptions::default());
+    if report.truncated > 0 {
+        diag.warn(&format!(
+            "warning: {} message(s) were longer than --max-bytes {} and were scored on their start",
+            report.truncated, args.decision.max_bytes
+        ));
+    }
+    let robust = args.perturb.then(|| {
+        diag.notice("scoring spam and scam messages under each perturbation");
+        robustness(&classifier, &examples, &Perturbation::ALL, args.seed)
+    });
+    let text = match args.output {
+        ReportFormat::Human => {
+            let mut s = report.to_markdown();
+            if let Some(r) = &robust {
+                s.push_str(&robustness_markdown(r));
+            }
+            s
+        }
+        ReportFormat::Json => {
+            // The report alone, as before `--perturb` existed; with it, both.
+            let v = match &robust {
+                Some(r) => serde_json::json!({"report": &report, "robustness": r}),
+                None => serde_json::to_value(&report).expect("the report serializes"),
+            };
+            serde_json::to_string_pretty(&v).expect("the report serializes") + "\n"
+        }
+    };
+    let mut code = EXIT_OK;
+    if let Some(path) = &args.plot {
+        match crate::plot::write_plots(&report, path) {
+            Ok(()) => {
+                let png = path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+                if png && crate::plot::font_path().is_none() {
+                    diag.warn(&format!(
+                        "{}: warning: no font found, the PNG has no text (set {} to a .ttf file, or use .svg)",
+                        path.display(),
+                        crate::plot::FONT_ENV
+                    ));
+                }
+                diag.notice(&format!("wrote {}", path.display()));
+            }
+            Err(e) => {
+                diag.error(&e.to_string());
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    print_report(&text, diag).unwrap_or(code)
+}
+
+/// `eval --leave-one-out`: one training per held-out group.
+fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
+    let examples = match args.data.read() {
+        Ok(e) => e,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let by = match by {
+        HoldOutArg::Source => HoldOut::Source,
+        HoldOutArg::Channel => HoldOut::Channel,
+        HoldOutArg::Lang => HoldOut::Lang,
+    };
+    let params = scamscan::train::TrainParams {
+        max_bytes: args.decision.max_bytes,
+        ..args.params.params()
+    };
+    let quiet = !diag.can_report();
+    let start = std::time::Instant::now();
+    let say = move |m: &str| {
+        if !quiet {
+            eprintln!("scamscan: [{:7.1} s] {m}", start.elapsed().as_secs_f64());
+        }
+    };
+    let report = match cross_validate(&examples, &params, by, &EvalOptions::default(), &say) {
+        Ok(r) => r,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let mut code = EXIT_OK;
+    if let Some(path) = &args.predictions {
+        let mut buf = String::new();
+        for p in &report.predictions {
+            buf.push_str(&serde_json::to_string(p).expect("a prediction serializes"));
+            buf.push('\n');
+        }
+        if let Err(e) = std::fs::write(path, buf) {
+            diag.error(&format!(
+                "{}: cannot write the predictions: {e}",
+                path.display()
+            ));
+            code = EXIT_ERROR;
+        }
+    }
+    let text = match args.output {
+        ReportFormat::Human => report.to_markdown(),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
+        }
+    };
+    print_report(&text, diag).unwrap_or(code)
+}
+
+/// Writes a report to stdout; `Some(EXIT_ERROR)` when that fails (a closed
+/// pipe is not a failure: `scamscan eval ... | head` is fine).
+fn print_report(text: &str, diag: &mut Diag) -> Option<u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            diag.error(&format!("cannot write the output: {e}"));
+            Some(EXIT_ERROR)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,451 @@
+//! The command line: clap definitions and dispatch. Every verb is a thin
+//! layer over the library.
+
+mod classify;
+mod diag;
+mod eval;
+mod explain;
+mod model;
+mod perturb;
+mod train;
+
+use crate::input::{InputFormat, LabeledColumns};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use scamscan::{Classifier, ClassifyOptions};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub use diag::Diag;
+
+/// Exit status: nothing flagged, no error.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: at least one message flagged (and no error).
+pub const EXIT_FLAGGED: u8 = 1;
+/// Exit status: an error happened.
+pub const EXIT_ERROR: u8 = 2;
+
+const ABOUT: &str = "Score messages (SMS, chat, e-mail, job posts) as scam, spam or ham, name the kind of scam, and explain why.";
+
+const LONG_ABOUT: &str = "\
+Score messages (SMS, chat, e-mail, job posts) as scam, spam or ham, name the kind of scam, and explain why.
+
+scamscan is a calibrated linear classifier over hashed word, character and entity features \
+(links, phone numbers, money, crypto wallets...). Every verdict comes with the features that \
+pushed it, and where they occur in the text.";
+
+const MAIN_EXAMPLES: &str = "\
+Examples:
+  scamscan classify message.txt                     one file, one message
+  scamscan classify --lines sms-export.txt          one message per line
+  scamscan classify --output jsonl inbox/           a directory, JSON lines out
+  scamscan classify --input jsonl --output jsonl < messages.jsonl
+  scamscan explain 'Your parcel is on hold, pay the fee at parcel-fee.top'
+  scamscan train --data datasets --out my-model
+  scamscan eval --model my-model --data test.jsonl --plot eval.svg
+  scamscan model info my-model
+
+Exit status: 0 nothing flagged, 1 something flagged (spam or scam), 2 an error happened.";
+
+const CLASSIFY_EXAMPLES: &str = "\
+Examples:
+  scamscan classify message.txt
+  scamscan classify --lines --only-flagged sms-export.txt
+  scamscan classify --explain scam-offer.txt
+  scamscan classify --output csv mail/              e-mails and mbox files are detected
+  scamscan classify --input jsonl --output jsonl messages.jsonl > verdicts.jsonl
+  cat messages.csv | scamscan classify --input csv --text-field body --id-field msg_id -
+  scamscan classify --threshold 0.9 --model my-model inbox/
+
+Input modes: a file is one message unless it is JSONL (.jsonl/.ndjson), an e-mail (.eml, or \
+content that starts with mail headers: the subject and decoded text body are scored, \
+attachments skipped) or an mbox mailbox (.mbox, or content that starts with a \"From \" line: \
+one message per mail). --lines reads one message per line; --input forces a mode.
+
+JSONL output: one object per input record, in input order: id, label, score (= p(scam)), \
+probabilities {ham, spam, scam}, category, category_probability, reasons [{feature, kind, \
+contribution, spans, text}], truncated, and for JSONL/CSV inputs the other fields under \
+\"fields\". A record that cannot be read gets {id, error, line} in its place.
+CSV/TSV output columns: id,label,score,p_ham,p_spam,p_scam,category,top_reason,error.
+
+Memory stays bounded: line-oriented inputs are classified in batches of 2048 messages, and at \
+most max(4 x --max-bytes, 1 MiB) bytes of any one file, line or mail are read; the rest is not \
+scored, and a warning names the message. A JSONL line or CSV/TSV row is parsed whole up to 64 MiB \
+(a longer one is an error naming its line) and its text is then cut the same way.
+
+Exit status: 0 nothing flagged, 1 something flagged (spam or scam), 2 an error happened \
+(other inputs are still classified).";
+
+const TRAIN_EXAMPLES: &str = "\
+Examples:
+  scamscan train --data datasets --out my-model
+  scamscan train --data corpus.jsonl --data extra/ --out my-model --alpha 1e-4 --target-fpr 0.005
+  scamscan train --data sms.csv --text-column message --label-column class --out sms-model
+
+Data: JSONL in the shared schema ({id, source, channel, lang, label, category, text}; a \
+directory is read recursively for *.jsonl), or CSV/TSV (by extension) with the columns named \
+by --text-column, --label-column, --category-column and --source-column.
+Rows whose fold is the calibration fold are held out for calibration; the model card \
+(README.md in --out) reports metrics on them.";
+
+const EVAL_EXAMPLES: &str = "\
+Examples:
+  scamscan eval --data test.jsonl
+  scamscan eval --model my-model --data test/ --plot eval.svg
+  scamscan eval --model my-model --data test.csv --output json > report.json";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  scamscan explain 'URGENT: your account is suspended, verify at secure-bank-login.xyz'
+  scamscan explain message.eml
+  echo 'hi mum, new number, send money' | scamscan explain -";
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "scamscan",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = MAIN_EXAMPLES,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// Options of every verb.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The verb.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options of every verb.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// When to colour human output: auto (when stdout is a terminal and NO_COLOR is unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", hide_possible_values = true)]
+    pub color: ColorChoice,
+    /// Print no notices or progress (warnings and errors still go to stderr).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// When to colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour stdout.
+    pub fn enabled(self) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}
+
+/// The verbs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Classify messages from files, directories or stdin.
+    #[command(after_help = CLASSIFY_EXAMPLES)]
+    Classify(classify::ClassifyArgs),
+    /// Train a model from labeled data.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(train::TrainArgs),
+    /// Evaluate a model on labeled data.
+    #[command(after_help = EVAL_EXAMPLES)]
+    Eval(eval::EvalArgs),
+    /// Explain the verdict on one message: every reason and where it occurs.
+    #[command(after_help = EXPLAIN_EXAMPLES)]
+    Explain(explain::ExplainArgs),
+    /// Inspect models.
+    #[command(subcommand)]
+    Model(model::ModelCommand),
+    /// Rewrite JSONL messages the way scam senders disguise them (homoglyphs,
+    /// zero-width characters, leetspeak, spaced letters, defanged links,
+    /// random case, emoji padding), to measure any filter on them.
+    #[command(
+        after_help = "Example:\n  scamscan perturb --kind leetspeak scams.jsonl > scams-leet.jsonl\n  scamscan classify --input jsonl --output jsonl scams-leet.jsonl"
+    )]
+    Perturb(perturb::PerturbArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Example:\n  scamscan completions bash > /etc/bash_completion.d/scamscan"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout: scamscan(1), or scamscan-VERB(1).
+    #[command(
+        after_help = "Examples:\n  scamscan man > scamscan.1 && man ./scamscan.1\n  scamscan man classify > scamscan-classify.1"
+    )]
+    Man {
+        /// The verb whose page to print (classify, train, eval, explain, model, completions).
+        #[arg(value_name = "VERB")]
+        verb: Option<String>,
+    },
+}
+
+/// `--model DIR`.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArg {
+    /// The model directory (model.bin and tokenizer.json); the built-in model when absent.
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+}
+
+/// The decision and scoring options.
+#[derive(Debug, Clone, Args)]
+pub struct DecisionArgs {
+    /// Label a message scam when p(scam) >= T, instead of the model's calibrated rule.
+    #[arg(long, value_name = "T", value_parser = parse_probability)]
+    pub threshold: Option<f32>,
+    /// Score at most this many bytes of each message; a longer one is scored on its start, with a warning.
+    #[arg(long, value_name = "N", default_value_t = scamscan::classifier::DEFAULT_MAX_BYTES, value_parser = parse_max_bytes)]
+    pub max_bytes: usize,
+}
+
+impl DecisionArgs {
+    /// The classifier options with `reasons` reasons kept.
+    pub fn options(&self, reasons: usize) -> ClassifyOptions {
+        ClassifyOptions {
+            max_bytes: self.max_bytes,
+            reasons,
+            scam_threshold: self.threshold,
+        }
+    }
+}
+
+/// Labeled data for `train` and `eval`.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// A JSONL file, a directory of JSONL files, or a CSV/TSV file (by extension); repeatable.
+    #[arg(long, value_name = "FILE_OR_DIR", required = true, num_args = 1..)]
+    pub data: Vec<PathBuf>,
+    /// CSV/TSV: the column holding the message text.
+    #[arg(long, value_name = "NAME", default_value = "text")]
+    pub text_column: String,
+    /// CSV/TSV: the column holding the label (scam, spam, ham).
+    #[arg(long, value_name = "NAME", default_value = "label")]
+    pub label_column: String,
+    /// CSV/TSV: the column holding the scam category [default: `category` if present].
+    #[arg(long, value_name = "NAME")]
+    pub category_column: Option<String>,
+    /// CSV/TSV: the column holding the source corpus [default: `source` if present, else the file name].
+    #[arg(long, value_name = "NAME")]
+    pub source_column: Option<String>,
+    /// Keep only one side of the project's fixed split: `test` is folds 0–1
+    /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
+    /// of the text's letters, so the split is the same on every machine.
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub split: Option<SplitSide>,
+}
+
+/// One side of the fixed train/test split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitSide {
+    /// Folds 2–9: what an in-source model is trained on.
+    Train,
+    /// Folds 0–1: what it is tested on.
+    Test,
+}
+
+impl DataArgs {
+    /// Reads every `--data` path.
+    pub fn read(&self) -> scamscan::Result<Vec<scamscan::Example>> {
+        let mut out = Vec::new();
+        for path in &self.data {
+            let ext = path
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(|e| e.to_ascii_lowercase());
+            match ext.as_deref() {
+                Some(e @ ("csv" | "tsv")) if path.is_file() => {
+                    let tsv = e == "tsv";
+                    let cols = self.columns(path, tsv)?;
+                    out.extend(crate::input::read_labeled_table(path, tsv, &cols)?);
+                }
+                _ => out.extend(scamscan::corpus::read_dir_or_file(path)?),
+            }
+        }
+        if let Some(side) = self.split {
+            let test = |e: &scamscan::Example| {
+                scamscan::corpus::TEST_FOLDS.contains(&scamscan::corpus::fold(&e.text))
+            };
+            out.retain(|e| test(e) == (side == SplitSide::Test));
+        }
+        Ok(out)
+    }
+
+    /// The columns for one table: optional columns default to `category` and
+    /// `source` when the header has them.
+    fn columns(&self, path: &Path, tsv: bool) -> scamscan::Result<LabeledColumns> {
+        let header = table_header(path, tsv)?;
+        let pick = |given: &Option<String>, default: &str| {
+            given
+                .clone()
+                .or_else(|| header.iter().any(|h| h == default).then(|| default.into()))
+        };
+        Ok(LabeledColumns {
+            text: self.text_column.clone(),
+            label: self.label_column.clone(),
+            category: pick(&self.category_column, "category"),
+            source: pick(&self.source_column, "source"),
+        })
+    }
+}
+
+fn table_header(path: &Path, tsv: bool) -> scamscan::Result<Vec<String>> {
+    let mut b = csv::ReaderBuilder::new();
+    if tsv {
+        b.delimiter(b'\t').quoting(false);
+    }
+    let mut r = b
+        .from_path(path)
+        .map_err(|e| scamscan::Error::parse(e.to_string()).with_path(path))?;
+    let h = r
+        .headers()
+        .map_err(|e| scamscan::Error::parse(e.to_string()).with_path(path))?;
+    Ok(h.iter().map(|s| s.trim().to_string()).collect())
+}
+
+fn parse_probability(s: &str) -> Result<f32, String> {
+    let v: f32 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(format!("{v} is not in [0, 1]"))
+    }
+}
+
+fn parse_max_bytes(s: &str) -> Result<usize, String> {
+    let v: usize = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a whole number"))?;
+    if v == 0 {
+        Err("must be at least 1".into())
+    } else {
+        Ok(v)
+    }
+}
+
+/// Loads `--model DIR` or the built-in model; the error names what failed.
+pub fn load_classifier(model: &ModelArg) -> Result<Classifier, String> {
+    match &model.model {
+        Some(dir) => Classifier::from_path(dir).map_err(|e| {
+            let shown = dir.display().to_string();
+            let e = e.to_string();
+            if e.contains(&shown) {
+                format!("cannot load model: {e}")
+            } else {
+                format!("cannot load model {shown}: {e}")
+            }
+        }),
+        None => Classifier::builtin().map_err(|e| {
+            format!("cannot load the built-in model: {e}; use --model DIR to name a model")
+        }),
+    }
+}
+
+/// The input format named by `--input` / `--lines`.
+pub fn input_format(input: Option<InputFormat>, lines: bool) -> InputFormat {
+    if lines {
+        InputFormat::Lines
+    } else {
+        input.unwrap_or_default()
+    }
+}
+
+/// The command line as typed, shell-quoted where needed (for the model card).
+pub fn command_line() -> String {
+    std::env::args()
+        .map(|a| {
+            let plain = !a.is_empty()
+                && a.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b));
+            if plain {
+                a
+            } else {
+                format!("'{}'", a.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses the command line and runs the verb.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let mut diag = Diag::new(cli.global.quiet);
+    let color = cli.global.color.enabled();
+    let code = match cli.command {
+        Command::Classify(args) => classify::run(&args, color, &mut diag),
+        Command::Train(args) => train::run(&args, &mut diag),
+        Command::Eval(args) => eval::run(&args, &mut diag),
+        Command::Explain(args) => explain::run(&args, color, &mut diag),
+        Command::Model(cmd) => model::run(&cmd, &mut diag),
+        Command::Perturb(args) => perturb::run(&args, &mut diag),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "scamscan", &mut std::io::stdout());
+            EXIT_OK
+        }
+        Command::Man { verb } => {
+            let cmd = Cli::command();
+            let cmd = match verb {
+                None => cmd,
+                Some(v) => match cmd.find_subcommand(&v) {
+                    Some(sub) => {
+                        // clap names are &'static str without its "string" feature;
+                        // the process prints one page and exits.
+                        let name: &'static str =
+                            Box::leak(format!("scamscan-{v}").into_boxed_str());
+                        sub.clone()
+                            .name(name)
+                            .bin_name(name)
+                            .version(env!("CARGO_PKG_VERSION"))
+                    }
+                    None => {
+                        diag.error(&format!("no verb named {v:?} (see scamscan --help)"));
+                        return ExitCode::from(EXIT_ERROR);
+                    }
+                },
+            };
+            let man = clap_mangen::Man::new(cmd);
+            let mut out = std::io::stdout().lock();
+            match man.render(&mut out) {
+                Ok(()) => EXIT_OK,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => EXIT_OK,
+                Err(e) => {
+                    diag.error(&format!("writing the manual page: {e}"));
+                    EXIT_ERROR
+                }
+            }
+        }
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definitions_are_valid() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,542 @@
+//! The classifier: the whole pipeline behind one call.
+
+use crate::error::{Error, Result};
+use crate::explain::{head_weights, reasons_of_workspace, Reason};
+use crate::label::{Category, Label};
+use crate::model::Model;
+use crate::normalize::{Normalized, Normalizer};
+use crate::sparse::SparseVector;
+mod table;
+
+use crate::tokenize::{Tokenizer, Tokens};
+use crate::vocabulary::Coverage;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::cell::RefCell;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use table::ScoreTable;
+
+static BUILTIN_MODEL: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/model.bin"));
+static BUILTIN_TOKENIZER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/tokenizer.json"));
+
+/// The default largest message scored in full: 64 KiB. Longer messages are
+/// scored on their first 64 KiB (cut at a character boundary) and the verdict
+/// says `truncated`.
+pub const DEFAULT_MAX_BYTES: usize = 64 * 1024;
+
+/// Options of a [`Classifier`].
+///
+/// Options change how verdicts are reported, never the model's scores, so
+/// one model serves both a strict filter and a lenient one.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ClassifyOptions};
+/// let c = Classifier::default().with_options(ClassifyOptions { max_bytes: 16, ..Default::default() });
+/// let v = c.classify("a message that is longer than sixteen bytes");
+/// assert!(v.truncated);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClassifyOptions {
+    /// Messages longer than this many bytes are scored on their first `max_bytes`.
+    pub max_bytes: usize,
+    /// How many reasons to keep per verdict (0: compute none, which is faster).
+    pub reasons: usize,
+    /// Overrides the model's rule for scam: scam when `p(scam) >= threshold`.
+    pub scam_threshold: Option<f32>,
+}
+
+impl Default for ClassifyOptions {
+    fn default() -> Self {
+        ClassifyOptions {
+            max_bytes: DEFAULT_MAX_BYTES,
+            reasons: 5,
+            scam_threshold: None,
+        }
+    }
+}
+
+/// The three class probabilities; they sum to 1.
+///
+/// Named fields rather than an array, so that JSON output reads
+/// `{"ham": .., "spam": .., "scam": ..}`.
+///
+/// # Example
+///
+/// ```
+/// let p = scamscan::Classifier::default().classify("are we still on for dinner tonight?").probabilities;
+/// assert!(p.ham > p.scam);
+/// assert!((p.ham + p.spam + p.scam - 1.0).abs() < 1e-4);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Probabilities {
+    /// Legitimate.
+    pub ham: f32,
+    /// Unsolicited bulk / marketing.
+    pub spam: f32,
+    /// Fraud.
+    pub scam: f32,
+}
+
+/// What the classifier says about one message.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, Label};
+/// let v = Classifier::default().classify("Your parcel is on hold. Pay the $1.99 redelivery fee at usps-track-redelivery.top today");
+/// assert_eq!(v.label, Label::Scam);
+/// assert_eq!(v.score, v.probabilities.scam);
+/// assert!(v.category.is_some() && !v.reasons.is_empty());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    /// scam, spam or ham; unsure when the model knows too few of the
+    /// message's words to judge it (see [`crate::vocabulary`]).
+    pub label: Label,
+    /// The calibrated probability of scam (equal to `probabilities.scam`).
+    pub score: f32,
+    /// All three calibrated probabilities.
+    pub probabilities: Probabilities,
+    /// The kind of scam, when the label is scam.
+    pub category: Option<Category>,
+    /// The category head's probability for `category`.
+    pub category_probability: Option<f32>,
+    /// The features that pushed the scam-vs-ham log-odds most, with spans in the original text.
+    pub reasons: Vec<Reason>,
+    /// True when the message was longer than `max_bytes` and only its start was scored.
+    pub truncated: bool,
+    /// The share of the message's counted words that the model saw in
+    /// training (1 for a model without a vocabulary, or a message without
+    /// words). A low coverage makes the label [`Label::Unsure`].
+    pub coverage: f32,
+}
+
+impl Verdict {
+    /// True when the message is flagged (scam or spam): the one bit a filter
+    /// acts on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// assert!(!c.classify("see you at the station at 6").is_flagged());
+    /// assert!(c.classify("URGENT: your account is suspended, verify at secure-bank-login.xyz").is_flagged());
+    /// ```
+    pub fn is_flagged(&self) -> bool {
+        self.label.is_flagged()
+    }
+}
+
+/// Scores messages as scam, spam or ham. Cheap to share: `Send + Sync`, and
+/// every method takes `&self`.
+///
+/// # Example
+///
+/// ```
+/// let classifier = scamscan::Classifier::default();
+/// let v = classifier.classify("Your parcel is on hold. Pay the $1.99 redelivery fee at usps-track-redelivery.top today");
+/// assert_eq!(v.label, scamscan::Label::Scam);
+/// assert!((v.probabilities.ham + v.probabilities.spam + v.probabilities.scam - 1.0).abs() < 1e-4);
+/// ```
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    model: Model,
+    normalizer: Normalizer,
+    options: ClassifyOptions,
+    /// The model's IDF and head weights laid out for scoring (see
+    /// [`table`]), built once it pays; shared by clones.
+    table: Arc<LazyTable>,
+}
+
+/// Messages scored the general way before the [`ScoreTable`] is built.
+///
+/// The table is 16 bytes per bucket (4 MiB for the built-in model), written
+/// at once: about a thousand page faults, which made the one-message cold
+/// start 3 to 4 ms slower (medians of alternating runs: 22.5 ms against
+/// 19.7 ms), while it saves well under a microsecond per message. Both ways
+/// give the same verdicts bit for bit (tested below), so the table waits
+/// until a run has shown it has many messages to score.
+const TABLE_AFTER: usize = 2048;
+
+/// A [`ScoreTable`] built on first need, after [`TABLE_AFTER`] messages.
+#[derive(Debug, Default)]
+struct LazyTable {
+    table: OnceLock<Option<ScoreTable>>,
+    scored: AtomicUsize,
+}
+
+impl Default for Classifier {
+    /// The built-in model. Panics only if this build was made without one
+    /// (see [`Classifier::builtin`] for the fallible form); the crate's tests
+    /// check that the shipped model loads.
+    fn default() -> Self {
+        Classifier::builtin().expect("the built-in model loads")
+    }
+}
+
+impl Classifier {
+    /// The model embedded in the library at build time.
+    ///
+    /// Embedded so that the library works with no file to ship or find; this
+    /// is the fallible form of [`Classifier::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::builtin()?;
+    /// assert_eq!(c.classify("hi mum, call me when you land").label, scamscan::Label::Ham);
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    // Never inlined, so that `scripts/profile.sh` can name it (see
+    // `Featurizer::vectorize_into_with`); one call per run.
+    #[inline(never)]
+    pub fn builtin() -> Result<Self> {
+        if BUILTIN_MODEL.is_empty() {
+            return Err(Error::model(
+                "this build has no built-in model (models/default/model.bin was missing at build time)",
+            ));
+        }
+        let tokenizer = Tokenizer::from_json(BUILTIN_TOKENIZER)?;
+        Ok(Classifier::new(Model::from_bytes(
+            BUILTIN_MODEL,
+            tokenizer,
+        )?))
+    }
+
+    /// Loads a model directory (`model.bin`, `tokenizer.json`).
+    ///
+    /// Errors name the directory, so that a wrong `--model` path is obvious.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = scamscan::Classifier::from_path("no/such/dir").unwrap_err();
+    /// assert!(err.to_string().contains("no/such/dir"));
+    /// ```
+    pub fn from_path(dir: impl AsRef<Path>) -> Result<Self> {
+        Ok(Classifier::new(Model::load(dir.as_ref())?))
+    }
+
+    /// Wraps a trained [`Model`], with the default options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Classifier;
+    /// let model = Classifier::default().model().clone();
+    /// let c = Classifier::new(model);
+    /// assert_eq!(c.options().reasons, 5);
+    /// ```
+    pub fn new(model: Model) -> Self {
+        Classifier {
+            normalizer: Normalizer::new(model.normalizer.clone()),
+            table: Arc::default(),
+            model,
+            options: ClassifyOptions::default(),
+        }
+    }
+
+    /// Replaces the options.
+    ///
+    /// By value, builder-style: options are set once, before the classifier
+    /// is shared between threads.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ClassifyOptions};
+    /// let c = Classifier::default().with_options(ClassifyOptions { reasons: 0, ..Default::default() });
+    /// assert!(c.classify("hi mum").reasons.is_empty());
+    /// ```
+    pub fn with_options(mut self, options: ClassifyOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{classifier::DEFAULT_MAX_BYTES, Classifier};
+    /// assert_eq!(Classifier::default().options().max_bytes, DEFAULT_MAX_BYTES);
+    /// ```
+    pub fn options(&self) -> &ClassifyOptions {
+        &self.options
+    }
+
+    /// The model, for inspection (its training counts, its calibration) or
+    /// to save it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// assert!((0.0..=1.0).contains(&c.model().calibration.flag_threshold));
+    /// ```
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Classifies one message. Never panics; any `&str` is a valid message.
+    ///
+    /// The category is named only when the label is scam: naming the "kind
+    /// of scam" of a legitimate message would only confuse.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Category, Classifier, Label};
+    /// let c = Classifier::default();
+    /// let ham = c.classify("Running late, be there in 10");
+    /// assert_eq!((ham.label, ham.category), (Label::Ham, None));
+    /// let scam = c.classify("Hello dear, I am recruiter from Amazon. Part-time job, like videos and earn 300-800 USDT per day. Contact my WhatsApp wa.me/6281234567");
+    /// assert_eq!(scam.category, Some(Category::Job));
+    /// ```
+    pub fn classify(&self, text: &str) -> Verdict {
+        with_workspace(|ws| self.classify_in(ws, text))
+    }
+
+    fn classify_in(&self, ws: &mut Workspace, text: &str) -> Verdict {
+        self.classify_with(ws, text, self.table(TABLE_AFTER))
+    }
+
+    /// [`Classifier::classify`] with the score table or without it.
+    fn classify_with(&self, ws: &mut Workspace, text: &str, table: Option<&ScoreTable>) -> Verdict {
+        let (text, truncated) = truncate(text, self.options.max_bytes);
+        let coverage = self.vectorize(ws, text, self.options.reasons > 0, table);
+        let x = ws.features.vector();
+        let z = match table {
+            Some(t) => t.logits(x),
+            None => {
+                let mut z = [0.0f32; 3];
+                self.model.head.logits(x, &mut z);
+                z
+            }
+        };
+        let cal = &self.model.calibration;
+        let p = cal.probabilities(z);
+        let label = cal.decide_with_coverage(p, self.options.scam_threshold, coverage);
+        let (category, category_probability) = if label == Label::Scam {
+            let (c, p) = self.top_category(x);
+            (Some(c), Some(p))
+        } else {
+            (None, None)
+        };
+        let top = self.options.reasons;
+        let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
+        let reasons = match (table, top > 0) {
+            (_, false) => Vec::new(),
+            (Some(t), true) => {
+                reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
+            }
+            (None, true) => {
+                let weights = head_weights(&self.model.head);
+                reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
+            }
+        };
+        Verdict {
+            label,
+            score: p[2],
+            probabilities: Probabilities {
+                ham: p[0],
+                spam: p[1],
+                scam: p[2],
+            },
+            category,
+            category_probability,
+            reasons,
+            truncated,
+            coverage: coverage.map_or(1.0, |c| c.ratio()),
+        }
+    }
+
+    /// The scam category the category head picks for `text`, with its
+    /// probability, whatever the ham/spam/scam decision: what kind of scam
+    /// the message would be, if it were one.
+    ///
+    /// ```
+    /// use scamscan::Category;
+    /// let c = scamscan::Classifier::default();
+    /// let (category, p) = c.categorize("Your parcel could not be delivered. Pay the £1.99 redelivery fee at parcel-redeliver.top");
+    /// assert_eq!(category, Category::Delivery);
+    /// assert!(p > 0.0 && p <= 1.0);
+    /// ```
+    pub fn categorize(&self, text: &str) -> (Category, f32) {
+        with_workspace(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false, self.table(TABLE_AFTER));
+            self.top_category(ws.features.vector())
+        })
+    }
+
+    /// The score table once `after` messages have asked for it (`None`
+    /// before, and for a model whose shape it does not fit).
+    fn table(&self, after: usize) -> Option<&ScoreTable> {
+        let lazy = &*self.table;
+        if let Some(t) = lazy.table.get() {
+            return t.as_ref();
+        }
+        if lazy.scored.fetch_add(1, Ordering::Relaxed) < after {
+            return None;
+        }
+        lazy.table
+            .get_or_init(|| ScoreTable::new(&self.model.featurizer, &self.model.head))
+            .as_ref()
+    }
+
+    /// Normalizes, tokenizes and featurizes one message (already truncated)
+    /// into `ws`, reading the IDF from `table` when there is one; returns
+    /// its vocabulary coverage.
+    fn vectorize(
+        &self,
+        ws: &mut Workspace,
+        text: &str,
+        trace: bool,
+        table: Option<&ScoreTable>,
+    ) -> Option<Coverage> {
+        self.normalizer.normalize_into(text, &mut ws.norm);
+        // The tokenizers pipeline cannot fail on valid UTF-8 with our pattern;
+        // if it ever did, scoring on entities and no words beats failing.
+        let tokenizer = &self.model.tokenizer;
+        if tokenizer
+            .tokenize_into(ws.norm.text(), &mut ws.tokens)
+            .is_err()
+        {
+            ws.tokens.words.clear();
+            crate::tokenize::EntityRecognizer::new()
+                .recognize_into(ws.norm.text(), &mut ws.tokens.entities);
+        }
+        let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
+        let featurizer = &self.model.featurizer;
+        match table {
+            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
+            None => featurizer.vectorize_into(norm, tokens, features, trace),
+        }
+        self.model
+            .vocabulary
+            .as_ref()
+            .map(|v| v.coverage(&ws.norm, &ws.tokens))
+    }
+
+    fn top_category(&self, x: &SparseVector) -> (Category, f32) {
+        let cp = self.model.category_head.probabilities(x);
+        let best = (0..cp.len())
+            .max_by(|&a, &b| cp[a].total_cmp(&cp[b]))
+            .unwrap_or(0);
+        (Category::ALL[best], cp[best])
+    }
+
+    /// Classifies many messages in parallel (rayon); results are in input order
+    /// and equal to calling [`Classifier::classify`] on each.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let vs = c.classify_batch(&["see you at 6", "You WON a $1000 gift card! Claim: bit.ly/claim-now"]);
+    /// assert_eq!(vs.len(), 2);
+    /// assert_eq!(vs[0], c.classify("see you at 6"));
+    /// ```
+    pub fn classify_batch(&self, texts: &[&str]) -> Vec<Verdict> {
+        texts.par_iter().map(|t| self.classify(t)).collect()
+    }
+}
+
+/// The buffers of one message's pipeline, reused for the next one: with
+/// them, classifying a message allocates only its verdict.
+#[derive(Debug, Default)]
+struct Workspace {
+    norm: Normalized,
+    tokens: Tokens,
+    features: crate::featurize::Workspace,
+    explain: crate::explain::Scratch,
+}
+
+/// Buffers a workspace may keep between messages; a huge message that grew
+/// them beyond this gives the memory back.
+const KEEP_BYTES: usize = 2 << 20;
+
+thread_local! {
+    /// One workspace per thread: classifiers are shared between threads, and
+    /// a thread works on one message at a time.
+    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+}
+
+/// Runs `f` with this thread's workspace (a fresh one if it is unavailable,
+/// as during thread teardown).
+fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+    let mut f = Some(f);
+    let reused = WORKSPACE.try_with(|ws| {
+        let mut ws = ws.try_borrow_mut().ok()?;
+        let out = (f.take().expect("called once"))(&mut ws);
+        if ws.features.capacity_bytes() + ws.norm.capacity_bytes() > KEEP_BYTES {
+            *ws = Workspace::default();
+        }
+        Some(out)
+    });
+    match reused {
+        Ok(Some(out)) => out,
+        _ => (f.take().expect("not called yet"))(&mut Workspace::default()),
+    }
+}
+
+/// Cuts `text` to at most `max` bytes at a character boundary.
+pub(crate) fn truncate(text: &str, max: usize) -> (&str, bool) {
+    if text.len() <= max {
+        return (text, false);
+    }
+    (&text[..text.floor_char_boundary(max)], true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifier_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Classifier>();
+    }
+
+    #[test]
+    fn the_score_table_changes_no_verdict() {
+        let c = Classifier::default().with_options(ClassifyOptions {
+            reasons: 5,
+            ..ClassifyOptions::default()
+        });
+        let m = c.model();
+        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
+        let mut texts: Vec<String> = crate::corpus::read_dir_or_file(Path::new(root))
+            .unwrap()
+            .into_iter()
+            .map(|e| e.text)
+            .collect();
+        assert!(texts.len() > 500, "{} dataset messages", texts.len());
+        texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
+        let mut ws = Workspace::default();
+        for text in &texts {
+            let general = c.classify_with(&mut ws, text, None);
+            assert_eq!(
+                c.classify_with(&mut ws, text, Some(&t)),
+                general,
+                "{text:?}"
+            );
+        }
+        // The lazy table: none for the first messages, then the table.
+        assert!(c.table(3).is_none() && c.table(3).is_none() && c.table(3).is_none());
+        assert!(c.table(3).is_some() && c.table(usize::MAX).is_some());
+    }
+
+    #[test]
+    fn truncation_respects_char_boundaries() {
+        assert_eq!(truncate("héllo", 2), ("h", true));
+        assert_eq!(truncate("héllo", 3), ("hé", true));
+        assert_eq!(truncate("hi", 10), ("hi", false));
+    }
+}
