@@ -76,31 +76,31 @@
 // knowing only what it builds on.
 
 // Leaves: errors, labels, sparse vectors, small maths, regex helpers, the corpus schema.
-pub mod corpus;
 pub mod error;
 pub mod label;
+pub mod sparse;
 pub mod math;
 pub mod metrics;
 mod regexes;
-pub mod sparse;
+pub mod corpus;
 
 // The pipeline's stages, in the order a message goes through them.
-pub mod calibrate;
-pub mod explain;
-pub mod featurize;
-pub mod linear;
 pub mod normalize;
 pub mod tokenize;
+pub mod featurize;
 pub mod vocabulary;
+pub mod linear;
+pub mod calibrate;
+pub mod explain;
 
 // The trained bundle of every stage, and the classifier that runs it.
-pub mod classifier;
 pub mod model;
+pub mod classifier;
 
 // Training and evaluation.
-pub mod eval;
-pub mod obfuscate;
 pub mod train;
+pub mod obfuscate;
+pub mod eval;
 
 pub use classifier::{Classifier, ClassifyOptions, Probabilities, Verdict};
 pub use corpus::Example;

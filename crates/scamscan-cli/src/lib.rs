@@ -14,9 +14,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod cli;
+// In layer order: each module uses only those above it (tests/layers.rs).
 pub mod input;
-pub mod plot;
 pub mod printer;
+pub mod plot;
+pub mod cli;
 
 pub use cli::run;
