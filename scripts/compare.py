@@ -61,8 +61,9 @@ trains with several threads and is therefore not bit-reproducible run to run.
 Metrics (one shared implementation, per test set and system):
   n, positives (label scam or spam = "unwanted"), flag score f = 1 - p_ham;
   ROC-AUC unwanted-vs-ham on f; scam-vs-ham ROC-AUC on p_scam (spam rows
-  excluded); recall at 1% FPR = share of positives with f > the 99th
-  percentile (numpy linear interpolation) of f over the test set's ham;
+  excluded); recall at 1% FPR = share of positives with f >= the threshold
+  at 1% FPR of the test set's ham (threshold_at_fpr: the rule of
+  scamscan::metrics::threshold_at_fpr, which scamscan's own figures use);
   at the default decision (predicted != ham): recall, FPR on ham, precision, F1.
   "—" where undefined (a class missing, or nothing flagged for precision).
   The per-source tables get a "scamscan unsure" count column when scamscan
@@ -218,13 +219,30 @@ def load_rows(corpora: Path, datasets: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- thresholds / decisions
 
+def threshold_at_fpr(neg: np.ndarray, target: float) -> float:
+    """The smallest t with at most `target` of `neg` scoring >= t; ties stay together.
+
+    The same rule as scamscan::metrics::threshold_at_fpr (src/metrics.rs):
+    t is the next float32 above the highest score that may not be flagged,
+    -inf when every score may be. Used for the baselines' calibrated
+    decision (at least 0.5, as scamscan's) and for recall at 1% FPR.
+    """
+    s = np.sort(np.asarray(neg, dtype=np.float32))[::-1]
+    if s.size == 0:
+        return float("-inf")
+    allowed = target * s.size * (1.0 + 1e-9)
+    # Scores in descending groups of ties; the first group whose cumulative
+    # count passes the allowance is the highest that may not be flagged.
+    values, starts = np.unique(-s, return_index=True)
+    ends = np.append(starts[1:], s.size)
+    over = np.nonzero(ends > allowed)[0]
+    if over.size == 0:
+        return float("-inf")
+    return float(np.nextafter(np.float32(-values[over[0]]), np.float32(np.inf)))
+
+
 def calibrate_threshold(f_ham_calib: np.ndarray) -> float:
-    n = len(f_ham_calib)
-    if n == 0:
-        return 0.5
-    k = n // 100  # at most k calibration ham may have f >= t
-    s = np.sort(f_ham_calib)[::-1]
-    return float(np.nextafter(s[k], np.inf))
+    return max(0.5, min(1.0, threshold_at_fpr(f_ham_calib, 0.01)))
 
 
 def decide(probs: np.ndarray, t: float) -> np.ndarray:
@@ -458,8 +476,8 @@ def compute_metrics(labels: np.ndarray, probs: np.ndarray, pred: np.ndarray) -> 
     nospam = labels != "spam"
     m["scam_auc"] = _auc(labels[nospam] == "scam", probs[nospam, 2])
     if ham.any() and pos.any():
-        thr = float(np.percentile(f[ham], 99))
-        m["recall_at_1fpr"] = float((f[pos] > thr).mean())
+        thr = threshold_at_fpr(f[ham], 0.01)
+        m["recall_at_1fpr"] = float((f[pos].astype(np.float32) >= np.float32(thr)).mean())
     else:
         m["recall_at_1fpr"] = None
     flagged = np.isin(pred, FLAG_LABELS)

@@ -10,6 +10,7 @@
 //! would be flagged, each source's legitimate messages weighing the same.
 
 use crate::label::Label;
+use crate::metrics;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
@@ -216,7 +217,9 @@ pub fn fit(
         .filter(|((_, l), _)| **l == Label::Ham)
         .map(|((p, _), &w)| (1.0 - p[0], w))
         .collect();
-    cal.flag_threshold = threshold_for_fpr(&mut ham, target_fpr as f64);
+    // Never below 0.5: a message the model thinks more likely legitimate
+    // than not is never flagged.
+    cal.flag_threshold = metrics::threshold_at_fpr(&mut ham, target_fpr as f64).clamp(0.5, 1.0);
     let scam: Vec<(f32, bool)> = probs
         .iter()
         .zip(labels)
@@ -230,49 +233,6 @@ pub fn fit(
     cal.reliability_scam = reliability(&scam, 10);
     cal.reliability_flag = reliability(&flag, 10);
     cal
-}
-
-/// The smallest threshold `t` such that the weighted share of `(score, weight)`
-/// pairs with `score >= t` is at most `target`. Never below 0.5: a message
-/// the model thinks is more likely legitimate than not is never flagged.
-pub fn threshold_for_fpr(scores: &mut [(f32, f64)], target: f64) -> f32 {
-    let total: f64 = scores.iter().map(|s| s.1).sum();
-    if scores.is_empty() || total <= 0.0 {
-        return 0.5;
-    }
-    scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let mut cum = 0.0;
-    let mut t = f32::NAN;
-    let mut i = 0;
-    while i < scores.len() {
-        // Take all tied scores together: a threshold cannot split them.
-        let s = scores[i].0;
-        let mut j = i;
-        // total_cmp, not ==: a NaN score must still advance the loop.
-        while j < scores.len() && scores[j].0.total_cmp(&s).is_eq() {
-            cum += scores[j].1;
-            j += 1;
-        }
-        if cum / total > target {
-            break;
-        }
-        t = s;
-        i = j;
-    }
-    let t = if t.is_nan() {
-        // Even the top score alone exceeds the target: flag only above it.
-        next_up(scores[0].0)
-    } else if i < scores.len() {
-        // Anything between the first excluded score and `t` works; take the midpoint.
-        (t + scores[i].0) / 2.0
-    } else {
-        0.0
-    };
-    t.max(0.5)
-}
-
-fn next_up(x: f32) -> f32 {
-    f32::from_bits(x.to_bits() + 1).min(1.0)
 }
 
 /// Equal-width reliability bins of `(predicted, happened)` pairs.
@@ -395,15 +355,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn threshold_respects_target() {
-        let mut s: Vec<(f32, f64)> = (0..1000).map(|i| (i as f32 / 1000.0, 1.0)).collect();
-        let t = threshold_for_fpr(&mut s, 0.01);
-        let flagged = s.iter().filter(|x| x.0 >= t).count();
-        assert!(flagged <= 10, "{flagged} flagged at {t}");
-        assert!(flagged >= 9, "{flagged} flagged at {t}");
-    }
-
-    #[test]
     fn the_gradient_is_zero_where_the_cost_is_clamped_flat() {
         let logits = [[2.0f32, -1.0, 0.5], [-0.5, 1.5, 0.0], [0.1, 0.2, 3.0]];
         let labels = [Label::Ham, Label::Spam, Label::Scam];
@@ -435,9 +386,13 @@ mod tests {
     }
 
     #[test]
-    fn threshold_never_below_half() {
-        let mut s: Vec<(f32, f64)> = (0..100).map(|i| (i as f32 / 1000.0, 1.0)).collect();
-        assert_eq!(threshold_for_fpr(&mut s, 0.01), 0.5);
+    fn the_flag_threshold_is_never_below_half() {
+        // Every legitimate message is unlikely to be spam or scam: the
+        // threshold at 1% FPR would be tiny, the decision's floor is 0.5.
+        let logits: Vec<[f32; 3]> = (0..200).map(|i| [4.0 + (i % 7) as f32, 0.0, 0.0]).collect();
+        let labels = vec![Label::Ham; 200];
+        let w = vec![1.0; 200];
+        assert_eq!(fit(&logits, &labels, &w, &w, 0.01).flag_threshold, 0.5);
     }
 
     #[test]
@@ -476,8 +431,7 @@ mod tests {
             c.temperature.is_finite() && c.bias.iter().all(|b| b.is_finite()),
             "{c:?}"
         );
-        let mut nan = vec![(f32::NAN, 1.0), (0.9, 1.0), (f32::NAN, 1.0)];
-        assert!(threshold_for_fpr(&mut nan, 0.01).is_finite());
+        assert!((0.5..=1.0).contains(&c.flag_threshold), "{c:?}");
     }
 
     #[test]

@@ -80,8 +80,64 @@ pub(crate) fn sweep(scores: &[f32], truth: &[bool]) -> Vec<(f32, usize, usize)> 
     out
 }
 
-/// Recall at the threshold where at most `fpr` of the negatives score at or above it.
-/// `None` when either class is missing.
+/// The threshold at a false-positive rate: the smallest `t` such that the
+/// weighted share of `negatives` (`(score, weight)` pairs) scoring at or
+/// above `t` is at most `target`.
+///
+/// The project's one rule for "the threshold at X% FPR". Calibration sets
+/// the default decision with it (flagged when `1 − p(ham) ≥ t`, and `t` at
+/// least 0.5), evaluation reports recall at it ([`recall_at_fpr`]), and
+/// `scripts/compare.py` computes the same for the other systems. Tied
+/// scores fall on the same side of `t`, so a tie is never split to reach
+/// the target. `t` is the next float above the highest score that may not
+/// be flagged: as many negatives are flagged as the target allows, and
+/// every score above the excluded ones counts. `-inf` when every negative
+/// may be flagged (and so when there are none).
+///
+/// The scores are sorted in place (highest first; a NaN sorts highest).
+///
+/// # Example
+///
+/// ```
+/// use scamscan::metrics::threshold_at_fpr;
+/// // Ten negatives; 20% may be flagged: the two highest, not the tie at 0.7.
+/// let mut neg: Vec<(f32, f64)> = [0.9, 0.8, 0.7, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1]
+///     .iter().map(|&s| (s, 1.0)).collect();
+/// assert_eq!(threshold_at_fpr(&mut neg, 0.2), 0.7f32.next_up());
+/// // 30% would flag a third but then also the fourth, tied with it: still two.
+/// assert_eq!(threshold_at_fpr(&mut neg, 0.3), 0.7f32.next_up());
+/// assert_eq!(threshold_at_fpr(&mut neg, 0.4), 0.6f32.next_up());
+/// assert_eq!(threshold_at_fpr(&mut neg, 1.0), f32::NEG_INFINITY);
+/// assert_eq!(threshold_at_fpr(&mut [], 0.01), f32::NEG_INFINITY);
+/// ```
+pub fn threshold_at_fpr(negatives: &mut [(f32, f64)], target: f64) -> f32 {
+    let total: f64 = negatives.iter().map(|s| s.1).sum();
+    if total <= 0.0 {
+        return f32::NEG_INFINITY;
+    }
+    negatives.sort_by(|a, b| b.0.total_cmp(&a.0));
+    // A relative slack, so that a share equal to the target (10 of 1,000
+    // at 1%) is not lost to rounding in the sum.
+    let allowed = target * total * (1.0 + 1e-9);
+    let mut cum = 0.0;
+    let mut i = 0;
+    while i < negatives.len() {
+        let s = negatives[i].0;
+        // total_cmp, not ==: a NaN score must still advance the loop.
+        while i < negatives.len() && negatives[i].0.total_cmp(&s).is_eq() {
+            cum += negatives[i].1;
+            i += 1;
+        }
+        if cum > allowed {
+            return s.next_up();
+        }
+    }
+    f32::NEG_INFINITY
+}
+
+/// Recall at [`threshold_at_fpr`]: the share of positives scoring at or
+/// above the threshold that flags at most `fpr` of the negatives. `None`
+/// when either class is missing.
 ///
 /// This is the figure that matters to a user: how many scams are caught
 /// when only one legitimate message in a hundred (or a thousand) may be
@@ -105,30 +161,13 @@ pub fn recall_at_fpr(scores: &[f32], truth: &[bool], fpr: f64) -> Option<f64> {
     if neg.is_empty() || pos == 0 {
         return None;
     }
-    let t = strict_threshold(&mut neg, fpr);
+    let t = threshold_at_fpr(&mut neg, fpr);
     let hit = scores
         .iter()
         .zip(truth)
         .filter(|(&s, &t2)| t2 && s >= t)
         .count();
     Some(hit as f64 / pos as f64)
-}
-
-/// The smallest threshold with at most `fpr` of `neg` at or above it (no floor).
-fn strict_threshold(neg: &mut [(f32, f64)], fpr: f64) -> f32 {
-    neg.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let n = neg.len() as f64;
-    let allowed = (fpr * n).floor() as usize;
-    // Scores strictly above neg[allowed] are allowed; ties at neg[allowed] are not.
-    if allowed >= neg.len() {
-        return f32::NEG_INFINITY;
-    }
-    let cut = neg[allowed].0;
-    f32::from_bits(if cut >= 0.0 {
-        cut.to_bits() + 1
-    } else {
-        cut.to_bits() - 1
-    })
 }
 
 /// Counts of a binary decision.
@@ -254,7 +293,26 @@ mod tests {
     }
 
     #[test]
+    fn the_threshold_flags_at_most_the_target_share() {
+        let mut s: Vec<(f32, f64)> = (0..1000).map(|i| (i as f32 / 1000.0, 1.0)).collect();
+        let t = threshold_at_fpr(&mut s, 0.01);
+        let flagged = s.iter().filter(|x| x.0 >= t).count();
+        assert_eq!(flagged, 10, "at {t}");
+        // Weights count, not rows: the top row alone is half the weight.
+        let mut w = vec![(0.9, 10.0), (0.8, 1.0), (0.7, 1.0), (0.1, 8.0)];
+        assert_eq!(threshold_at_fpr(&mut w, 0.49), 0.9f32.next_up());
+        assert_eq!(threshold_at_fpr(&mut w, 0.55), 0.7f32.next_up());
+        assert_eq!(threshold_at_fpr(&mut w, 0.6), 0.1f32.next_up());
+        // Negative scores (logits) too.
+        let mut neg = vec![(-1.0, 1.0), (-2.0, 1.0), (-3.0, 1.0)];
+        assert_eq!(threshold_at_fpr(&mut neg, 0.34), (-2.0f32).next_up());
+    }
+
+    #[test]
     fn nan_scores_terminate() {
+        let mut nan = vec![(f32::NAN, 1.0), (0.9, 1.0), (f32::NAN, 1.0)];
+        assert!(threshold_at_fpr(&mut nan, 0.5).is_nan());
+        assert_eq!(threshold_at_fpr(&mut nan, 0.7), 0.9f32.next_up());
         // Used to loop forever: NaN != NaN kept the tie loop from advancing.
         let ap = average_precision(&[f32::NAN, 0.5, f32::NAN], &[true, false, true]);
         assert!(ap.is_some());
