@@ -1,13 +1,15 @@
-//! Labeled examples in the shared corpus schema, and deterministic splits.
+//! Labeled examples in the shared corpus schema: the one reader of labeled
+//! corpora, and deterministic splits.
 //!
 //! The schema is one JSON object per line:
 //! `{"id", "source", "channel", "lang", "label": "scam"|"spam"|"ham", "category", "text"}`.
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Error, ErrorKind, Location, Result};
+use crate::files::{self, Entry, LineReader, WalkOptions};
 use crate::label::{Category, Label};
 use serde::{Deserialize, Serialize};
 use std::io::BufRead;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// One labeled message in the shared schema.
 ///
@@ -38,16 +40,206 @@ pub struct Example {
     /// The label.
     pub label: Label,
     /// The scam category, where known.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::label::optional_category")]
     pub category: Option<Category>,
     /// The message.
     pub text: String,
 }
 
-/// Reads a JSONL file of [`Example`]s. A bad line is an error naming the file and line.
+/// The most bytes of one record (a JSONL line, a CSV row) parsed: 64 MiB.
 ///
-/// Blank lines are skipped, so that files joined with `cat` or edited by
-/// hand still read.
+/// A record is parsed whole, so this bounds the memory one line can take;
+/// 64 MiB is far beyond any real message and well within a small machine.
+pub const MAX_RECORD_BYTES: usize = 64 << 20;
+
+/// The labeled-corpus reader: [`Example`]s from JSON Lines in the shared
+/// schema, one `Result` per non-blank line, each error naming its path,
+/// line and byte offset.
+///
+/// An iterator, so that a caller decides what a bad row means: training
+/// may stop at the first, a feedback loop may report each and learn the
+/// rest. No line takes more than [`Reader::with_limit`] bytes of memory
+/// ([`MAX_RECORD_BYTES`] by default): a longer one is an error, and reading
+/// goes on after it. Blank lines are skipped, so that files joined with
+/// `cat` or edited by hand still read; a byte-order mark at the start is
+/// ignored.
+///
+/// Labels parse as [`Label`] does (`legit`, `fraud`, `phishing`... are
+/// accepted); a category may be `null`, empty or missing. A row whose text
+/// is empty or only whitespace is an error: there is nothing to learn from
+/// it.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::corpus::Reader;
+/// let data = "{\"label\":\"ham\",\"text\":\"lunch?\"}\n\n{\"label\":\"maybe\",\"text\":\"x\"}\n{\"label\":\"fraud\",\"text\":\"pay now\"}\n";
+/// let rows: Vec<_> = Reader::new(data.as_bytes()).with_path("inbox.jsonl").collect();
+/// assert_eq!(rows.len(), 3);
+/// assert_eq!(rows[0].as_ref().unwrap().text, "lunch?");
+/// assert_eq!(
+///     rows[1].as_ref().unwrap_err().to_string(),
+///     "inbox.jsonl:3 (byte 33): unknown label \"maybe\" (expected scam, spam or ham)"
+/// );
+/// assert_eq!(rows[2].as_ref().unwrap().label, scamscan::Label::Scam);
+/// ```
+#[derive(Debug)]
+pub struct Reader<R> {
+    lines: LineReader<R>,
+    buf: Vec<u8>,
+    path: Option<PathBuf>,
+    limit: usize,
+    /// Byte offset of the next line.
+    byte: u64,
+    done: bool,
+}
+
+impl<R: BufRead> Reader<R> {
+    /// Reads `reader` with the default limit and no path in errors.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let file = std::io::BufReader::new(std::fs::File::open("datasets/scam/job.jsonl")?);
+    /// let first = scamscan::corpus::Reader::new(file).next().unwrap()?;
+    /// assert_eq!(first.label, scamscan::Label::Scam);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(reader: R) -> Self {
+        Reader {
+            lines: LineReader::new(reader, MAX_RECORD_BYTES),
+            buf: Vec::new(),
+            path: None,
+            limit: MAX_RECORD_BYTES,
+            byte: 0,
+            done: false,
+        }
+    }
+
+    /// Names the input in errors (a file's path, or `-` for stdin).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut r = scamscan::corpus::Reader::new(&b"{oops\n"[..]).with_path("-");
+    /// assert!(r.next().unwrap().unwrap_err().to_string().starts_with("-:1 (byte 0): invalid JSON"));
+    /// ```
+    pub fn with_path(mut self, path: impl AsRef<Path>) -> Self {
+        self.path = Some(path.as_ref().to_path_buf());
+        self
+    }
+
+    /// The most bytes of one line parsed; a longer line is an error.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::corpus::Reader;
+    /// let data = format!("{{\"label\":\"ham\",\"text\":\"{}\"}}\n{{\"label\":\"ham\",\"text\":\"ok\"}}\n", "x".repeat(100));
+    /// let rows: Vec<_> = Reader::new(data.as_bytes()).with_limit(64).collect();
+    /// assert!(rows[0].as_ref().unwrap_err().to_string().contains("longer than the 64-byte record limit"));
+    /// assert_eq!(rows[1].as_ref().unwrap().text, "ok");
+    /// ```
+    pub fn with_limit(mut self, bytes: usize) -> Self {
+        self.limit = bytes;
+        self.lines.set_limit(bytes);
+        self
+    }
+
+    fn location(&self, line: u64, byte: u64) -> Location {
+        let loc = Location::default().at_line(line, byte);
+        match &self.path {
+            Some(p) => Location {
+                path: Some(p.clone()),
+                ..loc
+            },
+            None => loc,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Reader<R> {
+    type Item = Result<Example>;
+
+    fn next(&mut self) -> Option<Result<Example>> {
+        while !self.done {
+            let info = match self.lines.next_line(&mut self.buf) {
+                Ok(Some(info)) => info,
+                Ok(None) => {
+                    self.done = true;
+                    return None;
+                }
+                Err(e) => {
+                    self.done = true;
+                    let loc = self.location(self.lines.line_number() + 1, self.byte);
+                    return Some(Err(Error::new(ErrorKind::Io(e)).at(loc)));
+                }
+            };
+            let start = self.byte;
+            self.byte += info.bytes;
+            let loc = self.location(info.number, start);
+            if info.overflow {
+                return Some(Err(Error::parse(format!(
+                    "line is {} bytes, longer than the {}-byte record limit; not parsed",
+                    info.len, self.limit
+                ))
+                .at(loc)));
+            }
+            let mut line: &[u8] = &self.buf;
+            if info.number == 1 {
+                line = line.strip_prefix("\u{feff}".as_bytes()).unwrap_or(line);
+            }
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            return Some(parse_line(line).map_err(|e| e.at(loc)));
+        }
+        None
+    }
+}
+
+/// One line of the schema into an [`Example`].
+fn parse_line(line: &[u8]) -> Result<Example> {
+    let ex: Example = serde_json::from_slice(line).map_err(|e| {
+        let msg = e.to_string();
+        // serde_json counts lines and columns within the line: keep the column.
+        let msg = msg
+            .rsplit_once(" at line ")
+            .map_or(msg.as_str(), |(m, _)| m);
+        if e.is_syntax() || e.is_eof() {
+            Error::parse(format!("invalid JSON at column {}: {msg}", e.column()))
+        } else {
+            Error::parse(msg)
+        }
+    })?;
+    ex.checked()
+}
+
+impl Example {
+    /// The example if it can be learned from, else the reason why not: its
+    /// text is empty or only whitespace. Every reader of labeled rows (JSON
+    /// Lines here, CSV/TSV in the command line) checks its rows with this.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let row = |text: &str| scamscan::Example { id: "x".into(), source: String::new(), channel: String::new(),
+    ///     lang: String::new(), label: scamscan::Label::Ham, category: None, text: text.into() };
+    /// assert!(row("lunch?").checked().is_ok());
+    /// assert_eq!(row(" \n").checked().unwrap_err().to_string(), "empty text");
+    /// ```
+    pub fn checked(self) -> Result<Self> {
+        if self.text.trim().is_empty() {
+            return Err(Error::parse("empty text"));
+        }
+        Ok(self)
+    }
+}
+
+/// Reads a JSONL file of [`Example`]s, stopping at the first bad line (an
+/// error naming the file and line): the strict reading a training set
+/// wants, since one with a bad label is better fixed than silently trained
+/// on. [`Reader`] reads row by row.
 ///
 /// # Example
 ///
@@ -62,28 +254,51 @@ pub struct Example {
 /// ```
 pub fn read_jsonl(path: &Path) -> Result<Vec<Example>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = std::io::BufReader::new(file);
+    Reader::new(std::io::BufReader::new(file))
+        .with_path(path)
+        .collect()
+}
+
+/// The `*.jsonl` files of `path`: the file itself, or those found by
+/// [`files::walk`] under a directory (hidden entries skipped), in the
+/// walk's fixed order. A directory without any is an error rather than an
+/// empty corpus, and so is one that cannot be walked.
+///
+/// # Example
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("a.jsonl"), "")?;
+/// std::fs::write(dir.path().join("notes.txt"), "")?;
+/// assert_eq!(scamscan::corpus::jsonl_files(dir.path())?, [dir.path().join("a.jsonl")]);
+/// assert!(scamscan::corpus::jsonl_files(&dir.path().join("notes.txt")).is_ok()); // named: read as given
+/// # Ok::<(), scamscan::Error>(())
+/// ```
+pub fn jsonl_files(path: &Path) -> Result<Vec<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
     let mut out = Vec::new();
-    let mut byte = 0u64;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        let loc = Location::path(path).at_line(i as u64 + 1, byte);
-        byte += line.len() as u64 + 1;
-        if line.trim().is_empty() {
-            continue;
+    for entry in files::walk(path, WalkOptions::default()) {
+        match entry {
+            Entry::File(f) if f.extension().is_some_and(|e| e == "jsonl") => out.push(f),
+            Entry::Error { path, message } | Entry::BrokenLink { path, message } => {
+                return Err(Error::parse(message).with_path(path));
+            }
+            _ => {}
         }
-        let ex: Example =
-            serde_json::from_str(&line).map_err(|e| Error::parse(e.to_string()).at(loc))?;
-        out.push(ex);
+    }
+    if out.is_empty() {
+        return Err(Error::parse("no .jsonl files found").with_path(path));
     }
     Ok(out)
 }
 
-/// Reads every `*.jsonl` file under `path` (a file or a directory, recursively, sorted).
+/// Reads every `*.jsonl` file of `path` ([`jsonl_files`]) strictly, as
+/// [`read_jsonl`].
 ///
-/// Sorted, so that the same directory always gives the same examples in the
-/// same order, and so the same trained model. A directory without any
-/// `.jsonl` file is an error rather than an empty corpus.
+/// The same directory always gives the same examples in the same order,
+/// and so the same trained model.
 ///
 /// # Example
 ///
@@ -98,34 +313,11 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Example>> {
 /// # Ok::<(), scamscan::Error>(())
 /// ```
 pub fn read_dir_or_file(path: &Path) -> Result<Vec<Example>> {
-    if path.is_file() {
-        return read_jsonl(path);
-    }
-    let mut files = Vec::new();
-    collect_jsonl(path, &mut files)?;
-    files.sort();
-    if files.is_empty() {
-        return Err(Error::parse("no .jsonl files found").with_path(path));
-    }
     let mut out = Vec::new();
-    for f in files {
+    for f in jsonl_files(path)? {
         out.extend(read_jsonl(&f)?);
     }
     Ok(out)
-}
-
-fn collect_jsonl(dir: &Path, out: &mut Vec<std::path::PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    for entry in rd {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let p = entry.path();
-        if p.is_dir() {
-            collect_jsonl(&p, out)?;
-        } else if p.extension().is_some_and(|e| e == "jsonl") {
-            out.push(p);
-        }
-    }
-    Ok(())
 }
 
 /// The fold (0..10) of a text, for deterministic, near-duplicate-aware splits.

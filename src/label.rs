@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 /// assert!("maybe".parse::<Label>().is_err());
 /// # Ok::<(), scamscan::Error>(())
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Label {
     /// A legitimate message.
@@ -34,7 +34,6 @@ pub enum Label {
     /// anything the model was trained on (an unfamiliar language, say) for
     /// its scores to mean much. The classifier decides it from the share of
     /// the message's words it knows (the `vocabulary` stage).
-    #[serde(skip_deserializing)]
     Unsure,
 }
 
@@ -103,6 +102,15 @@ impl std::str::FromStr for Label {
                 "unknown label {other:?} (expected scam, spam or ham)"
             ))),
         }
+    }
+}
+
+/// Parsed as [`Label::from_str`](std::str::FromStr): the synonyms are
+/// accepted in JSON as in CSV, and `unsure`, a decision, is not a label.
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = std::borrow::Cow::<str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -217,6 +225,39 @@ impl std::str::FromStr for Category {
             .into_iter()
             .find(|c| c.as_str() == s)
             .ok_or_else(|| Error::parse(format!("unknown category {s:?}")))
+    }
+}
+
+impl Category {
+    /// A category cell as corpora write it: empty, `null` or `none` (any
+    /// case) is no category, anything else must name one.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Category;
+    /// assert_eq!(Category::parse_optional(" Loan ")?, Some(Category::Loan));
+    /// assert_eq!(Category::parse_optional("NULL")?, None);
+    /// assert!(Category::parse_optional("lottery").is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn parse_optional(s: &str) -> Result<Option<Category>> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "null" | "none" => Ok(None),
+            other => other.parse().map(Some),
+        }
+    }
+}
+
+/// Deserializes an optional [`Category`] as [`Category::parse_optional`]
+/// reads a cell (`null` or a missing field is none too). For
+/// `#[serde(deserialize_with = ...)]` on schema fields.
+pub(crate) fn optional_category<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<Category>, D::Error> {
+    match Option::<std::borrow::Cow<str>>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) => Category::parse_optional(&s).map_err(serde::de::Error::custom),
     }
 }
 

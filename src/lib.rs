@@ -75,13 +75,15 @@
 // list (tests/layers.rs checks it), so a stage can be read, and changed,
 // knowing only what it builds on.
 
-// Leaves: errors, labels, sparse vectors, small maths, regex helpers, the corpus schema.
+// Leaves: errors, labels, sparse vectors, small maths, regex helpers,
+// bounded file reading, the corpus schema.
 pub mod error;
 pub mod label;
 pub mod sparse;
 pub mod math;
 pub mod metrics;
 mod regexes;
+pub mod files;
 pub mod corpus;
 
 // The pipeline's stages, in the order a message goes through them.

@@ -2,6 +2,7 @@
 //! layer over the library.
 
 mod classify;
+mod data;
 mod diag;
 mod eval;
 mod explain;
@@ -9,13 +10,14 @@ mod model;
 mod perturb;
 mod train;
 
-use crate::input::{InputFormat, LabeledColumns};
+use crate::input::InputFormat;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use scamscan::{Classifier, ClassifyOptions};
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+pub use data::{DataArgs, SplitSide};
 pub use diag::Diag;
 
 /// Exit status: nothing flagged, no error.
@@ -230,99 +232,6 @@ impl DecisionArgs {
     }
 }
 
-/// Labeled data for `train` and `eval`.
-#[derive(Debug, Clone, Args)]
-pub struct DataArgs {
-    /// A JSONL file, a directory of JSONL files, or a CSV/TSV file (by extension); repeatable.
-    #[arg(long, value_name = "FILE_OR_DIR", required = true, num_args = 1..)]
-    pub data: Vec<PathBuf>,
-    /// CSV/TSV: the column holding the message text.
-    #[arg(long, value_name = "NAME", default_value = "text")]
-    pub text_column: String,
-    /// CSV/TSV: the column holding the label (scam, spam, ham).
-    #[arg(long, value_name = "NAME", default_value = "label")]
-    pub label_column: String,
-    /// CSV/TSV: the column holding the scam category [default: `category` if present].
-    #[arg(long, value_name = "NAME")]
-    pub category_column: Option<String>,
-    /// CSV/TSV: the column holding the source corpus [default: `source` if present, else the file name].
-    #[arg(long, value_name = "NAME")]
-    pub source_column: Option<String>,
-    /// Keep only one side of the project's fixed split: `test` is folds 0–1
-    /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
-    /// of the text's letters, so the split is the same on every machine.
-    #[arg(long, value_enum, value_name = "SIDE")]
-    pub split: Option<SplitSide>,
-}
-
-/// One side of the fixed train/test split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SplitSide {
-    /// Folds 2–9: what an in-source model is trained on.
-    Train,
-    /// Folds 0–1: what it is tested on.
-    Test,
-}
-
-impl DataArgs {
-    /// Reads every `--data` path.
-    pub fn read(&self) -> scamscan::Result<Vec<scamscan::Example>> {
-        let mut out = Vec::new();
-        for path in &self.data {
-            let ext = path
-                .extension()
-                .and_then(|e| e.to_str())
-                .map(|e| e.to_ascii_lowercase());
-            match ext.as_deref() {
-                Some(e @ ("csv" | "tsv")) if path.is_file() => {
-                    let tsv = e == "tsv";
-                    let cols = self.columns(path, tsv)?;
-                    out.extend(crate::input::read_labeled_table(path, tsv, &cols)?);
-                }
-                _ => out.extend(scamscan::corpus::read_dir_or_file(path)?),
-            }
-        }
-        if let Some(side) = self.split {
-            let test = |e: &scamscan::Example| {
-                scamscan::corpus::TEST_FOLDS.contains(&scamscan::corpus::fold(&e.text))
-            };
-            out.retain(|e| test(e) == (side == SplitSide::Test));
-        }
-        Ok(out)
-    }
-
-    /// The columns for one table: optional columns default to `category` and
-    /// `source` when the header has them.
-    fn columns(&self, path: &Path, tsv: bool) -> scamscan::Result<LabeledColumns> {
-        let header = table_header(path, tsv)?;
-        let pick = |given: &Option<String>, default: &str| {
-            given
-                .clone()
-                .or_else(|| header.iter().any(|h| h == default).then(|| default.into()))
-        };
-        Ok(LabeledColumns {
-            text: self.text_column.clone(),
-            label: self.label_column.clone(),
-            category: pick(&self.category_column, "category"),
-            source: pick(&self.source_column, "source"),
-        })
-    }
-}
-
-fn table_header(path: &Path, tsv: bool) -> scamscan::Result<Vec<String>> {
-    let mut b = csv::ReaderBuilder::new();
-    if tsv {
-        b.delimiter(b'\t').quoting(false);
-    }
-    let mut r = b
-        .from_path(path)
-        .map_err(|e| scamscan::Error::parse(e.to_string()).with_path(path))?;
-    let h = r
-        .headers()
-        .map_err(|e| scamscan::Error::parse(e.to_string()).with_path(path))?;
-    Ok(h.iter().map(|s| s.trim().to_string()).collect())
-}
-
 fn parse_probability(s: &str) -> Result<f32, String> {
     let v: f32 = s.parse().map_err(|_| format!("{s:?} is not a number"))?;
     if (0.0..=1.0).contains(&v) {
@@ -355,10 +264,13 @@ pub fn load_classifier(model: &ModelArg) -> Result<Classifier, String> {
                 format!("cannot load model {shown}: {e}")
             }
         }),
-        None => Classifier::builtin().map_err(|e| {
-            format!("cannot load the built-in model: {e}; use --model DIR to name a model")
-        }),
+        None => Classifier::builtin().map_err(builtin_error),
     }
+}
+
+/// What the user reads when this build has no usable built-in model.
+fn builtin_error(e: scamscan::Error) -> String {
+    format!("cannot load the built-in model: {e}; use --model DIR to name a model")
 }
 
 /// The input format named by `--input` / `--lines`.
@@ -447,5 +359,14 @@ mod tests {
     #[test]
     fn clap_definitions_are_valid() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn a_missing_builtin_model_names_the_way_out() {
+        let e = scamscan::Error::model("this build has no built-in model");
+        assert_eq!(
+            builtin_error(e),
+            "cannot load the built-in model: bad model: this build has no built-in model; use --model DIR to name a model"
+        );
     }
 }

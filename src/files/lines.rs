@@ -10,10 +10,10 @@ use std::io::{self, BufRead};
 /// # Example
 ///
 /// ```
-/// use scamscan_cli::input::{LineInfo, LineReader};
+/// use scamscan::files::{LineInfo, LineReader};
 /// let mut buf = Vec::new();
 /// let info = LineReader::new(&b"0123456789\n"[..], 4).next_line(&mut buf)?.unwrap();
-/// assert_eq!(info, LineInfo { number: 1, overflow: true, len: 10 });
+/// assert_eq!(info, LineInfo { number: 1, overflow: true, len: 10, bytes: 11 });
 /// assert_eq!(buf, b"0123");
 /// # Ok::<(), std::io::Error>(())
 /// ```
@@ -26,6 +26,9 @@ pub struct LineInfo {
     pub overflow: bool,
     /// The full length of the line in bytes, without its line ending.
     pub len: u64,
+    /// The bytes the line took in the input, its line ending included: the
+    /// sum over the lines read so far is the offset of the next one.
+    pub bytes: u64,
 }
 
 /// Reads lines (`\n` or `\r\n` endings, removed) keeping at most `limit`
@@ -35,7 +38,7 @@ pub struct LineInfo {
 /// # Example
 ///
 /// ```
-/// use scamscan_cli::input::LineReader;
+/// use scamscan::files::LineReader;
 /// let mut r = LineReader::new(&b"one\r\ntwo that is long\nthree"[..], 5);
 /// let mut buf = Vec::new();
 /// let l = r.next_line(&mut buf).unwrap().unwrap();
@@ -59,7 +62,7 @@ impl<R: BufRead> LineReader<R> {
     /// # Example
     ///
     /// ```
-    /// use scamscan_cli::input::LineReader;
+    /// use scamscan::files::LineReader;
     /// let mut r = LineReader::new(std::io::Cursor::new("a\nb\n"), 1024);
     /// let mut buf = Vec::new();
     /// assert_eq!(r.next_line(&mut buf)?.map(|l| l.number), Some(1));
@@ -73,6 +76,22 @@ impl<R: BufRead> LineReader<R> {
         }
     }
 
+    /// Changes the most bytes kept of each line from now on.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::files::LineReader;
+    /// let mut r = LineReader::new(&b"abcdef\n"[..], 1024);
+    /// r.set_limit(2);
+    /// let mut buf = Vec::new();
+    /// assert!(r.next_line(&mut buf)?.unwrap().overflow);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn set_limit(&mut self, limit: usize) {
+        self.limit = limit;
+    }
+
     /// The number of the last line read (0 before the first).
     ///
     /// After a read error, the failing line is `line_number() + 1`: this is
@@ -81,7 +100,7 @@ impl<R: BufRead> LineReader<R> {
     /// # Example
     ///
     /// ```
-    /// use scamscan_cli::input::LineReader;
+    /// use scamscan::files::LineReader;
     /// let mut r = LineReader::new(&b"a\nb\n"[..], 1024);
     /// assert_eq!(r.line_number(), 0);
     /// r.next_line(&mut Vec::new())?;
@@ -100,7 +119,7 @@ impl<R: BufRead> LineReader<R> {
     /// # Example
     ///
     /// ```
-    /// use scamscan_cli::input::LineReader;
+    /// use scamscan::files::LineReader;
     /// let mut r = LineReader::new(&b"last line, no newline"[..], 1024);
     /// let mut buf = Vec::new();
     /// assert!(r.next_line(&mut buf)?.is_some());
@@ -111,6 +130,7 @@ impl<R: BufRead> LineReader<R> {
     pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<LineInfo>> {
         buf.clear();
         let mut len = 0u64;
+        let mut bytes = 0u64;
         let mut any = false;
         let mut ended = false;
         while !ended {
@@ -131,6 +151,7 @@ impl<R: BufRead> LineReader<R> {
                 None => (chunk.len(), chunk.len()),
             };
             len += take as u64;
+            bytes += used as u64;
             let room = self.limit.saturating_sub(buf.len());
             buf.extend_from_slice(&chunk[..take.min(room)]);
             self.reader.consume(used);
@@ -148,6 +169,7 @@ impl<R: BufRead> LineReader<R> {
             number: self.number,
             overflow: len > self.limit as u64,
             len,
+            bytes,
         }))
     }
 }
