@@ -96,6 +96,8 @@ impl Default for NormalizerConfig {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     text: String,
+    /// Normalization stopped at [`MAX_EXPANSION`] times the input's length.
+    cut: bool,
     /// For each byte of `text`, the byte offset in the original of the character it came from.
     origin: Vec<u32>,
     /// For each byte of `text`, the byte offset just past that original character.
@@ -155,8 +157,25 @@ impl Normalized {
     /// ```
     pub fn clear(&mut self) {
         self.text.clear();
+        self.cut = false;
         self.origin.clear();
         self.origin_end.clear();
+    }
+
+    /// True when the text grew past [`MAX_EXPANSION`] times the input and
+    /// the rest of the input was not normalized.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::Normalizer;
+    /// // U+FDFA is one character that NFKC writes as eighteen.
+    /// let n = Normalizer::default().normalize(&"\u{FDFA}".repeat(100));
+    /// assert!(n.is_cut());
+    /// assert!(!Normalizer::default().normalize("ﷺ").is_cut());
+    /// ```
+    pub fn is_cut(&self) -> bool {
+        self.cut
     }
 
     /// Bytes held by the buffers.
@@ -195,6 +214,22 @@ impl Normalized {
         }
     }
 }
+
+/// How many times its input's length the normalized text may grow to (plus
+/// [`EXPANSION_SLACK`] bytes), so that memory and time stay linear in the
+/// input whatever it holds.
+///
+/// NFKC and confusable folding lengthen a few characters (`ﷺ`, three bytes,
+/// becomes eighteen letters and spaces, 33 bytes; `㌀` becomes `アパート`): a
+/// message made of them would otherwise grow elevenfold before tokenizing.
+/// Real text grows by a few percent at most, so twice is never reached but
+/// by such a message, which is then scored on the start that fits and said to
+/// be truncated.
+pub const MAX_EXPANSION: usize = 2;
+
+/// Bytes of growth allowed on top of [`MAX_EXPANSION`], so that a short
+/// message of expanding characters is normalized whole.
+pub const EXPANSION_SLACK: usize = 64;
 
 /// The normalizer: a pure function of its [`NormalizerConfig`].
 ///
@@ -289,8 +324,16 @@ impl Normalizer {
         // Computed only if a character needs it: it reads the whole text.
         let mut fold_foreign: Option<bool> = None;
         let bytes = text.as_bytes();
+        let limit = text
+            .len()
+            .saturating_mul(MAX_EXPANSION)
+            .saturating_add(EXPANSION_SLACK);
         let mut i = 0;
         while i < bytes.len() {
+            if out.text.len() > limit {
+                out.cut = true;
+                return;
+            }
             // What the steps do to ASCII other than control characters, in
             // bulk: every step is the identity but lower-casing, each
             // character on its own, and so is the offset map. Most text, and
@@ -488,6 +531,7 @@ fn unmask(n: &mut Normalized) {
     }
     let mut out = Normalized {
         text: String::with_capacity(n.text.len()),
+        cut: n.cut,
         origin: Vec::with_capacity(n.origin.len()),
         origin_end: Vec::with_capacity(n.origin_end.len()),
     };
@@ -784,6 +828,28 @@ mod tests {
         assert_eq!(&original[s..e], "ＮＯＷ");
         let (s, e) = n.original_span(0, 6);
         assert_eq!(&original[s..e], "v\u{200B}erify");
+    }
+
+    #[test]
+    fn output_stays_within_twice_the_input() {
+        let n = Normalizer::default();
+        // The longest NFKC expansions, repeated: without the bound, 0.9 MB
+        // of U+FDFA grew to 10 MB of text before tokenizing.
+        for c in ['\u{FDFA}', '\u{FDFB}', '\u{3300}', '\u{3357}', '\u{FB2C}'] {
+            let text: String = std::iter::repeat_n(c, 20_000).collect();
+            let out = n.normalize(&text);
+            let bound = text.len() * MAX_EXPANSION + EXPANSION_SLACK + 4 * 18;
+            assert!(
+                out.text().len() <= bound,
+                "{c:?}: {} > {bound}",
+                out.text().len()
+            );
+            let span = out.original_span(0, out.text().len());
+            assert!(span.1 <= text.len());
+        }
+        // Ordinary text, even with a few expanding characters, is whole.
+        let text = "Payment of ㌀ 200 received ﷺ thank you";
+        assert!(!n.normalize(text).is_cut());
     }
 
     #[test]

@@ -286,7 +286,9 @@ fn held_out_fold_report_matches_the_classifier() {
     assert_eq!(report.reliability.len(), 10);
     let binned: u32 = report.reliability.iter().map(|b| b.count).sum();
     assert_eq!(binned as usize, test.len());
-    assert!(report.ece.unwrap() < 0.5);
+    // Expected calibration error of this small model (30 iterations, 2^16
+    // buckets) on the held-out datasets/ rows: 0.093 measured.
+    assert!(report.ece.unwrap() < 0.10, "ECE {:?}", report.ece);
     assert_no_nan(&report);
     let md = report.to_markdown();
     assert!(

@@ -13,24 +13,28 @@ use scamscan::eval::robustness;
 use scamscan::obfuscate::Perturbation;
 use scamscan::{Classifier, Label};
 
-/// Recall any one perturbation may cost on `datasets/`: issue #4's goal of
-/// 0.02, met by five of the seven perturbations.
-const MAX_DROP: f64 = 0.02;
+/// Recall any one of five perturbations may cost on `datasets/`: at most
+/// 0.011 measured (homoglyphs, seed 2; zero-width characters, defanged
+/// links and random case cost nothing), under issue #4's goal of 0.02.
+const MAX_DROP: f64 = 0.015;
 
-/// The two the goal is not met for yet, with what they measured (0.040 for
-/// leetspeak and up to 0.05 for spaced letters here; 0.023 and 0.042 on the
+/// The two perturbations over that goal, just above what they cost here
+/// (0.038 for leetspeak, 0.035 for spaced letters; 0.023 and 0.042 on the
 /// shared corpora's held-out rows): digits and symbols at the start of a
 /// word are not read as letters, and letters spaced across word boundaries
 /// join into one unknown word. The bound keeps them from getting worse.
 fn max_drop(p: Perturbation) -> f64 {
     match p {
-        Perturbation::Leetspeak | Perturbation::SpacedLetters => 0.06,
+        Perturbation::Leetspeak | Perturbation::SpacedLetters => 0.04,
         _ => MAX_DROP,
     }
 }
 
+/// Clean recall on the spam and scam rows of `datasets/`: 0.977 measured.
+const MIN_CLEAN_RECALL: f64 = 0.97;
+
 #[test]
-fn disguises_cost_at_most_two_points_of_recall_except_leetspeak_and_spacing() {
+fn disguises_cost_little_recall() {
     let examples = read_dir_or_file("datasets".as_ref()).expect("datasets/");
     let c = Classifier::default();
     for seed in [1, 2] {
@@ -38,7 +42,7 @@ fn disguises_cost_at_most_two_points_of_recall_except_leetspeak_and_spacing() {
         assert_eq!(rows.len(), 1 + Perturbation::ALL.len());
         let clean = rows[0].recall.expect("positives");
         assert!(rows[0].positives > 500, "{} positives", rows[0].positives);
-        assert!(clean > 0.9, "clean recall {clean}");
+        assert!(clean >= MIN_CLEAN_RECALL, "clean recall {clean}");
         for r in &rows[1..] {
             let p = r.perturbation.expect("perturbed");
             let drop = r.recall_drop.expect("recall");

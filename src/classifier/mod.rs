@@ -107,7 +107,9 @@ pub struct Verdict {
     pub category_probability: Option<f32>,
     /// The features that pushed the scam-vs-ham log-odds most, with spans in the original text.
     pub reasons: Vec<Reason>,
-    /// True when the message was longer than `max_bytes` and only its start was scored.
+    /// True when only the message's start was scored: it was longer than
+    /// `max_bytes`, or its normalized text grew past
+    /// [`MAX_EXPANSION`](crate::normalize::MAX_EXPANSION) times its length.
     pub truncated: bool,
     /// The share of the message's counted words that the model saw in
     /// training (1 for a model without a vocabulary, or a message without
@@ -350,7 +352,7 @@ impl Classifier {
             category,
             category_probability,
             reasons,
-            truncated,
+            truncated: truncated || ws.norm.is_cut(),
             coverage: coverage.map_or(1.0, |c| c.ratio()),
         }
     }

@@ -669,26 +669,25 @@ fn corrupt_model_dirs_are_clear_errors() {
     }
 }
 
+/// The binary carries the committed model: no file is needed, and
+/// `model info` describes that very file. (A build without it says so and
+/// names `--model DIR`: `cli::tests::a_missing_builtin_model_names_the_way_out`.)
 #[test]
-fn builtin_model_works_or_says_why_not() {
+fn the_builtin_model_is_compiled_in_and_works() {
     let out = run(&["classify", "--output", "jsonl", SCAM_FILE]);
-    if out.code == 2 {
-        assert!(
-            out.stderr.contains("cannot load the built-in model")
-                && out.stderr.contains("--model DIR"),
-            "{}",
-            out.stderr
-        );
-        assert_eq!(out.stdout, "");
-    } else {
-        assert_eq!(out.code, 1, "the built-in model flags the task scam");
-        assert_eq!(labels(&out), vec!["scam"]);
-        let info = run(&["model", "info", "--output", "json"]);
-        assert_eq!(info.code, 0);
-        let v: Value = serde_json::from_str(&info.stdout).unwrap();
-        assert_eq!(v["model"], json!("built-in"));
-        assert!(v["model_bin_bytes"].as_u64().unwrap() > 1000);
-    }
+    assert_eq!(
+        out.code, 1,
+        "the built-in model flags the task scam: {out:?}"
+    );
+    assert_eq!(labels(&out), vec!["scam"]);
+    let info = run(&["model", "info", "--output", "json"]);
+    assert_eq!(info.code, 0);
+    let v: Value = serde_json::from_str(&info.stdout).unwrap();
+    assert_eq!(v["model"], json!("built-in"));
+    let on_disk = std::fs::metadata(cli_support::root().join("models/default/model.bin"))
+        .unwrap()
+        .len();
+    assert_eq!(v["model_bin_bytes"].as_u64(), Some(on_disk));
 }
 
 // ---------------------------------------------------------------- other verbs
@@ -882,9 +881,16 @@ fn train_from_csv_writes_a_model_dir_and_card() {
         card.contains("| train |"),
         "the source is the file stem: {card}"
     );
-    // The new model works.
-    let out = run(&["classify", "--model", &out_dir, "--output", "jsonl"]);
-    assert_eq!(out.code, 0, "empty stdin: {out:?}");
+    // The new model loads and scores a message, with reasons.
+    let out = run(&[
+        "classify", "--model", &out_dir, "--output", "jsonl", SCAM_FILE,
+    ]);
+    let v = &out.json_lines()[0];
+    assert!(v["probabilities"]["ham"].as_f64().is_some(), "{out:?}");
+    assert!(
+        v["reasons"].as_array().is_some_and(|r| !r.is_empty()),
+        "{v}"
+    );
     let info = run(&["model", "info", &out_dir, "--output", "json"]);
     let v: Value = serde_json::from_str(&info.stdout).unwrap();
     assert!(

@@ -3,10 +3,32 @@
 
 mod cli_support;
 
-use cli_support::{classify, classify_stdin, fixture, flag_threshold, Out};
+use cli_support::{classify, classify_stdin, fixture, run, Out};
 use serde_json::{json, Value};
 
-const LABELS: [&str; 3] = ["ham", "spam", "scam"];
+const LABELS: [&str; 4] = ["ham", "spam", "scam", "unsure"];
+
+/// What the contract's decision depends on: the model's flag threshold and
+/// coverage rule (from `model info --output json`).
+struct Decision {
+    flag_threshold: f64,
+    min_coverage: f64,
+}
+
+/// The decision settings of a model: `None` is the built-in one.
+fn decision(model: Option<&str>) -> Decision {
+    let mut args = vec!["model", "info"];
+    args.extend(model);
+    args.extend(["--output", "json"]);
+    let out = run(&args);
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    let c = &v["calibration"];
+    Decision {
+        flag_threshold: c["flag_threshold"].as_f64().expect("a threshold"),
+        min_coverage: c["min_coverage"].as_f64().expect("a coverage rule"),
+    }
+}
 
 fn contract_file() -> String {
     fixture("contract.jsonl")
@@ -26,20 +48,27 @@ fn non_blank_lines() -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Checks one verdict object against the contract.
-fn check_verdict(v: &Value, threshold: f64) {
+/// Checks one verdict object against every promise of the contract.
+fn check_verdict(v: &Value, d: &Decision) {
     let o = v.as_object().expect("an object");
-    for key in [
+    let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    let mut want = vec![
+        "category",
+        "category_probability",
+        "coverage",
         "id",
         "label",
-        "score",
         "probabilities",
-        "category",
         "reasons",
+        "score",
         "truncated",
-    ] {
-        assert!(o.contains_key(key), "missing {key}: {v}");
+    ];
+    if o.contains_key("fields") {
+        want.push("fields");
+        want.sort_unstable();
     }
+    assert_eq!(keys, want, "{v}");
     let label = v["label"].as_str().expect("label is a string");
     assert!(LABELS.contains(&label), "{v}");
     let p = &v["probabilities"];
@@ -56,25 +85,72 @@ fn check_verdict(v: &Value, threshold: f64) {
         v["score"], p["scam"],
         "score must equal probabilities.scam: {v}"
     );
-    // The default decision: flagged exactly when 1 - p(ham) reaches the model's threshold.
-    assert_eq!(label != "ham", 1.0 - ham >= threshold - 1e-6, "{v}");
+    let coverage = v["coverage"].as_f64().expect("coverage is a number");
+    assert!((0.0..=1.0).contains(&coverage), "{v}");
+    if label == "unsure" {
+        // Too few known words; not flagged whatever the scores.
+        assert!(coverage < d.min_coverage, "{v}");
+    } else {
+        // The default decision: flagged exactly when 1 - p(ham) reaches the
+        // model's threshold, and then scam when p(scam) >= p(spam).
+        assert_eq!(label != "ham", 1.0 - ham >= d.flag_threshold - 1e-6, "{v}");
+        if label != "ham" {
+            assert_eq!(label == "scam", scam >= spam, "{v}");
+        }
+    }
     if label == "scam" {
         assert!(v["category"].is_string(), "{v}");
+        let cp = v["category_probability"].as_f64().expect("a probability");
+        assert!((0.0..=1.0).contains(&cp), "{v}");
     } else {
         assert!(v["category"].is_null(), "{v}");
+        assert!(v["category_probability"].is_null(), "{v}");
     }
     assert!(v["truncated"].is_boolean(), "{v}");
     for r in v["reasons"].as_array().expect("reasons is an array") {
-        for key in ["feature", "kind", "contribution", "spans", "text"] {
-            assert!(r.get(key).is_some(), "reason without {key}: {r}");
-        }
+        let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            ["contribution", "feature", "kind", "spans", "text"],
+            "{r}"
+        );
         assert!(r["contribution"].is_number());
+        assert!(
+            ["word", "bigram", "entity", "chars"].contains(&r["kind"].as_str().unwrap()),
+            "{r}"
+        );
         for s in r["spans"].as_array().unwrap() {
             let s = s.as_array().expect("a span is [start, end]");
             assert_eq!(s.len(), 2);
             assert!(s[0].as_u64().unwrap() <= s[1].as_u64().unwrap());
         }
     }
+}
+
+/// Checks the output for the contract fixture, line by line, and returns
+/// the labels of its verdicts.
+fn check_fixture_output(out: &Out, d: &Decision) -> Vec<String> {
+    let objs = out.json_lines();
+    let lines = non_blank_lines();
+    assert_eq!(objs.len(), lines.len(), "{}", out.stdout);
+    let mut labels = Vec::new();
+    for (obj, (number, line)) in objs.iter().zip(&lines) {
+        let input: Result<Value, _> = serde_json::from_str(line);
+        let is_good =
+            matches!(&input, Ok(Value::Object(o)) if o.get("text").is_some_and(Value::is_string));
+        if is_good {
+            check_verdict(obj, d);
+            let input = input.unwrap();
+            assert_eq!(obj["id"], input.get("id").cloned().unwrap_or(Value::Null));
+            labels.push(obj["label"].as_str().unwrap().to_string());
+        } else {
+            assert!(obj["error"].is_string(), "line {number}: {obj}");
+            assert_eq!(obj["line"], json!(number), "{obj}");
+            assert!(obj.get("label").is_none(), "{obj}");
+        }
+    }
+    labels
 }
 
 #[test]
@@ -84,23 +160,28 @@ fn one_object_per_non_blank_line_in_order() {
         out.code, 2,
         "malformed lines make the run an error: {out:?}"
     );
-    let objs = out.json_lines();
-    let lines = non_blank_lines();
-    assert_eq!(objs.len(), lines.len(), "{}", out.stdout);
-    let threshold = flag_threshold();
-    for (obj, (number, line)) in objs.iter().zip(&lines) {
-        let input: Result<Value, _> = serde_json::from_str(line);
-        let is_good =
-            matches!(&input, Ok(Value::Object(o)) if o.get("text").is_some_and(Value::is_string));
-        if is_good {
-            check_verdict(obj, threshold);
-            let input = input.unwrap();
-            assert_eq!(obj["id"], input.get("id").cloned().unwrap_or(Value::Null));
-        } else {
-            assert!(obj["error"].is_string(), "line {number}: {obj}");
-            assert_eq!(obj["line"], json!(number), "{obj}");
-            assert!(obj.get("label").is_none(), "{obj}");
-        }
+    let labels = check_fixture_output(&out, &decision(Some(cli_support::model())));
+    // The check above is only as good as the labels it saw.
+    for want in ["ham", "scam", "unsure"] {
+        assert!(
+            labels.iter().any(|l| l == want),
+            "no {want} among {labels:?}"
+        );
+    }
+}
+
+/// The same promises hold for the model users run: the built-in one.
+#[test]
+fn the_builtin_model_keeps_the_contract() {
+    let file = contract_file();
+    let out = run(&["classify", "--input", "jsonl", "--output", "jsonl", &file]);
+    assert_eq!(out.code, 2, "{out:?}");
+    let labels = check_fixture_output(&out, &decision(None));
+    for want in ["ham", "scam", "unsure"] {
+        assert!(
+            labels.iter().any(|l| l == want),
+            "no {want} among {labels:?}"
+        );
     }
 }
 

@@ -139,16 +139,6 @@ pub fn classify_stdin(args: &[&str], input: &[u8]) -> Out {
     run_stdin(&all, input)
 }
 
-/// The flag threshold of the test model (from `model info --output json`).
-pub fn flag_threshold() -> f64 {
-    let out = run(&["model", "info", model(), "--output", "json"]);
-    assert_eq!(out.code, 0, "{out:?}");
-    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("JSON");
-    v["calibration"]["flag_threshold"]
-        .as_f64()
-        .expect("a threshold")
-}
-
 /// A scam message the test model flags and a legitimate one it does not
 /// (checked by the tests that rely on them).
 pub const SCAM_FILE: &str = "examples/messages/scam-task-job-offer.txt";
