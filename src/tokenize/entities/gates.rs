@@ -1,0 +1,314 @@
+//! Which patterns can match a text, read off it in one cheap pass, so
+//! that most patterns are not run on most messages: byte-level gates, and
+//! a literal gate for the patterns with many alternatives.
+
+use super::lexicon::{CUES, MESSENGER};
+use crate::regexes::Lazy;
+use regex_automata::meta::Regex as MetaRegex;
+use std::sync::OnceLock;
+
+/// The literal gate of the patterns with many alternatives (see [`LiteralGate`]).
+///
+/// It covers the cue patterns (pattern `i` is `CUES[i]`) and the messenger
+/// pattern ([`MESSENGER_PATTERN`]).
+fn literal_gate() -> &'static LiteralGate {
+    static G: OnceLock<LiteralGate> = OnceLock::new();
+    G.get_or_init(|| {
+        LiteralGate::new(
+            CUES.iter()
+                .map(|(_, p)| *p)
+                .chain(std::iter::once(MESSENGER)),
+        )
+    })
+}
+
+/// The messenger pattern's number in the [`literal_gate`].
+pub(super) const MESSENGER_PATTERN: usize = CUES.len();
+
+/// Where several patterns can match a text, from one pass over it.
+///
+/// Every match of a pattern begins with one of its prefix literals, as the
+/// regex crate's own literal extractor computes them (`regex_syntax`); one
+/// Aho-Corasick search for all the literals of all the patterns finds every
+/// place where a match of each can begin. The cue patterns have dozens of
+/// alternatives each, and the regex crate's own prefilter (Teddy, on the
+/// literals' first bytes) finds candidates in nearly every message, each
+/// then checked by a search that runs on through the text and back again to
+/// find the match's start: seven such searches per message cost more than
+/// this one, after which most messages search for no cue at all and the
+/// others only at a few known places, anchored.
+#[derive(Debug)]
+struct LiteralGate {
+    /// A DFA: a few hundred short literals make a small one, quick to
+    /// build, and it searches several times faster than the default.
+    literals: aho_corasick::AhoCorasick,
+    /// The pattern of each literal.
+    pattern: Vec<u8>,
+}
+
+impl LiteralGate {
+    fn new<'a>(patterns: impl Iterator<Item = &'a str>) -> LiteralGate {
+        use regex_syntax::hir::literal::Extractor;
+        let mut extractor = Extractor::new();
+        // Short literals: fewer of them (the alternatives' cross products
+        // collapse), a smaller automaton, and still rare in messages.
+        extractor.limit_total(4096).limit_literal_len(6);
+        let (mut literals, mut pattern) = (Vec::new(), Vec::new());
+        for (i, p) in patterns.enumerate() {
+            assert!(i < 64, "a gate covers at most 64 patterns");
+            let hir = regex_syntax::parse(p).expect("a valid pattern");
+            let mut seq = extractor.extract(&hir);
+            seq.dedup();
+            // A finite set of literals of 2 bytes or more: shorter ones
+            // would admit nearly every position anyway.
+            let lits = seq
+                .literals()
+                .filter(|lits| lits.iter().all(|l| l.len() >= 2))
+                .unwrap_or_else(|| panic!("pattern {i} has no usable prefix literals"));
+            for l in lits {
+                literals.push(l.as_bytes().to_vec());
+                pattern.push(i as u8);
+            }
+        }
+        LiteralGate {
+            literals: aho_corasick::AhoCorasick::builder()
+                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+                .build(&literals)
+                .expect("literals build"),
+            pattern,
+        }
+    }
+
+    /// Every `(pattern, start)` where a match may begin in `text`, sorted,
+    /// into `out`.
+    fn candidates(&self, text: &str, out: &mut Vec<(u8, u32)>) {
+        out.clear();
+        for m in self.literals.find_overlapping_iter(text) {
+            out.push((self.pattern[m.pattern().as_usize()], m.start() as u32));
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// Necessary conditions for some patterns to match (or to yield an
+/// entity), read off the bytes in one pass: a pattern whose condition fails
+/// is not run at all, which is most patterns on most messages.
+///
+/// Only for text searched with ASCII word boundaries, where every `\d` is an
+/// ASCII digit (other digits are word characters); elsewhere every gate is open.
+#[derive(Debug, Clone)]
+pub(super) struct Gates {
+    /// A link needs `//`, `www` or a dot (also `[.]`, `(.)`, `{.}`) right
+    /// before a lower-case top-level domain.
+    pub(super) url: bool,
+    /// A kept phone number has at least 8 digits.
+    pub(super) phone: bool,
+    /// A number is a whole run of 4 to 8 digits.
+    pub(super) number: bool,
+    /// A wallet address is a run of at least 26 letters and digits.
+    pub(super) wallet: bool,
+    /// Where the patterns of the [`literal_gate`] may match, sorted by
+    /// pattern then position; `None`: anywhere.
+    starts: Option<Vec<(u8, u32)>>,
+}
+
+impl Gates {
+    /// Every pattern runs.
+    const OPEN: Gates = Gates {
+        url: true,
+        phone: true,
+        number: true,
+        wallet: true,
+        starts: None,
+    };
+
+    pub(super) fn new(text: &str, ascii: bool) -> Gates {
+        // The literals hold whatever the word boundaries.
+        let mut starts = Vec::new();
+        literal_gate().candidates(text, &mut starts);
+        let starts = Some(starts);
+        if !ascii {
+            return Gates {
+                starts,
+                ..Gates::OPEN
+            };
+        }
+        let bytes = text.as_bytes();
+        let (mut digits, mut digit_run, mut alnum_run) = (0usize, 0usize, 0usize);
+        let mut g = Gates {
+            url: false,
+            phone: false,
+            number: false,
+            wallet: false,
+            starts,
+        };
+        for (i, &b) in bytes.iter().enumerate() {
+            if b.is_ascii_digit() {
+                digits += 1;
+                digit_run += 1;
+            } else {
+                g.number |= (4..=8).contains(&digit_run);
+                digit_run = 0;
+            }
+            if b.is_ascii_digit() || b.is_ascii_lowercase() {
+                alnum_run += 1;
+                g.wallet |= alnum_run >= 26;
+            } else {
+                alnum_run = 0;
+            }
+            let next = bytes.get(i + 1).copied().unwrap_or(0);
+            g.url |= match b {
+                b'/' => next == b'/',
+                b'.' => next.is_ascii_lowercase() || matches!(next, b']' | b')' | b'}'),
+                b'w' => bytes[i..].starts_with(b"www"),
+                _ => false,
+            };
+        }
+        g.number |= (4..=8).contains(&digit_run);
+        g.phone = digits >= 8;
+        g
+    }
+
+    /// Calls `f(start, end)` for each match of `re`, pattern `pattern` of
+    /// the [`literal_gate`], in `text`: the matches `find_iter` finds, found
+    /// by a search anchored at each place a match may begin.
+    ///
+    /// Exactly the same matches: every match begins at a candidate, so the
+    /// leftmost match from any position is the first candidate from there
+    /// with a match anchored at it, and that is the match the leftmost-first
+    /// search prefers among those starting there.
+    pub(super) fn matches(
+        &self,
+        pattern: usize,
+        re: &Lazy<MetaRegex>,
+        text: &str,
+        mut f: impl FnMut(usize, usize),
+    ) {
+        use regex_automata::{Anchored, Input};
+        let Some(starts) = &self.starts else {
+            for m in re.find_iter(text) {
+                f(m.start(), m.end());
+            }
+            return;
+        };
+        let from = starts.partition_point(|&(p, _)| (p as usize) < pattern);
+        let mut at = 0;
+        for &(p, s) in &starts[from..] {
+            let s = s as usize;
+            if p as usize != pattern {
+                break;
+            }
+            if s < at {
+                continue;
+            }
+            let input = Input::new(text).range(s..).anchored(Anchored::Yes);
+            if let Some(m) = re.search(&input) {
+                f(m.start(), m.end());
+                // The patterns never match the empty string; were one to,
+                // the next search starts past it, as `find_iter`'s would.
+                at = m.end().max(s + 1);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::patterns::patterns;
+    use super::super::{recognize, EntityRecognizer};
+    use super::*;
+
+    /// The fast path (ASCII word boundaries where they agree, gates) finds
+    /// exactly what the Unicode patterns with every pattern run find.
+    #[test]
+    fn fast_path_finds_what_the_unicode_patterns_find() {
+        use proptest::prelude::*;
+        let check = |text: &str| {
+            let (mut fast, mut slow) = (Vec::new(), Vec::new());
+            EntityRecognizer::new().recognize_into(text, &mut fast);
+            recognize(text, &mut slow, patterns(false), Gates::OPEN);
+            assert_eq!(fast, slow, "{text:?}");
+        };
+        let n = crate::normalize::Normalizer::default();
+        for line in include_str!("../../../tests/fixtures/entity-cases.txt").lines() {
+            check(line);
+            check(n.normalize(line).text());
+        }
+        // Pieces that make or break the patterns, with word characters of
+        // other scripts beside them, in random order.
+        let pieces = [
+            "www",
+            ".",
+            "[.]",
+            "(.)",
+            "{.}",
+            "//",
+            "http",
+            "bc1",
+            "0x",
+            "1",
+            "12345",
+            "123456789",
+            "+44",
+            " ",
+            "\n",
+            "@",
+            "%",
+            "$",
+            "£",
+            "€",
+            "元",
+            "usdt",
+            "k",
+            "rs.",
+            "code",
+            "pin",
+            "wa",
+            "whatsapp",
+            "t.me/",
+            "urgent",
+            "fee",
+            "ж",
+            "é",
+            "٣",
+            "中",
+            "_",
+            "-",
+            "a",
+            "z",
+            "top",
+            "com",
+            "paypal",
+            "verify your account",
+            "you won",
+            "0800",
+            "🎉",
+            "’",
+            "within 24 hours",
+            "suspended",
+            "legal action",
+            "processing fee",
+            "pay a small fee",
+            "send me the code",
+            "earn",
+            " per day",
+            "part-time",
+            "contact me on whatsapp",
+            "congratulations",
+            "hadiah",
+            "立即",
+            "手续费",
+            "加微信",
+            "中奖",
+            "immediately",
+            "locked",
+            "gift card",
+            "winner",
+        ];
+        proptest!(ProptestConfig::with_cases(3000), |(idx in proptest::collection::vec(0..pieces.len(), 0..24))| {
+            let text: String = idx.iter().map(|&i| pieces[i]).collect();
+            check(&text);
+        });
+    }
+}
