@@ -300,15 +300,15 @@ impl Classifier {
     /// assert_eq!(scam.category, Some(Category::Job));
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
-        with_workspace(|ws| self.classify_in(ws, text))
+        with_buffers(|ws| self.classify_in(ws, text))
     }
 
-    fn classify_in(&self, ws: &mut Workspace, text: &str) -> Verdict {
+    fn classify_in(&self, ws: &mut Buffers, text: &str) -> Verdict {
         self.classify_with(ws, text, self.table(TABLE_AFTER))
     }
 
     /// [`Classifier::classify`] with the score table or without it.
-    fn classify_with(&self, ws: &mut Workspace, text: &str, table: Option<&ScoreTable>) -> Verdict {
+    fn classify_with(&self, ws: &mut Buffers, text: &str, table: Option<&ScoreTable>) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
         let coverage = self.vectorize(ws, text, self.options.reasons > 0, table);
         let x = ws.features.vector();
@@ -369,7 +369,7 @@ impl Classifier {
     /// assert!(p > 0.0 && p <= 1.0);
     /// ```
     pub fn categorize(&self, text: &str) -> (Category, f32) {
-        with_workspace(|ws| {
+        with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
             self.vectorize(ws, text, false, self.table(TABLE_AFTER));
             self.top_category(ws.features.vector())
@@ -396,7 +396,7 @@ impl Classifier {
     /// its vocabulary coverage.
     fn vectorize(
         &self,
-        ws: &mut Workspace,
+        ws: &mut Buffers,
         text: &str,
         trace: bool,
         table: Option<&ScoreTable>,
@@ -452,38 +452,38 @@ impl Classifier {
 /// The buffers of one message's pipeline, reused for the next one: with
 /// them, classifying a message allocates only its verdict.
 #[derive(Debug, Default)]
-struct Workspace {
+struct Buffers {
     norm: Normalized,
     tokens: Tokens,
     features: crate::featurize::Workspace,
     explain: crate::explain::Scratch,
 }
 
-/// Buffers a workspace may keep between messages; a huge message that grew
+/// Bytes the buffers may keep between messages; a huge message that grew
 /// them beyond this gives the memory back.
 const KEEP_BYTES: usize = 2 << 20;
 
 thread_local! {
-    /// One workspace per thread: classifiers are shared between threads, and
+    /// One set of buffers per thread: classifiers are shared between threads, and
     /// a thread works on one message at a time.
-    static WORKSPACE: RefCell<Workspace> = RefCell::new(Workspace::default());
+    static BUFFERS: RefCell<Buffers> = RefCell::new(Buffers::default());
 }
 
-/// Runs `f` with this thread's workspace (a fresh one if it is unavailable,
+/// Runs `f` with this thread's buffers (fresh ones if they are unavailable,
 /// as during thread teardown).
-fn with_workspace<T>(f: impl FnOnce(&mut Workspace) -> T) -> T {
+fn with_buffers<T>(f: impl FnOnce(&mut Buffers) -> T) -> T {
     let mut f = Some(f);
-    let reused = WORKSPACE.try_with(|ws| {
+    let reused = BUFFERS.try_with(|ws| {
         let mut ws = ws.try_borrow_mut().ok()?;
         let out = (f.take().expect("called once"))(&mut ws);
         if ws.features.capacity_bytes() + ws.norm.capacity_bytes() > KEEP_BYTES {
-            *ws = Workspace::default();
+            *ws = Buffers::default();
         }
         Some(out)
     });
     match reused {
         Ok(Some(out)) => out,
-        _ => (f.take().expect("not called yet"))(&mut Workspace::default()),
+        _ => (f.take().expect("not called yet"))(&mut Buffers::default()),
     }
 }
 
@@ -521,7 +521,7 @@ mod tests {
             .collect();
         assert!(texts.len() > 500, "{} dataset messages", texts.len());
         texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
-        let mut ws = Workspace::default();
+        let mut ws = Buffers::default();
         for text in &texts {
             let general = c.classify_with(&mut ws, text, None);
             assert_eq!(
