@@ -49,12 +49,12 @@ rows = [
     ("  tokenize: words and entities", "scamscan::tokenize::Tokenizer::tokenize_into"),
     ("    of which entities", "scamscan::tokenize::entities::EntityRecognizer::recognize_into"),
     ("  featurize: hash, count, TF-IDF and L2 (with the explanation trace)", "scamscan::featurize::Featurizer::vectorize_into_with"),
-    ("    of which the radix sort", "scamscan::featurize::sort_keys"),
+    ("    of which the radix sort", "scamscan::featurize::sort::sort_keys"),
     ("  vocabulary coverage", "scamscan::vocabulary::Vocabulary::coverage"),
-    ("  score: ham/spam/scam head", "scamscan::scoring::ScoreTable::logits"),
+    ("  score: ham/spam/scam head", "scamscan::classifier::table::ScoreTable::logits"),
     ("  score: category head (scam only)", "scamscan::classifier::Classifier::top_category"),
     ("  explain (3 reasons)", "scamscan::explain::reasons_of_workspace"),
-    ("print JSONL", "scamscan::printer::Printer<W>::message"),
+    ("print JSONL", "scamscan_cli::printer::Printer<W>::message"),
 ]
 print(f"callgrind, `scamscan classify --lines --output jsonl` on {n} messages: "
       f"{total / n / 1000:.0f} k instructions per message.\n")

@@ -6,17 +6,25 @@
 //! Scam centres run fraud on an industrial scale and reuse their scripts; a
 //! trained linear classifier catches reused scripts, and explains itself.
 //!
-//! The pipeline reads in the source tree as it runs:
+//! The pipeline reads in the source tree as it runs, each stage a module
+//! that uses only the ones above it:
 //!
 //! | stage | module |
 //! |---|---|
 //! | Unicode NFKC, lower-case, accents, invisible characters, homoglyphs, filter evasion undone, offset map | [`normalize`] |
 //! | the `tokenizers` pre-tokenizer plus typed entity tokens (links, phones, money, wallets...) | [`tokenize`] |
 //! | hashed word and character n-grams, TF-IDF, L2 | [`featurize`] |
-//! | sparse multinomial logistic regression (a linfa `Fit`/`Predict` algorithm) | [`model`] |
-//! | temperature scaling and thresholds at a fixed false-positive rate | [`calibrate`] |
 //! | which words the model knows; `unsure` for unfamiliar text | [`vocabulary`] |
+//! | sparse multinomial logistic regression (a linfa `Fit`/`Predict` algorithm) | [`linear`] |
+//! | temperature scaling and thresholds at a fixed false-positive rate | [`calibrate`] |
 //! | exact per-feature contributions with spans in the original text | [`explain`] |
+//!
+//! Below the stages are the leaves they share ([`error`], [`label`],
+//! [`sparse`], [`math`], [`metrics`], [`files`], [`corpus`]); above them the
+//! trained bundle of every stage ([`model`]), the [`Classifier`] that runs
+//! it, and training ([`train`]) and evaluation ([`eval`], [`obfuscate`]).
+//! The command line, its input readers and printers are the
+//! `scamscan-cli` crate, built on this one.
 //!
 //! ## Quick start
 //!
@@ -103,6 +111,12 @@ pub mod classifier;
 pub mod train;
 pub mod obfuscate;
 pub mod eval;
+
+/// The README's Rust example, compiled and run with the other doc tests so
+/// that it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
 
 pub use classifier::{Classifier, ClassifyOptions, Probabilities, Verdict};
 pub use corpus::Example;

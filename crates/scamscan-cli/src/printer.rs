@@ -1,26 +1,11 @@
 //! Output formats of `scamscan classify`: human, JSONL, CSV and TSV.
 //!
-//! ## The JSONL record (a contract other tools depend on)
+//! ## The JSONL record
 //!
-//! One JSON object per message, in input order:
-//!
-//! | key | value |
-//! |---|---|
-//! | `id` | the input's id field (JSONL/CSV; `null` when absent), else `path`, `path:LINE` (`--lines`), `path#N` (mbox), `-` (stdin) |
-//! | `label` | `"scam"`, `"spam"` or `"ham"`, under the decision in force (`--threshold`); `"unsure"` when the model knows too few of the message's words (an unfamiliar language) to judge it |
-//! | `score` | the calibrated probability of scam, equal to `probabilities.scam` |
-//! | `probabilities` | `{"ham", "spam", "scam"}`, summing to 1 |
-//! | `category` | the scam category (`"job"`, `"bank"`...) when the label is scam, else `null` |
-//! | `category_probability` | the category head's probability for it, else `null` |
-//! | `reasons` | array of `{feature, kind, contribution, spans, text}`, strongest first |
-//! | `truncated` | always present: `true` when only the start of the message was scored |
-//! | `coverage` | the share of the message's words the model saw in training (1 when it has no words) |
-//! | `fields` | JSONL/CSV inputs only: the record's other fields, passed through |
-//!
-//! A record that cannot be read (a line that is not JSON, a line without
-//! the text field or whose text is not a string) gets, in its place,
-//! `{"id": <id if known, else null>, "error": "<what is wrong>", "line": N}`
-//! (stderr names the file too).
+//! One JSON object per message, in input order. It is a contract other
+//! tools depend on, stated once, in the README's "The JSON Lines contract"
+//! section; [`VerdictRecord`] is its Rust form and `tests/cli_contract.rs`
+//! checks every promise of it.
 //!
 //! ## CSV and TSV
 //!

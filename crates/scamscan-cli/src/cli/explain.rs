@@ -29,6 +29,9 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, short, value_enum, value_name = "FORMAT", default_value_t = ReportFormat::Human)]
     pub output: ReportFormat,
+    /// List only the N strongest reasons [default: all of them].
+    #[arg(long, value_name = "N")]
+    pub reasons: Option<usize>,
     #[command(flatten)]
     pub model: ModelArg,
     #[command(flatten)]
@@ -70,7 +73,9 @@ pub fn run(args: &ExplainArgs, color: bool, diag: &mut Diag) -> u8 {
             cut: None,
         }
     };
-    let v = classifier.classify(&message.text);
+    let mut v = classifier.classify(&message.text);
+    let total = v.reasons.len();
+    v.reasons.truncate(args.reasons.unwrap_or(total));
     if v.truncated || message.cut.is_some() {
         diag.warn(&format!(
             "{}: warning: message truncated: only its first {} bytes were scored (--max-bytes)",
@@ -90,7 +95,7 @@ pub fn run(args: &ExplainArgs, color: bool, diag: &mut Diag) -> u8 {
                 .and_then(|()| writeln!(out))
         }
         ReportFormat::Human => {
-            let text = human(&classifier, &message, &v, color);
+            let text = human(&classifier, &message, &v, total, color);
             out.write_all(text.as_bytes())
         }
     };
@@ -136,10 +141,12 @@ fn read_one(path: &str, max_bytes: usize, diag: &mut Diag) -> Option<Message> {
     found.filter(|_| diag.errors() == 0)
 }
 
+/// The report on `v`, whose reasons are the strongest `v.reasons.len()` of `total`.
 fn human(
     classifier: &scamscan::Classifier,
     m: &Message,
     v: &scamscan::Verdict,
+    total: usize,
     color: bool,
 ) -> String {
     use std::fmt::Write as _;
@@ -189,10 +196,14 @@ fn human(
     for line in highlight(&m.text, top, color).lines() {
         let _ = writeln!(s, "  | {line}");
     }
+    let shown = if v.reasons.len() < total {
+        format!("the {} strongest of {total}", v.reasons.len())
+    } else {
+        total.to_string()
+    };
     let _ = writeln!(
         s,
-        "\nreasons ({}; contribution to the log-odds of scam vs ham):",
-        v.reasons.len()
+        "\nreasons ({shown}; contribution to the log-odds of scam vs ham):"
     );
     s.push_str(&reason_table(&v.reasons, color, "  "));
     s

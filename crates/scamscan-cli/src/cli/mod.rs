@@ -99,7 +99,7 @@ Examples:
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
   scamscan explain 'URGENT: your account is suspended, verify at secure-bank-login.xyz'
-  scamscan explain message.eml
+  scamscan explain --reasons 8 message.eml
   echo 'hi mum, new number, send money' | scamscan explain -";
 
 /// The command line.
