@@ -9,7 +9,7 @@
 //! threshold at which at most `target_fpr` of legitimate held-out messages
 //! would be flagged, each source's legitimate messages weighing the same.
 
-use crate::label::Label;
+use crate::label::{Label, Target};
 use crate::metrics;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -170,12 +170,15 @@ impl Calibration {
 
 /// Fits a [`Calibration`] on held-out logits.
 ///
-/// `weights` weigh the log-loss (use the training weights, so the calibrated
-/// probabilities refer to the same source-balanced mix the model learned);
-/// `ham_weights` weigh the legitimate messages when choosing the threshold.
+/// `targets` are the rows' labels, or [`Target::Unwanted`] for a row known
+/// only to be spam or scam (its log-loss is that of the pair, as in
+/// training). `weights` weigh the log-loss (use the training weights, so
+/// the calibrated probabilities refer to the same source-balanced mix the
+/// model learned); `ham_weights` weigh the legitimate messages when
+/// choosing the threshold.
 pub fn fit(
     logits: &[[f32; 3]],
-    labels: &[Label],
+    labels: &[Target],
     weights: &[f64],
     ham_weights: &[f64],
     target_fpr: f32,
@@ -214,21 +217,23 @@ pub fn fit(
         .iter()
         .zip(labels)
         .zip(ham_weights)
-        .filter(|((_, l), _)| **l == Label::Ham)
+        .filter(|((_, l), _)| **l == Target::Label(Label::Ham))
         .map(|((p, _), &w)| (1.0 - p[0], w))
         .collect();
     // Never below 0.5: a message the model thinks more likely legitimate
     // than not is never flagged.
     cal.flag_threshold = metrics::threshold_at_fpr(&mut ham, target_fpr as f64).clamp(0.5, 1.0);
+    // Whether an unwanted row is a scam is unknown: it is left out of the
+    // scam reliability, and counts as flagged in the other.
     let scam: Vec<(f32, bool)> = probs
         .iter()
         .zip(labels)
-        .map(|(p, l)| (p[2], *l == Label::Scam))
+        .filter_map(|(p, l)| l.label().map(|l| (p[2], l == Label::Scam)))
         .collect();
     let flag: Vec<(f32, bool)> = probs
         .iter()
         .zip(labels)
-        .map(|(p, l)| (1.0 - p[0], *l != Label::Ham))
+        .map(|(p, l)| (1.0 - p[0], !l.allows(Label::Ham)))
         .collect();
     cal.reliability_scam = reliability(&scam, 10);
     cal.reliability_flag = reliability(&flag, 10);
@@ -264,7 +269,7 @@ const BIAS_MAX: f64 = 30.0;
 /// Weighted NLL of `softmax(z·e^u + b)` in `(u, b_spam, b_scam)`.
 struct Nll<'a> {
     logits: &'a [[f32; 3]],
-    labels: &'a [Label],
+    labels: &'a [Target],
     weights: &'a [f64],
 }
 
@@ -293,10 +298,27 @@ impl Nll<'_> {
             let zz: Vec<f64> = (0..3).map(|c| z[c] as f64 * s + b[c]).collect();
             let m = zz.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let lse = m + zz.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-            let y = l.index();
-            loss += w * (lse - zz[y]);
+            // The log-sum-exp over the classes the row may belong to: the
+            // loss is lse − lse_in, and class c's share of it p_c/P(in).
+            let inside = |c: usize| l.allows(Label::ALL[c]);
+            let mi = (0..3)
+                .filter(|&c| inside(c))
+                .map(|c| zz[c])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let lse_in = mi
+                + (0..3)
+                    .filter(|&c| inside(c))
+                    .map(|c| (zz[c] - mi).exp())
+                    .sum::<f64>()
+                    .ln();
+            loss += w * (lse - lse_in);
             for c in 0..3 {
-                let d = w * ((zz[c] - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                let share = if inside(c) {
+                    (zz[c] - lse_in).exp()
+                } else {
+                    0.0
+                };
+                let d = w * ((zz[c] - lse).exp() - share);
                 g[0] += d * z[c] as f64 * s;
                 if c > 0 {
                     g[c] += d;
@@ -356,12 +378,24 @@ mod tests {
 
     #[test]
     fn the_gradient_is_zero_where_the_cost_is_clamped_flat() {
-        let logits = [[2.0f32, -1.0, 0.5], [-0.5, 1.5, 0.0], [0.1, 0.2, 3.0]];
-        let labels = [Label::Ham, Label::Spam, Label::Scam];
+        // A row of each label, and one known only to be unwanted (the
+        // pair's loss, whose gradient this checks too).
+        let logits = [
+            [2.0f32, -1.0, 0.5],
+            [-0.5, 1.5, 0.0],
+            [0.1, 0.2, 3.0],
+            [0.4, 0.9, 1.1],
+        ];
+        let labels = [
+            Target::Label(Label::Ham),
+            Target::Label(Label::Spam),
+            Target::Label(Label::Scam),
+            Target::Unwanted,
+        ];
         let nll = Nll {
             logits: &logits,
             labels: &labels,
-            weights: &[1.0, 2.0, 0.5],
+            weights: &[1.0, 2.0, 0.5, 1.5],
         };
         // Inside the bounds and beyond them (temperature and both offsets),
         // the gradient is the cost's slope, which is 0 where clamped.
@@ -390,9 +424,36 @@ mod tests {
         // Every legitimate message is unlikely to be spam or scam: the
         // threshold at 1% FPR would be tiny, the decision's floor is 0.5.
         let logits: Vec<[f32; 3]> = (0..200).map(|i| [4.0 + (i % 7) as f32, 0.0, 0.0]).collect();
-        let labels = vec![Label::Ham; 200];
+        let labels = vec![Target::Label(Label::Ham); 200];
         let w = vec![1.0; 200];
         assert_eq!(fit(&logits, &labels, &w, &w, 0.01).flag_threshold, 0.5);
+    }
+
+    #[test]
+    fn unwanted_rows_move_the_spam_and_scam_offsets_together() {
+        // Scam rows and rows known only to be unwanted, at the same logits.
+        // Counting the unwanted ones as spam (the old way) pulls p(spam) up;
+        // as the pair, they leave the split between spam and scam to the
+        // scam rows.
+        let logits = vec![[0.0f32, 0.0, 0.0]; 400];
+        let with = |unwanted: Target| -> Vec<Target> {
+            (0..400)
+                .map(|i| match i % 4 {
+                    0 => Target::Label(Label::Ham),
+                    1 => Target::Label(Label::Scam),
+                    _ => unwanted,
+                })
+                .collect()
+        };
+        let w = vec![1.0; 400];
+        let hard = fit(&logits, &with(Target::Label(Label::Spam)), &w, &w, 0.01);
+        let partial = fit(&logits, &with(Target::Unwanted), &w, &w, 0.01);
+        let (ph, pp) = (
+            hard.probabilities([0.0; 3]),
+            partial.probabilities([0.0; 3]),
+        );
+        assert!(ph[1] > ph[2], "as spam: {ph:?}");
+        assert!(pp[2] > 0.7 && pp[1] < 0.01, "as unwanted: {pp:?}");
     }
 
     #[test]
@@ -402,7 +463,11 @@ mod tests {
         let mut labels = Vec::new();
         for i in 0..400 {
             logits.push([0.0, 0.0, 10.0]);
-            labels.push(if i % 4 == 0 { Label::Ham } else { Label::Scam });
+            labels.push(Target::Label(if i % 4 == 0 {
+                Label::Ham
+            } else {
+                Label::Scam
+            }));
         }
         let w = vec![1.0; 400];
         let c = fit(&logits, &labels, &w, &w, 0.01);
@@ -422,8 +487,8 @@ mod tests {
                 }
             })
             .collect();
-        let labels: Vec<Label> = (0..200)
-            .map(|i| if i % 3 == 0 { Label::Ham } else { Label::Scam })
+        let labels: Vec<Target> = (0..200)
+            .map(|i| Target::Label(if i % 3 == 0 { Label::Ham } else { Label::Scam }))
             .collect();
         let w = vec![1.0; 200];
         let c = fit(&logits, &labels, &w, &w, 0.01);

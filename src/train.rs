@@ -20,7 +20,7 @@ use crate::calibrate;
 use crate::corpus::{fold, Example, CALIBRATION_FOLD};
 use crate::error::{Error, Result};
 use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
-use crate::label::{Category, Label};
+use crate::label::{Category, Label, Target};
 use crate::linear::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::metrics;
 use crate::model::{Model, TrainingInfo};
@@ -81,6 +81,18 @@ pub struct TrainParams {
     /// [`crate::vocabulary`].
     #[serde(default = "default_min_coverage")]
     pub min_coverage: f32,
+    /// Train the `spam` rows of [`partial_sources`](Self::partial_sources)
+    /// as partial labels, "spam or scam" ([`Target::Unwanted`]): their loss
+    /// is that of the pair, so they teach the model "unwanted" and leave
+    /// scam against marketing to the sources that tell the two apart. Off,
+    /// every `spam` row is marketing, as before partial labels existed.
+    #[serde(default)]
+    pub partial_labels: bool,
+    /// The sources whose `spam` label means "unwanted" (marketing and fraud
+    /// mixed) rather than marketing: a property of the training data, read
+    /// from its sources file (`datasets/sources.tsv`), not a list in code.
+    #[serde(default)]
+    pub partial_sources: Vec<String>,
 }
 
 fn default_cost_tolerance() -> f64 {
@@ -111,7 +123,48 @@ impl Default for TrainParams {
             target_fpr: 0.03,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
             min_coverage: crate::calibrate::DEFAULT_MIN_COVERAGE,
+            partial_labels: true,
+            partial_sources: Vec::new(),
         }
+    }
+}
+
+impl TrainParams {
+    /// What `e` says its class is under these parameters: its label, or
+    /// [`Target::Unwanted`] for a `spam` row of a partial source when
+    /// partial labels are on (unless a person read the row: a reviewed
+    /// label is a hard one).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{label::Target, train::TrainParams, Example, Label};
+    /// let p = TrainParams { partial_sources: vec!["sms_spam_collection".into()], ..TrainParams::default() };
+    /// let row = |source: &str, label| Example { id: String::new(), source: source.into(), channel: String::new(),
+    ///     lang: String::new(), label, category: None, text: "WIN a prize".into(), reviewed: false };
+    /// assert_eq!(p.target(&row("sms_spam_collection", Label::Spam)), Target::Unwanted);
+    /// assert_eq!(p.target(&row("sms_spam_collection", Label::Ham)), Target::Label(Label::Ham));
+    /// assert_eq!(p.target(&row("our_marketing", Label::Spam)), Target::Label(Label::Spam));
+    /// ```
+    pub fn target(&self, e: &Example) -> Target {
+        if self.partial_labels
+            && e.label == Label::Spam
+            && !e.reviewed
+            && self.partial_sources.contains(&e.source)
+        {
+            Target::Unwanted
+        } else {
+            Target::Label(e.label)
+        }
+    }
+}
+
+/// The class index of a target in the head's fit: the label's, or 3 for
+/// [`Target::Unwanted`] (the head's one label set, {spam, scam}).
+fn target_index(t: Target) -> usize {
+    match t {
+        Target::Label(l) => l.index(),
+        Target::Unwanted => Label::ALL.len(),
     }
 }
 
@@ -216,13 +269,21 @@ impl Trainer {
         let p = &self.params;
         let (fit_idx, cal_idx): (Vec<usize>, Vec<usize>) =
             (0..examples.len()).partition(|&i| fold(&examples[i].text) != CALIBRATION_FOLD);
+        let targets: Vec<Target> = examples.iter().map(|e| p.target(e)).collect();
         let mut present = [false; 3];
         for &i in &fit_idx {
-            present[examples[i].label.index()] = true;
+            if let Some(l) = targets[i].label() {
+                present[l.index()] = true;
+            }
         }
         if let Some(missing) = Label::ALL.iter().find(|l| !present[l.index()]) {
+            let partial = if *missing == Label::Spam && p.partial_labels {
+                " (the spam rows of partial sources are only \"unwanted\": marketing must come from another source)"
+            } else {
+                ""
+            };
             return Err(Error::training(format!(
-                "no {missing} examples to fit on (need ham, spam and scam; {} examples given)",
+                "no {missing} examples to fit on (need ham, spam and scam; {} examples given){partial}",
                 examples.len()
             )));
         }
@@ -345,7 +406,16 @@ impl Trainer {
         }
         drop(counts);
 
-        let weights = balance(examples, &fit_idx, p.source_balance, |e| e.label.index(), 3);
+        // Unwanted rows are a group of their own when balancing: equal totals
+        // for ham, marketing, scam and unwanted, so that the few rows that
+        // say "marketing" weigh as much as the scams they are told from.
+        let class = |i: usize| target_index(targets[i]);
+        let groups = if targets.contains(&Target::Unwanted) {
+            4
+        } else {
+            3
+        };
+        let weights = balance(examples, &fit_idx, p.source_balance, class, groups);
         self.say(&format!(
             "fitting the ham/spam/scam head on {} messages",
             fit_idx.len()
@@ -353,12 +423,13 @@ impl Trainer {
         let (head, report) = fit_head(
             fit_rows,
             &fit_idx,
-            |i| examples[i].label.index(),
+            class,
             &weights,
             SoftmaxParams::new(3)
                 .alpha(p.alpha)
                 .max_iterations(p.max_iterations)
-                .cost_tolerance(p.cost_tolerance),
+                .cost_tolerance(p.cost_tolerance)
+                .label_sets(vec![vec![Label::Spam.index(), Label::Scam.index()]]),
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
@@ -373,7 +444,7 @@ impl Trainer {
                 "fitting the category head on {} scam messages",
                 cat_idx.len()
             ));
-            let cat_of = |e: &Example| e.category.map_or(0, |c| c.index());
+            let cat_of = |i: usize| examples[i].category.map_or(0, |c| c.index());
             let cweights = balance(
                 examples,
                 &cat_idx,
@@ -384,7 +455,7 @@ impl Trainer {
             let (head, report) = fit_head(
                 cat_rows,
                 &cat_idx,
-                |i| cat_of(&examples[i]),
+                cat_of,
                 &cweights,
                 SoftmaxParams::new(Category::ALL.len())
                     .alpha(p.category_alpha)
@@ -419,8 +490,8 @@ impl Trainer {
                 z
             })
             .collect();
-        let labels: Vec<Label> = cal_idx.iter().map(|&i| examples[i].label).collect();
-        let cal_weights_all = balance(examples, &cal_idx, p.source_balance, |e| e.label.index(), 3);
+        let labels: Vec<Target> = cal_idx.iter().map(|&i| targets[i]).collect();
+        let cal_weights_all = balance(examples, &cal_idx, p.source_balance, class, groups);
         let cal_weights: Vec<f64> = cal_idx.iter().map(|&i| cal_weights_all[&i]).collect();
         let ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
         model.calibration =
@@ -449,20 +520,20 @@ impl Trainer {
     }
 }
 
-/// Sample weights for the rows `idx`: per class, each `(source, class)` group
+/// Sample weights for the rows `idx` (`class` of a row index): per class, each `(source, class)` group
 /// of `n` rows gets total weight `n^beta`; classes present get equal totals;
 /// the mean weight is 1.
 fn balance(
     examples: &[Example],
     idx: &[usize],
     beta: f64,
-    class: impl Fn(&Example) -> usize,
+    class: impl Fn(usize) -> usize,
     n_classes: usize,
 ) -> BTreeMap<usize, f64> {
     let mut groups: BTreeMap<(&str, usize), usize> = BTreeMap::new();
     for &i in idx {
         *groups
-            .entry((examples[i].source.as_str(), class(&examples[i])))
+            .entry((examples[i].source.as_str(), class(i)))
             .or_default() += 1;
     }
     let mut class_total = vec![0.0f64; n_classes];
@@ -473,7 +544,7 @@ fn balance(
     let mut w: BTreeMap<usize, f64> = idx
         .iter()
         .map(|&i| {
-            let c = class(&examples[i]);
+            let c = class(i);
             let n = groups[&(examples[i].source.as_str(), c)] as f64;
             (i, n.powf(beta) / n / class_total[c] / present)
         })
