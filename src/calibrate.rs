@@ -57,6 +57,19 @@ pub struct Calibration {
     /// message says too little about its language.
     #[serde(default = "default_min_words")]
     pub min_words: u32,
+    /// A language is known to the model when it has at least this many
+    /// legitimate training messages in it; a message in another language
+    /// (see [`crate::language`]) is judged on its language-free evidence
+    /// alone. 0 turns this off, and is what models from before language
+    /// identification load with.
+    #[serde(default)]
+    pub min_language_rows: u32,
+    /// Added to the calibrated ham logit when a message is judged on its
+    /// language-free evidence alone (its entities and cues, without its
+    /// words): chosen on the calibration rows' legitimate messages so that
+    /// that evidence flags at most [`Calibration::target_fpr`] of them.
+    #[serde(default)]
+    pub evidence_offset: f32,
 }
 
 fn default_min_words() -> u32 {
@@ -87,6 +100,8 @@ impl Default for Calibration {
             reliability_flag: Vec::new(),
             min_coverage: 0.0,
             min_words: default_min_words(),
+            min_language_rows: 0,
+            evidence_offset: 0.0,
         }
     }
 }
@@ -106,6 +121,46 @@ impl Calibration {
         }
         crate::math::softmax_in_place(&mut z);
         z
+    }
+
+    /// Calibrated probabilities from the logits of a message's language-free
+    /// evidence: [`Calibration::probabilities`] with
+    /// [`Calibration::evidence_offset`] added to ham.
+    ///
+    /// ```
+    /// use scamscan::calibrate::Calibration;
+    /// let c = Calibration { evidence_offset: 1.0, ..Calibration::default() };
+    /// let p = c.evidence_probabilities([0.0, 0.0, 0.0]);
+    /// assert!(p[0] > c.probabilities([0.0, 0.0, 0.0])[0]);
+    /// ```
+    pub fn evidence_probabilities(&self, logits: [f32; 3]) -> [f32; 3] {
+        let mut z = [0.0f32; 3];
+        for c in 0..3 {
+            z[c] = logits[c] / self.temperature + self.bias[c];
+        }
+        z[0] += self.evidence_offset;
+        crate::math::softmax_in_place(&mut z);
+        z
+    }
+
+    /// The label of a message the model cannot read (too few known words,
+    /// or a language it knows too few legitimate messages of), from the
+    /// probabilities of its language-free evidence
+    /// ([`Calibration::evidence_probabilities`]): flagged by the usual rule
+    /// when that evidence alone is strong enough, [`Label::Unsure`]
+    /// otherwise, never ham.
+    ///
+    /// ```
+    /// use scamscan::{calibrate::Calibration, Label};
+    /// let c = Calibration::default();
+    /// assert_eq!(c.decide_unfamiliar([0.9, 0.05, 0.05], None), Label::Unsure);
+    /// assert_eq!(c.decide_unfamiliar([0.1, 0.1, 0.8], None), Label::Scam);
+    /// ```
+    pub fn decide_unfamiliar(&self, p: [f32; 3], scam_threshold: Option<f32>) -> Label {
+        match self.decide(p, scam_threshold) {
+            Label::Ham => Label::Unsure,
+            l => l,
+        }
     }
 
     /// The label for calibrated probabilities. `scam_threshold`, when given,
@@ -238,6 +293,46 @@ pub fn fit(
     cal.reliability_scam = reliability(&scam, 10);
     cal.reliability_flag = reliability(&flag, 10);
     cal
+}
+
+/// The [`Calibration::evidence_offset`] for `cal`: the least ham offset
+/// with which the language-free evidence of at most `target_fpr` of the
+/// legitimate messages (their raw `logits`, weighted by `weights`) is
+/// flagged. Never negative: the offset only ever makes that evidence weaker
+/// than the whole message's.
+///
+/// ```
+/// use scamscan::calibrate::{fit_evidence_offset, Calibration};
+/// let c = Calibration::default();
+/// // Two of ten legitimate messages have strong evidence.
+/// let mut logits = vec![[2.0f32, 0.0, 0.0]; 8];
+/// logits.extend([[0.0, 0.0, 3.0], [0.0, 0.0, 2.0]]);
+/// let w = vec![1.0; 10];
+/// let offset = fit_evidence_offset(&c, &logits, &w, 0.1);
+/// let c = Calibration { evidence_offset: offset, ..c };
+/// let flagged = logits.iter().filter(|&&z| c.evidence_probabilities(z)[0] <= 1.0 - c.flag_threshold).count();
+/// assert_eq!(flagged, 1);
+/// ```
+pub fn fit_evidence_offset(
+    cal: &Calibration,
+    logits: &[[f32; 3]],
+    weights: &[f64],
+    target_fpr: f32,
+) -> f32 {
+    let t = cal.flag_threshold.clamp(1e-6, 1.0 - 1e-6) as f64;
+    // The offset above which a message is no longer flagged:
+    // 1 - p(ham) < T  <=>  d > ln((1-T)/T) + ln(e^s + e^c) - h.
+    let mut needed: Vec<(f32, f64)> = logits
+        .iter()
+        .zip(weights)
+        .map(|(z, &w)| {
+            let [h, s, c] = [0, 1, 2].map(|k| (z[k] / cal.temperature + cal.bias[k]) as f64);
+            let m = s.max(c);
+            let unwanted = m + ((s - m).exp() + (c - m).exp()).ln();
+            ((((1.0 - t) / t).ln() + unwanted - h) as f32, w)
+        })
+        .collect();
+    metrics::threshold_at_fpr(&mut needed, target_fpr as f64).max(0.0)
 }
 
 /// Equal-width reliability bins of `(predicted, happened)` pairs.

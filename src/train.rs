@@ -93,6 +93,13 @@ pub struct TrainParams {
     /// from its sources file (`datasets/sources.tsv`), not a list in code.
     #[serde(default)]
     pub partial_sources: Vec<String>,
+    /// A language is known when the training data has at least this many
+    /// legitimate messages in it (0: every language is); a message in
+    /// another is judged on its language-free evidence alone, and unsure
+    /// unless that is enough (see [`crate::language`]). Only the known
+    /// languages' legitimate messages build the vocabulary.
+    #[serde(default)]
+    pub min_language_rows: u32,
 }
 
 fn default_cost_tolerance() -> f64 {
@@ -108,6 +115,12 @@ fn default_min_coverage() -> f32 {
 const VOCABULARY_BITS_LOG2: u8 = 20;
 /// A word is in the vocabulary when at least this many training messages have it.
 const VOCABULARY_MIN_COUNT: u8 = 2;
+
+/// The default [`TrainParams::min_language_rows`], from a learning curve
+/// (benches/README.md has the figures): the legitimate messages of a
+/// language the model must have before its held-out legitimate messages in
+/// that language are flagged at under 3%.
+pub const DEFAULT_MIN_LANGUAGE_ROWS: u32 = 320;
 
 impl Default for TrainParams {
     fn default() -> Self {
@@ -125,6 +138,7 @@ impl Default for TrainParams {
             min_coverage: crate::calibrate::DEFAULT_MIN_COVERAGE,
             partial_labels: true,
             partial_sources: Vec::new(),
+            min_language_rows: DEFAULT_MIN_LANGUAGE_ROWS,
         }
     }
 }
@@ -295,11 +309,27 @@ impl Trainer {
         // language the training data knows only from spam (SpamHunter holds
         // spam in a dozen languages and no ham) is one the model cannot tell
         // a legitimate message in, so it must count as unfamiliar.
+        // Only the languages the model will call known count: a word of
+        // another language's few legitimate messages would make the next
+        // message in it look familiar.
+        let languages: Vec<&str> = examples.par_iter().map(language_of).collect();
+        let legitimate_by_language = {
+            let mut m: BTreeMap<String, u64> = BTreeMap::new();
+            for (e, lang) in examples.iter().zip(&languages) {
+                if e.label == Label::Ham {
+                    *m.entry(lang.to_string()).or_insert(0) += 1;
+                }
+            }
+            m
+        };
+        let known = |lang: &str| {
+            legitimate_by_language.get(lang).copied().unwrap_or(0) >= p.min_language_rows as u64
+        };
         let is_fit: Vec<bool> = {
             let mut v = vec![false; examples.len()];
             fit_idx
                 .iter()
-                .filter(|&&i| examples[i].label == Label::Ham)
+                .filter(|&&i| examples[i].label == Label::Ham && known(languages[i]))
                 .for_each(|&i| v[i] = true);
             v
         };
@@ -497,6 +527,24 @@ impl Trainer {
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
         model.calibration.min_coverage = p.min_coverage;
+        model.calibration.min_language_rows = p.min_language_rows;
+        if p.min_language_rows > 0 || p.min_coverage > 0.0 {
+            // The language-free evidence of the calibration rows' legitimate
+            // messages sets how strong it must be to flag on its own.
+            let scorer = crate::classifier::Classifier::new(model.clone());
+            let (ham, w): (Vec<usize>, Vec<f64>) = cal_idx
+                .iter()
+                .zip(&ham_weights)
+                .filter(|(&i, _)| examples[i].label == Label::Ham)
+                .map(|(&i, &w)| (i, w))
+                .unzip();
+            let logits: Vec<[f32; 3]> = ham
+                .par_iter()
+                .map(|&i| scorer.evidence_logits_of(&examples[i].text))
+                .collect();
+            model.calibration.evidence_offset =
+                calibrate::fit_evidence_offset(&model.calibration, &logits, &w, p.target_fpr);
+        }
 
         model.training = TrainingInfo {
             params: serde_json::to_value(p).map_err(|e| Error::training(e.to_string()))?,
@@ -515,8 +563,19 @@ impl Trainer {
                 }
                 m
             },
+            legitimate_by_language,
         };
         Ok(model)
+    }
+}
+
+/// The language of a training row: its `lang`, or the detected language of
+/// a row without one (`und` when that cannot be told).
+fn language_of(e: &Example) -> &str {
+    if e.lang.is_empty() {
+        crate::language::identify(&e.text).unwrap_or("und")
+    } else {
+        &e.lang
     }
 }
 

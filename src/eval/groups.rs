@@ -302,6 +302,11 @@ pub struct GroupMetrics {
     pub scam_vs_rest: BinaryMetrics,
     /// Rows the decision called unsure (too unfamiliar to judge).
     pub unsure: usize,
+    /// Legitimate rows the decision called unsure.
+    pub ham_unsure: usize,
+    /// Flagged vs ham on the rows the decision did not call unsure: how
+    /// well the model ranks what it claims to read.
+    pub flagged_sure: BinaryMetrics,
     /// The default decision: flagged (predicted spam or scam) vs truth spam or scam.
     pub decision: DecisionMetrics,
     /// The default decision for scam: predicted scam vs truth scam; spam rows excluded.
@@ -342,8 +347,15 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
     let mut rest_scores = Vec::new();
     let mut rest_truth = Vec::new();
     let mut unsure = 0;
+    let mut ham_unsure = 0;
+    let (mut sure_scores, mut sure_truth) = (Vec::new(), Vec::new());
     for r in rows {
         unsure += (r.predicted == Label::Unsure) as usize;
+        ham_unsure += (r.predicted == Label::Unsure && r.truth == Label::Ham) as usize;
+        if r.predicted != Label::Unsure {
+            sure_scores.push(1.0 - r.p_ham);
+            sure_truth.push(r.truth != Label::Ham);
+        }
         if !r.unwanted {
             rest_scores.push(r.p_scam);
             rest_truth.push(r.truth == Label::Scam);
@@ -376,6 +388,8 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
         scam_vs_spam: BinaryMetrics::compute(&svs_scores, &svs_truth, &[]),
         scam_vs_rest: BinaryMetrics::compute(&rest_scores, &rest_truth, fprs),
         unsure,
+        ham_unsure,
+        flagged_sure: BinaryMetrics::compute(&sure_scores, &sure_truth, &[]),
         decision: DecisionMetrics::from_confusion(decision),
         scam_decision: DecisionMetrics::from_confusion(scam_decision),
         confusion,

@@ -67,6 +67,9 @@ pub struct EvalOptions {
     /// their spam rows are flagged-positives and stay out of every
     /// scam-against-spam measure.
     pub unwanted_sources: Vec<String>,
+    /// With [`cross_validate`]: hold out only these groups (each still
+    /// trained without), all of them when empty.
+    pub hold_out_only: Vec<String>,
 }
 
 impl Default for EvalOptions {
@@ -75,6 +78,7 @@ impl Default for EvalOptions {
         EvalOptions {
             fprs: vec![0.001, 0.01, 0.05],
             unwanted_sources: Vec::new(),
+            hold_out_only: Vec::new(),
         }
     }
 }

@@ -252,11 +252,11 @@ impl EvalReport {
             .collect();
         let _ = writeln!(
             s,
-            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC | scam vs rest ROC-AUC | scams called scam / spam / missed |"
+            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure (of ham) | ROC-AUC not unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC | scam vs rest ROC-AUC | scams called scam / spam / missed |"
         );
         let _ = writeln!(
             s,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|---:|---:|---:|",
             "---:|".repeat(self.fprs.len())
         );
         for g in groups {
@@ -268,7 +268,7 @@ impl EvalReport {
                 .collect();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{recalls} {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |{recalls} {} | {} | {} | {} | {} |",
                 cell(&g.name),
                 g.n,
                 g.counts.ham,
@@ -281,6 +281,8 @@ impl EvalReport {
                 f3(g.decision.f1),
                 pct(g.decision.ham_fpr),
                 g.unsure,
+                pct((g.counts.ham > 0).then(|| g.ham_unsure as f64 / g.counts.ham as f64)),
+                f3(g.flagged_sure.roc_auc),
                 f3(g.scam.roc_auc),
                 f3(g.scam.pr_auc),
                 f3(g.scam_vs_spam.roc_auc),

@@ -30,6 +30,15 @@ pub struct EvalArgs {
     /// report the pooled held-out predictions. One training per group.
     #[arg(long, value_enum, value_name = "FIELD", conflicts_with = "model")]
     pub leave_one_out: Option<HoldOutArg>,
+    /// With --leave-one-out: hold out only these groups (comma-separated),
+    /// each still trained without; all of them when absent.
+    #[arg(
+        long,
+        value_name = "GROUPS",
+        value_delimiter = ',',
+        requires = "leave_one_out"
+    )]
+    pub only: Vec<String>,
     /// Also score every spam and scam message under each filter-evasion
     /// perturbation (homoglyphs, zero-width characters, leetspeak, spaced
     /// letters, defanged links, random case, emoji) and report recall lost.
@@ -190,6 +199,7 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
     };
     let opts = EvalOptions {
         unwanted_sources: params.partial_sources.clone(),
+        hold_out_only: args.only.clone(),
         ..EvalOptions::default()
     };
     let report = match cross_validate(&examples, &params, by, &opts, &say) {

@@ -69,6 +69,12 @@ pub struct TrainParamArgs {
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
+    /// Legitimate training messages a language needs to count as known
+    /// (0: every language does). A message in another language is judged
+    /// on its links, numbers, wallets and cues alone, and unsure unless
+    /// they are enough.
+    #[arg(long, value_name = "N", default_value_t = TrainParams::default().min_language_rows)]
+    pub min_language_rows: u32,
     /// The sources file (`datasets/sources.tsv`): which sources' `spam` is
     /// "unwanted", marketing and fraud mixed, rather than marketing. Their
     /// spam rows are trained as "spam or scam" (partial labels).
@@ -112,6 +118,7 @@ impl TrainParamArgs {
             source_balance: self.source_balance,
             target_fpr: self.target_fpr,
             min_coverage: self.min_coverage,
+            min_language_rows: self.min_language_rows,
             partial_labels: !self.no_partial_labels,
             partial_sources,
             ..d
