@@ -523,11 +523,31 @@ impl Trainer {
         let labels: Vec<Target> = cal_idx.iter().map(|&i| targets[i]).collect();
         let cal_weights_all = balance(examples, &cal_idx, p.source_balance, class, groups);
         let cal_weights: Vec<f64> = cal_idx.iter().map(|&i| cal_weights_all[&i]).collect();
-        let ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
-        model.calibration =
-            calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
         model.calibration.min_coverage = p.min_coverage;
         model.calibration.min_language_rows = p.min_language_rows;
+        let scorer = crate::classifier::Classifier::new(model.clone());
+        let mut ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
+        // The threshold is chosen on the legitimate messages it will judge:
+        // an unfamiliar one is judged on its language-free evidence, under
+        // the offset fitted below, and letting it raise the threshold would
+        // cost recall on every familiar message.
+        let familiar: Vec<bool> = cal_idx
+            .par_iter()
+            .map(|&i| examples[i].label != Label::Ham || scorer.is_familiar(&examples[i].text))
+            .collect();
+        let all_ham_weights = ham_weights.clone();
+        for (w, &f) in ham_weights.iter_mut().zip(&familiar) {
+            if !f {
+                *w = 0.0;
+            }
+        }
+        let (min_coverage, min_words) = (model.calibration.min_coverage, model.calibration.min_words);
+        model.calibration =
+            calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
+        model.calibration.min_coverage = min_coverage;
+        model.calibration.min_words = min_words;
+        model.calibration.min_language_rows = p.min_language_rows;
+        let ham_weights = all_ham_weights;
         if p.min_language_rows > 0 || p.min_coverage > 0.0 {
             // The language-free evidence of the calibration rows' legitimate
             // messages sets how strong it must be to flag on its own.

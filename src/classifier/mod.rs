@@ -461,6 +461,17 @@ impl Classifier {
         crate::language::identify(text).is_none_or(|lang| self.model.knows_language(lang))
     }
 
+    /// Whether the model can read `text` (see [`Classifier::classify`]):
+    /// when it cannot, the verdict rests on the message's language-free
+    /// evidence alone.
+    pub(crate) fn is_familiar(&self, text: &str) -> bool {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            let coverage = self.vectorize(ws, text, false, None);
+            self.familiar(text, coverage)
+        })
+    }
+
     /// Re-featurizes the message in `ws` from its entities and cues only
     /// (the language-free evidence) and returns the main head's logits.
     fn evidence_logits(
