@@ -3,10 +3,11 @@
 //!
 //! A linear model scores a message in any language, and in one it was never
 //! trained on, the few words it happens to know decide the verdict. The
-//! classifier answers `unsure` for a message in a language the model has too
-//! few legitimate training messages of (see
-//! [`Familiarity`](crate::vocabulary::Familiarity)); this stage says which
-//! language that is.
+//! classifier judges a message in a language the model has too few
+//! legitimate training messages of on its language-free evidence alone, and
+//! answers `unsure` unless that is enough (see `Model::knows_language` and
+//! `Calibration::min_language_rows`); this stage says which language that
+//! is.
 //!
 //! It reads the text *before* normalization: accents, tones and scripts
 //! are what tell Vietnamese from Tagalog, and normalization strips the

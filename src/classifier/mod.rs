@@ -94,12 +94,16 @@ pub struct Probabilities {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// scam, spam or ham; unsure when the model knows too few of the
-    /// message's words to judge it (see [`crate::vocabulary`]).
+    /// scam, spam or ham; unsure when the model cannot read the message
+    /// (too few known words, or a language it has too few legitimate
+    /// training messages of: see [`crate::language`]) and its language-free
+    /// evidence is not enough to flag it. Such a message is never ham.
     pub label: Label,
     /// The calibrated probability of scam (equal to `probabilities.scam`).
     pub score: f32,
-    /// All three calibrated probabilities.
+    /// All three calibrated probabilities; for a message the model cannot
+    /// read, those of its language-free evidence alone (links, numbers,
+    /// wallets, cues), which the label follows.
     pub probabilities: Probabilities,
     /// The kind of scam, when the label is scam.
     pub category: Option<Category>,
