@@ -116,6 +116,15 @@ const VOCABULARY_BITS_LOG2: u8 = 20;
 /// A word is in the vocabulary when at least this many training messages have it.
 const VOCABULARY_MIN_COUNT: u8 = 2;
 
+/// The share of unfamiliar legitimate calibration messages that their
+/// language-free evidence may flag: a third of the 3% a held-out language's
+/// legitimate messages may be flagged at, for a fit on a hundred-odd
+/// messages to generalise.
+const EVIDENCE_FPR: f32 = 0.01;
+/// Unfamiliar legitimate calibration messages needed to fit the evidence
+/// offset on them alone.
+const MIN_UNFAMILIAR_HAM: usize = 50;
+
 /// The default [`TrainParams::min_language_rows`], from a learning curve
 /// (benches/README.md has the figures): the legitimate messages of a
 /// language the model must have before its held-out legitimate messages in
@@ -535,35 +544,46 @@ impl Trainer {
             .par_iter()
             .map(|&i| examples[i].label != Label::Ham || scorer.is_familiar(&examples[i].text))
             .collect();
-        let all_ham_weights = ham_weights.clone();
-        for (w, &f) in ham_weights.iter_mut().zip(&familiar) {
-            if !f {
-                *w = 0.0;
-            }
-        }
-        let (min_coverage, min_words) = (model.calibration.min_coverage, model.calibration.min_words);
+        let unfamiliar_ham: Vec<usize> = cal_idx
+            .iter()
+            .zip(&familiar)
+            .filter(|&(&i, &f)| !f && examples[i].label == Label::Ham)
+            .map(|(&i, _)| i)
+            .collect();
+        let (min_coverage, min_words) =
+            (model.calibration.min_coverage, model.calibration.min_words);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
         model.calibration.min_coverage = min_coverage;
         model.calibration.min_words = min_words;
         model.calibration.min_language_rows = p.min_language_rows;
-        let ham_weights = all_ham_weights;
         if p.min_language_rows > 0 || p.min_coverage > 0.0 {
-            // The language-free evidence of the calibration rows' legitimate
-            // messages sets how strong it must be to flag on its own.
+            // The offset is fitted on the legitimate messages the evidence
+            // will judge, the unfamiliar ones (bank alerts and one-time codes
+            // in other languages are full of links, numbers and amounts),
+            // each weighing the same, at EVIDENCE_FPR; with too few of them,
+            // on every legitimate message.
             let scorer = crate::classifier::Classifier::new(model.clone());
-            let (ham, w): (Vec<usize>, Vec<f64>) = cal_idx
-                .iter()
-                .zip(&ham_weights)
-                .filter(|(&i, _)| examples[i].label == Label::Ham)
-                .map(|(&i, &w)| (i, w))
-                .unzip();
+            let ham: Vec<usize> = if unfamiliar_ham.len() >= MIN_UNFAMILIAR_HAM {
+                unfamiliar_ham
+            } else {
+                cal_idx
+                    .iter()
+                    .copied()
+                    .filter(|&i| examples[i].label == Label::Ham)
+                    .collect()
+            };
             let logits: Vec<[f32; 3]> = ham
                 .par_iter()
                 .map(|&i| scorer.evidence_logits_of(&examples[i].text))
                 .collect();
-            model.calibration.evidence_offset =
-                calibrate::fit_evidence_offset(&model.calibration, &logits, &w, p.target_fpr);
+            let w = vec![1.0; ham.len()];
+            model.calibration.evidence_offset = calibrate::fit_evidence_offset(
+                &model.calibration,
+                &logits,
+                &w,
+                EVIDENCE_FPR.min(p.target_fpr),
+            );
         }
 
         model.training = TrainingInfo {
