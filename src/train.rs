@@ -550,6 +550,11 @@ impl Trainer {
             .filter(|&(&i, &f)| !f && examples[i].label == Label::Ham)
             .map(|(&i, _)| i)
             .collect();
+        for (w, &f) in ham_weights.iter_mut().zip(&familiar) {
+            if !f {
+                *w = 0.0;
+            }
+        }
         let (min_coverage, min_words) =
             (model.calibration.min_coverage, model.calibration.min_words);
         model.calibration =
@@ -877,6 +882,26 @@ pub fn write_model_card(
     let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, a source of n of them weighing n^source_balance); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
     if let Some(v) = &model.vocabulary {
         let _ = writeln!(s, "- Unsure: when fewer than {:.0}% of a message's counted words (at least {}) are among the words of the legitimate training messages ({} bits, {:.1}% set): an unfamiliar language or script", model.calibration.min_coverage * 100.0, model.calibration.min_words, 1u64 << v.bits_log2(), v.fill() * 100.0);
+    }
+    if model.calibration.min_language_rows > 0 {
+        let known: Vec<String> = model
+            .training
+            .legitimate_by_language
+            .iter()
+            .filter(|(l, _)| model.knows_language(l))
+            .map(|(l, n)| format!("{l} ({n})"))
+            .collect();
+        let _ = writeln!(s, "- Languages: a message whose language (whatlang, on the original text) has fewer than {} legitimate training messages is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it. Known: {}", model.calibration.min_language_rows, model.calibration.evidence_offset, known.join(", "));
+    }
+    if let Some(sources) = model
+        .training
+        .params
+        .get("partial_sources")
+        .and_then(|v| v.as_array())
+        .filter(|a| !a.is_empty())
+    {
+        let names: Vec<&str> = sources.iter().filter_map(|v| v.as_str()).collect();
+        let _ = writeln!(s, "- Partial labels: the `spam` rows of {} (sources that call every unwanted message spam, marketing and fraud alike) are trained as \"spam or scam\", with the loss −log(p(spam) + p(scam)), except rows a person read (`datasets/annotations/unwanted.tsv`), which are hard labels", names.join(", "));
     }
     let _ = writeln!(s, "- Filter evasion undone before scoring: look-alike letters, invisible characters, letters spaced apart, defanged links, leetspeak, emoji padding (normalizer `unmask`: {}, featurizer `unmask`: {}); scam-move cue features: {}", model.normalizer.unmask, model.featurizer.config().unmask, model.featurizer.config().cues);
     let _ = writeln!(
