@@ -5,10 +5,13 @@ Systems (all trained and tested on identical splits):
 
   sklearn   TfidfVectorizer word 1-2-grams + TfidfVectorizer char_wb 2-5-grams
             (sublinear_tf=True, min_df=2, hstacked), LogisticRegression
-            (multinomial over ham/spam/scam, lbfgs, default C, max_iter=2000).
+            (multinomial over ham/spam/scam, lbfgs, default C, max_iter=2000;
+            --sklearn-max-iter lowers the cap for runs that must fit in a time
+            budget: the report's timing table says when a fit stopped at it).
   fasttext  The fastText CLI (Debian package `fasttext`):
-            `fasttext supervised -input train.txt -output model -wordNgrams 2`
-            (all other flags default), scored with
+            `fasttext supervised -input train.txt -output model -wordNgrams 2
+            -thread T` (T = --fasttext-threads, default 2; all other flags
+            default), scored with
             `fasttext predict-prob model.bin test.txt 3`.
   scamscan  Black box through its CLI:
             `SCAMSCAN train --data TRAIN.jsonl --out MODELDIR`, then
@@ -103,7 +106,7 @@ train on the usual pool of all sources but test/report only rows of those
 sources.
 
 --reuse DIR with --systems none trains nothing: every table is re-derived from
-DIR's predictions.jsonl (probabilities as stored there: runs before the
+DIR's predictions.jsonl (--reuse is repeatable: runs of separate folds combine) (probabilities as stored there: runs before the
 obfuscation split wrote 6 decimals, which ties some of fastText's tiny
 probabilities, so its AUCs can differ from the original report in the 3rd-4th
 decimal; predictions are now written with 7 significant digits).
@@ -156,6 +159,9 @@ LABEL_SYNONYMS = {"ham": "ham", "legit": "ham", "legitimate": "ham", "0": "ham",
                   "scam": "scam", "fraud": "scam", "smishing": "scam", "phishing": "scam", "1": "scam"}
 
 T0 = time.time()
+# Run-wide settings from the command line (the baselines' resource caps), and
+# what the sklearn fits did (their iteration counts, in fit order).
+RUN = {"sklearn_max_iter": 2000, "fasttext_threads": 2, "sklearn_iters": []}
 
 
 def log(msg: str) -> None:
@@ -425,10 +431,13 @@ def train_sklearn(fit_texts, fit_labels, workdir: Path):
         f"(word {Xw.shape[1]}, char {Xc.shape[1]}), vectorised in {time.time() - t0:.0f}s")
     del Xw, Xc
     y = np.array([LABEL_INDEX[l] for l in fit_labels])
-    clf = LogisticRegression(max_iter=2000)
+    clf = LogisticRegression(max_iter=RUN["sklearn_max_iter"])
+    t1 = time.time()
     clf.fit(X, y)
-    if clf.n_iter_.max() >= clf.max_iter:
-        log("  sklearn: warning: LogisticRegression hit max_iter")
+    n_iter = int(clf.n_iter_.max())
+    log(f"  sklearn: LogisticRegression fit in {time.time() - t1:.0f}s, {n_iter} iterations"
+        + (" (stopped at max_iter: not converged)" if n_iter >= clf.max_iter else ""))
+    RUN["sklearn_iters"].append(n_iter)
 
     def predict(texts):
         tt = cap(texts)
@@ -482,7 +491,7 @@ def train_fasttext(fit_texts, fit_labels, workdir: Path):
             fh.write(f"__label__{l} {_ft_line(t)}\n")
     prefix = workdir / "ft_model"
     res = subprocess.run(["fasttext", "supervised", "-input", str(train), "-output", str(prefix),
-                          "-wordNgrams", "2"], capture_output=True)
+                          "-wordNgrams", "2", "-thread", str(RUN["fasttext_threads"])], capture_output=True)
     if res.returncode != 0:
         raise SystemFailed(f"fasttext supervised failed: {res.stderr.decode(errors='replace')[-2000:]}")
     model = prefix.with_suffix(".bin")
@@ -496,8 +505,8 @@ class Trained:
     score(rows) -> (probs, predicted labels, error mask, predict seconds);
     rows are data dicts whose "text" may have been replaced (perturbed)."""
 
-    def __init__(self, score, train_s: float, threshold: float | None):
-        self.score, self.train_s, self.threshold = score, train_s, threshold
+    def __init__(self, score, train_s: float, threshold: float | None, iters: int | None = None):
+        self.score, self.train_s, self.threshold, self.iters = score, train_s, threshold, iters
 
 
 def train_baseline(system, fit_texts, fit_labels, calib_texts, calib_labels, workdir: Path) -> Trained:
@@ -513,7 +522,8 @@ def train_baseline(system, fit_texts, fit_labels, calib_texts, calib_labels, wor
         probs = predict([r["text"] for r in test_rows])
         return probs, decide(probs, threshold), np.zeros(len(test_rows), bool), time.time() - t1
 
-    return Trained(score, train_s, threshold)
+    iters = RUN["sklearn_iters"][-1] if system == "sklearn" else None
+    return Trained(score, train_s, threshold, iters)
 
 
 def _check_binary(binary: str) -> None:
@@ -763,45 +773,59 @@ def md_table(header: list[str], rows: list[list[str]], right_from: int = 1) -> s
 
 # ---------------------------------------------------------------- main
 
-def reuse_predictions(prev: Path, systems: list[str], split_defs, rows, results, out: Path) -> list[str]:
-    """Adds the systems of a previous run that are not being run now.
+def reuse_predictions(prevs: list[Path], systems: list[str], split_defs, rows, results, out: Path) -> list[str]:
+    """Adds the systems of previous runs that are not being run now.
 
     Splits are deterministic, so a previous run's per-row predictions on the
     same split are exactly what retraining that system would score (fastText
-    aside, which is not bit-reproducible). Appends them to this run's
-    predictions.jsonl and returns the system list for the report."""
-    timing_path = prev / "metrics.json"
-    prev_timing = json.loads(timing_path.read_text(encoding="utf-8")).get("timing", {}) if timing_path.exists() else {}
-    recs: dict[tuple[str, str], dict] = {}
-    with open(prev / "predictions.jsonl", encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            if rec["system"] not in systems:
-                recs.setdefault((rec["split"], rec["system"]), {})[rec["id"]] = rec
+    aside, which is not bit-reproducible). Several runs can be combined (e.g.
+    folds run one at a time with --only-sources / --only-langs): for each
+    split and system the first of `prevs` whose predictions cover every test
+    row is used. Appends them to this run's predictions.jsonl and returns the
+    system list for the report."""
+    # (split, system) -> [(dir, {id: record})] in the order of prevs
+    recs: dict[tuple[str, str], list[tuple[Path, dict]]] = {}
+    timing: dict[Path, dict] = {}
+    for prev in prevs:
+        timing_path = prev / "metrics.json"
+        timing[prev] = (json.loads(timing_path.read_text(encoding="utf-8")).get("timing", {})
+                        if timing_path.exists() else {})
+        here: dict[tuple[str, str], dict] = {}
+        with open(prev / "predictions.jsonl", encoding="utf-8") as fh:
+            for line in fh:
+                rec = json.loads(line)
+                if rec["system"] not in systems:
+                    here.setdefault((rec["split"], rec["system"]), {})[rec["id"]] = rec
+        for key, got in here.items():
+            recs.setdefault(key, []).append((prev, got))
     reused = [sy for sy in ALL_SYSTEMS if sy not in systems and any(k[1] == sy for k in recs)]
     with open(out / "predictions.jsonl", "a", encoding="utf-8") as pred_fh:
         for name, _kind, _held, _pool, test_mask in split_defs:
             test_idx = np.flatnonzero(test_mask)
+            ids = [rows[i].get("id") for i in test_idx]
             for sy in reused:
-                got = recs.get((name, sy))
-                if got is None:
+                cands = recs.get((name, sy))
+                if not cands:
                     log(f"  --reuse: no {sy} predictions for {name}; left out")
                     continue
-                missing = [rows[i].get("id") for i in test_idx if rows[i].get("id") not in got]
-                if missing:
-                    raise SystemExit(f"--reuse: {sy} on {name} lacks {len(missing)} test rows "
+                full = [(d, got) for d, got in cands if all(i in got for i in ids)]
+                if not full:
+                    d, got = cands[0]
+                    missing = [i for i in ids if i not in got]
+                    raise SystemExit(f"--reuse: {sy} on {name} lacks {len(missing)} test rows in {d} "
                                      f"(e.g. {missing[0]}): the data changed since that run")
-                ordered = [got[rows[i].get("id")] for i in test_idx]
+                prev, got = full[0]
+                ordered = [got[i] for i in ids]
                 probs = np.array([[r["p_ham"], r["p_spam"], r["p_scam"]] for r in ordered])
                 pred = np.array([r["predicted"] for r in ordered])
-                t = prev_timing.get(name, {}).get(sy, {})
+                t = timing[prev].get(name, {}).get(sy, {})
                 results.setdefault(name, {})[sy] = dict(
                     probs=probs, pred=pred, train_s=t.get("train_s", float("nan")),
                     predict_s=t.get("predict_s", float("nan")), threshold=t.get("threshold"),
-                    errors=0, test_idx=test_idx)
+                    errors=0, test_idx=test_idx, iters=t.get("iters"))
                 for r in ordered:
                     pred_fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    log(f"reused {', '.join(reused) or 'nothing'} from {prev}")
+    log(f"reused {', '.join(reused) or 'nothing'} from {', '.join(str(p) for p in prevs)}")
     return [sy for sy in ALL_SYSTEMS if sy in systems or sy in reused]
 
 
@@ -914,10 +938,11 @@ def main() -> int:
     ap.add_argument("--workdir", type=Path, default=None,
                     help="where split files/models go (default: a fresh temp dir)")
     ap.add_argument("--keep-work", action="store_true", help="do not delete the work dir")
-    ap.add_argument("--reuse", type=Path, default=None, metavar="DIR",
+    ap.add_argument("--reuse", type=Path, action="append", default=[], metavar="DIR",
                     help="a previous --out dir: systems not in --systems are taken from its "
                          "predictions.jsonl (and timing from its metrics.json) instead of being retrained; "
-                         "e.g. rerun only scamscan after a model change, on the identical splits")
+                         "e.g. rerun only scamscan after a model change, on the identical splits. "
+                         "Repeatable: per split and system the first DIR with every test row is used")
     ap.add_argument("--fold-of", action="append", default=[], metavar="TEXT",
                     help="print key bytes, FNV-1a-64 hash and fold of TEXT and exit (cross-check with Rust)")
     ap.add_argument("--annotations", type=Path, action="append", default=[], metavar="FILE",
@@ -931,6 +956,10 @@ def main() -> int:
                     help="extra flags for `scamscan train` (shell words), e.g. \"--no-partial-labels\"; "
                          "--annotations and --sources given to this script are passed on unless ARGS "
                          "has its own")
+    ap.add_argument("--sklearn-max-iter", type=int, default=RUN["sklearn_max_iter"], metavar="N",
+                    help="cap on LogisticRegression's lbfgs iterations (a time budget, not a tuning knob)")
+    ap.add_argument("--fasttext-threads", type=int, default=RUN["fasttext_threads"], metavar="T",
+                    help="fastText's -thread")
     ap.add_argument("--only-langs", default="",
                     help="comma-separated: the lolo split holds out only these languages")
     ap.add_argument("--selftest", action="store_true",
@@ -939,6 +968,9 @@ def main() -> int:
 
     if args.selftest:
         return selftest()
+    if args.sklearn_max_iter < 1 or args.fasttext_threads < 1:
+        ap.error("--sklearn-max-iter and --fasttext-threads must be at least 1")
+    RUN["sklearn_max_iter"], RUN["fasttext_threads"] = args.sklearn_max_iter, args.fasttext_threads
 
     if args.fold_of:
         for t in args.fold_of:
@@ -953,6 +985,8 @@ def main() -> int:
     for s in systems:
         if s not in ALL_SYSTEMS:
             ap.error(f"unknown system {s!r} (choose from {', '.join(ALL_SYSTEMS)})")
+    if any(p.resolve() == args.out.resolve() for p in args.reuse):
+        ap.error("--reuse DIR must differ from --out (the run rewrites its predictions.jsonl)")
     splits = [s.strip() for s in args.splits.split(",") if s.strip()]
     for s in splits:
         if s not in SPLIT_KINDS:
@@ -1127,7 +1161,8 @@ def main() -> int:
                         # booked once, on the first
                         tr_s = model.train_s if j == 0 else None
                         results[name][system] = dict(probs=probs, pred=pred, train_s=tr_s, predict_s=pr_s,
-                                                     threshold=model.threshold, errors=errors, test_idx=test_idx)
+                                                     threshold=model.threshold, errors=errors, test_idx=test_idx,
+                                                     iters=model.iters)
                         m = compute_metrics(labels[test_idx], probs, pred, unwanted[test_idx])
                         log(f"  {system} on {name}: predict {pr_s:.1f}s"
                             + (f", ERRORS {errors}" if errors else "")
@@ -1158,7 +1193,7 @@ def main() -> int:
         if not args.keep_work and args.workdir is None:
             shutil.rmtree(workroot, ignore_errors=True)
 
-    if args.reuse is not None:
+    if args.reuse:
         systems = reuse_predictions(args.reuse, systems, split_defs, rows, results, args.out)
 
     # ------------------------------------------------------------ metrics & report
@@ -1602,19 +1637,25 @@ def main() -> int:
             if r is None:
                 continue
             metrics_json["timing"].setdefault(name, {})[sy] = {"train_s": r["train_s"], "predict_s": r["predict_s"],
-                                                                "threshold": r["threshold"], "errors": r["errors"]}
+                                                                "threshold": r["threshold"], "errors": r["errors"],
+                                                                "iters": r.get("iters")}
             body.append([name, sy, fmt(r["train_s"], "{:.1f}") if r["train_s"] is not None else "(shared)",
                          fmt(r["predict_s"], "{:.1f}"),
                          fmt(r["threshold"], "{:.4f}") if r["threshold"] is not None else "own label",
-                         str(r["errors"]) if sy == "scamscan" else DASH])
+                         str(r["errors"]) if sy == "scamscan" else DASH,
+                         (f"{r['iters']}" + (" (cap)" if r["iters"] >= RUN["sklearn_max_iter"] else ""))
+                         if r.get("iters") is not None else DASH])
     for sy in systems:
         tot = [(r[sy]["train_s"], r[sy]["predict_s"]) for r in results.values() if sy in r]
         if tot:
             body.append(["**total**", sy, f"{sum(t for t, _ in tot if t is not None):.1f}",
-                         f"{sum(p for _, p in tot if p is not None):.1f}", "", ""])
-    report.append(md_table(["split", "system", "train s", "predict s", "threshold (f >= t)", "errors"], body,
+                         f"{sum(p for _, p in tot if p is not None):.1f}", "", "", ""])
+    report.append(md_table(["split", "system", "train s", "predict s", "threshold (f >= t)", "errors",
+                            "sklearn lbfgs iterations"], body,
                            right_from=2) + "\n")
-    report.append(f"Baselines see texts capped at {BASELINE_CAP} characters; scamscan sees full texts.\n")
+    report.append(f"Baselines see texts capped at {BASELINE_CAP} characters; scamscan sees full texts. "
+                  f"sklearn's lbfgs was capped at {RUN['sklearn_max_iter']} iterations (\"(cap)\" = stopped "
+                  f"there, not converged); fastText ran with -thread {RUN['fasttext_threads']}.\n")
     if total_errors:
         report.append(f"**scamscan returned {total_errors} error lines (must be 0).**\n")
     if failures:
