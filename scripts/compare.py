@@ -1326,14 +1326,18 @@ def main() -> int:
             ms = lolo_json[key]
             for sy in systems:
                 m = ms.get(sy)
+                # the baselines never abstain: no unsure figure for them
+                cols = [("fpr", "{:.2%}")] + ([("unsure_ham_share", "{:.2%}")] if "scamscan" in systems else []) \
+                    + [("scam_flagged", "{:.3f}"), ("recall", "{:.3f}"), ("auc_sure", "{:.4f}"),
+                       ("recall_at_1fpr", "{:.3f}")]
                 body.append([label, sy, str(int(mask.sum())), str(int((mask & (labels == "ham")).sum())),
                              str(int((mask & (labels == "scam")).sum())),
                              str(int((mask & (labels != "ham")).sum()))]
-                            + [fmt(m.get(k) if m else None, spec) for k, spec in
-                               (("fpr", "{:.2%}"), ("unsure_ham_share", "{:.2%}"), ("scam_flagged", "{:.3f}"),
-                                ("recall", "{:.3f}"), ("auc_sure", "{:.4f}"), ("recall_at_1fpr", "{:.3f}"))])
-        report.append(md_table(["lang", "system", "n", "ham", "scam", "spam+scam", "legit flagged", "unsure (legit)",
-                                "scam recall", "unwanted recall", "ROC-AUC", "R@1%FPR"], body, right_from=2) + "\n")
+                            + [fmt(m.get(k) if m and (k != "unsure_ham_share" or sy == "scamscan") else None, spec)
+                               for k, spec in cols])
+        report.append(md_table(["lang", "system", "n", "ham", "scam", "spam+scam", "legit flagged"]
+                               + (["unsure (legit)"] if "scamscan" in systems else [])
+                               + ["scam recall", "unwanted recall", "ROC-AUC", "R@1%FPR"], body, right_from=2) + "\n")
 
     if pooled_rows:
         report.append("## Pooled summary\n")
