@@ -918,6 +918,35 @@ def selftest() -> int:
             check("sources error", str(e).startswith(f"{d / 's2.tsv'}:2: "), True)
     check("lolo languages", lolo_languages(np.array(["vi"] * 30 + ["th"] * 29 + ["?"] * 40)), ["vi"])
 
+    # --reuse over several runs: per split and system, the first dir covering every test row
+    with tempfile.TemporaryDirectory() as d:
+        d = Path(d)
+        rows = [{"id": f"r:{i}"} for i in range(3)]
+        split_defs = [("loso:a", "loso", "a", None, np.array([True, True, False])),
+                      ("loso:b", "loso", "b", None, np.array([False, False, True]))]
+
+        def run_dir(name, recs):
+            (d / name).mkdir()
+            with open(d / name / "predictions.jsonl", "w", encoding="utf-8") as fh:
+                for split, rid, p_scam in recs:
+                    fh.write(json.dumps({"system": "fasttext", "split": split, "id": rid, "p_ham": 1 - p_scam,
+                                         "p_spam": 0.0, "p_scam": p_scam, "predicted": "scam"}) + "\n")
+            return d / name
+
+        partial = run_dir("partial", [("loso:a", "r:0", 0.1)])
+        full = run_dir("full", [("loso:a", "r:0", 0.2), ("loso:a", "r:1", 0.3), ("loso:b", "r:2", 0.4)])
+        (d / "out").mkdir()
+        results: dict = {}
+        got = reuse_predictions([partial, full], [], split_defs, rows, results, d / "out")
+        check("reuse systems", got, ["fasttext"])
+        check("reuse picks the complete run", list(results["loso:a"]["fasttext"]["probs"][:, 2]), [0.2, 0.3])
+        check("reuse second split", list(results["loso:b"]["fasttext"]["test_idx"]), [2])
+        try:
+            reuse_predictions([partial], [], split_defs[:1], rows, {}, d / "out")
+            failures.append("reuse of a partial run: no error")
+        except SystemExit as e:
+            check("reuse partial error", "lacks 1 test rows" in str(e), True)
+
     for f in failures:
         print(f"selftest FAILED: {f}", file=sys.stderr)
     print(f"selftest: {'FAILED' if failures else 'ok'} ({len(failures)} failure(s))")
