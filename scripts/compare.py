@@ -990,7 +990,7 @@ def main() -> int:
     ap.add_argument("--fasttext-threads", type=int, default=RUN["fasttext_threads"], metavar="T",
                     help="fastText's -thread")
     ap.add_argument("--only-langs", default="",
-                    help="comma-separated: the lolo split holds out only these languages")
+                    help="comma-separated: the lolo split holds out only these languages, in this order")
     ap.add_argument("--selftest", action="store_true",
                     help="check the metrics, annotation and split code on hand-made cases and exit")
     args = ap.parse_args()
@@ -1080,7 +1080,8 @@ def main() -> int:
             ap.error(f"--only-langs: {L!r} is not a language with at least {LOLO_MIN_ROWS} rows "
                      f"(have: {', '.join(lolo_langs)})")
     if only_langs:
-        lolo_langs = [L for L in lolo_langs if L in only_langs]
+        # in the order given: a run cut short has done the languages named first
+        lolo_langs = list(dict.fromkeys(only_langs))
 
     # Split definitions: (name, kind, held_out_source, pool_mask, test_mask).
     # Training groups: one model per system and group, scored on every test set
