@@ -11,6 +11,8 @@ HERE="$(cd "$(dirname "$0")" && pwd)"
 
 PY=${PYTHON:-python3}
 SKLEARN_VERSION=1.7.2
+# One BLAS/OpenMP thread unless the caller says otherwise: the machine is shared.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 
 if ! "$PY" -c "import sklearn, numpy, scipy, sys; sys.exit(0 if sklearn.__version__ == '$SKLEARN_VERSION' else 1)" 2>/dev/null; then
     echo "compare.sh: installing scikit-learn==$SKLEARN_VERSION" >&2
