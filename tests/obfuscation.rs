@@ -35,7 +35,11 @@ const MIN_CLEAN_RECALL: f64 = 0.97;
 
 #[test]
 fn disguises_cost_little_recall() {
-    let examples = read_dir_or_file("datasets".as_ref()).expect("datasets/");
+    // The English rows: a message in a language the model has too few
+    // legitimate messages of is judged on its links and numbers alone, and
+    // what disguised words cost is measured where the model reads them.
+    let mut examples = read_dir_or_file("datasets".as_ref()).expect("datasets/");
+    examples.retain(|e| e.lang == "en");
     let c = Classifier::default();
     for seed in [1, 2] {
         let rows = robustness(&c, &examples, &Perturbation::ALL, seed);

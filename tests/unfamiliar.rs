@@ -47,3 +47,39 @@ fn familiar_language_messages_are_not_unsure() {
         assert!(v.coverage > 0.6, "{text}: coverage {}", v.coverage);
     }
 }
+
+/// A language the built-in model has a few dozen legitimate messages of is
+/// one it cannot read: its legitimate bank and delivery messages are unsure,
+/// not flagged, and not ham either (the model does not know).
+#[test]
+fn legitimate_messages_in_a_language_with_too_few_examples_are_unsure() {
+    let c = Classifier::default();
+    assert!(!c.model().knows_language("vi"));
+    assert!(c.model().knows_language("en"));
+    for text in [
+        "Tài khoản 0451xxxx4821 của Quý khách vừa được cộng 2.500.000đ lúc 09:14 ngày 25/06. Số dư hiện tại: 18.452.300đ. Cảm ơn Quý khách đã sử dụng dịch vụ.",
+        "Đơn hàng của bạn sẽ được giao trong ngày hôm nay, vui lòng để ý điện thoại để shipper liên hệ nhé. Cảm ơn bạn đã mua sắm.",
+    ] {
+        let v = c.classify(text);
+        assert_eq!(v.label, Label::Unsure, "{text}: {v:?}");
+        assert!(1.0 - v.probabilities.ham < c.model().calibration.flag_threshold);
+    }
+}
+
+/// Language-free evidence alone flags a message the model cannot read, and
+/// the reasons show that evidence.
+#[test]
+fn strong_language_free_evidence_flags_an_unreadable_message() {
+    let c = Classifier::default();
+    let text = "Chúc mừng! Bạn đã trúng thưởng 50.000.000đ. Nhận ngay tại vietcom-bank-verify.top/nhan-thuong, nhập mã OTP và liên hệ Telegram t.me/hotro_nhanthuong để hoàn tất.";
+    let v = c.classify(text);
+    assert!(v.is_flagged(), "{v:?}");
+    assert!(!v.reasons.is_empty());
+    assert!(
+        v.reasons
+            .iter()
+            .all(|r| r.kind == scamscan::featurize::FeatureFamily::Entity),
+        "reasons from words: {:?}",
+        v.reasons
+    );
+}
