@@ -425,6 +425,23 @@ impl Classifier {
             .map(|v| v.coverage(&ws.norm, &ws.tokens))
     }
 
+    /// Calls `f` with the feature vector of `text` as
+    /// [`Classifier::classify`] scores it (cut to `max_bytes` the same way)
+    /// and the normalized text and tokens it came from: what
+    /// [`Model::learn`](crate::Model::learn) keeps of a message is computed
+    /// from these.
+    pub(crate) fn featurize_with<T>(
+        &self,
+        text: &str,
+        f: impl FnOnce(&SparseVector, &Normalized, &Tokens) -> T,
+    ) -> T {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false, None);
+            f(ws.features.vector(), &ws.norm, &ws.tokens)
+        })
+    }
+
     fn top_category(&self, x: &SparseVector) -> (Category, f32) {
         let cp = self.model.category_head.probabilities(x);
         let best = (0..cp.len())
