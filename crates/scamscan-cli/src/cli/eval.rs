@@ -4,7 +4,8 @@ use super::explain::ReportFormat;
 use super::{load_classifier, DataArgs, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_OK};
 use clap::Args;
 use scamscan::eval::{
-    cross_validate, evaluate, robustness, robustness_markdown, EvalOptions, HoldOut,
+    cross_validate, evaluate, robustness, robustness_markdown, simulate_learning, EvalOptions,
+    HoldOut, LearnSimOptions,
 };
 use scamscan::obfuscate::Perturbation;
 use std::io::Write;
@@ -42,7 +43,22 @@ pub struct EvalArgs {
     /// probabilities, coverage, category head), for re-analysis.
     #[arg(long, value_name = "FILE", requires = "leave_one_out")]
     pub predictions: Option<PathBuf>,
-    /// The seed of the perturbations.
+    /// With --leave-one-out: simulate learning from each held-out group's
+    /// own traffic. For each K (comma-separated, e.g. 0,25,100,400), learn
+    /// K of its rows (stratified by label, seeded by --seed) on the model
+    /// trained without it, and measure on the rest of the group; also
+    /// checks that learning leaves the other groups' figures alone.
+    #[arg(
+        long,
+        value_name = "K,...",
+        value_delimiter = ',',
+        requires = "leave_one_out"
+    )]
+    pub learn: Vec<usize>,
+    /// With --learn: also retrain from scratch with the same K rows, the upper bound.
+    #[arg(long, requires = "learn")]
+    pub retrain: bool,
+    /// The seed of the perturbations, and of --learn's draw.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
 }
@@ -163,7 +179,59 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             eprintln!("scamscan: [{:7.1} s] {m}", start.elapsed().as_secs_f64());
         }
     };
+    if !args.learn.is_empty() {
+        return learning(args, &examples, &params, by, &say, diag);
+    }
     let report = match cross_validate(&examples, &params, by, &EvalOptions::default(), &say) {
+        Ok(r) => r,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let mut code = EXIT_OK;
+    if let Some(path) = &args.predictions {
+        let mut buf = String::new();
+        for p in &report.predictions {
+            buf.push_str(&serde_json::to_string(p).expect("a prediction serializes"));
+            buf.push('\n');
+        }
+        if let Err(e) = std::fs::write(path, buf) {
+            diag.error(&format!(
+                "{}: cannot write the predictions: {e}",
+                path.display()
+            ));
+            code = EXIT_ERROR;
+        }
+    }
+    let text = match args.output {
+        ReportFormat::Human => report.to_markdown(),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
+        }
+    };
+    print_report(&text, diag).unwrap_or(code)
+}
+
+/// `eval --leave-one-out --learn K,...`: the learning simulation.
+fn learning(
+    args: &EvalArgs,
+    examples: &[scamscan::Example],
+    params: &scamscan::train::TrainParams,
+    by: HoldOut,
+    say: &(dyn Fn(&str) + Sync),
+    diag: &mut Diag,
+) -> u8 {
+    let opts = LearnSimOptions {
+        ks: args.learn.clone(),
+        retrain: args.retrain,
+        seed: args.seed,
+        learn: scamscan::learn::LearnParams {
+            max_bytes: params.max_bytes,
+            ..Default::default()
+        },
+    };
+    let report = match simulate_learning(examples, params, by, &opts, say) {
         Ok(r) => r,
         Err(e) => {
             diag.error(&e.to_string());
