@@ -61,10 +61,17 @@
 //! # Example
 //!
 //! ```
-//! use scamscan::{learn::LearnParams, Classifier, Example, Label};
+//! use scamscan::{learn::LearnParams, Example, Label};
+//! # fn trained() -> scamscan::Result<scamscan::Model> {
+//! #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
+//! #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+//! #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
+//! # }
 //! let row = |id: &str, label, text: &str| Example { id: id.into(), source: "my-inbox".into(),
 //!     channel: "sms".into(), lang: "en".into(), label, category: None, text: text.into() };
-//! let base = Classifier::default().model().clone();
+//! // A model trained by this version (`Model::load` of a `scamscan train` output):
+//! // here, a small one trained on the project's datasets/.
+//! let base = trained()?;
 //! let learned = base.learn(&[
 //!     row("m1", Label::Ham, "Kedai Runcit Pak Mat: pesanan anda sudah siap, boleh ambil petang ini"),
 //!     row("m2", Label::Scam, "Tahniah! Anda menang RM5000, bayar fi pemprosesan RM50 ke akaun 1234"),
@@ -229,7 +236,12 @@ impl Model {
     ///
     /// ```
     /// use scamscan::{learn::LearnParams, Classifier, Example, Label};
-    /// let c = Classifier::default();
+    /// # fn trained() -> scamscan::Result<scamscan::Model> {
+    /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
+    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
+    /// # }
+    /// let c = Classifier::new(trained()?); // a model trained by this version
     /// let text = "Parcelnest: your parcel 4471 is at the Oakleaf pickup point until Friday";
     /// let ham = Example { id: "n1".into(), source: String::new(), channel: String::new(),
     ///     lang: String::new(), label: Label::Ham, category: None, text: text.into() };
@@ -249,8 +261,13 @@ impl Model {
     /// # Example
     ///
     /// ```
-    /// use scamscan::{learn::LearnParams, Classifier, Example, Label};
-    /// let base = Classifier::default().model().clone();
+    /// use scamscan::{learn::LearnParams, Example, Label};
+    /// # fn trained() -> scamscan::Result<scamscan::Model> {
+    /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
+    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
+    /// # }
+    /// let base = trained()?; // a model trained by this version
     /// let row = Example { id: "x".into(), source: String::new(), channel: String::new(),
     ///     lang: String::new(), label: Label::Scam, category: None, text: "send the code now".into() };
     /// let learned = base.learn(&[row], &LearnParams::default())?;
@@ -270,8 +287,14 @@ impl Model {
     /// # Example
     ///
     /// ```
-    /// use scamscan::{learn::LearnParams, Classifier};
-    /// let (m, report) = Classifier::default().model().update(&[], &["nothing-here"], &LearnParams::default())?;
+    /// use scamscan::learn::LearnParams;
+    /// # fn trained() -> scamscan::Result<scamscan::Model> {
+    /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
+    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
+    /// # }
+    /// let base = trained()?; // a model trained by this version
+    /// let (m, report) = base.update(&[], &["nothing-here"], &LearnParams::default())?;
     /// assert_eq!((report.rows, report.not_found.len()), (0, 1));
     /// assert!(m.feedback.is_none());
     /// # Ok::<(), scamscan::Error>(())

@@ -236,20 +236,28 @@ pub struct LearningReport {
 /// the largest draw with every model. Groups without both ham and
 /// spam-or-scam rows, or whose complement cannot be trained on, are
 /// skipped.
+///
+/// The groups run largest first, and `done` gets each one's result and
+/// predictions as soon as it is measured, so that a run stopped early has
+/// the largest groups; the report lists them by name.
 pub fn simulate_learning(
     examples: &[Example],
     params: &TrainParams,
     by: HoldOut,
     opts: &LearnSimOptions,
     progress: &(dyn Fn(&str) + Sync),
+    done: &mut dyn FnMut(&GroupResult, &[LearnPrediction]),
 ) -> Result<LearningReport> {
     let mut ks = opts.ks.clone();
     ks.push(0);
     ks.sort_unstable();
     ks.dedup();
-    let mut names: Vec<String> = examples.iter().map(|e| by.key(e)).collect();
-    names.sort();
-    names.dedup();
+    let mut sizes: BTreeMap<String, usize> = BTreeMap::new();
+    for e in examples {
+        *sizes.entry(by.key(e)).or_default() += 1;
+    }
+    let mut names: Vec<String> = sizes.keys().cloned().collect();
+    names.sort_by_key(|n| std::cmp::Reverse(sizes[n]));
     let mut report = LearningReport {
         by,
         ks: ks.clone(),
@@ -306,6 +314,7 @@ pub fn simulate_learning(
             }
         };
         let texts: Vec<&str> = test.iter().map(|e| e.text.as_str()).collect();
+        let first_prediction = report.predictions.len();
         let mut result = GroupResult {
             name: name.clone(),
             n: group.len(),
@@ -374,8 +383,10 @@ pub fn simulate_learning(
         if let Some((k, learned)) = last_learned {
             result.forgetting = Some(forgetting(&check, &base, &learned, k, &score_opts));
         }
+        done(&result, &report.predictions[first_prediction..]);
         report.groups.push(result);
     }
+    report.groups.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(report)
 }
 

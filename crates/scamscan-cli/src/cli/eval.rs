@@ -204,13 +204,7 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             code = EXIT_ERROR;
         }
     }
-    let text = match args.output {
-        ReportFormat::Human => report.to_markdown(),
-        ReportFormat::Json => {
-            serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
-        }
-    };
-    print_report(&text, diag).unwrap_or(code)
+    print_report(&render(args.output, &report, || report.to_markdown()), diag).unwrap_or(code)
 }
 
 /// `eval --leave-one-out --learn K,...`: the learning simulation.
@@ -231,7 +225,39 @@ fn learning(
             ..Default::default()
         },
     };
-    let report = match simulate_learning(examples, params, by, &opts, say) {
+    // The predictions are written group by group, and each group's figures
+    // said as it finishes: a long run stopped early keeps what it measured.
+    let mut file = match &args.predictions {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some((path, std::io::BufWriter::new(f))),
+            Err(e) => {
+                diag.error(&format!(
+                    "{}: cannot write the predictions: {e}",
+                    path.display()
+                ));
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
+    let mut write_error = None;
+    let mut done = |g: &scamscan::eval::GroupResult, preds: &[scamscan::eval::LearnPrediction]| {
+        say(&group_summary(g));
+        if let Some((path, w)) = &mut file {
+            let mut buf = String::new();
+            for p in preds {
+                buf.push_str(&serde_json::to_string(p).expect("a prediction serializes"));
+                buf.push('\n');
+            }
+            if let Err(e) = w.write_all(buf.as_bytes()).and_then(|()| w.flush()) {
+                write_error.get_or_insert(format!(
+                    "{}: cannot write the predictions: {e}",
+                    path.display()
+                ));
+            }
+        }
+    };
+    let report = match simulate_learning(examples, params, by, &opts, say, &mut done) {
         Ok(r) => r,
         Err(e) => {
             diag.error(&e.to_string());
@@ -239,27 +265,53 @@ fn learning(
         }
     };
     let mut code = EXIT_OK;
-    if let Some(path) = &args.predictions {
-        let mut buf = String::new();
-        for p in &report.predictions {
-            buf.push_str(&serde_json::to_string(p).expect("a prediction serializes"));
-            buf.push('\n');
-        }
-        if let Err(e) = std::fs::write(path, buf) {
-            diag.error(&format!(
-                "{}: cannot write the predictions: {e}",
-                path.display()
-            ));
-            code = EXIT_ERROR;
+    if let Some(e) = write_error {
+        diag.error(&e);
+        code = EXIT_ERROR;
+    }
+    print_report(&render(args.output, &report, || report.to_markdown()), diag).unwrap_or(code)
+}
+
+/// A report as Markdown or as JSON.
+fn render(
+    format: ReportFormat,
+    report: &impl serde::Serialize,
+    markdown: impl FnOnce() -> String,
+) -> String {
+    match format {
+        ReportFormat::Human => markdown(),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(report).expect("the report serializes") + "\n"
         }
     }
-    let text = match args.output {
-        ReportFormat::Human => report.to_markdown(),
-        ReportFormat::Json => {
-            serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
-        }
-    };
-    print_report(&text, diag).unwrap_or(code)
+}
+
+/// One line per (system, K) of a finished group of the learning simulation.
+fn group_summary(g: &scamscan::eval::GroupResult) -> String {
+    let f = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
+    let mut s = format!("{} done ({} test rows):", g.name, g.test);
+    for c in &g.cells {
+        let m = &c.metrics;
+        s.push_str(&format!(
+            "\n    {} {}: ROC-AUC {}, recall at 1% FPR {}, ham flagged {}, recall {}",
+            c.system,
+            c.k,
+            f(m.roc_auc),
+            f(m.recall_at_1pct),
+            f(m.ham_flagged),
+            f(m.recall)
+        ));
+    }
+    if let Some(fg) = &g.forgetting {
+        s.push_str(&format!(
+            "\n    forgetting after K = {}: pooled ROC-AUC {} -> {}, largest source change {}",
+            fg.k,
+            f(fg.pooled.0),
+            f(fg.pooled.1),
+            f(fg.max_source_change())
+        ));
+    }
+    s
 }
 
 /// Writes a report to stdout; `Some(EXIT_ERROR)` when that fails (a closed
