@@ -3,7 +3,8 @@
 # loading the model, reading and featurizing the feedback, fitting, the
 # threshold re-check, writing and re-loading the model directory, for
 # 1,000 feedback rows and for 1 row, runs alternating; medians.
-# Usage: bash scripts/bench_learn.sh [--rounds 7] [--model DIR] [--corpora ../shared/corpora] [--out target/bench-learn]
+# Usage: bash scripts/bench_learn.sh [--rounds 7] [--model DIR] [--binary PATH] [--corpora ../shared/corpora] [--out target/bench-learn]
+# (--binary: measure that scamscan binary instead of building target/release/scamscan)
 # Without --model it trains a base model with the default hyperparameters
 # (2^18 buckets, the size of the built-in model) on datasets/, since the
 # model must carry the per-weight precisions learn needs. The feedback rows
@@ -16,20 +17,24 @@ cd "$HERE/.."
 
 ROUNDS=7
 MODEL=""
+BIN=""
 CORPORA="../shared/corpora"
 OUT="target/bench-learn"
 while [ $# -gt 0 ]; do
     case "$1" in
         --rounds) ROUNDS="$2"; shift 2 ;;
         --model) MODEL="$2"; shift 2 ;;
+        --binary) BIN="$2"; shift 2 ;;
         --corpora) CORPORA="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         *) echo "bench_learn.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
-cargo build --release --quiet
-BIN=target/release/scamscan
+if [ -z "$BIN" ]; then
+    cargo build --release --quiet
+    BIN=target/release/scamscan
+fi
 mkdir -p "$OUT"
 if [ -z "$MODEL" ]; then
     MODEL="$OUT/base"
@@ -41,7 +46,7 @@ fi
 
 # Benchmarks share the machine: be a good neighbour while measuring.
 exec nice -n 10 "${PYTHON:-python3}" - "$BIN" "$MODEL" "$CORPORA" "$OUT" "$ROUNDS" <<'PY'
-import json, os, random, shutil, statistics, subprocess, sys, time
+import json, os, random, resource, shutil, statistics, subprocess, sys, time
 from pathlib import Path
 
 binary, model, corpora, out, rounds = sys.argv[1], sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5])
@@ -68,27 +73,33 @@ for n in (1000, 1):
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in pick), encoding="utf-8")
     feedback[n] = path
 times = {n: [] for n in feedback}
+cpu = {n: [] for n in feedback}
 for r in range(rounds):
     for n, path in feedback.items():
         dest = out / f"learned-{n}"
         if dest.exists():
             shutil.rmtree(dest)
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         p = subprocess.run([binary, "learn", "--model", model, "--data", str(path), "--out", str(dest)],
                            capture_output=True, text=True)
         dt = time.perf_counter() - t0
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         if p.returncode != 0:
             sys.exit(f"learn failed: {p.stderr}")
         times[n].append(dt)
-        print(f"round {r + 1}: {n} row(s): {dt:.3f} s", file=sys.stderr)
+        cpu[n].append(r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime)
+        print(f"round {r + 1}: {n} row(s): {dt:.3f} s wall, {cpu[n][-1]:.3f} s CPU", file=sys.stderr)
 size = os.path.getsize(Path(model) / "model.bin")
+load = os.getloadavg()[0]
 lines = [f"`scamscan learn` wall time, {rounds} rounds alternating, base model {model} "
-         f"(model.bin {size} bytes), feedback drawn from {source}, {os.cpu_count()} cores.", "",
-         "| feedback rows | median | min | max | goal |", "|---:|---:|---:|---:|---|"]
+         f"(model.bin {size} bytes), feedback drawn from {source}, {os.cpu_count()} cores, "
+         f"load average {load:.1f} at the end (CPU time, user + sys, is what a busy machine does not inflate).", "",
+         "| feedback rows | median wall | min | max | median CPU | goal (wall) |", "|---:|---:|---:|---:|---:|---|"]
 for n, goal in ((1000, 5.0), (1, 1.0)):
     t = times[n]
     med = statistics.median(t)
-    lines.append(f"| {n:,} | {med:.2f} s | {min(t):.2f} s | {max(t):.2f} s | <= {goal:g} s: "
+    lines.append(f"| {n:,} | {med:.2f} s | {min(t):.2f} s | {max(t):.2f} s | {statistics.median(cpu[n]):.2f} s | <= {goal:g} s: "
                  f"{'met' if med <= goal else '**not met**'} |")
 text = "\n".join(lines) + "\n"
 (out / "results.md").write_text(text, encoding="utf-8")

@@ -42,6 +42,9 @@ pub struct LearnArgs {
     /// with fewer, the base threshold stays.
     #[arg(long, value_name = "N", default_value_t = LearnParams::default().threshold_rows)]
     pub threshold_rows: usize,
+    /// Most L-BFGS iterations per fit (fewer is faster, and stops short of the optimum).
+    #[arg(long, value_name = "N", default_value_t = LearnParams::default().max_iterations)]
+    pub max_iterations: u64,
 }
 
 /// Runs `learn`.
@@ -105,6 +108,7 @@ pub fn run(args: &LearnArgs, diag: &mut Diag) -> u8 {
     let params = LearnParams {
         weight: args.weight,
         threshold_rows: args.threshold_rows,
+        max_iterations: args.max_iterations,
         ..LearnParams::default()
     };
     let ids: Vec<&str> = forget.iter().map(String::as_str).collect();
