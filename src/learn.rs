@@ -35,8 +35,13 @@
 //! # What else learning changes
 //!
 //! * **`unsure`**: the words of every legitimate feedback row become
-//!   familiar (see [`crate::vocabulary`]), so a language learned from
-//!   feedback stops being unsure.
+//!   familiar (see [`crate::vocabulary`]), and its language (its `lang`,
+//!   else the detected one) becomes one the model knows
+//!   ([`Model::knows_language`]): the training data needs enough
+//!   legitimate messages of a language for it to be known, but one
+//!   legitimate feedback row is the operator saying the language is their
+//!   traffic. So a language learned from feedback stops being unsure; the
+//!   threshold re-check below is what guards its false-positive rate.
 //! * **The threshold** is re-checked on the feedback's legitimate rows,
 //!   scored out of fold (each by a model learned without its fold), when
 //!   there are at least [`LearnParams::threshold_rows`] of them (100 by
@@ -438,6 +443,11 @@ fn feedback_rows(classifier: &Classifier, examples: &[Example]) -> Result<Vec<Fe
                 category: e.category.filter(|_| e.label == Label::Scam),
                 vector,
                 words,
+                lang: if e.label == Label::Ham {
+                    crate::train::language_of(e).to_string()
+                } else {
+                    String::new()
+                },
             })
         })
         .collect()

@@ -23,6 +23,8 @@ pub struct LearnSimOptions {
     pub retrain: bool,
     /// The seed of the draw.
     pub seed: u64,
+    /// Hold out only these groups (all when empty).
+    pub only: Vec<String>,
     /// How the rows are learned.
     pub learn: LearnParams,
 }
@@ -256,7 +258,11 @@ pub fn simulate_learning(
     for e in examples {
         *sizes.entry(by.key(e)).or_default() += 1;
     }
-    let mut names: Vec<String> = sizes.keys().cloned().collect();
+    let mut names: Vec<String> = sizes
+        .keys()
+        .filter(|n| opts.only.is_empty() || opts.only.contains(n))
+        .cloned()
+        .collect();
     names.sort_by_key(|n| std::cmp::Reverse(sizes[n]));
     let mut report = LearningReport {
         by,

@@ -132,6 +132,11 @@ pub struct FeedbackRow {
     /// Legitimate rows only: the hashed ids of its words in the vocabulary
     /// bitmap (see [`crate::vocabulary`]); empty otherwise.
     pub words: Vec<u32>,
+    /// Legitimate rows only: its language (its `lang`, else the detected
+    /// one, `und` when none can be told), which
+    /// [`Model::knows_language`](crate::Model::knows_language) counts;
+    /// empty otherwise.
+    pub lang: String,
 }
 
 /// Weights of some rows of a head: `weights[r * k..][..k]` are row
@@ -214,6 +219,7 @@ struct RowBlob {
     indices: Vec<u32>,
     values: Vec<u8>,
     words: Vec<u32>,
+    lang: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -359,6 +365,7 @@ impl Feedback {
                     indices: gaps(&r.vector.indices),
                     values: halves(&r.vector.values),
                     words: gaps(&r.words),
+                    lang: r.lang.clone(),
                 })
                 .collect(),
             head: weights(&self.base.head),
@@ -430,6 +437,7 @@ impl Feedback {
                 category,
                 vector: SparseVector { indices, values },
                 words,
+                lang: r.lang,
             });
         }
         let weights = |b: &WeightsBlob, bound: usize, k: usize, what: &str| -> Result<_> {
