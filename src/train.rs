@@ -12,6 +12,9 @@
 //!    categories equally weighted) are fitted with L-BFGS.
 //! 5. The weights are rounded to the f16 the model file stores, and the
 //!    calibration is fitted on the held-out rows with that rounded model.
+//! 6. Each head's [`Fisher`](crate::linear::Fisher) information on its
+//!    fitted rows is stored as the per-weight precision
+//!    [`Model::learn`](crate::Model::learn) needs.
 //!
 //! Training is deterministic: the same examples and parameters give a
 //! byte-identical `model.bin`.
@@ -23,7 +26,7 @@ use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
 use crate::label::{Category, Label, Target};
 use crate::linear::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::metrics;
-use crate::model::{Model, TrainingInfo};
+use crate::model::{HeadPrecision, Model, Precision, TrainingInfo};
 use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
 use crate::sparse::SparseVector;
 use crate::tokenize::{Tokenizer, Tokens};
@@ -459,7 +462,7 @@ impl Trainer {
             "fitting the ham/spam/scam head on {} messages",
             fit_idx.len()
         ));
-        let (head, report) = fit_head(
+        let (head, report, fisher) = fit_head(
             fit_rows,
             &fit_idx,
             class,
@@ -472,12 +475,21 @@ impl Trainer {
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
-        let category_head = if cat_idx.is_empty() {
+        let precision_of = |f: &crate::linear::Fisher, alpha| HeadPrecision::from_fisher(f, alpha);
+        let head_precision = precision_of(&fisher, p.alpha);
+        drop(fisher);
+        let (category_head, category_fisher) = if cat_idx.is_empty() {
             // No category evidence: an untrained head (uniform over categories).
-            SoftmaxRegression {
-                weights: ndarray::Array2::zeros((cdim, Category::ALL.len())),
-                intercept: Array1::zeros(Category::ALL.len()),
-            }
+            let k = Category::ALL.len();
+            let head = SoftmaxRegression {
+                weights: ndarray::Array2::zeros((cdim, k)),
+                intercept: Array1::zeros(k),
+            };
+            let none = crate::linear::Fisher {
+                features: vec![0.0; cdim],
+                intercept: vec![0.0; k],
+            };
+            (head, none)
         } else {
             self.say(&format!(
                 "fitting the category head on {} scam messages",
@@ -491,7 +503,7 @@ impl Trainer {
                 cat_of,
                 Category::ALL.len(),
             );
-            let (head, report) = fit_head(
+            let (head, report, fisher) = fit_head(
                 cat_rows,
                 &cat_idx,
                 cat_of,
@@ -502,7 +514,11 @@ impl Trainer {
                     .cost_tolerance(p.cost_tolerance),
             )?;
             self.say(&describe_fit("category head", &report));
-            head
+            (head, fisher)
+        };
+        let precision = Precision {
+            head: head_precision,
+            category: precision_of(&category_fisher, p.category_alpha),
         };
 
         let mut model = Model {
@@ -514,6 +530,8 @@ impl Trainer {
             calibration: calibrate::Calibration::default(),
             training: TrainingInfo::default(),
             vocabulary: Some(vocabulary.build(VOCABULARY_MIN_COUNT)),
+            precision: Some(precision),
+            feedback: None,
         };
         model.quantize();
 
@@ -616,7 +634,7 @@ impl Trainer {
 
 /// The language of a training row: its `lang`, or the detected language of
 /// a row without one (`und` when that cannot be told).
-fn language_of(e: &Example) -> &str {
+pub(crate) fn language_of(e: &Example) -> &str {
     if e.lang.is_empty() {
         crate::language::identify(&e.text).unwrap_or("und")
     } else {
@@ -697,18 +715,25 @@ enum Role {
 /// threads busy, few enough that the slice's vectors are a small buffer.
 const VECTORIZE_SLICE: usize = 4096;
 
-/// Fits one head on `rows`, the rows of the examples `idx` (in that order).
+/// Fits one head on `rows`, the rows of the examples `idx` (in that order),
+/// and measures its Fisher information there.
 fn fit_head(
     rows: SparseRows,
     idx: &[usize],
     target: impl Fn(usize) -> usize,
     weights: &BTreeMap<usize, f64>,
     params: SoftmaxParams,
-) -> Result<(SoftmaxRegression, FitReport)> {
+) -> Result<(SoftmaxRegression, FitReport, crate::linear::Fisher)> {
     let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
     let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
     let ds = DatasetBase::new(rows, y).with_weights(w);
-    params.check()?.fit_with_report(&ds)
+    let (head, report) = params.check()?.fit_with_report(&ds)?;
+    // The weights the fit saw (f32), so that the curvature is the fit's own.
+    let w: Vec<f64> = ds
+        .weights()
+        .map_or_else(Vec::new, |w| w.iter().map(|&x| f64::from(x)).collect());
+    let fisher = crate::linear::fisher_diagonal(&head, &ds.records, &w);
+    Ok((head, report, fisher))
 }
 
 /// One progress line about a fit: where the time went and why it stopped.

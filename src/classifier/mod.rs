@@ -443,6 +443,23 @@ impl Classifier {
             .map(|v| v.coverage(&ws.norm, &ws.tokens))
     }
 
+    /// Calls `f` with the feature vector of `text` as
+    /// [`Classifier::classify`] scores it (cut to `max_bytes` the same way)
+    /// and the normalized text and tokens it came from: what
+    /// [`Model::learn`](crate::Model::learn) keeps of a message is computed
+    /// from these.
+    pub(crate) fn featurize_with<T>(
+        &self,
+        text: &str,
+        f: impl FnOnce(&SparseVector, &Normalized, &Tokens) -> T,
+    ) -> T {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false, None);
+            f(ws.features.vector(), &ws.norm, &ws.tokens)
+        })
+    }
+
     /// Whether the model can read the message: enough of its words are in
     /// the vocabulary, and its language, where it can be told, is one the
     /// model has enough legitimate messages of. A message of fewer than

@@ -6,6 +6,7 @@ mod data;
 mod diag;
 mod eval;
 mod explain;
+mod learn;
 mod model;
 mod perturb;
 mod train;
@@ -44,6 +45,7 @@ Examples:
   scamscan classify --input jsonl --output jsonl < messages.jsonl
   scamscan explain 'Your parcel is on hold, pay the fee at parcel-fee.top'
   scamscan train --data datasets --out my-model
+  scamscan learn --data my-feedback.jsonl --out my-model
   scamscan eval --model my-model --data test.jsonl --plot eval.svg
   scamscan model info my-model
 
@@ -89,6 +91,18 @@ directory is read recursively for *.jsonl), or CSV/TSV (by extension) with the c
 by --text-column, --label-column, --category-column and --source-column.
 Rows whose fold is the calibration fold are held out for calibration; the model card \
 (README.md in --out) reports metrics on them.";
+
+const LEARN_EXAMPLES: &str = "\
+Examples:
+  scamscan learn --data feedback.jsonl --out my-model          on the built-in model
+  scamscan learn --model my-model --data more.csv --out my-model-2
+  scamscan learn --model my-model-2 --forget msg-1187 msg-2203 --out my-model-3
+  cat reported.jsonl | scamscan learn --model my-model-3 --data - --out my-model-4
+
+Learning is cumulative and exact to undo: the model directory keeps the base model and what it \
+needs of every feedback row (hashed feature vectors, ids, labels; never the text), and each run \
+re-derives the model from the base and the whole set of rows. A bad row is an error naming its \
+file and line; the other rows are still learned (exit status 2).";
 
 const EVAL_EXAMPLES: &str = "\
 Examples:
@@ -167,6 +181,9 @@ pub enum Command {
     /// Train a model from labeled data.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(train::TrainArgs),
+    /// Learn from labeled feedback (or forget it) without the training data: writes an adapted model.
+    #[command(after_help = LEARN_EXAMPLES)]
+    Learn(learn::LearnArgs),
     /// Evaluate a model on labeled data.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(eval::EvalArgs),
@@ -307,6 +324,7 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Classify(args) => classify::run(&args, color, &mut diag),
         Command::Train(args) => train::run(&args, &mut diag),
+        Command::Learn(args) => learn::run(&args, &mut diag),
         Command::Eval(args) => eval::run(&args, &mut diag),
         Command::Explain(args) => explain::run(&args, color, &mut diag),
         Command::Model(cmd) => model::run(&cmd, &mut diag),
