@@ -107,6 +107,12 @@ pub mod explain;
 pub mod model;
 pub mod classifier;
 
+// What a stream of messages and verdicts adds up to: the indicators
+// (links, numbers, wallets...) behind them, and the campaigns that send
+// one script many times.
+pub mod indicators;
+pub mod campaigns;
+
 // Training and evaluation.
 pub mod train;
 pub mod obfuscate;
