@@ -23,7 +23,6 @@
 //! let values: Vec<(IndicatorKind, &str)> = found.iter().map(|i| (i.kind, i.value.as_str())).collect();
 //! assert_eq!(values, [
 //!     (IndicatorKind::Url, "https://parcel-fee.top/Pay?id=Zx9"),
-//!     (IndicatorKind::Domain, "parcel-fee.top"),
 //!     (IndicatorKind::Phone, "+447700900123"),
 //! ]);
 //! ```
@@ -55,10 +54,12 @@ use std::sync::LazyLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IndicatorKind {
-    /// A host name, lower-case, without port or trailing dot; an IDN stays
-    /// in its Unicode form.
+    /// A domain written on its own (no scheme, no path), lower-case,
+    /// without trailing dot; an IDN stays in its Unicode form.
     Domain,
-    /// A link as written, refanged: scheme and host lower-case, path as written.
+    /// A link (a scheme or a path), refanged: `http://` added when it has
+    /// no scheme, scheme and host lower-case, path as written. Its domain
+    /// is not listed again.
     Url,
     /// A phone number: E.164 (`+447700900123`) when the number names its
     /// country (`+44…`, `0044…`) or a default region is set, else its digits.
@@ -67,8 +68,10 @@ pub enum IndicatorKind {
     Wallet,
     /// An e-mail address, lower-case.
     Email,
-    /// A messenger handle: `@name` as written, or the name of a `t.me/`
-    /// link (with its platform), lower-case.
+    /// A messenger handle, its case as written: `@name`; the name of a
+    /// profile link (`t.me/name`, `instagram.com/name`…) or one written after
+    /// the platform's name (`Telegram: name`) as `@name` for platforms of
+    /// @-names, else as written (`WeChat ID: name`).
     Handle,
 }
 
@@ -143,9 +146,9 @@ impl Indicator {
     ///
     /// ```
     /// use scamscan::indicators::Extractor;
-    /// let found = Extractor::new().extract("login at https://secure-paypa1.com/verify now");
+    /// let found = Extractor::new().extract("login at https://secure-paypa1.com/verify or paypa1.help");
     /// assert_eq!(found[0].defanged(), "hxxps://secure-paypa1[.]com/verify");
-    /// assert_eq!(found[1].defanged(), "secure-paypa1[.]com");
+    /// assert_eq!(found[1].defanged(), "paypa1[.]help");
     /// ```
     pub fn defanged(&self) -> String {
         defang(self.kind, &self.value)
@@ -265,7 +268,7 @@ impl Extractor {
     /// );
     /// assert_eq!(found[0].kind, IndicatorKind::Wallet);
     /// assert_eq!(found[0].chain, Some(Chain::Tron));
-    /// assert_eq!(found[1].value, "@crypto_anna");
+    /// assert_eq!(found[1].value, "@Crypto_Anna");
     /// assert_eq!(found[2].value, "support@coin-desk.top");
     /// // A wallet-like string whose checksum fails is not a wallet.
     /// assert!(Extractor::new().extract("send to TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6T").is_empty());
@@ -292,23 +295,49 @@ impl Extractor {
                 out.push(ind);
             }
         };
-        // Defanged addresses (`ann[at]mail[.]example`), which the
-        // pipeline's e-mail pattern, needing an `@`, does not see; the link
-        // pattern sees their domain, which is not a link.
-        let mut emails: Vec<(usize, usize)> = Vec::new();
-        if ntext.contains("at]") || ntext.contains("at)") || ntext.contains("@]") || ntext.contains("@)") {
+        // Spans (normalized text) already read as an indicator that other
+        // patterns also match: an e-mail's domain is no link, a wallet's
+        // digits no phone.
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        // Defanged addresses (`ann[at]mail[.]example`, `ann at mail dot
+        // example`), which the pipeline's e-mail pattern, needing an `@`,
+        // does not see.
+        if ntext.contains("at") || ntext.contains("@]") || ntext.contains("@)") {
             for m in DEFANGED_EMAIL.find_iter(ntext) {
-                let value = refang(m.as_str()).to_ascii_lowercase();
-                if !value.contains('@') {
+                let value = refang(&m.as_str().replace(" at ", "@"))
+                    .to_lowercase()
+                    .replace(' ', "");
+                if !value.contains('@') || !value.rsplit('@').next().is_some_and(|d| d.contains('.')) {
                     continue;
                 }
-                emails.push((m.start(), m.end()));
                 let span = norm.original_span(m.start(), m.end());
+                // `ann at mail dot example`: only with the spelled-out dot,
+                // or `meet me at home.com` would be an address.
+                let spelled = m.as_str().contains(" at ");
+                let original = text.get(span.0..span.1).unwrap_or("").to_lowercase();
+                if spelled && !original.contains(" dot ") {
+                    continue;
+                }
+                taken.push((m.start(), m.end()));
                 push(&mut out, indicator(IndicatorKind::Email, value, span));
             }
         }
+        for m in WALLET_CANDIDATE.find_iter(ntext) {
+            let span = norm.original_span(m.start(), m.end());
+            let original = text.get(span.0..span.1).unwrap_or("");
+            let address = fold_keeping_case(&self.normalizer, original);
+            let chain = wallet_chain(&address).or_else(|| {
+                (wallet::solana_like(&address) && SOLANA.is_match(ntext)).then_some(Chain::Solana)
+            });
+            if let Some(chain) = chain {
+                taken.push((m.start(), m.end()));
+                let mut ind = indicator(IndicatorKind::Wallet, address, span);
+                ind.chain = Some(chain);
+                push(&mut out, ind);
+            }
+        }
         for e in entities {
-            if emails.iter().any(|&(s, t)| e.start < t && s < e.end) {
+            if taken.iter().any(|&(s, t)| e.start < t && s < e.end) {
                 continue;
             }
             let span = norm.original_span(e.start, e.end);
@@ -325,38 +354,76 @@ impl Extractor {
                     push(&mut out, indicator(IndicatorKind::Email, value, span));
                 }
                 EntityKind::Phone => {
+                    // Digits glued to letters before them are a code
+                    // (`H01MFA0027381954`), not a number to call.
+                    let glued = ntext[..e.start].chars().next_back().is_some_and(char::is_alphanumeric);
+                    if glued {
+                        continue;
+                    }
                     if let Some(value) = self.phone(normalized) {
                         push(&mut out, indicator(IndicatorKind::Phone, value, span));
                     }
                 }
-                EntityKind::Wallet => {
-                    let address = fold_keeping_case(&self.normalizer, original);
-                    if let Some(chain) = wallet_chain(&address) {
-                        let mut ind = indicator(IndicatorKind::Wallet, address, span);
-                        ind.chain = Some(chain);
-                        push(&mut out, ind);
+                EntityKind::Handle => {
+                    // The case as written: handles are shown as their owners
+                    // typed them, and platforms match them either way.
+                    let value = fold_keeping_case(&self.normalizer, original)
+                        .trim_end_matches('.')
+                        .to_string();
+                    if value.len() > 1 && !matches!(&*value.to_ascii_lowercase(), "@everyone" | "@here" | "@channel" | "@all") {
+                        let mut h = indicator(IndicatorKind::Handle, value, span);
+                        h.platform = platform_before(ntext, e.start);
+                        push(&mut out, h);
                     }
                 }
-                EntityKind::Handle => {
-                    push(
-                        &mut out,
-                        indicator(IndicatorKind::Handle, normalized.to_string(), span),
-                    );
-                }
                 _ => {}
+            }
+        }
+        // Handles written after a messenger's name (`Telegram: anna_fx`,
+        // `WeChat ID: lily88`).
+        if ntext.contains(':') || ntext.contains(" id ") {
+            for c in NAMED_HANDLE.captures_iter(ntext) {
+                let (Some(p), Some(m)) = (c.get(1), c.get(2)) else { continue };
+                if taken.iter().any(|&(s, t)| m.start() < t && s < m.end()) {
+                    continue;
+                }
+                let span = norm.original_span(m.start(), m.end());
+                let written = fold_keeping_case(&self.normalizer, text.get(span.0..span.1).unwrap_or(""));
+                let platform = platform_name(p.as_str());
+                let value = if written.starts_with('@') || !AT_NAMES.contains(&platform) {
+                    written
+                } else {
+                    format!("@{written}")
+                };
+                if !out.iter().any(|o| o.kind == IndicatorKind::Handle && o.value.eq_ignore_ascii_case(&value)) {
+                    let mut h = indicator(IndicatorKind::Handle, value, span);
+                    h.platform = Some(platform);
+                    push(&mut out, h);
+                }
             }
         }
         out.sort_by_key(|i| i.span.0);
         out
     }
 
-    /// The canonical form of a phone number as written (normalized text).
+    /// The canonical form of a phone number as written (normalized text),
+    /// or `None` for what only looks like one: a date, or a bare run of 8
+    /// digits or fewer (order and reference numbers are written so; phone
+    /// numbers that short are written in groups).
     fn phone(&self, written: &str) -> Option<String> {
+        let written = written.trim();
+        if DATE.is_match(written) {
+            return None;
+        }
         let digits: String = written.chars().filter(char::is_ascii_digit).collect();
+        let grouped = digits.len() < written.len();
         let international = written.starts_with('+') || written.starts_with("00");
         if international {
             let rest = digits.strip_prefix("00").unwrap_or(&digits);
             return Some(e164(&format!("+{rest}"), None).unwrap_or_else(|| format!("+{rest}")));
+        }
+        if !grouped && digits.len() <= 8 {
+            return None;
         }
         if let Some(region) = self.region {
             if let Some(v) = e164(&digits, Some(region)) {
@@ -367,16 +434,56 @@ impl Extractor {
     }
 }
 
-/// `number` in E.164, when libphonenumber's metadata (the `phonenumber`
-/// crate) parses it and finds it valid, in `region` unless it has a country code.
+/// Dates written with separators (`31.05.2024`, `2024-05-31`, `06/14/2024`).
+static DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:\d{1,2}[./\-]\d{1,2}[./\-](?:19|20)\d\d|(?:19|20)\d\d[./\-]\d{1,2}[./\-]\d{1,2})$")
+        .expect("date pattern")
+});
+
+/// `number` (digits, `+` first when international) in E.164, read with
+/// libphonenumber's metadata (the `phonenumber` crate): in `region` unless
+/// it has a country code, its trunk prefix dropped.
+///
+/// Not checked against the numbering plan's ranges: scams use numbers from
+/// ranges reserved for drama and tests, and a number is an indicator
+/// whether or not it could ring. The crate's reading is kept only when it
+/// dropped no more than a one-digit trunk prefix of what was written (it
+/// reads Russian `+7 800…` as `+7 00…`); otherwise the country code goes
+/// before the written digits less the region's trunk prefix.
 fn e164(number: &str, region: Option<phonenumber::country::Id>) -> Option<String> {
-    let n = phonenumber::parse(region, number).ok()?;
-    n.is_valid()
-        .then(|| n.format().mode(phonenumber::Mode::E164).to_string())
+    let international = number.starts_with('+');
+    let written: String = number.chars().filter(char::is_ascii_digit).collect();
+    let parsed = phonenumber::parse(region, number).ok();
+    if let Some(n) = &parsed {
+        let out = n.format().mode(phonenumber::Mode::E164).to_string();
+        let code = n.code().value().to_string();
+        let national = out.trim_start_matches('+').strip_prefix(code.as_str()).unwrap_or("");
+        let written_national = if international {
+            written.strip_prefix(code.as_str()).unwrap_or("")
+        } else {
+            written.as_str()
+        };
+        let dropped = written_national.len().checked_sub(national.len());
+        let trunk_only = match dropped {
+            Some(0) => true,
+            Some(1) => !international || written_national.starts_with('0'),
+            _ => false,
+        };
+        if national.len() >= 6 && written_national.ends_with(national) && trunk_only {
+            return Some(out);
+        }
+    }
+    if international {
+        return None;
+    }
+    let meta = phonenumber::metadata::DATABASE.by_id(region?.as_ref())?;
+    let trunk = meta.national_prefix().unwrap_or("");
+    let national = written.strip_prefix(trunk).filter(|_| !trunk.is_empty()).unwrap_or(&written);
+    (national.len() >= 6).then(|| format!("+{}{national}", meta.country_code()))
 }
 
 static DEFANGED_EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[a-z0-9._%+\-]+ ?(?:\[at\]|\(at\)|\{at\}|\[@\]|\(@\)) ?[a-z0-9\-]+(?:(?:\.|\[\.\]|\(\.\)|\[dot\]|\(dot\))[a-z0-9\-]+)+")
+    Regex::new(r"[a-z0-9._%+\-]+(?: ?(?:\[at\]|\(at\)|\{at\}|\[@\]|\(@\)) ?| at )[a-z0-9\-]+(?:(?:\.|\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)| dot )[a-z0-9\-]+)+")
         .expect("defanged e-mail pattern")
 });
 
@@ -390,8 +497,10 @@ fn indicator(kind: IndicatorKind, value: String, span: (usize, usize)) -> Indica
     }
 }
 
-/// The URL and domain indicators of a link, read from the original text
-/// `original`; for `t.me/NAME` also the handle, for `wa.me/NUMBER` the phone.
+/// The indicators of a link, read from the original text `original`: a
+/// URL when it has a scheme or a path, else a domain; for a profile link
+/// (`t.me/NAME`, `instagram.com/NAME`…) also the handle, for a WhatsApp
+/// link (`wa.me/NUMBER`) the phone.
 fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
     let mut out = Vec::new();
     let Some(url) = clean_url(original) else {
@@ -406,50 +515,121 @@ fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
     let host = authority.rsplit('@').next().unwrap_or(authority);
     let host = host.split(':').next().unwrap_or(host).trim_end_matches('.');
     let path = &rest[host_end..];
-    let is_ip = host.split('.').count() == 4
-        && host
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     if !host.contains('.') {
         return out;
     }
-    let linked = has_scheme || host.starts_with("www.") || path.len() > 1 || is_ip;
-    if linked {
-        out.push(indicator(IndicatorKind::Url, url.clone(), span));
+    if has_scheme || !path.is_empty() {
+        let full = if has_scheme { url.clone() } else { format!("http://{url}") };
+        out.push(indicator(IndicatorKind::Url, full, span));
+    } else {
+        out.push(indicator(IndicatorKind::Domain, host.to_string(), span));
+        return out;
     }
-    if !is_ip {
-        let domain = host.strip_prefix("www.").unwrap_or(host);
-        out.push(indicator(IndicatorKind::Domain, domain.to_string(), span));
+    let mut parts = path.trim_start_matches('/').split(['/', '?', '#']);
+    let first = parts.next().unwrap_or("");
+    let bare = host.trim_start_matches("www.").trim_start_matches("m.");
+    let platform = match bare {
+        "t.me" | "telegram.me" => Some("telegram"),
+        "instagram.com" => Some("instagram"),
+        "x.com" | "twitter.com" => Some("x"),
+        "facebook.com" | "fb.com" => Some("facebook"),
+        "tiktok.com" => Some("tiktok"),
+        "youtube.com" => Some("youtube"),
+        _ if host == "m.me" => Some("facebook"),
+        _ => None,
+    };
+    if let Some(platform) = platform {
+        let name = first.trim_start_matches('@');
+        let reserved = matches!(
+            name.to_ascii_lowercase().as_str(),
+            "joinchat" | "share" | "s" | "c" | "addstickers" | "proxy" | "p" | "reel" | "reels"
+                | "watch" | "groups" | "pages" | "profile.php" | "events" | "stories" | "i"
+                | "home" | "intent" | "hashtag" | "explore" | "channel" | "shorts" | "login"
+        );
+        let ok = !name.is_empty()
+            && !first.starts_with('+')
+            && !reserved
+            && name.len() <= 64
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            && (platform != "youtube" || first.starts_with('@'));
+        if ok {
+            let mut h = indicator(IndicatorKind::Handle, format!("@{name}"), span);
+            h.platform = Some(platform);
+            out.push(h);
+        }
     }
-    let first = path
-        .trim_start_matches('/')
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
-    match host.trim_start_matches("www.") {
-        "t.me" | "telegram.me" => {
-            let name = first.trim_start_matches('+').to_ascii_lowercase();
-            let valid = (5..=32).contains(&name.len())
-                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                && name != "joinchat"
-                && !first.starts_with('+');
-            if valid {
-                let mut h = indicator(IndicatorKind::Handle, format!("@{name}"), span);
-                h.platform = Some("telegram");
-                out.push(h);
-            }
+    let whatsapp_number = match bare {
+        "wa.me" if first != "message" => Some(if first == "c" { parts.next().unwrap_or("") } else { first }),
+        "api.whatsapp.com" => path
+            .split(['?', '&'])
+            .find_map(|kv| kv.strip_prefix("phone=")),
+        _ => None,
+    };
+    if let Some(number) = whatsapp_number {
+        let digits: String = number.chars().filter(char::is_ascii_digit).collect();
+        if (8..=15).contains(&digits.len()) && digits.len() + 1 >= number.len() {
+            let value = e164(&format!("+{digits}"), None).unwrap_or(format!("+{digits}"));
+            out.push(indicator(IndicatorKind::Phone, value, span));
         }
-        "wa.me" => {
-            let digits: String = first.chars().filter(char::is_ascii_digit).collect();
-            if (8..=15).contains(&digits.len()) && digits.len() == first.len() {
-                let value = e164(&format!("+{digits}"), None).unwrap_or(format!("+{digits}"));
-                out.push(indicator(IndicatorKind::Phone, value, span));
-            }
-        }
-        _ => {}
     }
     out
 }
+
+/// Platforms whose handles are written `@name`.
+const AT_NAMES: &[&str] = &["telegram", "instagram", "x", "tiktok", "snapchat", "threads", "youtube", "facebook"];
+
+/// The platform named by a messenger's name or abbreviation (normalized text).
+fn platform_name(s: &str) -> &'static str {
+    let s = s.trim();
+    match s {
+        _ if s.starts_with("tele") || s == "tg" => "telegram",
+        _ if s.starts_with("insta") || s == "ig" => "instagram",
+        _ if s.starts_with("snap") => "snapchat",
+        _ if s.starts_with("wechat") || s.starts_with("weixin") => "wechat",
+        _ if s.starts_with("line") => "line",
+        _ if s.starts_with("kakao") => "kakao",
+        _ if s.starts_with("signal") => "signal",
+        _ if s.starts_with("discord") => "discord",
+        _ if s.starts_with("kik") => "kik",
+        _ if s.starts_with("skype") => "skype",
+        _ if s.starts_with("tiktok") => "tiktok",
+        _ if s.starts_with("threads") => "threads",
+        _ if s == "qq" => "qq",
+        _ if s.starts_with("twitter") || s == "x" => "x",
+        _ => "telegram",
+    }
+}
+
+/// The messenger named in the 40 bytes before `at` (normalized text), if any.
+fn platform_before(text: &str, at: usize) -> Option<&'static str> {
+    let lo = text.floor_char_boundary(at.saturating_sub(40));
+    let before = &text[lo..at];
+    PLATFORM_WORD
+        .find_iter(before)
+        .last()
+        .map(|m| platform_name(m.as_str()))
+}
+
+static PLATFORM_WORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(?:telegram|tg|instagram|insta|ig|snapchat|snap|wechat|weixin|line|kakao(?:talk)?|signal|discord|kik|skype|tiktok|threads|twitter|qq)\b")
+        .expect("platform pattern")
+});
+
+/// A messenger's name, then `:`, `id:` or `id`, then a name.
+static NAMED_HANDLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b(telegram|tg|instagram|insta|ig|snapchat|snap|wechat|weixin|line|kakao(?:talk)?|signal|discord|kik|skype|tiktok|threads|qq)(?: ?(?:id|username|user|handle))? ?[:：] ?(@?[a-z0-9_][a-z0-9_.\-]{2,31}[a-z0-9_]|live:[a-z0-9_.\-]{3,40})")
+        .expect("named handle pattern")
+});
+
+/// Runs of letters and digits long enough to be an address (25 to 90);
+/// which are addresses, their checksums decide.
+static WALLET_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\b[a-z0-9]{25,90}\b").expect("wallet candidate pattern")
+});
+
+/// A message that names Solana, where a bare base58 key is taken as a Solana address.
+static SOLANA: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b(?:sol|solana|phantom)\b").expect("solana pattern"));
 
 /// A link from the original text: invisible characters and spaces removed,
 /// full-width forms folded (NFKC), refanged, trailing punctuation dropped,
@@ -534,33 +714,27 @@ mod tests {
         use IndicatorKind::*;
         assert_eq!(
             found("go to www . Paypa1-Secure . com/Login today"),
-            [
-                (Url, "www.paypa1-secure.com/Login".into()),
-                (Domain, "paypa1-secure.com".into())
-            ]
+            [(Url, "http://www.paypa1-secure.com/Login".into())]
         );
         assert_eq!(
             found("track: hxxp://usps-redelivery[.]top/track?id=AbC1."),
-            [
-                (Url, "http://usps-redelivery.top/track?id=AbC1".into()),
-                (Domain, "usps-redelivery.top".into())
-            ]
+            [(Url, "http://usps-redelivery.top/track?id=AbC1".into())]
         );
-        // Full-width letters fold; a look-alike letter makes another domain.
-        assert_eq!(
-            found("visit ｐａｙｐａｌ-help.com"),
-            [(Domain, "paypal-help.com".into())]
-        );
-        let cyrillic = found("visit https://раypal.com/x");
-        assert_eq!(cyrillic[1], (Domain, "раypal.com".into()));
+        // A domain written alone is a domain; full-width letters fold; a
+        // look-alike letter makes another domain.
+        assert_eq!(found("visit ｐａｙｐａｌ-help.com"), [(Domain, "paypal-help.com".into())]);
+        assert_eq!(found("visit раypal.com"), [(Domain, "раypal.com".into())]);
     }
 
     #[test]
     fn messenger_links_give_handles_and_phones() {
         use IndicatorKind::*;
-        let f = found("join t.me/GoldMentor_88 or wa.me/447700900123");
-        assert!(f.contains(&(Handle, "@goldmentor_88".into())), "{f:?}");
+        let f = found("join t.me/GoldMentor_88 or wa.me/447700900123, not t.me/+AbCdEf");
+        assert!(f.contains(&(Handle, "@GoldMentor_88".into())), "{f:?}");
         assert!(f.contains(&(Phone, "+447700900123".into())), "{f:?}");
+        assert_eq!(f.iter().filter(|i| i.0 == Handle).count(), 1, "{f:?}");
+        let f = found("Telegram: anna_fx88 or WeChat ID: Lily_Zhang_88");
+        assert_eq!(f, [(Handle, "@anna_fx88".into()), (Handle, "Lily_Zhang_88".into())]);
     }
 
     #[test]
@@ -578,6 +752,8 @@ mod tests {
             found("write to claims[at]lotto-board(dot)org"),
             [(Email, "claims@lotto-board.org".into())]
         );
+        assert_eq!(found("agent_kim AT proton DOT me"), [(Email, "agent_kim@proton.me".into())]);
+        assert!(found("meet me at home.com").iter().all(|i| i.0 != Email));
     }
 
     #[test]

@@ -8,32 +8,51 @@
 
 use serde::Serialize;
 
-/// The chain a wallet address belongs to.
+/// The chain a wallet address belongs to, named by its ticker.
 ///
 /// # Example
 ///
 /// ```
 /// use scamscan::indicators::Chain;
-/// assert_eq!(Chain::Tron.as_str(), "tron");
+/// assert_eq!(Chain::Tron.as_str(), "trx");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Chain {
     /// Bitcoin: base58check (`1…`, `3…`) or bech32/bech32m (`bc1…`).
+    #[serde(rename = "btc")]
     Bitcoin,
     /// Ethereum and the EVM chains that share its addresses (`0x…`).
+    #[serde(rename = "eth")]
     Ethereum,
     /// Tron (`T…`), where most USDT of scam payments moves.
+    #[serde(rename = "trx")]
     Tron,
+    /// Litecoin: base58check (`L…`, `M…`) or bech32 (`ltc1…`).
+    #[serde(rename = "ltc")]
+    Litecoin,
+    /// Dogecoin: base58check (`D…`, `9…`, `A…`).
+    #[serde(rename = "doge")]
+    Dogecoin,
+    /// XRP Ledger: base58check in the Ripple alphabet (`r…`).
+    #[serde(rename = "xrp")]
+    Ripple,
+    /// Solana: base58 of a 32-byte key. It has no checksum, so it is
+    /// taken only where the message names Solana or SOL.
+    #[serde(rename = "sol")]
+    Solana,
 }
 
 impl Chain {
-    /// The lower-case name used in output.
+    /// The ticker used in output: `btc`, `eth`, `trx`, `ltc`, `doge`, `xrp`, `sol`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Chain::Bitcoin => "bitcoin",
-            Chain::Ethereum => "ethereum",
-            Chain::Tron => "tron",
+            Chain::Bitcoin => "btc",
+            Chain::Ethereum => "eth",
+            Chain::Tron => "trx",
+            Chain::Litecoin => "ltc",
+            Chain::Dogecoin => "doge",
+            Chain::Ripple => "xrp",
+            Chain::Solana => "sol",
         }
     }
 }
@@ -41,12 +60,16 @@ impl Chain {
 /// The chain of `address` when its checksum holds, else `None`.
 ///
 /// * Bitcoin legacy and P2SH: base58check, version byte 0x00 or 0x05, a
-///   20-byte hash;
-/// * Bitcoin segwit: bech32 (version 0) or bech32m (versions 1 to 16), with
-///   the `bc` prefix, all one case (BIP-173, BIP-350);
+///   20-byte hash; segwit: bech32 (version 0) or bech32m (versions 1 to
+///   16), prefix `bc`, all one case (BIP-173, BIP-350);
 /// * Ethereum: `0x` and 40 hex digits; when they mix upper and lower case,
 ///   the case must spell the EIP-55 checksum (all one case carries none);
-/// * Tron: base58check, version byte 0x41, a 20-byte hash.
+/// * Tron: base58check, version byte 0x41;
+/// * Litecoin (0x30, 0x32, or bech32 `ltc`), Dogecoin (0x1e, 0x16) and XRP
+///   (version 0 in the Ripple alphabet): base58check.
+///
+/// Solana keys have no checksum and are never returned here (see
+/// [`Chain::Solana`]).
 ///
 /// ```
 /// use scamscan::indicators::{wallet_chain, Chain};
@@ -54,6 +77,7 @@ impl Chain {
 /// assert_eq!(wallet_chain("bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"), Some(Chain::Bitcoin));
 /// assert_eq!(wallet_chain("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"), Some(Chain::Ethereum));
 /// assert_eq!(wallet_chain("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t"), Some(Chain::Tron));
+/// assert_eq!(wallet_chain("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh"), Some(Chain::Ripple));
 /// // One character changed: the checksum fails.
 /// assert_eq!(wallet_chain("1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb"), None);
 /// assert_eq!(wallet_chain("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"), None);
@@ -63,33 +87,58 @@ pub fn wallet_chain(address: &str) -> Option<Chain> {
     if b.len() == 42 && (address.starts_with("0x") || address.starts_with("0X")) {
         return eip55(&address[2..]).then_some(Chain::Ethereum);
     }
-    if address.len() >= 14 && address[..3].eq_ignore_ascii_case("bc1") {
-        return segwit(address).then_some(Chain::Bitcoin);
+    if !(25..=90).contains(&b.len()) || !address.is_ascii() {
+        return None;
     }
-    match b.first() {
-        Some(b'1' | b'3') if (25..=35).contains(&b.len()) => {
-            base58check(address, &[0x00, 0x05]).then_some(Chain::Bitcoin)
+    let lower = address.to_ascii_lowercase();
+    if lower.starts_with("bc1") {
+        return segwit(address, bech32::hrp::BC).then_some(Chain::Bitcoin);
+    }
+    if lower.starts_with("ltc1") {
+        return segwit(address, bech32::Hrp::parse_unchecked("ltc")).then_some(Chain::Litecoin);
+    }
+    if b.len() > 35 {
+        return None;
+    }
+    if b[0] == b'r' {
+        if let Some(0x00) = base58check(address, bs58::Alphabet::RIPPLE) {
+            return Some(Chain::Ripple);
         }
-        Some(b'T') if b.len() == 34 => base58check(address, &[0x41]).then_some(Chain::Tron),
+    }
+    match base58check(address, bs58::Alphabet::BITCOIN)? {
+        0x00 | 0x05 => Some(Chain::Bitcoin),
+        0x41 => Some(Chain::Tron),
+        0x30 | 0x32 => Some(Chain::Litecoin),
+        0x1e | 0x16 => Some(Chain::Dogecoin),
         _ => None,
     }
 }
 
-/// A base58check string of a version byte in `versions` and a 20-byte hash.
-fn base58check(s: &str, versions: &[u8]) -> bool {
-    match bs58::decode(s).with_check(None).into_vec() {
+/// True when `address` is base58 (Bitcoin alphabet) of exactly 32 bytes,
+/// the form of a Solana public key.
+pub(super) fn solana_like(address: &str) -> bool {
+    (32..=44).contains(&address.len())
+        && bs58::decode(address)
+            .into_vec()
+            .is_ok_and(|v| v.len() == 32)
+}
+
+/// The version byte of a base58check string of a version byte and a
+/// 20-byte hash.
+fn base58check(s: &str, alphabet: &bs58::Alphabet) -> Option<u8> {
+    match bs58::decode(s).with_alphabet(alphabet).with_check(None).into_vec() {
         // The decoded bytes are the version byte and the payload (the
         // checksum is verified and dropped).
-        Ok(v) => v.len() == 21 && versions.contains(&v[0]),
-        Err(_) => false,
+        Ok(v) if v.len() == 21 => Some(v[0]),
+        _ => None,
     }
 }
 
-/// A segwit address of the Bitcoin main network with a valid checksum of
-/// the kind its witness version requires.
-fn segwit(s: &str) -> bool {
+/// A segwit address with prefix `hrp` and a valid checksum of the kind its
+/// witness version requires.
+fn segwit(s: &str, hrp: bech32::Hrp) -> bool {
     match bech32::segwit::decode(s) {
-        Ok((hrp, _, _)) => hrp == bech32::hrp::BC,
+        Ok((h, _, _)) => h == hrp,
         Err(_) => false,
     }
 }
@@ -136,6 +185,7 @@ mod tests {
             ("0x52908400098527886e0f7030069857d2e4169ee7", Chain::Ethereum),
             ("0x8617E340B3D01FA5F11F306F4090FD50E238070D", Chain::Ethereum),
             ("TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7", Chain::Tron),
+            ("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", Chain::Ripple),
         ];
         for (a, chain) in valid {
             assert_eq!(wallet_chain(a), Some(chain), "{a}");
