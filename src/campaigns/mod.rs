@@ -61,9 +61,12 @@ use template::Template;
 
 /// The parameters of campaign grouping.
 ///
-/// The defaults were chosen on the project's campaign test (scam scripts
-/// in many variants and disguises, mixed with legitimate messages); see
-/// `tests/campaigns.rs` for the figures.
+/// The defaults were chosen on the project's campaign test (71 scripts in
+/// 972 variants, disguised, among our legitimate messages; `tests/campaigns.rs`):
+/// word bigrams, 32 bands of 2 rows, Jaccard 0.3 gave B-cubed F1 0.987
+/// (precision 1.000, recall 0.974), against 0.847 for word trigrams, 16
+/// bands of 4, Jaccard 0.5; unigrams reached 0.988 with a precision of
+/// 0.985, which the shared corpora's many short messages would lower.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CampaignConfig {
     /// Words per shingle.
@@ -90,10 +93,10 @@ pub struct CampaignConfig {
 impl Default for CampaignConfig {
     fn default() -> Self {
         CampaignConfig {
-            shingle: 3,
-            bands: 16,
-            rows: 4,
-            threshold: 0.5,
+            shingle: 2,
+            bands: 32,
+            rows: 2,
+            threshold: 0.3,
             representatives: 8,
             novelty: 0.8,
             max_campaigns: 100_000,
