@@ -61,12 +61,12 @@ use template::Template;
 
 /// The parameters of campaign grouping.
 ///
-/// The defaults were chosen on the project's campaign test (71 scripts in
-/// 972 variants, disguised, among our legitimate messages; `tests/campaigns.rs`):
-/// word bigrams, 32 bands of 2 rows, Jaccard 0.3 gave B-cubed F1 0.987
-/// (precision 1.000, recall 0.974), against 0.847 for word trigrams, 16
-/// bands of 4, Jaccard 0.5; unigrams reached 0.988 with a precision of
-/// 0.985, which the shared corpora's many short messages would lower.
+/// The defaults were chosen by the sweep of `tests/campaigns.rs` (hand
+/// written scripts in disguised variants among legitimate messages; the
+/// figures are in `models/default/EVALUATION.md`): word bigrams with a low
+/// threshold keep a script whose variants differ in a few words together,
+/// where trigrams split it; unigrams gained no recall and lost precision
+/// on short messages, which share single words by chance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CampaignConfig {
     /// Words per shingle.
@@ -113,6 +113,8 @@ impl Default for CampaignConfig {
 pub struct Sketch {
     signature: Vec<u32>,
     words: Vec<String>,
+    /// The words as compared ([`fold_leet`]); shown words stay readable.
+    keys: Vec<String>,
     indicators: Vec<Indicator>,
 }
 
@@ -373,12 +375,16 @@ impl Campaigns {
     /// The sketch of `text` from its normalized form and tokens.
     fn sketch_parts(&self, text: &str, norm: &Normalized, tokens: &Tokens) -> Sketch {
         let words = masked_words(norm.text(), tokens);
+        let keys: Vec<String> = words
+            .iter()
+            .map(|w| if w.starts_with('<') { w.clone() } else { fold_leet(w) })
+            .collect();
         let indicators = self
             .extractor
             .extract_normalized(text, norm, &tokens.entities);
         let k = self.config.shingle;
-        let shingles = words
-            .windows(k.min(words.len()).max(1))
+        let shingles = keys
+            .windows(k.min(keys.len()).max(1))
             .map(|w| xxhash_rust::xxh3::xxh3_64(w.join("\u{1f}").as_bytes()));
         let signature = if words.is_empty() {
             Vec::new()
@@ -388,6 +394,7 @@ impl Campaigns {
         Sketch {
             signature,
             words,
+            keys,
             indicators,
         }
     }
@@ -586,7 +593,7 @@ impl Open {
             labels: LabelCounts::default(),
             categories: [0; Category::ALL.len()],
             representative: m.text[..cut].to_string(),
-            template: Template::new(&m.sketch.words),
+            template: Template::new(&m.sketch.words, &m.sketch.keys),
             indicators: Vec::new(),
             reps: Vec::new(),
         };
@@ -596,7 +603,7 @@ impl Open {
 
     fn join(&mut self, index: u64, m: &Member<'_>) {
         if self.size > 0 {
-            self.template.observe(&m.sketch.words);
+            self.template.observe(&m.sketch.keys);
         }
         self.size += 1;
         self.last_index = index;
@@ -666,9 +673,8 @@ impl Open {
 }
 
 /// The words of a normalized text as grouping reads them: entities
-/// masked, one mask per entity; numbers `<num>`; leetspeak folded
-/// ([`fold_leet`]); punctuation and
-/// symbols dropped.
+/// masked, one mask per entity; numbers `<num>`; punctuation and symbols
+/// dropped. (Leetspeak is folded in the keys compared, [`fold_leet`].)
 fn masked_words(text: &str, tokens: &Tokens) -> Vec<String> {
     let mut masks: Vec<(usize, usize, &'static str)> = tokens
         .entities
@@ -711,7 +717,7 @@ fn masked_words(text: &str, tokens: &Tokens) -> Vec<String> {
         if word.chars().all(char::is_numeric) {
             out.push("<num>".to_string());
         } else {
-            out.push(fold_leet(word));
+            out.push(word.to_string());
         }
     }
     out

@@ -12,30 +12,37 @@ const MAX_SAMPLED: u16 = 64;
 /// The first message's masked words, and how many later members contain each.
 #[derive(Debug, Clone)]
 pub(super) struct Template {
+    /// The words as shown.
     words: Vec<String>,
+    /// The same words as compared (leetspeak folded), so that a disguised
+    /// member still counts as having them.
+    keys: Vec<String>,
     present: Vec<u16>,
     sampled: u16,
 }
 
 impl Template {
-    pub(super) fn new(first: &[String]) -> Template {
-        let words: Vec<String> = first.iter().take(MAX_WORDS).cloned().collect();
+    /// The template of a campaign's first message: its `words`, and `keys`
+    /// (one per word) to compare later members' keys with.
+    pub(super) fn new(words: &[String], keys: &[String]) -> Template {
+        let n = words.len().min(keys.len()).min(MAX_WORDS);
         Template {
-            present: vec![0; words.len()],
-            words,
+            present: vec![0; n],
+            words: words[..n].to_vec(),
+            keys: keys[..n].to_vec(),
             sampled: 0,
         }
     }
 
-    /// Counts the first message's words that a later member has.
+    /// Counts the first message's words that a later member (its keys) has.
     pub(super) fn observe(&mut self, member: &[String]) {
         if self.sampled >= MAX_SAMPLED {
             return;
         }
         self.sampled += 1;
         let have: HashSet<&str> = member.iter().map(String::as_str).collect();
-        for (w, p) in self.words.iter().zip(&mut self.present) {
-            if have.contains(w.as_str()) {
+        for (k, p) in self.keys.iter().zip(&mut self.present) {
+            if have.contains(k.as_str()) {
                 *p += 1;
             }
         }
@@ -66,7 +73,8 @@ mod tests {
 
     #[test]
     fn shared_words_stay_and_varying_ones_become_slots() {
-        let mut t = Template::new(&words("hi anna your parcel is held pay <money> now"));
+        let first = words("hi anna your parcel is held pay <money> now");
+        let mut t = Template::new(&first, &first);
         t.observe(&words("hi bob your parcel is held pay <money> now"));
         t.observe(&words("hi cy your parcel is waiting pay <money> today"));
         assert_eq!(t.render(), "hi * your parcel is held pay <money> now");
