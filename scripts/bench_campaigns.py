@@ -60,6 +60,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "target" / "bench")
     ap.add_argument("--messages", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="", metavar="NAME,...",
+                    help="run only the commands whose names start with one of these (e.g. 'classify (no,campaigns --all')")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     inp = prepare(args.corpora, args.out, args.messages)
@@ -73,13 +75,16 @@ def main() -> None:
             b, "campaigns", "--lines", "--all", "--max-campaigns", "10000", "--output", "jsonl", str(inp)],
         "indicators (flagged)": [b, "indicators", "--lines", "--output", "csv", str(inp)],
     }
+    if args.only:
+        wanted = [w.strip() for w in args.only.split(",") if w.strip()]
+        commands = {k: v for k, v in commands.items() if any(k.startswith(w) for w in wanted)}
     runs: dict[str, list[dict]] = {k: [] for k in commands}
     for r in range(args.rounds):
         for name, cmd in commands.items():
             res = gnu_time(cmd)
             runs[name].append(res)
             log(f"round {r + 1}/{args.rounds} {name}: {res['wall']:.1f} s, {res['rss_kib'] / 1024:.0f} MiB")
-    base = med(runs["classify (no reasons)"], "wall")
+    base = med(runs["classify (no reasons)"], "wall") if "classify (no reasons)" in runs else float("nan")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip()
     lines = [

@@ -46,9 +46,11 @@ def main() -> None:
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     verdicts, campaigns, assign = (args.out / n for n in ("verdicts.jsonl", "campaigns.jsonl", "assignments.jsonl"))
-    run([args.scamscan, "classify", "--input", "jsonl", "--output", "jsonl", "--reasons", "0", str(args.corpora)], verdicts)
+    # The files, not the directory: its README is no JSONL.
+    files = [str(f) for f in sorted(args.corpora.glob("*.jsonl"))]
+    run([args.scamscan, "classify", "--input", "jsonl", "--output", "jsonl", "--reasons", "0", *files], verdicts)
     run([args.scamscan, "campaigns", "--input", "jsonl", "--output", "jsonl", "--min-size", "1",
-         "--assignments", str(assign), str(args.corpora)], campaigns)
+         "--assignments", str(assign), *files], campaigns)
 
     truth = {}
     for f in sorted(args.corpora.glob("*.jsonl")):

@@ -339,7 +339,11 @@ pub fn bcubed_scoring<T: Eq + std::hash::Hash, C: Eq + std::hash::Hash>(
     }
     let n = n as f64;
     let (p, r) = (p / n, r / n);
-    let f = if p + r > 0.0 { 2.0 * p * r / (p + r) } else { 0.0 };
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
     Some((p, r, f))
 }
 

@@ -57,14 +57,22 @@ fn singles(dir: &Path, per_file: usize) -> Vec<(String, String, String)> {
         .flat_map(|f| jsonl(f).into_iter().take(per_file))
         .map(|r| {
             let id = r["id"].as_str().unwrap().to_string();
-            (id.clone(), r["text"].as_str().unwrap().to_string(), format!("single:{id}"))
+            (
+                id.clone(),
+                r["text"].as_str().unwrap().to_string(),
+                format!("single:{id}"),
+            )
         })
         .collect()
 }
 
 /// Interleaves `b` into `a` evenly, groups every message, and returns
 /// B-cubed (precision, recall, F1) over all and over the scripts' rows.
-fn measure_with(config: scamscan::campaigns::CampaignConfig, a: Vec<(String, String, String)>, b: Vec<(String, String, String)>) -> ((f64, f64, f64), (f64, f64, f64)) {
+fn measure_with(
+    config: scamscan::campaigns::CampaignConfig,
+    a: Vec<(String, String, String)>,
+    b: Vec<(String, String, String)>,
+) -> ((f64, f64, f64), (f64, f64, f64)) {
     let mut stream = Vec::with_capacity(a.len() + b.len());
     let (na, nb) = (a.len(), b.len());
     let (mut ia, mut ib) = (a.into_iter(), b.into_iter());
@@ -82,16 +90,28 @@ fn measure_with(config: scamscan::campaigns::CampaignConfig, a: Vec<(String, Str
     let mut c = Campaigns::with_config(config).unwrap();
     let assigned: Vec<(String, Option<String>, bool)> = stream
         .iter()
-        .map(|(id, text, class)| (class.clone(), c.add_text(id, text), !class.starts_with("single:")))
+        .map(|(id, text, class)| {
+            (
+                class.clone(),
+                c.add_text(id, text),
+                !class.starts_with("single:"),
+            )
+        })
         .collect();
-    let all: Vec<(String, Option<String>)> = assigned.iter().map(|(t, p, _)| (t.clone(), p.clone())).collect();
+    let all: Vec<(String, Option<String>)> = assigned
+        .iter()
+        .map(|(t, p, _)| (t.clone(), p.clone()))
+        .collect();
     // The script rows, their clusters counted whole: a script row grouped
     // with another message loses precision, whatever that message is.
     let scripted = bcubed_scoring(&all, |i| assigned[i].2).unwrap();
     (bcubed(&all).unwrap(), scripted)
 }
 
-fn measure(a: Vec<(String, String, String)>, b: Vec<(String, String, String)>) -> ((f64, f64, f64), (f64, f64, f64)) {
+fn measure(
+    a: Vec<(String, String, String)>,
+    b: Vec<(String, String, String)>,
+) -> ((f64, f64, f64), (f64, f64, f64)) {
     measure_with(Default::default(), a, b)
 }
 
@@ -103,7 +123,13 @@ fn sweep() {
     for shingle in [1, 2, 3] {
         for (bands, rows) in [(16, 4), (32, 2), (21, 3)] {
             for threshold in [0.2, 0.3, 0.4, 0.5] {
-                let config = scamscan::campaigns::CampaignConfig { shingle, bands, rows, threshold, ..Default::default() };
+                let config = scamscan::campaigns::CampaignConfig {
+                    shingle,
+                    bands,
+                    rows,
+                    threshold,
+                    ..Default::default()
+                };
                 let (all, only) = measure_with(config, scripts(), legit.clone());
                 eprintln!("k={shingle} b={bands} r={rows} t={threshold}: all P {:.3} R {:.3} F1 {:.3}; scripts F1 {:.3}", all.0, all.1, all.2, only.2);
             }

@@ -11,7 +11,10 @@ use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
 fn rows() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/indicators/messages.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/indicators/messages.jsonl"
+    );
     std::fs::read_to_string(path)
         .expect("the indicator fixtures")
         .lines()
@@ -35,7 +38,10 @@ fn precision_and_recall_per_kind() {
     for row in rows() {
         let text = row["text"].as_str().unwrap();
         let x = match row["country"].as_str() {
-            Some(c) => plain.clone().with_region(c).unwrap_or_else(|_| plain.clone()),
+            Some(c) => plain
+                .clone()
+                .with_region(c)
+                .unwrap_or_else(|_| plain.clone()),
             None => plain.clone(),
         };
         let found: HashSet<(String, String)> = x
@@ -47,7 +53,12 @@ fn precision_and_recall_per_kind() {
             .as_array()
             .unwrap()
             .iter()
-            .map(|i| (i["kind"].as_str().unwrap().to_string(), i["value"].as_str().unwrap().to_string()))
+            .map(|i| {
+                (
+                    i["kind"].as_str().unwrap().to_string(),
+                    i["value"].as_str().unwrap().to_string(),
+                )
+            })
             .collect();
         for k in &truth {
             let t = tally.entry(k.0.clone()).or_default();
@@ -74,11 +85,15 @@ fn precision_and_recall_per_kind() {
             eprintln!("{m}");
         }
     }
-    let mut report = String::from("| kind | labelled | precision | recall |\n|---|---:|---:|---:|\n");
+    let mut report =
+        String::from("| kind | labelled | precision | recall |\n|---|---:|---:|---:|\n");
     for (kind, t) in &tally {
         let p = t.tp as f64 / (t.tp + t.fp).max(1) as f64;
         let r = t.tp as f64 / (t.tp + t.fn_).max(1) as f64;
-        report.push_str(&format!("| {kind} | {} | {p:.3} | {r:.3} |\n", t.tp + t.fn_));
+        report.push_str(&format!(
+            "| {kind} | {} | {p:.3} | {r:.3} |\n",
+            t.tp + t.fn_
+        ));
     }
     eprintln!("{report}negatives extracted: {}", negatives_hit.len());
     // Every kind is labelled at least 300 times (the README's counts), and
@@ -88,7 +103,13 @@ fn precision_and_recall_per_kind() {
         assert!(t.tp + t.fn_ >= 300, "{k}: {t:?}");
         let p = t.tp as f64 / (t.tp + t.fp).max(1) as f64;
         let r = t.tp as f64 / (t.tp + t.fn_).max(1) as f64;
-        assert!(p >= 0.87 && r >= 0.84, "{k}: precision {p:.3}, recall {r:.3}");
+        assert!(
+            p >= 0.87 && r >= 0.84,
+            "{k}: precision {p:.3}, recall {r:.3}"
+        );
     }
-    assert!(negatives_hit.len() <= 8, "look-alikes extracted: {negatives_hit:?}");
+    assert!(
+        negatives_hit.len() <= 8,
+        "look-alikes extracted: {negatives_hit:?}"
+    );
 }

@@ -34,8 +34,25 @@ enum Tok {
 }
 
 const KEYWORDS: [&str; 19] = [
-    "AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET", "EXISTS", "LAST",
-    "IN", "START", "STOP", "SECONDS", "TRUE", "FALSE", "WITHIN", "REPEATS", "TIMES",
+    "AND",
+    "OR",
+    "NOT",
+    "FOLLOWEDBY",
+    "LIKE",
+    "MATCHES",
+    "ISSUPERSET",
+    "ISSUBSET",
+    "EXISTS",
+    "LAST",
+    "IN",
+    "START",
+    "STOP",
+    "SECONDS",
+    "TRUE",
+    "FALSE",
+    "WITHIN",
+    "REPEATS",
+    "TIMES",
 ];
 
 /// The body of a quoted literal starting at `s[0] == '\''`: its end (past
@@ -67,10 +84,27 @@ fn is_timestamp(b: &str) -> bool {
     let c: Vec<char> = b.chars().collect();
     let d = |i: usize| c.get(i).is_some_and(|x| x.is_ascii_digit());
     let num = |i: usize| (c[i] as u32 - '0' as u32) * 10 + (c[i + 1] as u32 - '0' as u32);
-    if c.len() < 20 || !(0..4).all(d) || c[4] != '-' || !d(5) || !d(6) || c[7] != '-' || !d(8) || !d(9) {
+    if c.len() < 20
+        || !(0..4).all(d)
+        || c[4] != '-'
+        || !d(5)
+        || !d(6)
+        || c[7] != '-'
+        || !d(8)
+        || !d(9)
+    {
         return false;
     }
-    if c[10] != 'T' || !d(11) || !d(12) || c[13] != ':' || !d(14) || !d(15) || c[16] != ':' || !d(17) || !d(18) {
+    if c[10] != 'T'
+        || !d(11)
+        || !d(12)
+        || c[13] != ':'
+        || !d(14)
+        || !d(15)
+        || c[16] != ':'
+        || !d(17)
+        || !d(18)
+    {
         return false;
     }
     let (mo, day, h, mi, s) = (num(5), num(8), num(11), num(14), num(17));
@@ -79,7 +113,9 @@ fn is_timestamp(b: &str) -> bool {
     }
     let rest: String = c[19..].iter().collect();
     match rest.strip_prefix('.') {
-        Some(f) => f.len() >= 2 && f.ends_with('Z') && f[..f.len() - 1].bytes().all(|b| b.is_ascii_digit()),
+        Some(f) => {
+            f.len() >= 2 && f.ends_with('Z') && f[..f.len() - 1].bytes().all(|b| b.is_ascii_digit())
+        }
         None => rest == "Z",
     }
 }
@@ -108,7 +144,10 @@ fn lex(p: &str) -> Result<Vec<Tok>, String> {
         if let Some(t) = single {
             out.push(t);
             i += 1;
-        } else if let Some(op) = ["!=", "<>", ">=", "<=", "=="].into_iter().find(|o| *o == two) {
+        } else if let Some(op) = ["!=", "<>", ">=", "<=", "=="]
+            .into_iter()
+            .find(|o| *o == two)
+        {
             out.push(Tok::Op(if op == "==" { "=" } else { op }));
             i += 2;
         } else if let Some(op) = ["=", "<", ">"].into_iter().find(|o| o.starts_with(c)) {
@@ -126,7 +165,9 @@ fn lex(p: &str) -> Result<Vec<Tok>, String> {
                     let core = body.trim_end_matches('=');
                     body.len() % 4 == 0
                         && body.len() - core.len() <= 2
-                        && core.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+                        && core
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
                 }
                 _ => is_timestamp(&body),
             };
@@ -139,7 +180,11 @@ fn lex(p: &str) -> Result<Vec<Tok>, String> {
                 _ => Tok::Timestamp,
             });
             i += 1 + end;
-        } else if c.is_ascii_digit() || ((c == '+' || c == '-' || c == '.') && s.get(i + 1).is_some_and(|x| x.is_ascii_digit() || *x == '.')) {
+        } else if c.is_ascii_digit()
+            || ((c == '+' || c == '-' || c == '.')
+                && s.get(i + 1)
+                    .is_some_and(|x| x.is_ascii_digit() || *x == '.'))
+        {
             let start = i;
             let neg = c == '-';
             if c == '+' || c == '-' {
@@ -204,7 +249,11 @@ impl Parser {
             self.at += 1;
             Ok(())
         } else {
-            Err(format!("expected {t:?} at token {}, got {:?}", self.at, self.peek()))
+            Err(format!(
+                "expected {t:?} at token {}, got {:?}",
+                self.at,
+                self.peek()
+            ))
         }
     }
 
@@ -309,12 +358,21 @@ impl Parser {
                 let equality = op == "=" || op == "!=" || op == "<>";
                 match self.peek() {
                     Some(Tok::Word(w)) if equality && (w == "true" || w == "false") => self.at += 1,
-                    Some(Tok::Str | Tok::Int(_) | Tok::Float | Tok::Hex | Tok::Binary | Tok::Timestamp) => self.at += 1,
+                    Some(
+                        Tok::Str
+                        | Tok::Int(_)
+                        | Tok::Float
+                        | Tok::Hex
+                        | Tok::Binary
+                        | Tok::Timestamp,
+                    ) => self.at += 1,
                     t => return Err(format!("expected a literal after {op}, got {t:?}")),
                 }
                 Ok(())
             }
-            Some(Tok::Word(w)) if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w.as_str()) => {
+            Some(Tok::Word(w))
+                if ["LIKE", "MATCHES", "ISSUBSET", "ISSUPERSET"].contains(&w.as_str()) =>
+            {
                 self.at += 1;
                 self.expect(Tok::Str)
             }
@@ -327,7 +385,14 @@ impl Parser {
                 }
                 loop {
                     match self.peek() {
-                        Some(Tok::Str | Tok::Int(_) | Tok::Float | Tok::Hex | Tok::Binary | Tok::Timestamp) => self.at += 1,
+                        Some(
+                            Tok::Str
+                            | Tok::Int(_)
+                            | Tok::Float
+                            | Tok::Hex
+                            | Tok::Binary
+                            | Tok::Timestamp,
+                        ) => self.at += 1,
                         Some(Tok::Word(w)) if w == "true" || w == "false" => self.at += 1,
                         t => return Err(format!("expected a literal in a set, got {t:?}")),
                     }
@@ -430,10 +495,15 @@ fn the_validator_follows_the_grammar() {
 
 /// Required properties of a STIX 2.1 indicator (section 4.7) and their forms.
 fn check_indicator(o: &Value) {
-    let s = |k: &str| o[k].as_str().unwrap_or_else(|| panic!("{k} missing in {o}"));
+    let s = |k: &str| {
+        o[k].as_str()
+            .unwrap_or_else(|| panic!("{k} missing in {o}"))
+    };
     assert_eq!(s("type"), "indicator");
     assert_eq!(s("spec_version"), "2.1");
-    let id = s("id").strip_prefix("indicator--").expect("an indicator id");
+    let id = s("id")
+        .strip_prefix("indicator--")
+        .expect("an indicator id");
     let uuid = uuid::Uuid::parse_str(id).expect("a UUID");
     // Identifiers are RFC 4122 UUIDs; the name-based ones are version 5.
     assert_eq!(uuid.get_version_num(), 5);
@@ -442,16 +512,35 @@ fn check_indicator(o: &Value) {
     }
     assert_eq!(s("pattern_type"), "stix");
     assert_eq!(s("pattern_version"), "2.1");
-    assert!(o["indicator_types"].as_array().is_some_and(|a| !a.is_empty()));
+    assert!(o["indicator_types"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
     // Property names are a-z, 0-9 and _; custom ones start x_ and have 3
     // to 250 characters (sections 3.1 and 11.1).
     for k in o.as_object().unwrap().keys() {
-        assert!(k.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'), "{k}");
+        assert!(
+            k.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+            "{k}"
+        );
         let standard = [
-            "type", "spec_version", "id", "created", "modified", "name", "description",
-            "indicator_types", "pattern", "pattern_type", "pattern_version", "valid_from",
+            "type",
+            "spec_version",
+            "id",
+            "created",
+            "modified",
+            "name",
+            "description",
+            "indicator_types",
+            "pattern",
+            "pattern_type",
+            "pattern_version",
+            "valid_from",
         ];
-        assert!(standard.contains(&k.as_str()) || (k.starts_with("x_") && (3..=250).contains(&k.len())), "{k}");
+        assert!(
+            standard.contains(&k.as_str()) || (k.starts_with("x_") && (3..=250).contains(&k.len())),
+            "{k}"
+        );
     }
     if let Err(e) = validate(s("pattern")) {
         panic!("{}: {e}", s("pattern"));
@@ -460,17 +549,29 @@ fn check_indicator(o: &Value) {
 
 #[test]
 fn every_fixture_indicator_gives_a_valid_stix_object() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/indicators/messages.jsonl");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/indicators/messages.jsonl"
+    );
     let x = Extractor::new();
     let mut all = Indicators::new();
     for (n, line) in std::fs::read_to_string(path).unwrap().lines().enumerate() {
         let row: Value = serde_json::from_str(line).unwrap();
         let found = x.extract(row["text"].as_str().unwrap());
-        all.add(&n.to_string(), &found, Some("c1"), Some("2025-01-31T12:00:00Z"));
+        all.add(
+            &n.to_string(),
+            &found,
+            Some("c1"),
+            Some("2025-01-31T12:00:00Z"),
+        );
     }
     let records = all.records();
     let kinds: std::collections::HashSet<IndicatorKind> = records.iter().map(|r| r.kind).collect();
-    assert_eq!(kinds.len(), IndicatorKind::ALL.len(), "every kind is exported");
+    assert_eq!(
+        kinds.len(),
+        IndicatorKind::ALL.len(),
+        "every kind is exported"
+    );
     let bundle = stix::bundle(&records, "2025-01-31T12:00:00.000Z");
     assert_eq!(bundle["type"], "bundle");
     assert!(bundle["id"].as_str().unwrap().starts_with("bundle--"));
@@ -479,7 +580,11 @@ fn every_fixture_indicator_gives_a_valid_stix_object() {
     let mut ids = std::collections::HashSet::new();
     for o in objects {
         check_indicator(o);
-        assert!(ids.insert(o["id"].as_str().unwrap().to_string()), "duplicate id {}", o["id"]);
+        assert!(
+            ids.insert(o["id"].as_str().unwrap().to_string()),
+            "duplicate id {}",
+            o["id"]
+        );
     }
 }
 
@@ -487,13 +592,28 @@ fn every_fixture_indicator_gives_a_valid_stix_object() {
 fn hostile_values_still_give_valid_patterns() {
     use scamscan::indicators::Chain;
     for (kind, value, chain, platform) in [
-        (IndicatorKind::Url, "http://a.top/x?q='1' OR 1=1 --\\", None, None),
+        (
+            IndicatorKind::Url,
+            "http://a.top/x?q='1' OR 1=1 --\\",
+            None,
+            None,
+        ),
         (IndicatorKind::Handle, "@o'brien\\", None, Some("telegram")),
         (IndicatorKind::Email, "a'b@c.top", None, None),
         (IndicatorKind::Domain, "пример.рф", None, None),
-        (IndicatorKind::Wallet, "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t", Some(Chain::Tron), None),
+        (
+            IndicatorKind::Wallet,
+            "TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t",
+            Some(Chain::Tron),
+            None,
+        ),
         (IndicatorKind::Phone, "+447700900123", None, None),
-        (IndicatorKind::Url, "http://x.top/]' AND [a:b = 'c", None, None),
+        (
+            IndicatorKind::Url,
+            "http://x.top/]' AND [a:b = 'c",
+            None,
+            None,
+        ),
     ] {
         let p = stix::pattern(kind, value, chain, platform);
         assert_eq!(validate(&p), Ok(()), "{p}");

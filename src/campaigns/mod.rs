@@ -192,7 +192,9 @@ impl LabelCounts {
             (self.ham, Label::Ham),
             (self.unsure, Label::Unsure),
         ];
-        let best = all.iter().max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))?;
+        let best = all
+            .iter()
+            .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))?;
         (best.0 > 0).then_some(best.1)
     }
 }
@@ -366,7 +368,11 @@ impl Campaigns {
         let (text, _) = crate::classifier::truncate(text, self.config.max_bytes);
         let norm = self.normalizer.normalize(text);
         let mut tokens = Tokens::default();
-        if self.tokenizer.tokenize_into(norm.text(), &mut tokens).is_err() {
+        if self
+            .tokenizer
+            .tokenize_into(norm.text(), &mut tokens)
+            .is_err()
+        {
             tokens.words.clear();
         }
         self.sketch_parts(text, &norm, &tokens)
@@ -377,7 +383,13 @@ impl Campaigns {
         let words = masked_words(norm.text(), tokens);
         let keys: Vec<String> = words
             .iter()
-            .map(|w| if w.starts_with('<') { w.clone() } else { fold_leet(w) })
+            .map(|w| {
+                if w.starts_with('<') {
+                    w.clone()
+                } else {
+                    fold_leet(w)
+                }
+            })
             .collect();
         let indicators = self
             .extractor
@@ -581,7 +593,9 @@ pub struct Stats {
 
 impl Open {
     fn start(index: u64, m: &Member<'_>) -> Open {
-        let cut = m.text.floor_char_boundary(REPRESENTATIVE_BYTES.min(m.text.len()));
+        let cut = m
+            .text
+            .floor_char_boundary(REPRESENTATIVE_BYTES.min(m.text.len()));
         let mut c = Open {
             id: m.id.to_string(),
             size: 0,
@@ -767,7 +781,14 @@ mod tests {
                 c.sketch(base).words()
             );
         }
-        assert_eq!(c.add_text("other", "see you at the station at six, bring the cake please").as_deref(), Some("other"));
+        assert_eq!(
+            c.add_text(
+                "other",
+                "see you at the station at six, bring the cake please"
+            )
+            .as_deref(),
+            Some("other")
+        );
     }
 
     #[test]
@@ -780,10 +801,20 @@ mod tests {
         let script = "your account is locked, verify your identity at the secure portal now";
         c.add_text("s0", script);
         for i in 0..50 {
-            c.add_text(&format!("u{i}"), &format!("unique message number {} about topic {}", i * 7919, ["apples", "boats", "clouds", "drums", "eels"][i % 5]));
+            c.add_text(
+                &format!("u{i}"),
+                &format!(
+                    "unique message number {} about topic {}",
+                    i * 7919,
+                    ["apples", "boats", "clouds", "drums", "eels"][i % 5]
+                ),
+            );
             if i % 3 == 0 {
                 // The script keeps coming back, so it stays recent.
-                assert_eq!(c.add_text(&format!("s{}", i + 1), script).as_deref(), Some("s0"));
+                assert_eq!(
+                    c.add_text(&format!("s{}", i + 1), script).as_deref(),
+                    Some("s0")
+                );
             }
             assert!(c.stats().open <= 4);
         }
@@ -793,11 +824,22 @@ mod tests {
     #[test]
     fn same_input_same_campaigns() {
         let texts: Vec<String> = (0..60)
-            .map(|i| format!("hello {} your parcel {} is waiting pay fee at site{}.top", ["ann", "bob", "cy"][i % 3], i, i % 7))
+            .map(|i| {
+                format!(
+                    "hello {} your parcel {} is waiting pay fee at site{}.top",
+                    ["ann", "bob", "cy"][i % 3],
+                    i,
+                    i % 7
+                )
+            })
             .collect();
         let run = || {
             let mut c = Campaigns::new().unwrap();
-            texts.iter().enumerate().map(|(i, t)| c.add_text(&i.to_string(), t)).collect::<Vec<_>>()
+            texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| c.add_text(&i.to_string(), t))
+                .collect::<Vec<_>>()
         };
         assert_eq!(run(), run());
     }

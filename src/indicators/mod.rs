@@ -201,8 +201,10 @@ pub fn refang(text: &str) -> String {
             .expect("refang pattern")
     });
     static OTHER: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)hxxp|h\*\*p|fxp|\[:\]|\[://\]|\s*(?:\[@\]|\(@\)|\{@\}|\[at\]|\(at\)|\{at\})\s*")
-            .expect("refang pattern")
+        Regex::new(
+            r"(?i)hxxp|h\*\*p|fxp|\[:\]|\[://\]|\s*(?:\[@\]|\(@\)|\{@\}|\[at\]|\(at\)|\{at\})\s*",
+        )
+        .expect("refang pattern")
     });
     let dots = DOT.replace_all(text, ".");
     OTHER
@@ -250,11 +252,12 @@ impl Extractor {
     /// # Ok::<(), scamscan::Error>(())
     /// ```
     pub fn with_region(mut self, region: &str) -> Result<Self> {
-        let id: phonenumber::country::Id = region
-            .trim()
-            .to_ascii_uppercase()
-            .parse()
-            .map_err(|_| Error::parse(format!("unknown region {region:?} (expected an ISO 3166 code such as GB or US)")))?;
+        let id: phonenumber::country::Id =
+            region.trim().to_ascii_uppercase().parse().map_err(|_| {
+                Error::parse(format!(
+                    "unknown region {region:?} (expected an ISO 3166 code such as GB or US)"
+                ))
+            })?;
         self.region = Some(id);
         Ok(self)
     }
@@ -291,7 +294,10 @@ impl Extractor {
         let mut out: Vec<Indicator> = Vec::new();
         let ntext = norm.text();
         let push = |out: &mut Vec<Indicator>, ind: Indicator| {
-            if !out.iter().any(|o| o.kind == ind.kind && o.value == ind.value) {
+            if !out
+                .iter()
+                .any(|o| o.kind == ind.kind && o.value == ind.value)
+            {
                 out.push(ind);
             }
         };
@@ -307,7 +313,9 @@ impl Extractor {
                 let value = refang(&m.as_str().replace(" at ", "@"))
                     .to_lowercase()
                     .replace(' ', "");
-                if !value.contains('@') || !value.rsplit('@').next().is_some_and(|d| d.contains('.')) {
+                if !value.contains('@')
+                    || !value.rsplit('@').next().is_some_and(|d| d.contains('.'))
+                {
                     continue;
                 }
                 let span = norm.original_span(m.start(), m.end());
@@ -356,7 +364,10 @@ impl Extractor {
                 EntityKind::Phone => {
                     // Digits glued to letters before them are a code
                     // (`H01MFA0027381954`), not a number to call.
-                    let glued = ntext[..e.start].chars().next_back().is_some_and(char::is_alphanumeric);
+                    let glued = ntext[..e.start]
+                        .chars()
+                        .next_back()
+                        .is_some_and(char::is_alphanumeric);
                     if glued {
                         continue;
                     }
@@ -370,7 +381,12 @@ impl Extractor {
                     let value = fold_keeping_case(&self.normalizer, original)
                         .trim_end_matches('.')
                         .to_string();
-                    if value.len() > 1 && !matches!(&*value.to_ascii_lowercase(), "@everyone" | "@here" | "@channel" | "@all") {
+                    if value.len() > 1
+                        && !matches!(
+                            &*value.to_ascii_lowercase(),
+                            "@everyone" | "@here" | "@channel" | "@all"
+                        )
+                    {
                         let mut h = indicator(IndicatorKind::Handle, value, span);
                         h.platform = platform_before(ntext, e.start);
                         push(&mut out, h);
@@ -383,19 +399,24 @@ impl Extractor {
         // `WeChat ID: lily88`).
         if ntext.contains(':') || ntext.contains(" id ") {
             for c in NAMED_HANDLE.captures_iter(ntext) {
-                let (Some(p), Some(m)) = (c.get(1), c.get(2)) else { continue };
+                let (Some(p), Some(m)) = (c.get(1), c.get(2)) else {
+                    continue;
+                };
                 if taken.iter().any(|&(s, t)| m.start() < t && s < m.end()) {
                     continue;
                 }
                 let span = norm.original_span(m.start(), m.end());
-                let written = fold_keeping_case(&self.normalizer, text.get(span.0..span.1).unwrap_or(""));
+                let written =
+                    fold_keeping_case(&self.normalizer, text.get(span.0..span.1).unwrap_or(""));
                 let platform = platform_name(p.as_str());
                 let value = if written.starts_with('@') || !AT_NAMES.contains(&platform) {
                     written
                 } else {
                     format!("@{written}")
                 };
-                if !out.iter().any(|o| o.kind == IndicatorKind::Handle && o.value.eq_ignore_ascii_case(&value)) {
+                if !out.iter().any(|o| {
+                    o.kind == IndicatorKind::Handle && o.value.eq_ignore_ascii_case(&value)
+                }) {
                     let mut h = indicator(IndicatorKind::Handle, value, span);
                     h.platform = Some(platform);
                     push(&mut out, h);
@@ -436,8 +457,10 @@ impl Extractor {
 
 /// Dates written with separators (`31.05.2024`, `2024-05-31`, `06/14/2024`).
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:\d{1,2}[./\-]\d{1,2}[./\-](?:19|20)\d\d|(?:19|20)\d\d[./\-]\d{1,2}[./\-]\d{1,2})$")
-        .expect("date pattern")
+    Regex::new(
+        r"^(?:\d{1,2}[./\-]\d{1,2}[./\-](?:19|20)\d\d|(?:19|20)\d\d[./\-]\d{1,2}[./\-]\d{1,2})$",
+    )
+    .expect("date pattern")
 });
 
 /// `number` (digits, `+` first when international) in E.164, read with
@@ -457,7 +480,10 @@ fn e164(number: &str, region: Option<phonenumber::country::Id>) -> Option<String
     if let Some(n) = &parsed {
         let out = n.format().mode(phonenumber::Mode::E164).to_string();
         let code = n.code().value().to_string();
-        let national = out.trim_start_matches('+').strip_prefix(code.as_str()).unwrap_or("");
+        let national = out
+            .trim_start_matches('+')
+            .strip_prefix(code.as_str())
+            .unwrap_or("");
         let written_national = if international {
             written.strip_prefix(code.as_str()).unwrap_or("")
         } else {
@@ -478,7 +504,10 @@ fn e164(number: &str, region: Option<phonenumber::country::Id>) -> Option<String
     }
     let meta = phonenumber::metadata::DATABASE.by_id(region?.as_ref())?;
     let trunk = meta.national_prefix().unwrap_or("");
-    let national = written.strip_prefix(trunk).filter(|_| !trunk.is_empty()).unwrap_or(&written);
+    let national = written
+        .strip_prefix(trunk)
+        .filter(|_| !trunk.is_empty())
+        .unwrap_or(&written);
     (national.len() >= 6).then(|| format!("+{}{national}", meta.country_code()))
 }
 
@@ -519,7 +548,11 @@ fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
         return out;
     }
     if has_scheme || !path.is_empty() {
-        let full = if has_scheme { url.clone() } else { format!("http://{url}") };
+        let full = if has_scheme {
+            url.clone()
+        } else {
+            format!("http://{url}")
+        };
         out.push(indicator(IndicatorKind::Url, full, span));
     } else {
         out.push(indicator(IndicatorKind::Domain, host.to_string(), span));
@@ -542,15 +575,37 @@ fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
         let name = first.trim_start_matches('@');
         let reserved = matches!(
             name.to_ascii_lowercase().as_str(),
-            "joinchat" | "share" | "s" | "c" | "addstickers" | "proxy" | "p" | "reel" | "reels"
-                | "watch" | "groups" | "pages" | "profile.php" | "events" | "stories" | "i"
-                | "home" | "intent" | "hashtag" | "explore" | "channel" | "shorts" | "login"
+            "joinchat"
+                | "share"
+                | "s"
+                | "c"
+                | "addstickers"
+                | "proxy"
+                | "p"
+                | "reel"
+                | "reels"
+                | "watch"
+                | "groups"
+                | "pages"
+                | "profile.php"
+                | "events"
+                | "stories"
+                | "i"
+                | "home"
+                | "intent"
+                | "hashtag"
+                | "explore"
+                | "channel"
+                | "shorts"
+                | "login"
         );
         let ok = !name.is_empty()
             && !first.starts_with('+')
             && !reserved
             && name.len() <= 64
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
             && (platform != "youtube" || first.starts_with('@'));
         if ok {
             let mut h = indicator(IndicatorKind::Handle, format!("@{name}"), span);
@@ -559,7 +614,11 @@ fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
         }
     }
     let whatsapp_number = match bare {
-        "wa.me" if first != "message" => Some(if first == "c" { parts.next().unwrap_or("") } else { first }),
+        "wa.me" if first != "message" => Some(if first == "c" {
+            parts.next().unwrap_or("")
+        } else {
+            first
+        }),
         "api.whatsapp.com" => path
             .split(['?', '&'])
             .find_map(|kv| kv.strip_prefix("phone=")),
@@ -576,7 +635,16 @@ fn url_indicators(original: &str, span: (usize, usize)) -> Vec<Indicator> {
 }
 
 /// Platforms whose handles are written `@name`.
-const AT_NAMES: &[&str] = &["telegram", "instagram", "x", "tiktok", "snapchat", "threads", "youtube", "facebook"];
+const AT_NAMES: &[&str] = &[
+    "telegram",
+    "instagram",
+    "x",
+    "tiktok",
+    "snapchat",
+    "threads",
+    "youtube",
+    "facebook",
+];
 
 /// The platform named by a messenger's name or abbreviation (normalized text).
 fn platform_name(s: &str) -> &'static str {
@@ -623,9 +691,8 @@ static NAMED_HANDLE: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Runs of letters and digits long enough to be an address (25 to 90);
 /// which are addresses, their checksums decide.
-static WALLET_CANDIDATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b[a-z0-9]{25,90}\b").expect("wallet candidate pattern")
-});
+static WALLET_CANDIDATE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\b[a-z0-9]{25,90}\b").expect("wallet candidate pattern"));
 
 /// A message that names Solana, where a bare base58 key is taken as a Solana address.
 static SOLANA: LazyLock<Regex> =
@@ -652,8 +719,10 @@ fn clean_url(original: &str) -> Option<String> {
             ']' => s.matches('[').count() < s.matches(']').count(),
             _ => false,
         };
-        if matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"' | '>' | '}' | '*')
-            || unbalanced
+        if matches!(
+            last,
+            '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '"' | '>' | '}' | '*'
+        ) || unbalanced
         {
             s.pop();
         } else {
@@ -722,7 +791,10 @@ mod tests {
         );
         // A domain written alone is a domain; full-width letters fold; a
         // look-alike letter makes another domain.
-        assert_eq!(found("visit ｐａｙｐａｌ-help.com"), [(Domain, "paypal-help.com".into())]);
+        assert_eq!(
+            found("visit ｐａｙｐａｌ-help.com"),
+            [(Domain, "paypal-help.com".into())]
+        );
         assert_eq!(found("visit раypal.com"), [(Domain, "раypal.com".into())]);
     }
 
@@ -734,14 +806,26 @@ mod tests {
         assert!(f.contains(&(Phone, "+447700900123".into())), "{f:?}");
         assert_eq!(f.iter().filter(|i| i.0 == Handle).count(), 1, "{f:?}");
         let f = found("Telegram: anna_fx88 or WeChat ID: Lily_Zhang_88");
-        assert_eq!(f, [(Handle, "@anna_fx88".into()), (Handle, "Lily_Zhang_88".into())]);
+        assert_eq!(
+            f,
+            [
+                (Handle, "@anna_fx88".into()),
+                (Handle, "Lily_Zhang_88".into())
+            ]
+        );
     }
 
     #[test]
     fn phones_in_e164_when_the_country_is_named() {
         use IndicatorKind::*;
-        assert_eq!(found("call 0044 7700 900123"), [(Phone, "+447700900123".into())]);
-        assert_eq!(found("call +1 (202) 555-0143"), [(Phone, "+12025550143".into())]);
+        assert_eq!(
+            found("call 0044 7700 900123"),
+            [(Phone, "+447700900123".into())]
+        );
+        assert_eq!(
+            found("call +1 (202) 555-0143"),
+            [(Phone, "+12025550143".into())]
+        );
         assert_eq!(found("call 202-555-0143"), [(Phone, "2025550143".into())]);
     }
 
@@ -752,14 +836,18 @@ mod tests {
             found("write to claims[at]lotto-board(dot)org"),
             [(Email, "claims@lotto-board.org".into())]
         );
-        assert_eq!(found("agent_kim AT proton DOT me"), [(Email, "agent_kim@proton.me".into())]);
+        assert_eq!(
+            found("agent_kim AT proton DOT me"),
+            [(Email, "agent_kim@proton.me".into())]
+        );
         assert!(found("meet me at home.com").iter().all(|i| i.0 != Email));
     }
 
     #[test]
     fn wallets_keep_their_case_through_disguises() {
         // A zero-width space inside, full-width digits.
-        let f = Extractor::new().extract("send to 0x5aAeb6053F3E94C9b9A09f3366943\u{200B}5E7Ef1BeAed");
+        let f =
+            Extractor::new().extract("send to 0x5aAeb6053F3E94C9b9A09f3366943\u{200B}5E7Ef1BeAed");
         assert_eq!(f[0].value, "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed");
         assert_eq!(f[0].chain, Some(Chain::Ethereum));
     }

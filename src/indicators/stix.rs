@@ -95,7 +95,10 @@ pub fn bundle(records: &[IndicatorRecord], created: &str) -> Value {
         .iter()
         .map(|r| {
             let key = format!("{}:{}", r.kind, r.value);
-            let id = format!("indicator--{}", uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes()));
+            let id = format!(
+                "indicator--{}",
+                uuid::Uuid::new_v5(&NAMESPACE, key.as_bytes())
+            );
             ids.push(id.clone());
             let mut description = format!("Seen in {} flagged message(s)", r.count);
             if let (Some(f), Some(l)) = (&r.first_seen, &r.last_seen) {
@@ -138,26 +141,14 @@ pub fn bundle(records: &[IndicatorRecord], created: &str) -> Value {
 /// `secs` seconds after the Unix epoch as a STIX timestamp
 /// (`YYYY-MM-DDTHH:MM:SS.000Z`).
 ///
-/// Hand-written (the civil-from-days algorithm): a date crate for one
-/// formatting call would be most of its code unused.
-///
 /// ```
 /// use scamscan::indicators::stix::timestamp;
 /// assert_eq!(timestamp(0), "1970-01-01T00:00:00.000Z");
 /// assert_eq!(timestamp(1_738_324_800), "2025-01-31T12:00:00.000Z");
 /// ```
 pub fn timestamp(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
+    let (y, m, d) = crate::math::civil_from_days((secs / 86_400) as i64);
     let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
         "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000Z",
         rem / 3600,

@@ -227,8 +227,18 @@ mod tests {
     fn counts_messages_not_mentions_and_orders_times() {
         let x = Extractor::new();
         let mut t = Indicators::new();
-        t.add("a", &x.extract("pay at fee.top, fee.top!"), Some("a"), Some("2024-05-02T10:00:00Z"));
-        t.add("b", &x.extract("pay at fee.top"), Some("a"), Some("2024-05-01T09:00:00Z"));
+        t.add(
+            "a",
+            &x.extract("pay at fee.top, fee.top!"),
+            Some("a"),
+            Some("2024-05-02T10:00:00Z"),
+        );
+        t.add(
+            "b",
+            &x.extract("pay at fee.top"),
+            Some("a"),
+            Some("2024-05-01T09:00:00Z"),
+        );
         let r = &t.records()[0];
         assert_eq!(r.count, 2);
         assert_eq!(r.first_seen.as_deref(), Some("2024-05-01T09:00:00Z"));
@@ -243,7 +253,12 @@ mod tests {
         let keep = x.extract("pay at keep-me.top");
         for i in 0..200 {
             t.add(&i.to_string(), &keep, None, None);
-            t.add(&i.to_string(), &x.extract(&format!("see site{i}.top")), None, None);
+            t.add(
+                &i.to_string(),
+                &x.extract(&format!("see site{i}.top")),
+                None,
+                None,
+            );
             assert!(t.len() <= 16);
         }
         assert!(t.forgotten() > 150);

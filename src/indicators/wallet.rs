@@ -126,7 +126,11 @@ pub(super) fn solana_like(address: &str) -> bool {
 /// The version byte of a base58check string of a version byte and a
 /// 20-byte hash.
 fn base58check(s: &str, alphabet: &bs58::Alphabet) -> Option<u8> {
-    match bs58::decode(s).with_alphabet(alphabet).with_check(None).into_vec() {
+    match bs58::decode(s)
+        .with_alphabet(alphabet)
+        .with_check(None)
+        .into_vec()
+    {
         // The decoded bytes are the version byte and the payload (the
         // checksum is verified and dropped).
         Ok(v) if v.len() == 21 => Some(v[0]),
@@ -179,11 +183,26 @@ mod tests {
                 "bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusxg3297",
                 Chain::Bitcoin,
             ),
-            ("0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359", Chain::Ethereum),
-            ("0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", Chain::Ethereum),
-            ("0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb", Chain::Ethereum),
-            ("0x52908400098527886e0f7030069857d2e4169ee7", Chain::Ethereum),
-            ("0x8617E340B3D01FA5F11F306F4090FD50E238070D", Chain::Ethereum),
+            (
+                "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+                Chain::Ethereum,
+            ),
+            (
+                "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+                Chain::Ethereum,
+            ),
+            (
+                "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+                Chain::Ethereum,
+            ),
+            (
+                "0x52908400098527886e0f7030069857d2e4169ee7",
+                Chain::Ethereum,
+            ),
+            (
+                "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
+                Chain::Ethereum,
+            ),
             ("TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7", Chain::Tron),
             ("rHb9CJAWyB4rj91VRWn96DkukG4bwdtyTh", Chain::Ripple),
         ];

@@ -44,7 +44,15 @@ fn all_groups_every_message_and_writes_assignments_in_input_order() {
     let assign = dir.path().join("assign.jsonl");
     let a = assign.display().to_string();
     let out = campaigns(
-        &["--all", "--output", "jsonl", "--time-field", "at", "--assignments", &a],
+        &[
+            "--all",
+            "--output",
+            "jsonl",
+            "--time-field",
+            "at",
+            "--assignments",
+            &a,
+        ],
         &inbox(),
     );
     assert!(out.code <= 1, "{out:?}");
@@ -58,10 +66,23 @@ fn all_groups_every_message_and_writes_assignments_in_input_order() {
     assert_eq!(c["first_seen"], "1700000200");
     assert_eq!(c["last_seen"], "1700000900");
     let template = c["template"].as_str().unwrap();
-    assert!(template.starts_with("hi * your parcel is held at the depot pay the <money> redelivery fee at <url>"), "{template}");
-    let values: Vec<&str> = c["indicators"].as_array().unwrap().iter().map(|i| i["value"].as_str().unwrap()).collect();
+    assert!(
+        template.starts_with(
+            "hi * your parcel is held at the depot pay the <money> redelivery fee at <url>"
+        ),
+        "{template}"
+    );
+    let values: Vec<&str> = c["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["value"].as_str().unwrap())
+        .collect();
     assert_eq!(values[0], "https://parcel-fee.top/x");
-    assert!(values.contains(&"https://evri-redeliver.top/y") && values.contains(&"parcel-fee.top"), "{values:?}");
+    assert!(
+        values.contains(&"https://evri-redeliver.top/y") && values.contains(&"parcel-fee.top"),
+        "{values:?}"
+    );
     assert!(c["representative"].as_str().unwrap().starts_with("Hi Anna"));
 
     let assigned: Vec<(String, Value)> = lines_of(&assign)
@@ -77,11 +98,17 @@ fn all_groups_every_message_and_writes_assignments_in_input_order() {
         ("h2", json!("h2")),
         ("e1", Value::Null), // no words: no campaign
     ];
-    let expected: Vec<(String, Value)> = expected.into_iter().map(|(a, b)| (a.to_string(), b)).collect();
+    let expected: Vec<(String, Value)> = expected
+        .into_iter()
+        .map(|(a, b)| (a.to_string(), b))
+        .collect();
     assert_eq!(assigned, expected);
 
     // The same input gives the same output, byte for byte.
-    let again = campaigns(&["--all", "--output", "jsonl", "--time-field", "at"], &inbox());
+    let again = campaigns(
+        &["--all", "--output", "jsonl", "--time-field", "at"],
+        &inbox(),
+    );
     assert_eq!(again.stdout, out.stdout);
 }
 
@@ -90,32 +117,84 @@ fn by_default_only_flagged_messages_are_grouped() {
     let dir = tempfile::tempdir().unwrap();
     let assign = dir.path().join("assign.jsonl");
     let a = assign.display().to_string();
-    let out = campaigns(&["--output", "jsonl", "--min-size", "1", "--assignments", &a], &inbox());
-    let verdicts = run_stdin(&["classify", "--input", "jsonl", "--output", "jsonl"], inbox().as_bytes());
+    let out = campaigns(
+        &["--output", "jsonl", "--min-size", "1", "--assignments", &a],
+        &inbox(),
+    );
+    let verdicts = run_stdin(
+        &["classify", "--input", "jsonl", "--output", "jsonl"],
+        inbox().as_bytes(),
+    );
     assert_eq!(out.code, verdicts.code, "the exit status is classify's");
     for (v, a) in verdicts.json_lines().iter().zip(lines_of(&assign)) {
         assert_eq!(v["id"], a["id"]);
         let flagged = v["label"] == "scam" || v["label"] == "spam";
-        assert_eq!(a["campaign"].is_null(), !flagged || a["id"] == "e1", "{v} {a}");
+        assert_eq!(
+            a["campaign"].is_null(),
+            !flagged || a["id"] == "e1",
+            "{v} {a}"
+        );
     }
-    let sizes: u64 = out.json_lines().iter().map(|c| c["size"].as_u64().unwrap()).sum();
-    let flagged = verdicts.json_lines().iter().filter(|v| v["label"] == "scam" || v["label"] == "spam").count();
+    let sizes: u64 = out
+        .json_lines()
+        .iter()
+        .map(|c| c["size"].as_u64().unwrap())
+        .sum();
+    let flagged = verdicts
+        .json_lines()
+        .iter()
+        .filter(|v| v["label"] == "scam" || v["label"] == "spam")
+        .count();
     assert!(sizes as usize <= flagged);
 }
 
 #[test]
 fn human_and_csv_output() {
     let human = campaigns(&["--all"], &inbox());
-    assert!(human.stdout.starts_with("a1  3 messages"), "{}", human.stdout);
-    assert!(human.stdout.contains("  template:   hi * your parcel is held"), "{}", human.stdout);
-    assert!(human.stdout.contains("  indicators: url https://parcel-fee.top/x (1)"), "{}", human.stdout);
-    assert!(human.stderr.contains("7 messages grouped into 1 campaigns of 2 or more (1 without words)"), "{}", human.stderr);
+    assert!(
+        human.stdout.starts_with("a1  3 messages"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("  template:   hi * your parcel is held"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stdout
+            .contains("  indicators: url https://parcel-fee.top/x (1)"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human
+            .stderr
+            .contains("7 messages grouped into 1 campaigns of 2 or more (1 without words)"),
+        "{}",
+        human.stderr
+    );
 
     let csv = campaigns(&["--all", "--output", "csv", "--min-size", "1"], &inbox());
     let mut r = csv::Reader::from_reader(csv.stdout.as_bytes());
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["id", "size", "first_message", "last_message", "first_seen", "last_seen", "label", "category", "template", "indicators", "representative"]
+        [
+            "id",
+            "size",
+            "first_message",
+            "last_message",
+            "first_seen",
+            "last_seen",
+            "label",
+            "category",
+            "template",
+            "indicators",
+            "representative"
+        ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 4, "a1, h1, w1, h2; e1 has no words");
@@ -139,15 +218,30 @@ fn bad_records_are_reported_and_the_rest_grouped() {
 
     let missing = run(&["campaigns", "--all", "no/such/file.txt"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("no/such/file.txt"), "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("no/such/file.txt"),
+        "{}",
+        missing.stderr
+    );
 
     let unwritable = campaigns(&["--assignments", "no/such/dir/a.jsonl"], &inbox());
     assert_eq!(unwritable.code, 2);
-    assert!(unwritable.stderr.contains("no/such/dir/a.jsonl"), "{}", unwritable.stderr);
+    assert!(
+        unwritable.stderr.contains("no/such/dir/a.jsonl"),
+        "{}",
+        unwritable.stderr
+    );
 }
 
 fn indicators(args: &[&str]) -> Out {
-    let mut all = vec!["indicators", "--input", "jsonl", "--all", "--time-field", "at"];
+    let mut all = vec![
+        "indicators",
+        "--input",
+        "jsonl",
+        "--all",
+        "--time-field",
+        "at",
+    ];
     all.extend_from_slice(args);
     run_stdin(&all, inbox().as_bytes())
 }
@@ -158,40 +252,100 @@ fn indicators_as_csv_jsonl_and_stix() {
     let mut r = csv::Reader::from_reader(csv.stdout.as_bytes());
     assert_eq!(
         r.headers().unwrap().iter().collect::<Vec<_>>(),
-        ["kind", "value", "chain", "platform", "count", "campaigns", "first_seen", "last_seen", "first_message", "last_message"]
+        [
+            "kind",
+            "value",
+            "chain",
+            "platform",
+            "count",
+            "campaigns",
+            "first_seen",
+            "last_seen",
+            "first_message",
+            "last_message"
+        ]
     );
     let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
-    let find = |v: &str| rows.iter().find(|r| &r[1] == v).unwrap_or_else(|| panic!("{v} in {rows:?}"));
+    let find = |v: &str| {
+        rows.iter()
+            .find(|r| &r[1] == v)
+            .unwrap_or_else(|| panic!("{v} in {rows:?}"))
+    };
     let domain = find("parcel-fee.top");
     assert_eq!((&domain[0], &domain[4], &domain[5]), ("domain", "1", "a1"));
     let wallet = find("TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t");
-    assert_eq!((&wallet[0], &wallet[2], &wallet[5]), ("wallet", "trx", "w1"));
+    assert_eq!(
+        (&wallet[0], &wallet[2], &wallet[5]),
+        ("wallet", "trx", "w1")
+    );
     let handle = find("@TaskMentor_Lily");
     assert_eq!(&handle[0], "handle");
-    assert_eq!((&find("https://evri-redeliver.top/y")[6], &find("https://evri-redeliver.top/y")[8]), ("1700000200", "a2"));
+    assert_eq!(
+        (
+            &find("https://evri-redeliver.top/y")[6],
+            &find("https://evri-redeliver.top/y")[8]
+        ),
+        ("1700000200", "a2")
+    );
 
     let defanged = indicators(&["--defang", "--output", "jsonl"]);
-    let values: Vec<String> = defanged.json_lines().iter().map(|l| l["value"].as_str().unwrap().to_string()).collect();
-    assert!(values.contains(&"hxxps://evri-redeliver[.]top/y".to_string()), "{values:?}");
-    assert!(values.contains(&"parcel-fee[.]top".to_string()), "{values:?}");
-    assert!(!values.iter().any(|v| v.contains("parcel-fee.top")), "{values:?}");
+    let values: Vec<String> = defanged
+        .json_lines()
+        .iter()
+        .map(|l| l["value"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        values.contains(&"hxxps://evri-redeliver[.]top/y".to_string()),
+        "{values:?}"
+    );
+    assert!(
+        values.contains(&"parcel-fee[.]top".to_string()),
+        "{values:?}"
+    );
+    assert!(
+        !values.iter().any(|v| v.contains("parcel-fee.top")),
+        "{values:?}"
+    );
 
     let stix = run_stdin(
-        &["indicators", "--input", "jsonl", "--all", "--defang", "--output", "stix"],
+        &[
+            "indicators",
+            "--input",
+            "jsonl",
+            "--all",
+            "--defang",
+            "--output",
+            "stix",
+        ],
         inbox().as_bytes(),
     );
     let bundle: Value = serde_json::from_str(&stix.stdout).unwrap();
     assert_eq!(bundle["type"], "bundle");
-    let patterns: Vec<&str> = bundle["objects"].as_array().unwrap().iter().map(|o| o["pattern"].as_str().unwrap()).collect();
+    let patterns: Vec<&str> = bundle["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["pattern"].as_str().unwrap())
+        .collect();
     // STIX patterns hold the real value, defanged or not.
-    assert!(patterns.contains(&"[domain-name:value = 'parcel-fee.top']"), "{patterns:?}");
+    assert!(
+        patterns.contains(&"[domain-name:value = 'parcel-fee.top']"),
+        "{patterns:?}"
+    );
     assert!(patterns.contains(&"[x-cryptocurrency-wallet:value = 'TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t' AND x-cryptocurrency-wallet:chain = 'trx']"), "{patterns:?}");
 }
 
 #[test]
 fn a_wallet_with_a_bad_checksum_is_not_exported() {
     let text = "Send 100 USDT to TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6T and 0.1 BTC to 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa now";
-    let out = run_stdin(&["indicators", "--all", "--output", "jsonl"], text.as_bytes());
-    let values: Vec<String> = out.json_lines().iter().map(|l| l["value"].as_str().unwrap().to_string()).collect();
+    let out = run_stdin(
+        &["indicators", "--all", "--output", "jsonl"],
+        text.as_bytes(),
+    );
+    let values: Vec<String> = out
+        .json_lines()
+        .iter()
+        .map(|l| l["value"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(values, ["1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"]);
 }

@@ -117,14 +117,22 @@ impl Sink for Group {
                 verdict: Some(v),
                 time: time.as_deref(),
             });
-            self.indicators
-                .add(&name, sketch.indicators(), campaign.as_deref(), time.as_deref());
+            self.indicators.add(
+                &name,
+                sketch.indicators(),
+                campaign.as_deref(),
+                time.as_deref(),
+            );
             campaign
         } else {
             None
         };
         if let Some(out) = &mut self.assignments {
-            let id = if m.id.is_null() { Value::from(m.name()) } else { m.id.clone() };
+            let id = if m.id.is_null() {
+                Value::from(m.name())
+            } else {
+                m.id.clone()
+            };
             serde_json::to_writer(&mut *out, &json!({"id": id, "campaign": campaign}))?;
             out.write_all(b"\n")?;
         }
@@ -188,7 +196,10 @@ fn group(g: &GroupArgs, assignments: Option<&PathBuf>, diag: &mut Diag) -> Resul
         Some(path) => match File::create(path) {
             Ok(f) => Some(BufWriter::new(f)),
             Err(e) => {
-                diag.error(&format!("{}: cannot write the assignments: {e}", path.display()));
+                diag.error(&format!(
+                    "{}: cannot write the assignments: {e}",
+                    path.display()
+                ));
                 return Err(EXIT_ERROR);
             }
         },
@@ -201,7 +212,14 @@ fn group(g: &GroupArgs, assignments: Option<&PathBuf>, diag: &mut Diag) -> Resul
         time_field: g.time_field.clone(),
         assignments,
     };
-    let status = stream(&g.paths, &g.input, g.decision.max_bytes, &classifier, &mut sink, diag);
+    let status = stream(
+        &g.paths,
+        &g.input,
+        g.decision.max_bytes,
+        &classifier,
+        &mut sink,
+        diag,
+    );
     if let Some(out) = &mut sink.assignments {
         if let Err(e) = out.flush() {
             diag.error(&format!("cannot write the assignments: {e}"));
@@ -270,8 +288,16 @@ pub fn run_indicators(args: &IndicatorsArgs, diag: &mut Diag) -> u8 {
         IndicatorFormat::Csv => (|| {
             let mut w = csv::Writer::from_writer(&mut out);
             w.write_record([
-                "kind", "value", "chain", "platform", "count", "campaigns", "first_seen", "last_seen",
-                "first_message", "last_message",
+                "kind",
+                "value",
+                "chain",
+                "platform",
+                "count",
+                "campaigns",
+                "first_seen",
+                "last_seen",
+                "first_message",
+                "last_message",
             ])?;
             for r in &records {
                 let value = if args.defang {
@@ -374,8 +400,17 @@ fn write_jsonl(mut out: impl Write, list: &[scamscan::campaigns::Campaign]) -> i
 fn write_campaigns_csv(out: impl Write, list: &[scamscan::campaigns::Campaign]) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let header = [
-        "id", "size", "first_message", "last_message", "first_seen", "last_seen", "label", "category",
-        "template", "indicators", "representative",
+        "id",
+        "size",
+        "first_message",
+        "last_message",
+        "first_seen",
+        "last_seen",
+        "label",
+        "category",
+        "template",
+        "indicators",
+        "representative",
     ];
     w.write_record(header).map_err(io::Error::other)?;
     for c in list {
