@@ -109,6 +109,12 @@ pub mod explain;
 pub mod model;
 pub mod classifier;
 
+// What a stream of messages and verdicts adds up to: the indicators
+// (links, numbers, wallets...) behind them, and the campaigns that send
+// one script many times.
+pub mod indicators;
+pub mod campaigns;
+
 // Training, learning from feedback, and evaluation.
 pub mod train;
 pub mod learn;

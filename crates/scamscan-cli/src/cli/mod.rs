@@ -1,6 +1,7 @@
 //! The command line: clap definitions and dispatch. Every verb is a thin
 //! layer over the library.
 
+mod campaigns;
 mod classify;
 mod data;
 mod diag;
@@ -110,6 +111,24 @@ Examples:
   scamscan eval --model my-model --data test/ --plot eval.svg
   scamscan eval --model my-model --data test.csv --output json > report.json";
 
+const CAMPAIGNS_EXAMPLES: &str = "\
+Examples:
+  scamscan campaigns --lines sms-export.txt
+  scamscan campaigns --input jsonl --time-field received_at --output jsonl reports.jsonl
+  scamscan campaigns --all --assignments assignments.jsonl --input csv messages.csv
+
+Inputs are read and classified as by `classify` (same options). Messages are grouped online, in \
+input order: a campaign's id is the id of its first message, and the same input gives the same \
+campaigns. Exit status as for classify.";
+
+const INDICATORS_EXAMPLES: &str = "\
+Examples:
+  scamscan indicators --lines sms-export.txt
+  scamscan indicators --output stix --input jsonl reports.jsonl > bundle.json
+  scamscan indicators --defang --region GB --output jsonl inbox/
+
+SOURCE_DATE_EPOCH, when set, is the time written into a STIX bundle.";
+
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
   scamscan explain 'URGENT: your account is suspended, verify at secure-bank-login.xyz'
@@ -200,6 +219,14 @@ pub enum Command {
         after_help = "Example:\n  scamscan perturb --kind leetspeak scams.jsonl > scams-leet.jsonl\n  scamscan classify --input jsonl --output jsonl scams-leet.jsonl"
     )]
     Perturb(perturb::PerturbArgs),
+    /// Group flagged messages into campaigns (one script sent many times) and
+    /// print each with its size, template, label and indicators.
+    #[command(after_help = CAMPAIGNS_EXAMPLES)]
+    Campaigns(campaigns::CampaignsArgs),
+    /// Export the domains, links, phone numbers, wallets, e-mail addresses and
+    /// handles of flagged messages, with counts and campaigns: CSV, JSONL or STIX 2.1.
+    #[command(after_help = INDICATORS_EXAMPLES)]
+    Indicators(campaigns::IndicatorsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  scamscan completions bash > /etc/bash_completion.d/scamscan"
@@ -329,6 +356,8 @@ pub fn run() -> ExitCode {
         Command::Explain(args) => explain::run(&args, color, &mut diag),
         Command::Model(cmd) => model::run(&cmd, &mut diag),
         Command::Perturb(args) => perturb::run(&args, &mut diag),
+        Command::Campaigns(args) => campaigns::run_campaigns(&args, &mut diag),
+        Command::Indicators(args) => campaigns::run_indicators(&args, &mut diag),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "scamscan", &mut std::io::stdout());
