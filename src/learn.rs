@@ -73,7 +73,7 @@
 //! #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
 //! # }
 //! let row = |id: &str, label, text: &str| Example { id: id.into(), source: "my-inbox".into(),
-//!     channel: "sms".into(), lang: "en".into(), label, category: None, text: text.into() };
+//!     channel: "sms".into(), lang: "en".into(), label, category: None, text: text.into(), reviewed: false };
 //! // A model trained by this version (`Model::load` of a `scamscan train` output):
 //! // here, a small one trained on the project's datasets/.
 //! let base = trained()?;
@@ -249,7 +249,7 @@ impl Model {
     /// let c = Classifier::new(trained()?); // a model trained by this version
     /// let text = "Parcelnest: your parcel 4471 is at the Oakleaf pickup point until Friday";
     /// let ham = Example { id: "n1".into(), source: String::new(), channel: String::new(),
-    ///     lang: String::new(), label: Label::Ham, category: None, text: text.into() };
+    ///     lang: String::new(), label: Label::Ham, category: None, text: text.into(), reviewed: false };
     /// let learned = Classifier::new(c.model().learn(&[ham], &LearnParams::default())?);
     /// assert!(learned.classify(text).probabilities.ham >= c.classify(text).probabilities.ham);
     /// # Ok::<(), scamscan::Error>(())
@@ -274,7 +274,7 @@ impl Model {
     /// # }
     /// let base = trained()?; // a model trained by this version
     /// let row = Example { id: "x".into(), source: String::new(), channel: String::new(),
-    ///     lang: String::new(), label: Label::Scam, category: None, text: "send the code now".into() };
+    ///     lang: String::new(), label: Label::Scam, category: None, text: "send the code now".into(), reviewed: false };
     /// let learned = base.learn(&[row], &LearnParams::default())?;
     /// let back = learned.forget(&["x"], &LearnParams::default())?;
     /// assert!(back.feedback.is_none());

@@ -109,6 +109,7 @@ fn example(id: &str, label: Label, text: &str) -> Example {
         label,
         category: (label == Label::Scam).then_some(scamscan::Category::Other),
         text: text.into(),
+        reviewed: false,
     }
 }
 

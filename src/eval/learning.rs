@@ -44,7 +44,7 @@ pub struct LearnSimOptions {
 /// ```
 /// use scamscan::{eval::draw_order, Example, Label};
 /// let row = |id: &str, label| Example { id: id.into(), source: "s".into(), channel: String::new(),
-///     lang: String::new(), label, category: None, text: id.into() };
+///     lang: String::new(), label, category: None, text: id.into(), reviewed: false };
 /// let rows: Vec<Example> = (0..8).map(|i| row(&format!("r{i}"), if i < 6 { Label::Ham } else { Label::Scam })).collect();
 /// let refs: Vec<&Example> = rows.iter().collect();
 /// let order = draw_order(&refs, 1);
