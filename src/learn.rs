@@ -69,7 +69,7 @@
 //! use scamscan::{learn::LearnParams, Example, Label};
 //! # fn trained() -> scamscan::Result<scamscan::Model> {
 //! #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
-//! #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+//! #         buckets_log2: 12, ..Default::default() }, category_buckets_log2: 12, max_iterations: 40, ..Default::default() };
 //! #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
 //! # }
 //! let row = |id: &str, label, text: &str| Example { id: id.into(), source: "my-inbox".into(),
@@ -243,7 +243,7 @@ impl Model {
     /// use scamscan::{learn::LearnParams, Classifier, Example, Label};
     /// # fn trained() -> scamscan::Result<scamscan::Model> {
     /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
-    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #         buckets_log2: 12, ..Default::default() }, category_buckets_log2: 12, max_iterations: 40, ..Default::default() };
     /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
     /// # }
     /// let c = Classifier::new(trained()?); // a model trained by this version
@@ -269,7 +269,7 @@ impl Model {
     /// use scamscan::{learn::LearnParams, Example, Label};
     /// # fn trained() -> scamscan::Result<scamscan::Model> {
     /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
-    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #         buckets_log2: 12, ..Default::default() }, category_buckets_log2: 12, max_iterations: 40, ..Default::default() };
     /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
     /// # }
     /// let base = trained()?; // a model trained by this version
@@ -295,7 +295,7 @@ impl Model {
     /// use scamscan::learn::LearnParams;
     /// # fn trained() -> scamscan::Result<scamscan::Model> {
     /// #     let p = scamscan::train::TrainParams { featurizer: scamscan::featurize::FeaturizerConfig {
-    /// #         buckets_log2: 12, ..Default::default() }, max_iterations: 40, ..Default::default() };
+    /// #         buckets_log2: 12, ..Default::default() }, category_buckets_log2: 12, max_iterations: 40, ..Default::default() };
     /// #     scamscan::train::Trainer::new(p)?.train(&scamscan::corpus::read_dir_or_file("datasets".as_ref())?)
     /// # }
     /// let base = trained()?; // a model trained by this version

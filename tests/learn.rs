@@ -128,10 +128,10 @@ fn a_handful_of_a_new_scam_script_catches_its_variants() {
         .filter(|t| before.classify(t).is_flagged())
         .count();
     let after = Classifier::new(model.learn(&learn, &LearnParams::default()).unwrap());
-    // Measured: none of the six before (1 − p(ham) from 0.53 to 0.93, all
-    // under the threshold), all six scam at p(scam) >= 0.999 after.
+    // Measured: two of the six before with the multilingual datasets of
+    // issue #22 in the base (none before them), all six after.
     assert!(
-        flagged_before <= 1,
+        flagged_before <= 2,
         "{flagged_before} of 6 flagged before learning"
     );
     for t in unseen {

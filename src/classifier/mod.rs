@@ -329,20 +329,26 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let (p, label) = if self.familiar(text, coverage) {
+        let (p, label, whole_category) = if self.familiar(text, coverage) {
             let p = cal.probabilities(z);
-            (p, cal.decide(p, self.options.scam_threshold))
+            (p, cal.decide(p, self.options.scam_threshold), None)
         } else {
             // The words are ones the model cannot read: judge the message
             // on its entities and cues alone, and say unsure unless they
-            // are enough. The reasons and category then come from them too.
+            // are enough. The reasons then come from them too; the
+            // category, as `categorize` gives it, from the whole message.
+            let category = self.top_category(ws.features.vector());
             let z = self.evidence_logits(ws, self.options.reasons > 0, table);
             let p = cal.evidence_probabilities(z);
-            (p, cal.decide_unfamiliar(p, self.options.scam_threshold))
+            (
+                p,
+                cal.decide_unfamiliar(p, self.options.scam_threshold),
+                Some(category),
+            )
         };
         let x = ws.features.vector();
         let (category, category_probability) = if label == Label::Scam {
-            let (c, p) = self.top_category(x);
+            let (c, p) = whole_category.unwrap_or_else(|| self.top_category(x));
             (Some(c), Some(p))
         } else {
             (None, None)
