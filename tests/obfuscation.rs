@@ -14,9 +14,10 @@ use scamscan::obfuscate::Perturbation;
 use scamscan::{Classifier, Label};
 
 /// Recall any one of five perturbations may cost on `datasets/`: at most
-/// 0.011 measured (homoglyphs, seed 2; zero-width characters, defanged
+/// 0.017 measured with the model of issue #22 (homoglyphs, seed 2; 0.011
+/// before it; zero-width characters, defanged
 /// links and random case cost nothing), under issue #4's goal of 0.02.
-const MAX_DROP: f64 = 0.015;
+const MAX_DROP: f64 = 0.02;
 
 /// The two perturbations over that goal, just above what they cost here
 /// (0.038 for leetspeak, 0.035 for spaced letters; 0.023 and 0.042 on the
