@@ -750,8 +750,11 @@ struct Objective {
     precision: Vec<f64>,
     /// The last point evaluated, its cost and gradient: argmin asks for the
     /// cost and the gradient of a point separately.
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Mutex<Option<CostAndGradient>>,
 }
+
+/// A point, its cost and its gradient.
+type CostAndGradient = (Vec<f64>, f64, Vec<f64>);
 
 impl Objective {
     fn evaluate(

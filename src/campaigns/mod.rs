@@ -662,7 +662,7 @@ impl Open {
 
     fn summary(&self, open: bool) -> Campaign {
         let mut indicators = self.indicators.clone();
-        indicators.sort_by(|a, b| b.count.cmp(&a.count));
+        indicators.sort_by_key(|i| std::cmp::Reverse(i.count));
         let category = (0..self.categories.len())
             .filter(|&i| self.categories[i] > 0)
             .max_by(|&a, &b| self.categories[a].cmp(&self.categories[b]).then(b.cmp(&a)))

@@ -105,6 +105,12 @@ pub struct CellMetrics {
     pub unsure: usize,
 }
 
+/// One scored row of a cell: truth, score, and two flags of the row.
+type ScoredRow = (Label, f32, bool, bool);
+
+/// A metric's title, how to read it from a cell, and whether higher is better.
+type MetricDef = (&'static str, fn(&CellMetrics) -> Option<f64>, bool);
+
 impl CellMetrics {
     fn of(rows: &[(Label, f32, bool, bool)]) -> Self {
         let scores: Vec<f32> = rows.iter().map(|r| r.1).collect();
@@ -385,7 +391,6 @@ pub fn simulate_learning(
             }
             last_learned = Some((k, learned));
         }
-        drop(score);
         if let Some((k, learned)) = last_learned {
             result.forgetting = Some(forgetting(&check, &base, &learned, k, &score_opts));
         }
@@ -491,7 +496,7 @@ impl LearningReport {
             let _ = writeln!(s, "Skipped: {sk}\n");
         }
         let comparable = self.comparable();
-        let metric_defs: [(&str, fn(&CellMetrics) -> Option<f64>, bool); 4] = [
+        let metric_defs: [MetricDef; 4] = [
             (
                 "ROC-AUC (spam and scam vs ham, on 1 − p(ham))",
                 |m| m.roc_auc,
@@ -610,8 +615,7 @@ impl LearningReport {
     /// Micro-pooled metrics per column over `groups`' test rows.
     fn micro(&self, groups: &[&GroupResult]) -> BTreeMap<(&'static str, usize), CellMetrics> {
         let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
-        let mut rows: BTreeMap<(&'static str, usize), Vec<(Label, f32, bool, bool)>> =
-            BTreeMap::new();
+        let mut rows: BTreeMap<(&'static str, usize), Vec<ScoredRow>> = BTreeMap::new();
         for p in &self.predictions {
             if names.contains(&p.group.as_str()) {
                 rows.entry((p.system, p.k)).or_default().push((

@@ -712,8 +712,7 @@ fn clean_url(original: &str) -> Option<String> {
         .collect();
     // Punctuation that ends the sentence rather than the link; a closing
     // bracket only when the link opened none.
-    loop {
-        let Some(last) = s.chars().last() else { break };
+    while let Some(last) = s.chars().last() {
         let unbalanced = match last {
             ')' => s.matches('(').count() < s.matches(')').count(),
             ']' => s.matches('[').count() < s.matches(']').count(),
