@@ -214,6 +214,9 @@ pub struct LearnReport {
     pub not_found: Vec<String>,
     /// The threshold re-check.
     pub threshold: Option<ThresholdCheck>,
+    /// L-BFGS iterations of all the fits (the heads' and the threshold
+    /// re-check's folds).
+    pub iterations: u64,
 }
 
 /// What the model file keeps about how its feedback was learned
@@ -339,6 +342,7 @@ impl Model {
             forgotten: 0,
             not_found: Vec::new(),
             threshold: None,
+            iterations: 0,
         };
         for &id in forget {
             if rows.remove(id).is_some() {
@@ -367,8 +371,9 @@ impl Model {
         if rows.is_empty() {
             return Ok((base.clone(), report));
         }
-        let (model, check) = derive(base, rows, params)?;
+        let (model, check, iterations) = derive(base, rows, params)?;
         report.threshold = Some(check);
+        report.iterations = iterations;
         Ok((model, report))
     }
 
@@ -530,7 +535,7 @@ fn derive(
     base: &Model,
     rows: Vec<FeedbackRow>,
     params: &LearnParams,
-) -> Result<(Model, ThresholdCheck)> {
+) -> Result<(Model, ThresholdCheck, u64)> {
     let precision = base.precision.as_ref().expect("checked by the caller");
     let beta = source_balance(&base.training);
     let cdim = base.category_head.dim();
@@ -551,6 +556,7 @@ fn derive(
         &precision.head,
         &examples,
         params.max_iterations,
+        None,
     )?;
 
     // The category head, on the scam rows with a category, folded onto its buckets.
@@ -572,18 +578,26 @@ fn derive(
             w,
         })
         .collect();
-    let cat_fitted = if cat_examples.is_empty() {
-        None
-    } else {
-        Some(fit(
-            &base.category_head,
-            &precision.category,
-            &cat_examples,
-            params.max_iterations,
-        )?)
-    };
-
-    let check = check_threshold(base, &rows, &examples, params)?;
+    // Independent of each other: one core each.
+    let (cat_fitted, check) = rayon::join(
+        || -> Result<Option<Fitted>> {
+            if cat_examples.is_empty() {
+                return Ok(None);
+            }
+            fit(
+                &base.category_head,
+                &precision.category,
+                &cat_examples,
+                params.max_iterations,
+                None,
+            )
+            .map(Some)
+        },
+        || check_threshold(base, &rows, &examples, &fitted, params),
+    );
+    let (cat_fitted, (check, fold_iterations)) = (cat_fitted?, check?);
+    let iterations =
+        fitted.iterations + cat_fitted.as_ref().map_or(0, |f| f.iterations) + fold_iterations;
 
     let mut model = base.clone();
     let mut state = BaseState {
@@ -619,7 +633,7 @@ fn derive(
         info: serde_json::to_value(&info).map_err(|e| Error::training(e.to_string()))?,
     });
     model.quantize();
-    Ok((model, check))
+    Ok((model, check, iterations))
 }
 
 /// The base model's `source_balance` (0.5, the trainer's default, when its
@@ -718,6 +732,8 @@ struct Fitted {
     weights: Vec<f64>,
     /// The intercepts.
     intercept: Vec<f64>,
+    /// L-BFGS iterations taken.
+    iterations: u64,
 }
 
 impl Fitted {
@@ -748,6 +764,13 @@ struct Objective {
     n_active: usize,
     /// Per active feature, then per class (intercepts).
     precision: Vec<f64>,
+    /// Per parameter: the solver works in `u = δ / scale`, with `scale` the
+    /// inverse square root of the objective's Hessian diagonal at the
+    /// base. The stored precisions span many orders of magnitude (a weight
+    /// the corpora pinned down against one they never saw), so L-BFGS's
+    /// single scalar initial Hessian fits no parameter well without it;
+    /// the optimum is the same.
+    scale: Vec<f64>,
     /// The last point evaluated, its cost and gradient: argmin asks for the
     /// cost and the gradient of a point separately.
     cache: Mutex<Option<CostAndGradient>>,
@@ -761,13 +784,14 @@ impl Objective {
         &self,
         d: &Array1<f64>,
     ) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
-        let d = d.as_slice().expect("contiguous");
+        let u = d.as_slice().expect("contiguous");
         let mut cache = self.cache.lock().expect("cache lock");
         if let Some((p, c, g)) = cache.as_ref() {
-            if p.as_slice() == d {
+            if p.as_slice() == u {
                 return Ok((*c, g.clone()));
             }
         }
+        let d: Vec<f64> = u.iter().zip(&self.scale).map(|(u, s)| u * s).collect();
         let k = self.k;
         let n_active = self.n_active;
         let (dw, db) = d.split_at(n_active * k);
@@ -798,21 +822,52 @@ impl Objective {
             }
         }
         for (i, (&di, gi)) in d.iter().zip(grad.iter_mut()).enumerate() {
-            let lambda = if i < n_active * k {
-                self.precision[i / k]
-            } else {
-                self.precision[n_active + (i - n_active * k)]
-            };
+            let lambda = self.lambda(i);
             cost += 0.5 * lambda * di * di;
-            *gi += lambda * di;
+            *gi = (*gi + lambda * di) * self.scale[i];
         }
         if !cost.is_finite() || grad.iter().any(|g| !g.is_finite()) {
             return Err(argmin::core::Error::msg(
                 "the learning objective is not finite",
             ));
         }
-        *cache = Some((d.to_vec(), cost, grad.clone()));
+        *cache = Some((u.to_vec(), cost, grad.clone()));
         Ok((cost, grad))
+    }
+
+    /// The prior precision of parameter `i` (weights, then intercepts).
+    fn lambda(&self, i: usize) -> f64 {
+        let (k, n_active) = (self.k, self.n_active);
+        if i < n_active * k {
+            self.precision[i / k]
+        } else {
+            self.precision[n_active + (i - n_active * k)]
+        }
+    }
+
+    /// `1/√H_ii`, `H` the Hessian of the objective at the base: the prior's
+    /// precision plus the log-loss's curvature `Σᵣ ωᵣ xᵣᵢ² p(1−p)`.
+    fn preconditioner(&self) -> Vec<f64> {
+        let (k, n_active) = (self.k, self.n_active);
+        let mut h: Vec<f64> = (0..n_active * k + k).map(|i| self.lambda(i)).collect();
+        let mut p = vec![0.0; k];
+        for (r, (pos, val)) in self.rows.iter().enumerate() {
+            let z = &self.base_logits[r * k..][..k];
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = z.iter().map(|v| (v - m).exp()).sum();
+            for c in 0..k {
+                p[c] = (z[c] - m).exp() / sum;
+            }
+            let w = self.weights[r];
+            for c in 0..k {
+                let curv = w * p[c] * (1.0 - p[c]);
+                h[n_active * k + c] += curv;
+                for (&a, &v) in pos.iter().zip(val) {
+                    h[a as usize * k + c] += curv * v * v;
+                }
+            }
+        }
+        h.iter().map(|&v| 1.0 / v.max(1e-12).sqrt()).collect()
     }
 }
 
@@ -832,12 +887,15 @@ impl Gradient for Objective {
     }
 }
 
-/// Fits one head's weights on `rows` under the prior centred on `base`.
+/// Fits one head's weights on `rows` under the prior centred on `base`,
+/// starting from `start` (a fit on overlapping rows) when given, else
+/// from the base.
 fn fit(
     base: &SoftmaxRegression,
     precision: &HeadPrecision,
     rows: &[HeadRow],
     max_iterations: u64,
+    start: Option<&Fitted>,
 ) -> Result<Fitted> {
     let k = base.n_classes();
     let dim = base.dim();
@@ -867,7 +925,7 @@ fn fit(
         .collect();
     lambda.extend(precision.intercept.iter().map(|&v| f64::from(v).max(1e-6)));
     let n = indices.len() * k + k;
-    let objective = Objective {
+    let mut objective = Objective {
         k,
         rows: compact,
         targets: rows.iter().map(|r| r.y).collect(),
@@ -875,20 +933,38 @@ fn fit(
         base_logits,
         n_active: indices.len(),
         precision: lambda,
+        scale: Vec::new(),
         cache: Mutex::new(None),
     };
-    let start = Array1::<f64>::zeros(n);
+    objective.scale = objective.preconditioner();
+    let mut u0 = Array1::<f64>::zeros(n);
+    if let Some(s) = start {
+        let b = |j: u32, c: usize| f64::from(base.weights[[j as usize, c]]);
+        for (a, &j) in indices.iter().enumerate() {
+            if let Ok(at) = s.indices.binary_search(&j) {
+                for c in 0..k {
+                    u0[a * k + c] = (s.weights[at * k + c] - b(j, c)) / objective.scale[a * k + c];
+                }
+            }
+        }
+        for c in 0..k {
+            let i = indices.len() * k + c;
+            u0[i] = (s.intercept[c] - f64::from(base.intercept[c])) / objective.scale[i];
+        }
+    }
     let scale: f64 = objective.weights.iter().sum::<f64>() * (k as f64).ln();
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
         .with_tolerance_cost(1e-9 * scale.max(1e-12))
         .and_then(|s| s.with_tolerance_grad(1e-7 * scale.max(1e-12)))
         .map_err(|e| Error::training(format!("learning: {e}")))?;
+    let precondition = objective.scale.clone();
     let result = Executor::new(objective, solver)
-        .configure(|s| s.param(start.clone()).max_iters(max_iterations))
+        .configure(|s| s.param(u0.clone()).max_iters(max_iterations))
         .run()
         .map_err(|e| Error::training(format!("learning: {e}")))?;
-    let d = result.state().get_best_param().cloned().unwrap_or(start);
-    let d = d.as_slice().expect("contiguous");
+    let iterations = result.state().get_iter();
+    let u = result.state().get_best_param().cloned().unwrap_or(u0);
+    let d: Vec<f64> = u.iter().zip(&precondition).map(|(u, s)| u * s).collect();
     let weights = indices
         .iter()
         .enumerate()
@@ -902,18 +978,24 @@ fn fit(
         indices,
         weights,
         intercept,
+        iterations,
     })
 }
 
 // ---------------------------------------------------------------- threshold
 
 /// The threshold re-check (see the [module docs](self)).
+///
+/// Each fold's fit starts from `full`, the fit on all the rows: the
+/// optimum without one fold is near it. Returns the check and the L-BFGS
+/// iterations of the folds' fits.
 fn check_threshold(
     base: &Model,
     rows: &[FeedbackRow],
     examples: &[HeadRow],
+    full: &Fitted,
     params: &LearnParams,
-) -> Result<ThresholdCheck> {
+) -> Result<(ThresholdCheck, u64)> {
     let cal: &Calibration = &base.calibration;
     let legit: Vec<usize> = (0..rows.len())
         .filter(|&i| rows[i].label == Label::Ham)
@@ -931,18 +1013,18 @@ fn check_threshold(
             legit.len(),
             params.threshold_rows
         );
-        return Ok(check);
+        return Ok((check, 0));
     }
     let folds = params.threshold_folds;
     let fold_of = |i: usize| (xxh3_64(rows[i].id.as_bytes()) % folds as u64) as usize;
     let precision = base.precision.as_ref().expect("checked by the caller");
     // Each fold's legitimate rows, scored by the head learned without the fold.
-    let scores: Vec<Vec<f32>> = (0..folds)
+    let scores: Vec<(Vec<f32>, u64)> = (0..folds)
         .into_par_iter()
-        .map(|f| -> Result<Vec<f32>> {
+        .map(|f| -> Result<(Vec<f32>, u64)> {
             let held: Vec<usize> = legit.iter().copied().filter(|&i| fold_of(i) == f).collect();
             if held.is_empty() {
-                return Ok(Vec::new());
+                return Ok((Vec::new(), 0));
             }
             let train: Vec<HeadRow> = (0..rows.len())
                 .filter(|&i| fold_of(i) != f)
@@ -953,20 +1035,31 @@ fn check_threshold(
                 })
                 .collect();
             let mut head = base.head.clone();
+            let mut iterations = 0;
             if !train.is_empty() {
-                fit(&base.head, &precision.head, &train, params.max_iterations)?.apply(&mut head);
+                let f = fit(
+                    &base.head,
+                    &precision.head,
+                    &train,
+                    params.max_iterations,
+                    Some(full),
+                )?;
+                iterations = f.iterations;
+                f.apply(&mut head);
             }
-            Ok(held
+            let scores = held
                 .iter()
                 .map(|&i| {
                     let mut z = [0.0f32; 3];
                     head.logits(&rows[i].vector, &mut z);
                     1.0 - cal.probabilities(z)[0]
                 })
-                .collect())
+                .collect();
+            Ok((scores, iterations))
         })
         .collect::<Result<_>>()?;
-    let scores: Vec<f32> = scores.into_iter().flatten().collect();
+    let iterations = scores.iter().map(|s| s.1).sum();
+    let scores: Vec<f32> = scores.into_iter().flat_map(|s| s.0).collect();
     let flagged = scores.iter().filter(|&&s| s >= cal.flag_threshold).count();
     let share = flagged as f64 / scores.len().max(1) as f64;
     check.flagged_out_of_fold = Some(share);
@@ -977,7 +1070,7 @@ fn check_threshold(
             share * 100.0,
             cal.target_fpr * 100.0
         );
-        return Ok(check);
+        return Ok((check, iterations));
     }
     let mut neg: Vec<(f32, f64)> = scores.iter().map(|&s| (s, 1.0)).collect();
     let t = threshold_at_fpr(&mut neg, f64::from(cal.target_fpr));
@@ -989,5 +1082,5 @@ fn check_threshold(
         cal.target_fpr * 100.0,
         check.threshold
     );
-    Ok(check)
+    Ok((check, iterations))
 }

@@ -240,12 +240,13 @@ fn write_model(model: &Model, out: &Path, card: &str) -> Result<(), String> {
 fn summary(args: &LearnArgs, r: &LearnReport, seconds: f64) -> String {
     let [h, sp, sc] = r.per_label;
     let mut s = format!(
-        "The model in {} holds {} feedback row(s) (ham {h}, spam {sp}, scam {sc}): {} added, {} replaced, {} forgotten, in {seconds:.1} s.",
+        "The model in {} holds {} feedback row(s) (ham {h}, spam {sp}, scam {sc}): {} added, {} replaced, {} forgotten, in {seconds:.1} s ({} L-BFGS iterations).",
         args.out.display(),
         r.rows,
         r.added,
         r.replaced,
-        r.forgotten
+        r.forgotten,
+        r.iterations
     );
     if let Some(t) = &r.threshold {
         s.push_str(&format!(" Threshold: {}.", t.rule));
