@@ -138,24 +138,62 @@ pub struct Cell {
 }
 
 /// Whether learning made the model forget: the in-source test rows of the
-/// training sources, scored before and after learning the most rows.
+/// training sources, scored before and after learning the most rows, and,
+/// for comparison, by the retrain with those rows (which moves them too:
+/// the rows are new evidence, not only new memory).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Forgetting {
     /// Rows learned.
     pub k: usize,
-    /// ROC-AUC on all those rows, before and after.
-    pub pooled: (Option<f64>, Option<f64>),
-    /// Per source: (source, before, after).
-    pub per_source: Vec<(String, Option<f64>, Option<f64>)>,
+    /// All those rows together.
+    pub pooled: SourceChange,
+    /// Per source.
+    pub per_source: Vec<SourceChange>,
+}
+
+/// The ROC-AUC of one set of check rows before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceChange {
+    /// The source (`all` for the pooled rows).
+    pub source: String,
+    /// Check rows.
+    pub rows: usize,
+    /// Of them, spam or scam.
+    pub unwanted: usize,
+    /// The base model's ROC-AUC.
+    pub before: Option<f64>,
+    /// After learning.
+    pub after: Option<f64>,
+    /// The retrain's, when the simulation retrained.
+    pub retrain: Option<f64>,
+}
+
+impl SourceChange {
+    /// After learning minus before.
+    pub fn change(&self) -> Option<f64> {
+        Some(self.after? - self.before?)
+    }
+
+    /// The retrain's minus before.
+    pub fn retrain_change(&self) -> Option<f64> {
+        Some(self.retrain? - self.before?)
+    }
 }
 
 impl Forgetting {
-    /// The largest change of a source's ROC-AUC (where defined before and after).
-    pub fn max_source_change(&self) -> Option<f64> {
+    /// The source whose ROC-AUC learning changed most, by `change`
+    /// ([`SourceChange::change`] or [`SourceChange::retrain_change`]).
+    pub fn largest(&self, change: fn(&SourceChange) -> Option<f64>) -> Option<&SourceChange> {
         self.per_source
             .iter()
-            .filter_map(|(_, a, b)| Some((b.as_ref()? - a.as_ref()?).abs()))
-            .fold(None, |m: Option<f64>, d| Some(m.map_or(d, |m| m.max(d))))
+            .filter(|c| change(c).is_some())
+            .max_by(|a, b| {
+                let (a, b) = (
+                    change(a).unwrap_or(0.0).abs(),
+                    change(b).unwrap_or(0.0).abs(),
+                );
+                a.total_cmp(&b)
+            })
     }
 }
 
@@ -373,6 +411,7 @@ pub fn simulate_learning(
         };
         score("learn", 0, &base);
         let mut last_learned = None;
+        let mut last_retrained = None;
         for &k in applies.iter().filter(|&&k| k > 0) {
             let rows = learned_rows(k);
             let learned = base.learn(&rows, &opts.learn)?;
@@ -385,6 +424,7 @@ pub fn simulate_learning(
                     Ok(m) => {
                         progress(&format!("  retrained with {k} rows of {name}"));
                         score("retrain", k, &m);
+                        last_retrained = Some((k, m));
                     }
                     Err(e) => progress(&format!("  retrain with {k} rows of {name} failed: {e}")),
                 }
@@ -392,7 +432,15 @@ pub fn simulate_learning(
             last_learned = Some((k, learned));
         }
         if let Some((k, learned)) = last_learned {
-            result.forgetting = Some(forgetting(&check, &base, &learned, k, &score_opts));
+            let retrained = last_retrained.filter(|r| r.0 == k).map(|r| r.1);
+            result.forgetting = Some(forgetting(
+                &check,
+                &base,
+                &learned,
+                retrained.as_ref(),
+                k,
+                &score_opts,
+            ));
         }
         done(&result, &report.predictions[first_prediction..]);
         report.groups.push(result);
@@ -401,11 +449,13 @@ pub fn simulate_learning(
     Ok(report)
 }
 
-/// The in-source check of one group: `check` scored by `base` and by `learned`.
+/// The in-source check of one group: `check` scored by `base`, by
+/// `learned` and by `retrained`.
 fn forgetting(
     check: &[&Example],
     base: &Model,
     learned: &Model,
+    retrained: Option<&Model>,
     k: usize,
     opts: &ClassifyOptions,
 ) -> Forgetting {
@@ -419,26 +469,34 @@ fn forgetting(
             .collect()
     };
     let (before, after) = (scores(base), scores(learned));
+    let again = retrained.map(scores);
     let truth: Vec<bool> = check.iter().map(|e| e.label != Label::Ham).collect();
     let mut by_source: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, e) in check.iter().enumerate() {
         by_source.entry(key(&e.source)).or_default().push(i);
     }
-    let auc = |s: &[f32], idx: &[usize]| {
-        let s: Vec<f32> = idx.iter().map(|&i| s[i]).collect();
-        let t: Vec<bool> = idx.iter().map(|&i| truth[i]).collect();
-        metrics::roc_auc(&s, &t)
+    let change = |source: String, idx: &[usize]| {
+        let auc = |s: &[f32]| {
+            let s: Vec<f32> = idx.iter().map(|&i| s[i]).collect();
+            let t: Vec<bool> = idx.iter().map(|&i| truth[i]).collect();
+            metrics::roc_auc(&s, &t)
+        };
+        SourceChange {
+            source,
+            rows: idx.len(),
+            unwanted: idx.iter().filter(|&&i| truth[i]).count(),
+            before: auc(&before),
+            after: auc(&after),
+            retrain: again.as_deref().and_then(auc),
+        }
     };
     let all: Vec<usize> = (0..check.len()).collect();
     Forgetting {
         k,
-        pooled: (auc(&before, &all), auc(&after, &all)),
+        pooled: change("all".into(), &all),
         per_source: by_source
             .into_iter()
-            .map(|(s, idx)| {
-                let (a, b) = (auc(&before, &idx), auc(&after, &idx));
-                (s, a, b)
-            })
+            .map(|(s, idx)| change(s, &idx))
             .collect(),
     }
 }
@@ -589,23 +647,38 @@ impl LearningReport {
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "## Does learning forget?\n\nThe in-source test rows (folds 0–1) of the other {what}s, scored by the model before and after learning the largest K of the held-out {what}: ROC-AUC pooled, and the largest change of one source's.\n");
-        let _ = writeln!(s, "| held out | K | pooled before | pooled after | change | largest source change |\n|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "## Does learning forget?\n\nThe in-source test rows (folds 0–1) of the other {what}s, scored by the model before and after learning the largest K of the held-out {what}, and by the retrain with those K rows: ROC-AUC pooled, and the source that moved most (its check rows, of them unwanted).\n");
+        let _ = writeln!(s, "| held out | K | pooled before | after learn | after retrain | largest change, learn | largest change, retrain |\n|---|---:|---:|---:|---:|---|---|");
+        let o = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
+        let d = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.4}"));
+        let named = |c: Option<&SourceChange>, change: fn(&SourceChange) -> Option<f64>| {
+            c.map_or("—".into(), |c| {
+                format!(
+                    "{} {} ({} rows, {} unwanted)",
+                    d(change(c)),
+                    c.source,
+                    c.rows,
+                    c.unwanted
+                )
+            })
+        };
         for g in &self.groups {
             if let Some(f) = &g.forgetting {
-                let o = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
-                let change = match f.pooled {
-                    (Some(a), Some(b)) => format!("{:+.4}", b - a),
-                    _ => "—".into(),
-                };
                 let _ = writeln!(
                     s,
-                    "| {} | {} | {} | {} | {change} | {} |",
+                    "| {} | {} | {} | {} ({}) | {} ({}) | {} | {} |",
                     g.name,
                     f.k,
-                    o(f.pooled.0),
-                    o(f.pooled.1),
-                    o(f.max_source_change())
+                    o(f.pooled.before),
+                    o(f.pooled.after),
+                    d(f.pooled.change()),
+                    o(f.pooled.retrain),
+                    d(f.pooled.retrain_change()),
+                    named(f.largest(SourceChange::change), SourceChange::change),
+                    named(
+                        f.largest(SourceChange::retrain_change),
+                        SourceChange::retrain_change
+                    ),
                 );
             }
         }

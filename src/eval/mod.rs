@@ -35,7 +35,7 @@ pub use groups::{
 };
 pub use learning::{
     draw_order, k_applies, simulate_learning, Cell, CellMetrics, Forgetting, GroupResult,
-    LearnPrediction, LearnSimOptions, LearningReport,
+    LearnPrediction, LearnSimOptions, LearningReport, SourceChange,
 };
 pub use robustness::{robustness, robustness_markdown, RobustnessRow};
 

@@ -343,12 +343,16 @@ fn group_summary(g: &scamscan::eval::GroupResult) -> String {
         ));
     }
     if let Some(fg) = &g.forgetting {
+        let largest = fg
+            .largest(scamscan::eval::SourceChange::change)
+            .and_then(|c| Some(format!("{:+.4} ({})", c.change()?, c.source)))
+            .unwrap_or_else(|| "—".into());
         s.push_str(&format!(
-            "\n    forgetting after K = {}: pooled ROC-AUC {} -> {}, largest source change {}",
+            "\n    forgetting after K = {}: pooled ROC-AUC {} -> {} (retrain {}), largest source change {largest}",
             fg.k,
-            f(fg.pooled.0),
-            f(fg.pooled.1),
-            f(fg.max_source_change())
+            f(fg.pooled.before),
+            f(fg.pooled.after),
+            f(fg.pooled.retrain),
         ));
     }
     s
