@@ -67,6 +67,9 @@ pub struct EvalArgs {
     /// With --learn: also retrain from scratch with the same K rows, the upper bound.
     #[arg(long, requires = "learn")]
     pub retrain: bool,
+    /// With --learn: `scamscan learn --weight`, the multiplier of each learned row's weight.
+    #[arg(long, value_name = "W", requires = "learn", default_value_t = scamscan::learn::LearnParams::default().weight)]
+    pub learn_weight: f64,
     /// The seed of the perturbations, and of --learn's draw.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
@@ -262,6 +265,7 @@ fn learning(
         only: args.only.clone(),
         learn: scamscan::learn::LearnParams {
             max_bytes: params.max_bytes,
+            weight: args.learn_weight,
             ..Default::default()
         },
     };
