@@ -103,7 +103,20 @@ pub struct TrainParams {
     /// languages' legitimate messages build the vocabulary.
     #[serde(default)]
     pub min_language_rows: u32,
+    /// The least curvature `p(1 − p)` a training row adds to the stored
+    /// per-weight precisions that `learn` anchors to (0: the plain Fisher
+    /// information; at most 0.25, its value at p = 1/2). The Fisher
+    /// information is local: a row the model is sure of adds almost
+    /// nothing, so its weights look free to move, and learning a few
+    /// hundred rows of one source could move them until it contradicted
+    /// rows of other sources a retrain would have kept (see
+    /// [`crate::learn`]). The floor keeps every row's say.
+    #[serde(default)]
+    pub fisher_floor: f64,
 }
+
+/// The default [`TrainParams::fisher_floor`].
+pub const DEFAULT_FISHER_FLOOR: f64 = 0.02;
 
 fn default_cost_tolerance() -> f64 {
     1e-7
@@ -151,6 +164,7 @@ impl Default for TrainParams {
             partial_labels: true,
             partial_sources: Vec::new(),
             min_language_rows: DEFAULT_MIN_LANGUAGE_ROWS,
+            fisher_floor: DEFAULT_FISHER_FLOOR,
         }
     }
 }
@@ -217,6 +231,12 @@ impl TrainParams {
             return Err(Error::invalid(format!(
                 "cost_tolerance must be finite and >= 0, got {}",
                 self.cost_tolerance
+            )));
+        }
+        if !(0.0..=0.25).contains(&self.fisher_floor) {
+            return Err(Error::invalid(format!(
+                "fisher_floor must be in [0, 0.25], got {}",
+                self.fisher_floor
             )));
         }
         if !(0.0..=1.0).contains(&self.source_balance) {
@@ -472,6 +492,7 @@ impl Trainer {
                 .max_iterations(p.max_iterations)
                 .cost_tolerance(p.cost_tolerance)
                 .label_sets(vec![vec![Label::Spam.index(), Label::Scam.index()]]),
+            p.fisher_floor,
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
@@ -512,6 +533,7 @@ impl Trainer {
                     .alpha(p.category_alpha)
                     .max_iterations(p.max_iterations)
                     .cost_tolerance(p.cost_tolerance),
+                p.fisher_floor,
             )?;
             self.say(&describe_fit("category head", &report));
             (head, fisher)
@@ -723,6 +745,7 @@ fn fit_head(
     target: impl Fn(usize) -> usize,
     weights: &BTreeMap<usize, f64>,
     params: SoftmaxParams,
+    fisher_floor: f64,
 ) -> Result<(SoftmaxRegression, FitReport, crate::linear::Fisher)> {
     let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
     let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
@@ -732,7 +755,7 @@ fn fit_head(
     let w: Vec<f64> = ds
         .weights()
         .map_or_else(Vec::new, |w| w.iter().map(|&x| f64::from(x)).collect());
-    let fisher = crate::linear::fisher_diagonal(&head, &ds.records, &w);
+    let fisher = crate::linear::fisher_diagonal(&head, &ds.records, &w, fisher_floor);
     Ok((head, report, fisher))
 }
 

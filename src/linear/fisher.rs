@@ -11,9 +11,12 @@ use rayon::prelude::*;
 /// Hessian of the weighted log-loss) of a [`SoftmaxRegression`] at its
 /// weights, over the rows it was fitted on.
 ///
-/// For weight `(j, c)` the diagonal is `Σᵢ wᵢ pᵢc (1 − pᵢc) xᵢⱼ²`; one value
-/// per feature is kept, the mean over the classes, so that a model file
-/// stores one precision per feature rather than one per weight.
+/// For weight `(j, c)` the diagonal is `Σᵢ wᵢ max(pᵢc (1 − pᵢc), floor) xᵢⱼ²`;
+/// one value per feature is kept, the mean over the classes, so that a
+/// model file stores one precision per feature rather than one per weight.
+/// `floor` 0 gives the Fisher information itself; a positive floor (see
+/// [`TrainParams::fisher_floor`](crate::train::TrainParams::fisher_floor))
+/// keeps the rows the model is sure of from counting for nothing.
 ///
 /// # Example
 ///
@@ -22,7 +25,7 @@ use rayon::prelude::*;
 /// use scamscan::linear::{fisher_diagonal, SoftmaxRegression, SparseRows};
 /// let rows = SparseRows::from_dense(&array![[1.0, 0.0], [1.0, 0.0], [0.5, 0.0]]);
 /// let head = SoftmaxRegression { weights: array![[0.0, 0.0], [0.0, 0.0]], intercept: Array1::zeros(2) };
-/// let f = fisher_diagonal(&head, &rows, &[1.0, 1.0, 2.0]);
+/// let f = fisher_diagonal(&head, &rows, &[1.0, 1.0, 2.0], 0.0);
 /// // p = 1/2 everywhere: p (1 − p) = 1/4, times w x²: 1/4 + 1/4 + 2/16.
 /// assert!((f.features[0] - 0.625).abs() < 1e-12);
 /// assert_eq!(f.features[1], 0.0); // never seen: the data says nothing about it
@@ -36,7 +39,8 @@ pub struct Fisher {
     pub intercept: Vec<f64>,
 }
 
-/// Computes [`Fisher`] for `head` on `rows` (one sample weight per row).
+/// Computes [`Fisher`] for `head` on `rows` (one sample weight per row),
+/// each row's `p (1 − p)` at least `floor`.
 ///
 /// Deterministic: the per-row factors are computed in parallel, the sums
 /// are taken in row order.
@@ -46,7 +50,12 @@ pub struct Fisher {
 /// When `weights` does not have one entry per row, or a row has an index
 /// beyond `head`'s dimension: both are bugs of the caller, which fitted
 /// `head` on these rows.
-pub fn fisher_diagonal(head: &SoftmaxRegression, rows: &SparseRows, weights: &[f64]) -> Fisher {
+pub fn fisher_diagonal(
+    head: &SoftmaxRegression,
+    rows: &SparseRows,
+    weights: &[f64],
+    floor: f64,
+) -> Fisher {
     use linfa::dataset::Records;
     assert_eq!(weights.len(), rows.nsamples(), "one weight per row");
     let k = head.n_classes();
@@ -66,7 +75,7 @@ pub fn fisher_diagonal(head: &SoftmaxRegression, rows: &SparseRows, weights: &[f
             }
             softmax_in_place(&mut z);
             z.iter()
-                .map(|&p| weights[i] * f64::from(p) * (1.0 - f64::from(p)))
+                .map(|&p| weights[i] * (f64::from(p) * (1.0 - f64::from(p))).max(floor))
                 .collect()
         })
         .collect();
@@ -101,7 +110,7 @@ mod tests {
             intercept: array![0.1, 0.0, -0.1],
         };
         let wts = [1.0, 0.5, 2.0];
-        let f = fisher_diagonal(&head, &rows, &wts);
+        let f = fisher_diagonal(&head, &rows, &wts, 0.0);
         for j in 0..3 {
             let mut per_class = [0.0f64; 3];
             for i in 0..3 {
@@ -121,5 +130,23 @@ mod tests {
                 f.features[j]
             );
         }
+    }
+
+    /// A head sure of every row: the plain diagonal is nearly zero, the
+    /// floored one counts each row at the floor.
+    #[test]
+    fn the_floor_keeps_sure_rows_from_counting_for_nothing() {
+        let x = array![[1.0, 0.0], [0.0, 1.0]];
+        let rows = SparseRows::from_dense(&x);
+        let head = SoftmaxRegression {
+            weights: array![[20.0, -20.0], [-20.0, 20.0]],
+            intercept: array![0.0, 0.0],
+        };
+        let plain = fisher_diagonal(&head, &rows, &[1.0, 2.0], 0.0);
+        assert!(plain.features.iter().all(|&v| v < 1e-12), "{plain:?}");
+        let floored = fisher_diagonal(&head, &rows, &[1.0, 2.0], 0.1);
+        assert!((floored.features[0] - 0.1).abs() < 1e-9, "{floored:?}");
+        assert!((floored.features[1] - 0.2).abs() < 1e-9, "{floored:?}");
+        assert!((floored.intercept[0] - 0.3).abs() < 1e-9, "{floored:?}");
     }
 }

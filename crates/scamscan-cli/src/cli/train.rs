@@ -58,6 +58,10 @@ pub struct TrainParamArgs {
     /// Per-source balancing exponent: 0 every source weighs the same, 1 every row does.
     #[arg(long, value_name = "B", default_value_t = TrainParams::default().source_balance)]
     pub source_balance: f64,
+    /// The least curvature p(1-p) a training row adds to the per-weight
+    /// precisions `learn` anchors to (0: the plain Fisher information).
+    #[arg(long, value_name = "F", default_value_t = TrainParams::default().fisher_floor)]
+    pub fisher_floor: f64,
     /// Turn off undoing filter evasion (spaced letters, defanged links,
     /// leetspeak, emoji padding): for measuring what it is worth.
     #[arg(long)]
@@ -116,6 +120,7 @@ impl TrainParamArgs {
             max_iterations: self.max_iterations,
             cost_tolerance: self.cost_tolerance,
             source_balance: self.source_balance,
+            fisher_floor: self.fisher_floor,
             target_fpr: self.target_fpr,
             min_coverage: self.min_coverage,
             min_language_rows: self.min_language_rows,
