@@ -8,6 +8,8 @@
 # states, the score table built after 2,048 messages) then weigh little, as
 # in a real run.
 # Usage: bash scripts/profile.sh [N=20000] [INPUT=target/bench/input-200000.txt]
+# SCAMSCAN=BINARY profiles another build (say, the main branch's) instead
+# of this tree's; the table then names only the stages that build has.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-20000}
@@ -21,13 +23,14 @@ if ! command -v valgrind >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q valgrind >&2
 fi
 # The release binary keeps its symbol table, which is all callgrind needs for names.
-cargo build --release --quiet
+BINARY=${SCAMSCAN:-target/release/scamscan}
+[ -n "${SCAMSCAN:-}" ] || cargo build --release --quiet -p scamscan-cli
 mkdir -p "$OUT"
 head -n "$N" "$INPUT" > "$OUT/profile-input.txt"
 # One worker thread: each thread warms its own regex caches, so the split of
 # messages between threads would otherwise move the counts from run to run.
 RAYON_NUM_THREADS=1 nice -n 10 valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.out" \
-    target/release/scamscan classify --lines --output jsonl "$OUT/profile-input.txt" \
+    "$BINARY" classify --lines --output jsonl "$OUT/profile-input.txt" \
     > /dev/null 2> "$OUT/callgrind.log" || [ $? -eq 1 ]
 callgrind_annotate --inclusive=yes --threshold=100 "$OUT/callgrind.out" > "$OUT/callgrind.txt" 2>/dev/null
 python3 - "$OUT/callgrind.txt" "$N" <<'EOF' | tee "$OUT/profile.md"
@@ -48,12 +51,13 @@ rows = [
     ("  normalize", "scamscan::normalize::Normalizer::normalize_into"),
     ("  tokenize: words and entities", "scamscan::tokenize::Tokenizer::tokenize_into"),
     ("    of which entities", "scamscan::tokenize::entities::EntityRecognizer::recognize_into"),
-    ("  featurize: hash, count, TF-IDF and L2 (with the explanation trace)", "scamscan::featurize::Featurizer::vectorize_into_with"),
+    ("  featurize: hash, count, TF-IDF and L2", "scamscan::featurize::Featurizer::vectorize_into_with"),
     ("    of which the radix sort", "scamscan::featurize::sort::sort_keys"),
     ("  vocabulary coverage", "scamscan::vocabulary::Vocabulary::coverage"),
     ("  score: ham/spam/scam head", "scamscan::classifier::table::ScoreTable::logits"),
     ("  score: category head (scam only)", "scamscan::classifier::Classifier::top_category"),
-    ("  explain (3 reasons)", "scamscan::explain::reasons_of_workspace"),
+    ("  explanation trace (flagged and unsure messages)", "scamscan::featurize::Featurizer::trace_into"),
+    ("  explain (3 reasons; flagged and unsure messages)", "scamscan::explain::reasons_of_workspace"),
     ("print JSONL", "scamscan_cli::printer::Printer<W>::message"),
 ]
 print(f"callgrind, `scamscan classify --lines --output jsonl` on {n} messages: "

@@ -28,10 +28,9 @@ use serde::Serialize;
 /// # Example
 ///
 /// ```
-/// use scamscan::{Classifier, ClassifyOptions};
-/// let c = Classifier::default().with_options(ClassifyOptions { reasons: 100, ..Default::default() });
+/// use scamscan::Classifier;
 /// let text = "Ｖｅｒｉｆｙ your account now";
-/// let v = c.classify(text);
+/// let v = Classifier::default().explain(text);
 /// let r = v.reasons.iter().find(|r| r.feature == "verify").unwrap();
 /// assert_eq!(r.text, "Ｖｅｒｉｆｙ");
 /// assert_eq!(&text[r.spans[0].0..r.spans[0].1], r.text);

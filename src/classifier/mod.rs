@@ -45,6 +45,8 @@ pub struct ClassifyOptions {
     pub max_bytes: usize,
     /// How many reasons to keep per verdict (0: compute none, which is faster).
     pub reasons: usize,
+    /// Which verdicts get reasons: by default the flagged and unsure ones.
+    pub reasons_for: ReasonsFor,
     /// Overrides the model's rule for scam: scam when `p(scam) >= threshold`.
     pub scam_threshold: Option<f32>,
 }
@@ -54,8 +56,52 @@ impl Default for ClassifyOptions {
         ClassifyOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             reasons: 5,
+            reasons_for: ReasonsFor::default(),
             scam_threshold: None,
         }
+    }
+}
+
+/// Which verdicts of [`Classifier::classify`] carry reasons.
+///
+/// Reasons are what a reviewer reads before acting on a flag, and what
+/// makes an `unsure` verdict checkable; a legitimate message is acted on by
+/// doing nothing, so by default it gets none, and explaining it is not
+/// paid for (it costs about as much as scoring it).
+/// [`Classifier::explain`] gives reasons whatever the label.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ClassifyOptions, ReasonsFor};
+/// let ham = "are we still on for dinner tonight?";
+/// assert!(Classifier::default().classify(ham).reasons.is_empty());
+/// let all = Classifier::default().with_options(ClassifyOptions { reasons_for: ReasonsFor::All, ..Default::default() });
+/// assert!(!all.classify(ham).reasons.is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonsFor {
+    /// Spam, scam and unsure verdicts; ham verdicts have no reasons.
+    #[default]
+    Flagged,
+    /// Every verdict.
+    All,
+}
+
+impl ReasonsFor {
+    /// Whether a verdict labelled `label` gets reasons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Label, ReasonsFor};
+    /// assert!(ReasonsFor::Flagged.applies_to(Label::Unsure));
+    /// assert!(!ReasonsFor::Flagged.applies_to(Label::Ham));
+    /// assert!(ReasonsFor::All.applies_to(Label::Ham));
+    /// ```
+    pub fn applies_to(self, label: Label) -> bool {
+        self == ReasonsFor::All || label != Label::Ham
     }
 }
 
@@ -105,7 +151,9 @@ pub struct Verdict {
     pub category: Option<Category>,
     /// The category head's probability for `category`.
     pub category_probability: Option<f32>,
-    /// The features that pushed the scam-vs-ham log-odds most, with spans in the original text.
+    /// The features that pushed the scam-vs-ham log-odds most, with spans in
+    /// the original text; by default only for scam, spam and unsure verdicts
+    /// (see [`ReasonsFor`]), empty for ham.
     pub reasons: Vec<Reason>,
     /// True when only the message's start was scored: it was longer than
     /// `max_bytes`, or its normalized text grew past
@@ -300,17 +348,37 @@ impl Classifier {
     /// assert_eq!(scam.category, Some(Category::Job));
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
-        with_buffers(|ws| self.classify_in(ws, text))
+        with_buffers(|ws| self.classify_with(ws, text, self.table(TABLE_AFTER), false))
     }
 
-    fn classify_in(&self, ws: &mut Buffers, text: &str) -> Verdict {
-        self.classify_with(ws, text, self.table(TABLE_AFTER))
+    /// Classifies one message and explains the verdict whatever its label:
+    /// [`Classifier::classify`] with every reason, strongest first (the
+    /// options' `reasons` and `reasons_for` do not apply).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let v = c.explain("Running late, be there in 10");
+    /// assert_eq!(v.label, scamscan::Label::Ham);
+    /// assert!(v.reasons.len() > 3);
+    /// assert!(v.reasons[0].contribution.abs() >= v.reasons[1].contribution.abs());
+    /// ```
+    pub fn explain(&self, text: &str) -> Verdict {
+        with_buffers(|ws| self.classify_with(ws, text, self.table(TABLE_AFTER), true))
     }
 
-    /// [`Classifier::classify`] with the score table or without it.
-    fn classify_with(&self, ws: &mut Buffers, text: &str, table: Option<&ScoreTable>) -> Verdict {
+    /// [`Classifier::classify`] with the score table or without it; with
+    /// every reason whatever the label when `explain`.
+    fn classify_with(
+        &self,
+        ws: &mut Buffers,
+        text: &str,
+        table: Option<&ScoreTable>,
+        explain: bool,
+    ) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
-        let coverage = self.vectorize(ws, text, self.options.reasons > 0, table);
+        let coverage = self.vectorize(ws, text, table);
         let x = ws.features.vector();
         let z = match table {
             Some(t) => t.logits(x),
@@ -329,17 +397,31 @@ impl Classifier {
         } else {
             (None, None)
         };
-        let top = self.options.reasons;
-        let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
-        let reasons = match (table, top > 0) {
-            (_, false) => Vec::new(),
-            (Some(t), true) => {
-                reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
+        // The trace only for the messages that get reasons: building it
+        // costs about a third of featurizing.
+        let (top, wanted) = match explain {
+            true => (0, true),
+            false => {
+                let top = self.options.reasons;
+                (top, top > 0 && self.options.reasons_for.applies_to(label))
             }
-            (None, true) => {
-                let weights = head_weights(&self.model.head);
-                reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
+        };
+        let reasons = if wanted {
+            self.model
+                .featurizer
+                .trace_into(&ws.norm, &ws.tokens, &mut ws.features);
+            let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
+            match table {
+                Some(t) => {
+                    reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
+                }
+                None => {
+                    let weights = head_weights(&self.model.head);
+                    reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
+                }
             }
+        } else {
+            Vec::new()
         };
         Verdict {
             label,
@@ -371,7 +453,7 @@ impl Classifier {
     pub fn categorize(&self, text: &str) -> (Category, f32) {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
-            self.vectorize(ws, text, false, self.table(TABLE_AFTER));
+            self.vectorize(ws, text, self.table(TABLE_AFTER));
             self.top_category(ws.features.vector())
         })
     }
@@ -392,13 +474,12 @@ impl Classifier {
     }
 
     /// Normalizes, tokenizes and featurizes one message (already truncated)
-    /// into `ws`, reading the IDF from `table` when there is one; returns
-    /// its vocabulary coverage.
+    /// into `ws`, without the explanation trace, reading the IDF from
+    /// `table` when there is one; returns its vocabulary coverage.
     fn vectorize(
         &self,
         ws: &mut Buffers,
         text: &str,
-        trace: bool,
         table: Option<&ScoreTable>,
     ) -> Option<Coverage> {
         self.normalizer.normalize_into(text, &mut ws.norm);
@@ -416,8 +497,8 @@ impl Classifier {
         let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
         let featurizer = &self.model.featurizer;
         match table {
-            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
-            None => featurizer.vectorize_into(norm, tokens, features, trace),
+            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, |i| t.idf(i)),
+            None => featurizer.vectorize_into(norm, tokens, features, false),
         }
         self.model
             .vocabulary
@@ -523,12 +604,14 @@ mod tests {
         texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
         let mut ws = Buffers::default();
         for text in &texts {
-            let general = c.classify_with(&mut ws, text, None);
-            assert_eq!(
-                c.classify_with(&mut ws, text, Some(&t)),
-                general,
-                "{text:?}"
-            );
+            for explain in [false, true] {
+                let general = c.classify_with(&mut ws, text, None, explain);
+                assert_eq!(
+                    c.classify_with(&mut ws, text, Some(&t), explain),
+                    general,
+                    "{text:?}"
+                );
+            }
         }
         // The lazy table: none for the first messages, then the table.
         assert!(c.table(3).is_none() && c.table(3).is_none() && c.table(3).is_none());

@@ -37,6 +37,9 @@ impl Featurizer {
         sink: &mut S,
     ) {
         let fold_repeats = !S::SPANS;
+        // A replay tells the sink what an earlier emission emitted, without
+        // hashing the character n-grams again or touching the buckets.
+        let record = !S::REPLAY;
         let text = norm.text();
         let mask = (self.dim() - 1) as u64;
         let bucket = |h: u64| (h & mask) as u32;
@@ -53,12 +56,16 @@ impl Featurizer {
             repeats,
             ..
         } = ws;
-        words.clear();
-        chars.clear();
-        char_mult.clear();
+        if record {
+            words.clear();
+            chars.clear();
+            char_mult.clear();
+        }
         if fold_repeats {
             repeats.reset(tokens.words.len());
         }
+        // Character-block emissions so far (`chars.len()` when recording).
+        let mut n_chars = 0usize;
         let mut prev_start: Option<usize> = None;
         for tok in &tokens.words {
             let piece = &text[tok.start..tok.end];
@@ -83,7 +90,9 @@ impl Featurizer {
                 fold_digits(piece, shaped);
             }
             let h = xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD);
-            words.push(bucket(h));
+            if record {
+                words.push(bucket(h));
+            }
             sink.feature(
                 FeatureFamily::Word,
                 h,
@@ -101,7 +110,9 @@ impl Featurizer {
                     bigram.push(' ');
                     bigram.push_str(shaped);
                     let h = xxh3_64_with_seed(bigram.as_bytes(), SEED_BIGRAM);
-                    words.push(bucket(h));
+                    if record {
+                        words.push(bucket(h));
+                    }
                     sink.feature(
                         FeatureFamily::Bigram,
                         h,
@@ -119,9 +130,11 @@ impl Featurizer {
             }
             if fold_repeats {
                 // `h` hashes `shaped`: the same word, the same hash.
-                if let Some((from, to)) = repeats.find_or_insert(h, shaped, chars.len()) {
-                    for m in &mut char_mult[from..to] {
-                        *m += 1;
+                if let Some((from, to)) = repeats.find_or_insert(h, shaped, n_chars) {
+                    if record {
+                        for m in &mut char_mult[from..to] {
+                            *m += 1;
+                        }
                     }
                     sink.word_chars(from..to);
                     continue;
@@ -129,8 +142,11 @@ impl Featurizer {
             }
             // Character n-grams of the word padded with a space each side,
             // its first MAX_WORD_CHARS characters only.
-            let first = chars.len();
-            if shaped.is_ascii() {
+            let first = n_chars;
+            if !record {
+                let nchars = shaped.chars().take(MAX_WORD_CHARS).count() + 2;
+                n_chars += ngram_count(nchars, lo, hi);
+            } else if shaped.is_ascii() {
                 // One byte per character: the n-grams are byte windows.
                 let w = &shaped.as_bytes()[..shaped.len().min(MAX_WORD_CHARS)];
                 let mut buf = [b' '; MAX_WORD_CHARS + 2];
@@ -171,11 +187,14 @@ impl Featurizer {
                     }
                 }
             }
-            char_mult.resize(chars.len(), 1);
-            if fold_repeats {
-                repeats.end_last(chars.len());
+            if record {
+                n_chars = chars.len();
+                char_mult.resize(n_chars, 1);
             }
-            sink.word_chars(first..chars.len());
+            if fold_repeats {
+                repeats.end_last(n_chars);
+            }
+            sink.word_chars(first..n_chars);
         }
         for e in &tokens.entities {
             if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
@@ -183,11 +202,19 @@ impl Featurizer {
             }
             for f in &e.features {
                 let h = xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY);
-                words.push(bucket(h));
+                if record {
+                    words.push(bucket(h));
+                }
                 sink.feature(FeatureFamily::Entity, h, bucket(h), f, (e.start, e.end));
             }
         }
     }
+}
+
+/// The number of character n-grams of lengths `lo..=hi` of a padded word
+/// of `chars` characters: what the emission of its n-grams pushes.
+fn ngram_count(chars: usize, lo: usize, hi: usize) -> usize {
+    (lo..=hi.min(chars)).map(|n| chars - n + 1).sum()
 }
 
 /// The character n-grams of length `n` of an ASCII padded word, hashed.
@@ -297,6 +324,11 @@ impl Repeats {
 pub(super) trait Sink {
     /// Whether [`Sink::char_gram`] is wanted (it costs a call per n-gram).
     const SPANS: bool = false;
+    /// Whether the emission is a replay of one already recorded in the
+    /// workspace: the sink is told the same occurrences in the same order,
+    /// but the character n-grams are counted rather than hashed, and the
+    /// workspace's buckets are left as they are.
+    const REPLAY: bool = false;
     /// A word-block feature (word, bigram or entity), in emission order,
     /// with its hash before the bucket was taken from it.
     fn feature(
@@ -318,6 +350,29 @@ pub(super) trait Sink {
 /// Records nothing: training and scoring without reasons.
 pub(super) struct NoTrace;
 impl Sink for NoTrace {}
+
+/// Records the compact [`Trace`](super::Trace) of an emission already made
+/// (see [`Sink::REPLAY`]).
+pub(super) struct Replay<'a>(pub(super) &'a mut super::Trace);
+
+impl Sink for Replay<'_> {
+    const REPLAY: bool = true;
+
+    fn feature(
+        &mut self,
+        family: FeatureFamily,
+        hash: u64,
+        bucket: u32,
+        name: &str,
+        span: (usize, usize),
+    ) {
+        self.0.feature(family, hash, bucket, name, span);
+    }
+
+    fn word_chars(&mut self, emissions: std::ops::Range<usize>) {
+        self.0.word_chars(emissions);
+    }
+}
 
 /// Records a [`FeatureTrace`] per occurrence.
 pub(super) struct FullTrace<'a>(pub(super) &'a mut Vec<FeatureTrace>);

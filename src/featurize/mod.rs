@@ -29,7 +29,7 @@ pub use workspace::Workspace;
 use crate::normalize::Normalized;
 use crate::sparse::SparseVector;
 use crate::tokenize::Tokens;
-use emit::{FullTrace, NoTrace};
+use emit::{FullTrace, NoTrace, Replay};
 use rayon::prelude::*;
 use sort::{emission, for_each_run, merge, sort_keys, CHAR_BLOCK};
 use workspace::Run;
@@ -481,7 +481,10 @@ impl Featurizer {
         ws: &mut Workspace,
         trace: bool,
     ) {
-        self.vectorize_into_with(norm, tokens, ws, trace, |i| self.idf[i]);
+        self.vectorize_into_with(norm, tokens, ws, |i| self.idf[i]);
+        if trace {
+            self.trace_into(norm, tokens, ws);
+        }
     }
 
     /// The number of bits of a bucket index (the radix sort's key width).
@@ -490,7 +493,9 @@ impl Featurizer {
     }
 
     /// [`Featurizer::vectorize_into`] with the IDF weights read through
-    /// `idf` (the same values, from a table laid out for the hot path).
+    /// `idf` (the same values, from a table laid out for the hot path), and
+    /// no trace: [`Featurizer::trace_into`] adds one afterwards, for the
+    /// messages that turn out to need it.
     // Never inlined, so that a profile (`scripts/profile.sh`) can name the
     // stage: a call per message costs nothing next to its work, and when
     // the compiler inlined it the stage's cost vanished into its caller's.
@@ -500,18 +505,10 @@ impl Featurizer {
         norm: &Normalized,
         tokens: &Tokens,
         ws: &mut Workspace,
-        trace: bool,
         idf: impl Fn(usize) -> f32 + Copy,
     ) {
-        let mut t = std::mem::take(&mut ws.trace);
-        t.clear();
-        if trace {
-            self.emit(norm, tokens, ws, &mut t);
-        } else {
-            self.emit(norm, tokens, ws, &mut NoTrace);
-        }
-        ws.trace = t;
-        ws.traced = trace;
+        self.emit(norm, tokens, ws, &mut NoTrace);
+        ws.traced = false;
         let Workspace {
             words,
             chars,
@@ -519,26 +516,17 @@ impl Featurizer {
             spare,
             runs,
             vector,
-            word_pos,
-            char_pos,
-            occurrences,
             char_mult,
             ..
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
         // its character-block ones, each in emission order.
         sort_keys(&[words, chars], self.bucket_bits(), keys, spare);
-        // Per bucket: its counts in each block, and (with a trace) the
-        // position in the vector of each emission, which is the bucket's.
+        // Per bucket: its counts in each block. One pass over the sorted
+        // keys: a key opens a run when its bucket differs from the last
+        // one's, and counts in its block's column. (Finding each run's end
+        // and then its block split by a binary search read the keys twice.)
         runs.clear();
-        if trace {
-            set_len(word_pos, words.len());
-            set_len(char_pos, chars.len());
-        }
-        // One pass over the sorted keys: a key opens a run when its bucket
-        // differs from the last one's, and counts in its block's column.
-        // (Finding each run's end and then its block split by a binary
-        // search read the keys twice.)
         let mut last = u64::MAX;
         for &k in keys.iter() {
             let b = k >> 32;
@@ -553,15 +541,9 @@ impl Featurizer {
             let run = &mut runs[at];
             if k & CHAR_BLOCK == 0 {
                 run.words += 1;
-                if trace {
-                    word_pos[emission(k)] = at as u32;
-                }
             } else {
                 // A repeated word's n-grams count once per occurrence.
                 run.chars += char_mult[emission(k)];
-                if trace {
-                    char_pos[emission(k)] = at as u32;
-                }
             }
         }
         // The IDF reads first, in a loop of their own: each is a likely cache
@@ -593,7 +575,6 @@ impl Featurizer {
         // element (pushes in one loop paid three per bucket).
         vector.indices.clear();
         vector.values.clear();
-        occurrences.clear();
         vector.indices.extend(runs.iter().map(|r| r.bucket));
         vector
             .values
@@ -602,9 +583,54 @@ impl Featurizer {
                 (true, false) => unit(r.word_value, words_norm),
                 _ => unit(r.char_value, chars_norm),
             }));
-        if trace {
-            occurrences.extend(runs.iter().map(|r| r.words + r.chars));
+    }
+
+    /// Adds the explanation trace of the message last vectorized in `ws`
+    /// (from `norm` and `tokens`, the same ones): where each feature
+    /// occurrence came from, and its position in the vector.
+    ///
+    /// Separate from vectorizing because most messages need no
+    /// explanation (the classifier explains flagged and unsure messages
+    /// only, by default): the trace is built only for those. It replays
+    /// the emission without hashing the character n-grams again, and reads
+    /// the positions off the sorted keys the vectorization left.
+    // Never inlined, so that `scripts/profile.sh` can name it.
+    #[inline(never)]
+    pub(crate) fn trace_into(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace) {
+        let mut t = std::mem::take(&mut ws.trace);
+        t.clear();
+        self.emit(norm, tokens, ws, &mut Replay(&mut t));
+        ws.trace = t;
+        ws.traced = true;
+        let Workspace {
+            words,
+            chars,
+            keys,
+            runs,
+            word_pos,
+            char_pos,
+            occurrences,
+            ..
+        } = ws;
+        set_len(word_pos, words.len());
+        set_len(char_pos, chars.len());
+        // The position of each emission is its bucket's run.
+        let mut at = usize::MAX;
+        let mut last = u64::MAX;
+        for &k in keys.iter() {
+            let b = k >> 32;
+            if b != last {
+                last = b;
+                at = at.wrapping_add(1);
+            }
+            if k & CHAR_BLOCK == 0 {
+                word_pos[emission(k)] = at as u32;
+            } else {
+                char_pos[emission(k)] = at as u32;
+            }
         }
+        occurrences.clear();
+        occurrences.extend(runs.iter().map(|r| r.words + r.chars));
     }
 }
 

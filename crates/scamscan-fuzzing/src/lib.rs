@@ -12,7 +12,7 @@
 use scamscan::model::{Model, MAGIC};
 use scamscan::normalize::Normalizer;
 use scamscan::tokenize::Tokenizer;
-use scamscan::{Classifier, ClassifyOptions, Label, Verdict};
+use scamscan::{Classifier, ClassifyOptions, Label, ReasonsFor, Verdict};
 use scamscan_cli::input::{Event, InputFormat, InputOptions, Inputs};
 use std::sync::OnceLock;
 
@@ -33,6 +33,9 @@ pub fn classifier() -> &'static Classifier {
             .with_options(ClassifyOptions {
                 max_bytes: FUZZ_MAX_BYTES,
                 reasons: 5,
+                // Explanations of every message, ham included: the path
+                // with the most to go wrong.
+                reasons_for: ReasonsFor::All,
                 scam_threshold: None,
             })
     })
