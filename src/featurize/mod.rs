@@ -11,25 +11,28 @@
 //! * **chars**: character n-grams of each word padded with spaces (`char_wb`),
 //!   which carry obfuscated spellings and scripts without spaces.
 //!
-//! Features are hashed with xxh3 (stable across runs, platforms and releases)
-//! into `2^buckets_log2` buckets. Nothing dense is built: a message is a sorted
-//! list of `(bucket, value)` pairs.
+//! Features are hashed (stable across runs, platforms and releases; see
+//! [`Hashing`]) into `2^buckets_log2` buckets. Nothing dense is built: a
+//! message is a sorted list of `(bucket, value)` pairs.
 
 mod emit;
+mod hashing;
 mod shape;
 mod sort;
 mod trace;
 mod workspace;
 
 pub(crate) use shape::shape_word;
+use shape::fold_digits;
+pub use hashing::Hashing;
 pub use trace::Trace;
 pub(crate) use trace::TraceItem;
 pub use workspace::Workspace;
 
 use crate::normalize::Normalized;
 use crate::sparse::SparseVector;
-use crate::tokenize::Tokens;
-use emit::{FullTrace, NoTrace, Replay};
+use crate::tokenize::{TokenKind, Tokens};
+use emit::{FullTrace, NoTrace};
 use rayon::prelude::*;
 use sort::{emission, for_each_run, merge, sort_keys, CHAR_BLOCK};
 use workspace::Run;
@@ -72,6 +75,12 @@ pub struct FeaturizerConfig {
     /// Off when missing from a stored model, for the same reason as `unmask`.
     #[serde(default)]
     pub cues: bool,
+    /// How feature names are hashed into buckets.
+    ///
+    /// [`Hashing::Xxh3`] when missing from a stored model: the scheme of
+    /// models trained before this field existed.
+    #[serde(default = "Hashing::legacy")]
+    pub hashing: Hashing,
 }
 
 impl Default for FeaturizerConfig {
@@ -83,6 +92,7 @@ impl Default for FeaturizerConfig {
             word_bigrams: true,
             unmask: true,
             cues: true,
+            hashing: Hashing::MultiplyAdd,
         }
     }
 }
@@ -591,17 +601,14 @@ impl Featurizer {
     ///
     /// Separate from vectorizing because most messages need no
     /// explanation (the classifier explains flagged and unsure messages
-    /// only, by default): the trace is built only for those. It replays
-    /// the emission without hashing the character n-grams again, and reads
-    /// the positions off the sorted keys the vectorization left.
+    /// only, by default): the trace is built only for those, from what the
+    /// vectorization recorded (each token's word hash and n-gram range, the
+    /// sorted keys), without hashing or sorting again. The trace is the one
+    /// the emission would have recorded, item for item.
     // Never inlined, so that `scripts/profile.sh` can name it.
     #[inline(never)]
     pub(crate) fn trace_into(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace) {
-        let mut t = std::mem::take(&mut ws.trace);
-        t.clear();
-        self.emit(norm, tokens, ws, &mut Replay(&mut t));
-        ws.trace = t;
-        ws.traced = true;
+        let text = norm.text();
         let Workspace {
             words,
             chars,
@@ -610,8 +617,63 @@ impl Featurizer {
             word_pos,
             char_pos,
             occurrences,
+            emitted,
+            trace,
+            traced,
+            shaped,
+            bigram,
             ..
         } = ws;
+        trace.clear();
+        *traced = true;
+        // The previous word's name (a range of the trace's names), start
+        // and hash, for its bigram with the next.
+        let mut last: Option<((u32, u32), usize, u64)> = None;
+        for e in emitted.iter() {
+            let tok = tokens.words[e.token as usize];
+            let piece = &text[tok.start..tok.end];
+            let name = if e.plain {
+                piece
+            } else {
+                shaped.clear();
+                if self.config.unmask && tok.kind == TokenKind::Word {
+                    shape_word(piece, shaped);
+                } else {
+                    fold_digits(piece, shaped);
+                }
+                shaped.as_str()
+            };
+            let word = trace.push_word(e.hash, name, (tok.start, tok.end));
+            if tok.kind == TokenKind::Symbol {
+                continue;
+            }
+            if self.config.word_bigrams {
+                if let Some((prev, start, hash)) = last {
+                    bigram.clear();
+                    bigram.push_str(trace.name_at(prev));
+                    bigram.push(' ');
+                    bigram.push_str(name);
+                    // A hash of the bigram's name for grouping reasons, the
+                    // same whatever the model's hashing scheme.
+                    let h = hashing::name_pair(hash, e.hash);
+                    trace.push_word_block(FeatureFamily::Bigram, h, bigram, (start, tok.end));
+                }
+                last = Some((word, tok.start, e.hash));
+            }
+            if tok.kind == TokenKind::Word {
+                trace.push_chars(e.chars.0 as usize..e.chars.1 as usize);
+            }
+        }
+        for e in &tokens.entities {
+            if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
+                continue;
+            }
+            for f in &e.features {
+                let h = xxhash_rust::xxh3::xxh3_64(f.as_bytes());
+                trace.push_word_block(FeatureFamily::Entity, h, f, (e.start, e.end));
+            }
+        }
+        debug_assert_eq!(trace.word_emissions(), words.len());
         set_len(word_pos, words.len());
         set_len(char_pos, chars.len());
         // The position of each emission is its bucket's run.
