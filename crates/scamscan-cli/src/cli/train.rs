@@ -69,6 +69,29 @@ pub struct TrainParamArgs {
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
+    /// How features are hashed into buckets: multiply-add (one multiply-add
+    /// per character and n-gram length), or xxh3 (each feature on its own, as
+    /// models before it were trained): for comparing the two.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = HashingArg::MultiplyAdd)]
+    pub hashing: HashingArg,
+}
+
+/// `--hashing`: [`scamscan::featurize::Hashing`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HashingArg {
+    /// One multiply-add per byte; the default.
+    MultiplyAdd,
+    /// xxh3 of each feature.
+    Xxh3,
+}
+
+impl From<HashingArg> for scamscan::featurize::Hashing {
+    fn from(arg: HashingArg) -> Self {
+        match arg {
+            HashingArg::MultiplyAdd => scamscan::featurize::Hashing::MultiplyAdd,
+            HashingArg::Xxh3 => scamscan::featurize::Hashing::Xxh3,
+        }
+    }
 }
 
 impl TrainParamArgs {
@@ -86,6 +109,7 @@ impl TrainParamArgs {
                 char_ngram_max: self.char_ngram_max,
                 unmask: !self.no_unmask,
                 cues: !self.no_cues,
+                hashing: self.hashing.into(),
                 ..FeaturizerConfig::default()
             },
             alpha: self.alpha,
