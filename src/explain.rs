@@ -865,8 +865,9 @@ mod tests {
                 hashing: crate::featurize::Hashing::MultiplyAdd,
                 ..m.featurizer.config().clone()
             };
-            m.featurizer = crate::featurize::Featurizer::new(config, Some(m.featurizer.idf().to_vec()))
-                .expect("the same shape");
+            m.featurizer =
+                crate::featurize::Featurizer::new(config, Some(m.featurizer.idf().to_vec()))
+                    .expect("the same shape");
             Classifier::new(m)
         })
     }

@@ -123,7 +123,13 @@ impl Featurizer {
             };
             let h = H::word(name.as_bytes());
             words.push(bucket(h));
-            sink.feature(FeatureFamily::Word, h, bucket(h), name, (tok.start, tok.end));
+            sink.feature(
+                FeatureFamily::Word,
+                h,
+                bucket(h),
+                name,
+                (tok.start, tok.end),
+            );
             let mut record = Emitted {
                 token: index as u32,
                 plain,
@@ -183,7 +189,16 @@ impl Featurizer {
                 let w = &name.as_bytes()[..name.len().min(MAX_WORD_CHARS)];
                 let mut buf = [b' '; MAX_WORD_CHARS + 2];
                 buf[1..=w.len()].copy_from_slice(w);
-                H::grams(S::SPANS, &buf[..w.len() + 2], None, lo, hi, bits, chars, spans);
+                H::grams(
+                    S::SPANS,
+                    &buf[..w.len() + 2],
+                    None,
+                    lo,
+                    hi,
+                    bits,
+                    chars,
+                    spans,
+                );
             } else {
                 scratch.clear();
                 scratch.push(b' ');

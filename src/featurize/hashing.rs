@@ -275,13 +275,29 @@ mod tests {
     /// Each character n-gram's bucket, by the scheme's path for ASCII and
     /// its path for any UTF-8, against the hash of the n-gram on its own.
     fn check_grams<S: Scheme>(hash: impl Fn(&[u8]) -> u64) {
-        for word in [" a ", " win ", " verification ", " wín ", " 恭喜发财 ", " a𝐀b "] {
+        for word in [
+            " a ",
+            " win ",
+            " verification ",
+            " wín ",
+            " 恭喜发财 ",
+            " a𝐀b ",
+        ] {
             let bytes = word.as_bytes();
             let mut bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).collect();
             bounds.push(bytes.len());
             let (mut ascii, mut any) = (Vec::new(), Vec::new());
             let (mut ascii_spans, mut any_spans) = (Vec::new(), Vec::new());
-            S::grams(true, bytes, Some(&bounds), 2, 5, 18, &mut any, &mut any_spans);
+            S::grams(
+                true,
+                bytes,
+                Some(&bounds),
+                2,
+                5,
+                18,
+                &mut any,
+                &mut any_spans,
+            );
             assert_eq!(any.len(), any_spans.len());
             for (&b, &(s, e)) in any.iter().zip(&any_spans) {
                 assert_eq!(b, S::bucket(hash(&bytes[s..e]), 18), "{word:?} {s}..{e}");
@@ -300,7 +316,10 @@ mod tests {
     #[test]
     fn xxh3_hashes_each_gram_on_its_own() {
         check_grams::<Xxh3>(|g| xxh3_64_with_seed(g, SEED_CHAR));
-        assert_eq!(Xxh3::word(b"verify"), xxh3_64_with_seed(b"verify", SEED_WORD));
+        assert_eq!(
+            Xxh3::word(b"verify"),
+            xxh3_64_with_seed(b"verify", SEED_WORD)
+        );
         assert_eq!(Xxh3::bucket(0x1234_5678, 8), 0x78);
     }
 
@@ -336,7 +355,10 @@ mod tests {
         let m = (1u64 << 18) as f64;
         let expected = n - m * (1.0 - (-n / m).exp());
         let shared = n - buckets.len() as f64;
-        assert!(shared < 1.2 * expected, "{shared} shared, {expected:.0} expected");
+        assert!(
+            shared < 1.2 * expected,
+            "{shared} shared, {expected:.0} expected"
+        );
         // The order of a bigram's words matters.
         let (a, b) = (MultiplyAdd::word(b"call"), MultiplyAdd::word(b"now"));
         assert_ne!(MultiplyAdd::bigram(a, b, ""), MultiplyAdd::bigram(b, a, ""));

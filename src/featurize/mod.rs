@@ -22,9 +22,9 @@ mod sort;
 mod trace;
 mod workspace;
 
-pub(crate) use shape::shape_word;
-use shape::fold_digits;
 pub use hashing::Hashing;
+use shape::fold_digits;
+pub(crate) use shape::shape_word;
 pub use trace::Trace;
 pub(crate) use trace::TraceItem;
 pub use workspace::Workspace;

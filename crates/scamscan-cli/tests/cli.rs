@@ -739,7 +739,8 @@ fn model_info_human_and_json() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("2^12 = 4096 hashed buckets"),
+        out.stdout
+            .contains("2^12 = 4096 hashed buckets (multiply-add)"),
         "{}",
         out.stdout
     );
