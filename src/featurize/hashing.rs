@@ -12,7 +12,7 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 ///
 /// ```
 /// use scamscan::featurize::{FeaturizerConfig, Hashing};
-/// assert_eq!(FeaturizerConfig::default().hashing, Hashing::MultiplyAdd);
+/// assert_eq!(FeaturizerConfig::default().hashing, Hashing::Xxh3);
 /// // A model header without the field is an older model: xxh3.
 /// let old: FeaturizerConfig = serde_json::from_str(
 ///     r#"{"buckets_log2":18,"char_ngram_min":2,"char_ngram_max":5,"word_bigrams":true}"#,
@@ -23,8 +23,12 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 #[serde(rename_all = "snake_case")]
 pub enum Hashing {
     /// xxh3-64 of each feature's bytes, every character n-gram hashed on
-    /// its own; the bucket is the hash's low bits. Models trained before
-    /// [`Hashing::MultiplyAdd`] existed.
+    /// its own; the bucket is the hash's low bits. The default, and the
+    /// scheme of every model trained before [`Hashing::MultiplyAdd`] existed.
+    ///
+    /// Still the default because the other scheme did not pay: xxh3 of a
+    /// 2- to 5-byte n-gram, specialised by length, is a handful of
+    /// instructions, and hashing is a small part of featurizing.
     Xxh3,
     /// One multiply-add per byte, `h = (h + byte) × φ·2⁶⁴`, the bucket the
     /// hash's top bits (Fibonacci hashing): the character n-grams that start

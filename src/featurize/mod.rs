@@ -92,7 +92,7 @@ impl Default for FeaturizerConfig {
             word_bigrams: true,
             unmask: true,
             cues: true,
-            hashing: Hashing::MultiplyAdd,
+            hashing: Hashing::Xxh3,
         }
     }
 }

@@ -739,8 +739,7 @@ fn model_info_human_and_json() {
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("2^12 = 4096 hashed buckets (multiply-add)"),
+        out.stdout.contains("2^12 = 4096 hashed buckets (xxh3)"),
         "{}",
         out.stdout
     );

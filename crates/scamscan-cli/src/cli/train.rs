@@ -69,20 +69,20 @@ pub struct TrainParamArgs {
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
-    /// How features are hashed into buckets: multiply-add (one multiply-add
-    /// per character and n-gram length), or xxh3 (each feature on its own, as
-    /// models before it were trained): for comparing the two.
-    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = HashingArg::MultiplyAdd)]
+    /// How features are hashed into buckets: xxh3 (each feature on its own;
+    /// the default, and the built-in model's scheme), or multiply-add (one
+    /// multiply-add per character and n-gram length), for comparing the two.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = HashingArg::Xxh3)]
     pub hashing: HashingArg,
 }
 
 /// `--hashing`: [`scamscan::featurize::Hashing`] on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum HashingArg {
-    /// One multiply-add per byte; the default.
-    MultiplyAdd,
-    /// xxh3 of each feature.
+    /// xxh3 of each feature; the default.
     Xxh3,
+    /// One multiply-add per byte.
+    MultiplyAdd,
 }
 
 impl From<HashingArg> for scamscan::featurize::Hashing {
