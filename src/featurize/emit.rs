@@ -3,7 +3,6 @@
 //! about each.
 
 use super::hashing::{MultiplyAdd, Scheme, Xxh3};
-use super::shape::{fold_digits, shape_word};
 use super::{FeatureFamily, FeatureTrace, Featurizer, Hashing, Workspace};
 use crate::normalize::Normalized;
 use crate::tokenize::{TokenKind, Tokens};
@@ -113,13 +112,7 @@ impl Featurizer {
             let name: &str = if plain {
                 piece
             } else {
-                shaped.clear();
-                if self.config.unmask && tok.kind == TokenKind::Word {
-                    shape_word(piece, shaped);
-                } else {
-                    fold_digits(piece, shaped);
-                }
-                shaped
+                self.shape_into(piece, tok.kind, shaped)
             };
             let h = H::word(name.as_bytes());
             words.push(bucket(h));

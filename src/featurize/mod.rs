@@ -502,6 +502,19 @@ impl Featurizer {
         u32::from(self.config.buckets_log2)
     }
 
+    /// The word `piece`, a token of kind `kind` with an ASCII digit, as the
+    /// model sees it, written into `shaped`: words with leetspeak read as
+    /// letters (when unmasking), anything else with its digits folded.
+    fn shape_into<'a>(&self, piece: &str, kind: TokenKind, shaped: &'a mut String) -> &'a str {
+        shaped.clear();
+        if self.config.unmask && kind == TokenKind::Word {
+            shape_word(piece, shaped);
+        } else {
+            fold_digits(piece, shaped);
+        }
+        shaped
+    }
+
     /// [`Featurizer::vectorize_into`] with the IDF weights read through
     /// `idf` (the same values, from a table laid out for the hot path), and
     /// no trace: [`Featurizer::trace_into`] adds one afterwards, for the
@@ -635,13 +648,7 @@ impl Featurizer {
             let name = if e.plain {
                 piece
             } else {
-                shaped.clear();
-                if self.config.unmask && tok.kind == TokenKind::Word {
-                    shape_word(piece, shaped);
-                } else {
-                    fold_digits(piece, shaped);
-                }
-                shaped.as_str()
+                self.shape_into(piece, tok.kind, shaped)
             };
             let word = trace.push_word(e.hash, name, (tok.start, tok.end));
             if tok.kind == TokenKind::Symbol {
