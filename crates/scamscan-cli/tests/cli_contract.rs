@@ -206,7 +206,14 @@ fn the_builtin_model_keeps_the_contract() {
 fn reasons_for_all_adds_the_reasons_of_ham_verdicts() {
     let file = contract_file();
     for model in [Some(cli_support::model()), None] {
-        let mut args = vec!["classify", "--input", "jsonl", "--output", "jsonl", &file];
+        let mut args = vec![
+            "classify",
+            "--input",
+            "jsonl",
+            "--output",
+            "jsonl",
+            file.as_str(),
+        ];
         if let Some(m) = model {
             args.extend(["--model", m]);
         }
