@@ -352,6 +352,8 @@ fn csv_and_tsv_inputs() {
         "jsonl",
         "--reasons",
         "50",
+        "--reasons-for",
+        "all",
         &fixture("messages.tsv"),
     ]);
     let objs = out.json_lines();
