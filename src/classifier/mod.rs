@@ -45,8 +45,6 @@ pub struct ClassifyOptions {
     pub max_bytes: usize,
     /// How many reasons to keep per verdict (0: compute none, which is faster).
     pub reasons: usize,
-    /// Which verdicts get reasons: by default the flagged and unsure ones.
-    pub reasons_for: ReasonsFor,
     /// Overrides the model's rule for scam: scam when `p(scam) >= threshold`.
     pub scam_threshold: Option<f32>,
 }
@@ -56,7 +54,6 @@ impl Default for ClassifyOptions {
         ClassifyOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             reasons: 5,
-            reasons_for: ReasonsFor::default(),
             scam_threshold: None,
         }
     }
@@ -73,10 +70,10 @@ impl Default for ClassifyOptions {
 /// # Example
 ///
 /// ```
-/// use scamscan::{Classifier, ClassifyOptions, ReasonsFor};
+/// use scamscan::{Classifier, ReasonsFor};
 /// let ham = "are we still on for dinner tonight?";
 /// assert!(Classifier::default().classify(ham).reasons.is_empty());
-/// let all = Classifier::default().with_options(ClassifyOptions { reasons_for: ReasonsFor::All, ..Default::default() });
+/// let all = Classifier::default().with_reasons_for(ReasonsFor::All);
 /// assert!(!all.classify(ham).reasons.is_empty());
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
@@ -201,6 +198,7 @@ pub struct Classifier {
     model: Model,
     normalizer: Normalizer,
     options: ClassifyOptions,
+    reasons_for: ReasonsFor,
     /// The model's IDF and head weights laid out for scoring (see
     /// [`table`]), built once it pays; shared by clones.
     table: Arc<LazyTable>,
@@ -295,6 +293,7 @@ impl Classifier {
             table: Arc::default(),
             model,
             options: ClassifyOptions::default(),
+            reasons_for: ReasonsFor::default(),
         }
     }
 
@@ -313,6 +312,36 @@ impl Classifier {
     pub fn with_options(mut self, options: ClassifyOptions) -> Self {
         self.options = options;
         self
+    }
+
+    /// Replaces which verdicts get reasons (the flagged and unsure ones by
+    /// default).
+    ///
+    /// Apart from [`ClassifyOptions`], so that code that builds the options
+    /// field by field compiles as it did before reasons were skipped for ham.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ReasonsFor};
+    /// let c = Classifier::default().with_reasons_for(ReasonsFor::All);
+    /// assert_eq!(c.reasons_for(), ReasonsFor::All);
+    /// ```
+    pub fn with_reasons_for(mut self, reasons_for: ReasonsFor) -> Self {
+        self.reasons_for = reasons_for;
+        self
+    }
+
+    /// Which verdicts get reasons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ReasonsFor};
+    /// assert_eq!(Classifier::default().reasons_for(), ReasonsFor::Flagged);
+    /// ```
+    pub fn reasons_for(&self) -> ReasonsFor {
+        self.reasons_for
     }
 
     /// The options.
@@ -361,7 +390,7 @@ impl Classifier {
 
     /// Classifies one message and explains the verdict whatever its label:
     /// [`Classifier::classify`] with every reason, strongest first (the
-    /// options' `reasons` and `reasons_for` do not apply).
+    /// options' `reasons` and [`Classifier::reasons_for`] do not apply).
     ///
     /// # Example
     ///
@@ -397,20 +426,26 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let (p, label) = if self.familiar(text, coverage) {
+        let (p, label, whole_category) = if self.familiar(text, coverage) {
             let p = cal.probabilities(z);
-            (p, cal.decide(p, self.options.scam_threshold))
+            (p, cal.decide(p, self.options.scam_threshold), None)
         } else {
             // The words are ones the model cannot read: judge the message
             // on its entities and cues alone, and say unsure unless they
-            // are enough. The reasons and category then come from them too.
+            // are enough. The reasons then come from them too; the
+            // category, as `categorize` gives it, from the whole message.
+            let category = self.top_category(ws.features.vector());
             let z = self.evidence_logits(ws, table);
             let p = cal.evidence_probabilities(z);
-            (p, cal.decide_unfamiliar(p, self.options.scam_threshold))
+            (
+                p,
+                cal.decide_unfamiliar(p, self.options.scam_threshold),
+                Some(category),
+            )
         };
         let x = ws.features.vector();
         let (category, category_probability) = if label == Label::Scam {
-            let (c, p) = self.top_category(x);
+            let (c, p) = whole_category.unwrap_or_else(|| self.top_category(x));
             (Some(c), Some(p))
         } else {
             (None, None)
@@ -421,7 +456,7 @@ impl Classifier {
             true => (0, true),
             false => {
                 let top = self.options.reasons;
-                (top, top > 0 && self.options.reasons_for.applies_to(label))
+                (top, top > 0 && self.reasons_for.applies_to(label))
             }
         };
         let reasons = if wanted {
@@ -522,6 +557,23 @@ impl Classifier {
             .vocabulary
             .as_ref()
             .map(|v| v.coverage(&ws.norm, &ws.tokens))
+    }
+
+    /// Calls `f` with the feature vector of `text` as
+    /// [`Classifier::classify`] scores it (cut to `max_bytes` the same way)
+    /// and the normalized text and tokens it came from: what
+    /// [`Model::learn`](crate::Model::learn) keeps of a message is computed
+    /// from these.
+    pub(crate) fn featurize_with<T>(
+        &self,
+        text: &str,
+        f: impl FnOnce(&SparseVector, &Normalized, &Tokens) -> T,
+    ) -> T {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, None);
+            f(ws.features.vector(), &ws.norm, &ws.tokens)
+        })
     }
 
     /// Whether the model can read the message: enough of its words are in

@@ -43,6 +43,11 @@ impl Hashing {
     pub(super) fn legacy() -> Hashing {
         Hashing::Xxh3
     }
+
+    /// Whether this is the scheme a header without the field means.
+    pub(super) fn is_legacy(&self) -> bool {
+        *self == Hashing::legacy()
+    }
 }
 
 pub(super) const SEED_WORD: u64 = 0x5ca3_0001;

@@ -78,8 +78,13 @@ pub struct FeaturizerConfig {
     /// How feature names are hashed into buckets.
     ///
     /// [`Hashing::Xxh3`] when missing from a stored model: the scheme of
-    /// models trained before this field existed.
-    #[serde(default = "Hashing::legacy")]
+    /// models trained before this field existed. Written only when it is
+    /// another scheme, so that an xxh3 model's file is the bytes it was
+    /// before the field existed.
+    #[serde(
+        default = "Hashing::legacy",
+        skip_serializing_if = "Hashing::is_legacy"
+    )]
     pub hashing: Hashing,
 }
 

@@ -484,9 +484,10 @@ fn table_outputs_have_the_contract_columns() {
             let p: Vec<f64> = (3..6).map(|i| row[i].parse().unwrap()).collect();
             assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{row:?}");
             assert_eq!(&row[2], &row[5], "score == p_scam: {row:?}");
-            // Every flagged or unsure message has a top reason; a ham
-            // one has none (reasons are for flagged and unsure verdicts),
-            // nor has the last, an empty text.
+            // Every spam or scam message has a top reason; a ham one has
+            // none (reasons are for flagged and unsure verdicts), nor has
+            // the last, an empty text; an unsure one has one unless its
+            // language-free evidence is empty.
             if row[1] == *"ham" || i == last {
                 assert!(row[7].is_empty(), "{row:?}");
             } else if row[1] != *"unsure" {

@@ -33,11 +33,11 @@ pub fn classifier() -> &'static Classifier {
             .with_options(ClassifyOptions {
                 max_bytes: FUZZ_MAX_BYTES,
                 reasons: 5,
-                // Explanations of every message, ham included: the path
-                // with the most to go wrong.
-                reasons_for: ReasonsFor::All,
                 scam_threshold: None,
             })
+            // Explanations of every message, ham included: the path with
+            // the most to go wrong.
+            .with_reasons_for(ReasonsFor::All)
     })
 }
 
@@ -301,6 +301,8 @@ pub fn tiny_model() -> Model {
             10,
             vec![0x5555_5555_5555_5555; 16],
         ),
+        precision: None,
+        feedback: None,
     };
     model.quantize();
     model
