@@ -77,6 +77,7 @@ impl Featurizer {
             char_mult,
             repeats,
             emitted,
+            entities_from,
             ..
         } = ws;
         words.clear();
@@ -221,6 +222,7 @@ impl Featurizer {
             emitted.push(record);
             sink.word_chars(first..chars.len());
         }
+        *entities_from = words.len();
         for e in &tokens.entities {
             if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
                 continue;

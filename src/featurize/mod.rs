@@ -542,77 +542,49 @@ impl Featurizer {
             chars,
             keys,
             spare,
-            runs,
-            vector,
-            char_mult,
             ..
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
         // its character-block ones, each in emission order.
         sort_keys(&[words, chars], self.bucket_bits(), keys, spare);
-        // Per bucket: its counts in each block. One pass over the sorted
-        // keys: a key opens a run when its bucket differs from the last
-        // one's, and counts in its block's column. (Finding each run's end
-        // and then its block split by a binary search read the keys twice.)
-        runs.clear();
-        let mut last = u64::MAX;
-        for &k in keys.iter() {
-            let b = k >> 32;
-            if b != last {
-                last = b;
-                runs.push(Run {
-                    bucket: b as u32,
-                    ..Run::default()
-                });
-            }
-            let at = runs.len() - 1;
-            let run = &mut runs[at];
-            if k & CHAR_BLOCK == 0 {
-                run.words += 1;
-            } else {
-                // A repeated word's n-grams count once per occurrence.
-                run.chars += char_mult[emission(k)];
-            }
-        }
-        // The IDF reads first, in a loop of their own: each is a likely cache
-        // miss into a table of megabytes, and a loop this small lets the
-        // processor have many of them in flight at once.
-        for r in runs.iter_mut() {
-            r.idf = idf(r.bucket as usize);
-        }
-        // Sublinear TF times IDF, each block normalized to unit length. The
-        // squares are summed block by block in bucket order, and a bucket in
-        // both blocks is the sum of its two values, as in
-        // `Featurizer::vectorize`, so the vector is the same bit for bit.
-        let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
-        for r in runs.iter_mut() {
-            let w = r.idf;
-            if r.words > 0 {
-                r.word_value = sublinear_tf(r.words) * w;
-                words_norm += r.word_value * r.word_value;
-            }
-            if r.chars > 0 {
-                r.char_value = sublinear_tf(r.chars) * w;
-                chars_norm += r.char_value * r.char_value;
-            }
-        }
-        let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
-        let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
-        // One extend per output from the slice of runs: its length is known,
-        // so each reserves once and writes without a capacity check per
-        // element (pushes in one loop paid three per bucket).
-        vector.indices.clear();
-        vector.values.clear();
-        vector.indices.extend(runs.iter().map(|r| r.bucket));
-        vector
-            .values
-            .extend(runs.iter().map(|r| match (r.words > 0, r.chars > 0) {
-                (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
-                (true, false) => unit(r.word_value, words_norm),
-                _ => unit(r.char_value, chars_norm),
-            }));
+        weigh_sorted(ws, idf);
     }
 
+    /// Turns the message last vectorized in `ws` into its language-free
+    /// evidence: its entity and cue features alone, with neither words,
+    /// bigrams nor character n-grams. The vector, and the trace
+    /// [`Featurizer::trace_into`] then builds, are those of vectorizing the
+    /// message with no word tokens, bit for bit, without tokenizing,
+    /// shaping or hashing again: the entities are the word block's last
+    /// emissions, already hashed into their buckets.
+    ///
+    /// The classifier's path for a message whose words the model cannot
+    /// read (see [`Classifier::classify`](crate::Classifier::classify)).
+    // Never inlined, so that `scripts/profile.sh` can name it.
+    #[inline(never)]
+    pub(crate) fn evidence_into(&self, ws: &mut Workspace, idf: impl Fn(usize) -> f32 + Copy) {
+        let Workspace {
+            words,
+            chars,
+            keys,
+            spare,
+            emitted,
+            char_mult,
+            entities_from,
+            traced,
+            ..
+        } = ws;
+        // A message's few entity emissions: sorting them again costs less
+        // than picking their keys out of the message's thousand.
+        words.drain(..*entities_from);
+        chars.clear();
+        char_mult.clear();
+        emitted.clear();
+        *entities_from = 0;
+        *traced = false;
+        sort_keys(&[words], self.bucket_bits(), keys, spare);
+        weigh_sorted(ws, idf);
+    }
     /// Adds the explanation trace of the message last vectorized in `ws`
     /// (from `norm` and `tokens`, the same ones): where each feature
     /// occurrence came from, and its position in the vector.
@@ -706,6 +678,79 @@ impl Featurizer {
         occurrences.clear();
         occurrences.extend(runs.iter().map(|r| r.words + r.chars));
     }
+}
+
+/// Counts, weighs and normalizes the keys `ws` holds sorted (see
+/// [`sort_keys`]) into its runs and vector.
+fn weigh_sorted(ws: &mut Workspace, idf: impl Fn(usize) -> f32 + Copy) {
+    let Workspace {
+        keys,
+        runs,
+        vector,
+        char_mult,
+        ..
+    } = ws;
+    // Per bucket: its counts in each block. One pass over the sorted
+    // keys: a key opens a run when its bucket differs from the last
+    // one's, and counts in its block's column. (Finding each run's end
+    // and then its block split by a binary search read the keys twice.)
+    runs.clear();
+    let mut last = u64::MAX;
+    for &k in keys.iter() {
+        let b = k >> 32;
+        if b != last {
+            last = b;
+            runs.push(Run {
+                bucket: b as u32,
+                ..Run::default()
+            });
+        }
+        let at = runs.len() - 1;
+        let run = &mut runs[at];
+        if k & CHAR_BLOCK == 0 {
+            run.words += 1;
+        } else {
+            // A repeated word's n-grams count once per occurrence.
+            run.chars += char_mult[emission(k)];
+        }
+    }
+    // The IDF reads first, in a loop of their own: each is a likely cache
+    // miss into a table of megabytes, and a loop this small lets the
+    // processor have many of them in flight at once.
+    for r in runs.iter_mut() {
+        r.idf = idf(r.bucket as usize);
+    }
+    // Sublinear TF times IDF, each block normalized to unit length. The
+    // squares are summed block by block in bucket order, and a bucket in
+    // both blocks is the sum of its two values, as in
+    // `Featurizer::vectorize`, so the vector is the same bit for bit.
+    let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
+    for r in runs.iter_mut() {
+        let w = r.idf;
+        if r.words > 0 {
+            r.word_value = sublinear_tf(r.words) * w;
+            words_norm += r.word_value * r.word_value;
+        }
+        if r.chars > 0 {
+            r.char_value = sublinear_tf(r.chars) * w;
+            chars_norm += r.char_value * r.char_value;
+        }
+    }
+    let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
+    let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
+    // One extend per output from the slice of runs: its length is known,
+    // so each reserves once and writes without a capacity check per
+    // element (pushes in one loop paid three per bucket).
+    vector.indices.clear();
+    vector.values.clear();
+    vector.indices.extend(runs.iter().map(|r| r.bucket));
+    vector
+        .values
+        .extend(runs.iter().map(|r| match (r.words > 0, r.chars > 0) {
+            (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
+            (true, false) => unit(r.word_value, words_norm),
+            _ => unit(r.char_value, chars_norm),
+        }));
 }
 
 /// The term counts of what [`Featurizer::emit`] left in `ws`, each block in

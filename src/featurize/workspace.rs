@@ -51,6 +51,11 @@ pub struct Workspace {
     /// [`Featurizer::emit`]: super::Featurizer::emit
     pub(super) char_mult: Vec<u32>,
     pub(super) repeats: Repeats,
+    /// The first of the word block's entity and cue emissions, which come
+    /// after every word's and bigram's (see [`Featurizer::evidence_into`]).
+    ///
+    /// [`Featurizer::evidence_into`]: super::Featurizer::evidence_into
+    pub(super) entities_from: usize,
 }
 
 impl Workspace {
