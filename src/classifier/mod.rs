@@ -718,14 +718,8 @@ mod tests {
         check::<Classifier>();
     }
 
-    #[test]
-    fn the_score_table_changes_no_verdict() {
-        let c = Classifier::default().with_options(ClassifyOptions {
-            reasons: 5,
-            ..ClassifyOptions::default()
-        });
-        let m = c.model();
-        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+    /// The texts of every `datasets/` row, then a few edge cases and `more`.
+    fn dataset_texts(more: &[&str]) -> Vec<String> {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
         let mut texts: Vec<String> = crate::corpus::read_dir_or_file(Path::new(root))
             .unwrap()
@@ -734,6 +728,19 @@ mod tests {
             .collect();
         assert!(texts.len() > 500, "{} dataset messages", texts.len());
         texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
+        texts.extend(more.iter().map(|t| t.to_string()));
+        texts
+    }
+
+    #[test]
+    fn the_score_table_changes_no_verdict() {
+        let c = Classifier::default().with_options(ClassifyOptions {
+            reasons: 5,
+            ..ClassifyOptions::default()
+        });
+        let m = c.model();
+        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+        let texts = dataset_texts(&[]);
         let mut ws = Buffers::default();
         for text in &texts {
             for explain in [false, true] {
@@ -759,21 +766,8 @@ mod tests {
         let c = Classifier::default();
         let m = c.model();
         let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
-        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
-        let mut texts: Vec<String> = crate::corpus::read_dir_or_file(Path::new(root))
-            .unwrap()
-            .into_iter()
-            .map(|e| e.text)
-            .collect();
-        texts.extend(
-            [
-                "",
-                "a",
-                "win win WIN wín 𝐰𝐢𝐧 💰 恭喜",
-                "pay $5 $5 $5 at bit.ly/x or bit.ly/x, call +44 7700 900123 now",
-            ]
-            .map(String::from),
-        );
+        let texts =
+            dataset_texts(&["pay $5 $5 $5 at bit.ly/x or bit.ly/x, call +44 7700 900123 now"]);
         let cal = &m.calibration;
         let (mut ws, mut reference) = (Buffers::default(), Buffers::default());
         let mut with_entities = 0;

@@ -2,7 +2,7 @@
 //! in a fixed order, and telling a [`Sink`] (no trace, or a full trace)
 //! about each.
 
-use super::hashing::{MultiplyAdd, Scheme, Xxh3};
+use super::hashing::{Grams, GramsOut, MultiplyAdd, Scheme, Xxh3};
 use super::{FeatureFamily, FeatureTrace, Featurizer, Hashing, Workspace};
 use crate::normalize::Normalized;
 use crate::tokenize::{TokenKind, Tokens};
@@ -64,7 +64,12 @@ impl Featurizer {
         let text = norm.text();
         let bits = self.bucket_bits();
         let bucket = |h: u64| H::bucket(h, bits);
-        let (lo, hi) = (self.config.char_ngram_min, self.config.char_ngram_max);
+        let grams = Grams {
+            with_spans: S::SPANS,
+            lo: self.config.char_ngram_min,
+            hi: self.config.char_ngram_max,
+            bits,
+        };
         let Workspace {
             words,
             chars,
@@ -183,16 +188,11 @@ impl Featurizer {
                 let w = &name.as_bytes()[..name.len().min(MAX_WORD_CHARS)];
                 let mut buf = [b' '; MAX_WORD_CHARS + 2];
                 buf[1..=w.len()].copy_from_slice(w);
-                H::grams(
-                    S::SPANS,
-                    &buf[..w.len() + 2],
-                    None,
-                    lo,
-                    hi,
-                    bits,
-                    chars,
+                let out = GramsOut {
+                    buckets: chars,
                     spans,
-                );
+                };
+                H::grams(grams, &buf[..w.len() + 2], None, out);
             } else {
                 scratch.clear();
                 scratch.push(b' ');
@@ -207,7 +207,11 @@ impl Featurizer {
                 bounds.clear();
                 bounds.extend(padded.char_indices().map(|(i, _)| i));
                 bounds.push(padded.len());
-                H::grams(S::SPANS, scratch, Some(bounds), lo, hi, bits, chars, spans);
+                let out = GramsOut {
+                    buckets: chars,
+                    spans,
+                };
+                H::grams(grams, scratch, Some(bounds), out);
             }
             if S::SPANS {
                 for (&b, &span) in chars[first..].iter().zip(spans.iter()) {

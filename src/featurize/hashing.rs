@@ -74,17 +74,23 @@ pub(super) trait Scheme {
     /// `padded` onto `spans`, in the same order. `bounds[i]` is where
     /// character `i` starts (and its last entry the length); `None` for
     /// ASCII, where characters are bytes.
-    #[allow(clippy::too_many_arguments)]
-    fn grams(
-        with_spans: bool,
-        padded: &[u8],
-        bounds: Option<&[usize]>,
-        lo: usize,
-        hi: usize,
-        bits: u32,
-        out: &mut Vec<u32>,
-        spans: &mut Vec<(usize, usize)>,
-    );
+    fn grams(g: Grams, padded: &[u8], bounds: Option<&[usize]>, out: GramsOut);
+}
+
+/// What [`Scheme::grams`] takes of a word's n-grams: lengths `lo..=hi`,
+/// buckets of `bits` bits, and whether their spans are wanted.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Grams {
+    pub(super) with_spans: bool,
+    pub(super) lo: usize,
+    pub(super) hi: usize,
+    pub(super) bits: u32,
+}
+
+/// Where [`Scheme::grams`] pushes a word's n-gram buckets, and their spans.
+pub(super) struct GramsOut<'a> {
+    pub(super) buckets: &'a mut Vec<u32>,
+    pub(super) spans: &'a mut Vec<(usize, usize)>,
 }
 
 /// [`Hashing::Xxh3`].
@@ -113,17 +119,10 @@ impl Scheme for Xxh3 {
         xxh3_64_with_seed(name, SEED_ENTITY)
     }
 
-    #[inline]
-    fn grams(
-        with_spans: bool,
-        padded: &[u8],
-        bounds: Option<&[usize]>,
-        lo: usize,
-        hi: usize,
-        bits: u32,
-        out: &mut Vec<u32>,
-        spans: &mut Vec<(usize, usize)>,
-    ) {
+    #[inline(always)]
+    fn grams(g: Grams, padded: &[u8], bounds: Option<&[usize]>, out: GramsOut) {
+        let (with_spans, lo, hi, bits) = (g.with_spans, g.lo, g.hi, g.bits);
+        let (out, spans) = (out.buckets, out.spans);
         let mask = (1u64 << bits) - 1;
         // By length, then by start: the order models of this scheme were
         // trained (and their reasons summed) in.
@@ -224,17 +223,10 @@ impl Scheme for MultiplyAdd {
         multiply_add(SEED_ENTITY, name)
     }
 
-    #[inline]
-    fn grams(
-        with_spans: bool,
-        padded: &[u8],
-        bounds: Option<&[usize]>,
-        lo: usize,
-        hi: usize,
-        bits: u32,
-        out: &mut Vec<u32>,
-        spans: &mut Vec<(usize, usize)>,
-    ) {
+    #[inline(always)]
+    fn grams(g: Grams, padded: &[u8], bounds: Option<&[usize]>, out: GramsOut) {
+        let (with_spans, lo, hi, bits) = (g.with_spans, g.lo, g.hi, g.bits);
+        let (out, spans) = (out.buckets, out.spans);
         let shift = 64 - bits;
         // By start, then by length: the n-gram of length n + 1 at a start
         // is the one of length n and one more character, so its hash is one
@@ -297,15 +289,20 @@ mod tests {
             bounds.push(bytes.len());
             let (mut ascii, mut any) = (Vec::new(), Vec::new());
             let (mut ascii_spans, mut any_spans) = (Vec::new(), Vec::new());
+            let g = Grams {
+                with_spans: true,
+                lo: 2,
+                hi: 5,
+                bits: 18,
+            };
             S::grams(
-                true,
+                g,
                 bytes,
                 Some(&bounds),
-                2,
-                5,
-                18,
-                &mut any,
-                &mut any_spans,
+                GramsOut {
+                    buckets: &mut any,
+                    spans: &mut any_spans,
+                },
             );
             assert_eq!(any.len(), any_spans.len());
             for (&b, &(s, e)) in any.iter().zip(&any_spans) {
@@ -316,7 +313,11 @@ mod tests {
             let nchars = bounds.len() - 1;
             assert_eq!(any.len(), super::super::emit::ngram_count(nchars, 2, 5));
             if word.is_ascii() {
-                S::grams(true, bytes, None, 2, 5, 18, &mut ascii, &mut ascii_spans);
+                let out = GramsOut {
+                    buckets: &mut ascii,
+                    spans: &mut ascii_spans,
+                };
+                S::grams(g, bytes, None, out);
                 assert_eq!((&ascii, &ascii_spans), (&any, &any_spans), "{word:?}");
             }
         }
