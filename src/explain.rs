@@ -28,10 +28,9 @@ use serde::Serialize;
 /// # Example
 ///
 /// ```
-/// use scamscan::{Classifier, ClassifyOptions};
-/// let c = Classifier::default().with_options(ClassifyOptions { reasons: 100, ..Default::default() });
+/// use scamscan::Classifier;
 /// let text = "Ｖｅｒｉｆｙ your account now";
-/// let v = c.classify(text);
+/// let v = Classifier::default().explain(text);
 /// let r = v.reasons.iter().find(|r| r.feature == "verify").unwrap();
 /// assert_eq!(r.text, "Ｖｅｒｉｆｙ");
 /// assert_eq!(&text[r.spans[0].0..r.spans[0].1], r.text);
@@ -847,11 +846,30 @@ mod tests {
             .map(String::from),
         );
         assert!(texts.len() > 500);
-        // One workspace throughout, as a classifier's thread keeps one.
-        let mut ws = crate::featurize::Workspace::default();
-        for text in &texts {
-            check_hot_path(&c, text, &mut ws);
+        for c in [&c, multiply_add()] {
+            // One workspace throughout, as a classifier's thread keeps one.
+            let mut ws = crate::featurize::Workspace::default();
+            for text in &texts {
+                check_hot_path(c, text, &mut ws);
+            }
         }
+    }
+
+    /// The built-in model's weights read through the other hashing scheme:
+    /// meaningless scores, but every path of the featurizer and the trace.
+    fn multiply_add() -> &'static Classifier {
+        static C: std::sync::OnceLock<Classifier> = std::sync::OnceLock::new();
+        C.get_or_init(|| {
+            let mut m = Classifier::default().model().clone();
+            let config = crate::featurize::FeaturizerConfig {
+                hashing: crate::featurize::Hashing::MultiplyAdd,
+                ..m.featurizer.config().clone()
+            };
+            m.featurizer =
+                crate::featurize::Featurizer::new(config, Some(m.featurizer.idf().to_vec()))
+                    .expect("the same shape");
+            Classifier::new(m)
+        })
     }
 
     /// Checks the classifier's hot path on `text` against the two-step form
@@ -905,10 +923,12 @@ mod tests {
             0..60,
         )) {
             // The same words backwards next, in the same workspace.
-            let mut ws = crate::featurize::Workspace::default();
-            check_hot_path(classifier(), &words.join(" "), &mut ws);
-            let backwards: Vec<&str> = words.iter().rev().map(String::as_str).collect();
-            check_hot_path(classifier(), &backwards.join(" "), &mut ws);
+            for c in [classifier(), multiply_add()] {
+                let mut ws = crate::featurize::Workspace::default();
+                check_hot_path(c, &words.join(" "), &mut ws);
+                let backwards: Vec<&str> = words.iter().rev().map(String::as_str).collect();
+                check_hot_path(c, &backwards.join(" "), &mut ws);
+            }
         }
     }
 

@@ -127,7 +127,7 @@ pub mod eval;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
-pub use classifier::{Classifier, ClassifyOptions, Probabilities, Verdict};
+pub use classifier::{Classifier, ClassifyOptions, Probabilities, ReasonsFor, Verdict};
 pub use corpus::Example;
 pub use error::{Error, ErrorKind, Location, Result};
 pub use explain::Reason;

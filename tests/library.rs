@@ -34,11 +34,7 @@ fn contributions_add_up_to_the_log_odds() {
     let text = "URGENT: your account is locked. Verify at paypa1-secure.top or call +44 20 7946 0958, fee £1.99";
     let v = c.classify(text);
     // Every reason, not only the strongest few.
-    let all = Classifier::default().with_options(ClassifyOptions {
-        reasons: 100_000,
-        ..Default::default()
-    });
-    let reasons = all.classify(text).reasons;
+    let reasons = Classifier::default().explain(text).reasons;
     let sum: f32 = reasons.iter().map(|r| r.contribution).sum();
     let cal = &c.model().calibration;
     let head = &c.model().head;

@@ -82,3 +82,38 @@ fn strong_language_free_evidence_flags_an_unreadable_message() {
         v.reasons
     );
 }
+
+/// Reasons are skipped for ham only: an unsure verdict keeps the reasons of
+/// its language-free evidence under the default
+/// [`ReasonsFor::Flagged`](scamscan::ReasonsFor), the very reasons it gets
+/// when every verdict is explained (`datasets/`: the messages in 23
+/// languages give unsure verdicts with and without evidence).
+#[test]
+fn unsure_verdicts_keep_their_reasons_by_default() {
+    let examples = read_dir_or_file("datasets".as_ref()).expect("datasets");
+    let flagged_only = Classifier::default();
+    assert_eq!(flagged_only.reasons_for(), scamscan::ReasonsFor::Flagged);
+    let all = Classifier::default().with_reasons_for(scamscan::ReasonsFor::All);
+    let (mut unsure, mut explained) = (0, 0);
+    for e in &examples {
+        let v = flagged_only.classify(&e.text);
+        if v.label != Label::Unsure {
+            continue;
+        }
+        assert_eq!(v, all.classify(&e.text), "{}", e.id);
+        unsure += 1;
+        explained += !v.reasons.is_empty() as usize;
+        assert!(
+            v.reasons
+                .iter()
+                .all(|r| r.kind == scamscan::featurize::FeatureFamily::Entity),
+            "{}: reasons from words: {:?}",
+            e.id,
+            v.reasons
+        );
+    }
+    assert!(
+        explained * 4 >= unsure,
+        "{explained} of {unsure} unsure verdicts with reasons"
+    );
+}

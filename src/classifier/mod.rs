@@ -59,6 +59,49 @@ impl Default for ClassifyOptions {
     }
 }
 
+/// Which verdicts of [`Classifier::classify`] carry reasons.
+///
+/// Reasons are what a reviewer reads before acting on a flag, and what
+/// makes an `unsure` verdict checkable; a legitimate message is acted on by
+/// doing nothing, so by default it gets none, and explaining it is not
+/// paid for (it costs about as much as scoring it).
+/// [`Classifier::explain`] gives reasons whatever the label.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{Classifier, ReasonsFor};
+/// let ham = "are we still on for dinner tonight?";
+/// assert!(Classifier::default().classify(ham).reasons.is_empty());
+/// let all = Classifier::default().with_reasons_for(ReasonsFor::All);
+/// assert!(!all.classify(ham).reasons.is_empty());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonsFor {
+    /// Spam, scam and unsure verdicts; ham verdicts have no reasons.
+    #[default]
+    Flagged,
+    /// Every verdict.
+    All,
+}
+
+impl ReasonsFor {
+    /// Whether a verdict labelled `label` gets reasons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Label, ReasonsFor};
+    /// assert!(ReasonsFor::Flagged.applies_to(Label::Unsure));
+    /// assert!(!ReasonsFor::Flagged.applies_to(Label::Ham));
+    /// assert!(ReasonsFor::All.applies_to(Label::Ham));
+    /// ```
+    pub fn applies_to(self, label: Label) -> bool {
+        self == ReasonsFor::All || label != Label::Ham
+    }
+}
+
 /// The three class probabilities; they sum to 1.
 ///
 /// Named fields rather than an array, so that JSON output reads
@@ -109,7 +152,9 @@ pub struct Verdict {
     pub category: Option<Category>,
     /// The category head's probability for `category`.
     pub category_probability: Option<f32>,
-    /// The features that pushed the scam-vs-ham log-odds most, with spans in the original text.
+    /// The features that pushed the scam-vs-ham log-odds most, with spans in
+    /// the original text; by default only for scam, spam and unsure verdicts
+    /// (see [`ReasonsFor`]), empty for ham.
     pub reasons: Vec<Reason>,
     /// True when only the message's start was scored: it was longer than
     /// `max_bytes`, or its normalized text grew past
@@ -153,6 +198,7 @@ pub struct Classifier {
     model: Model,
     normalizer: Normalizer,
     options: ClassifyOptions,
+    reasons_for: ReasonsFor,
     /// The model's IDF and head weights laid out for scoring (see
     /// [`table`]), built once it pays; shared by clones.
     table: Arc<LazyTable>,
@@ -247,6 +293,7 @@ impl Classifier {
             table: Arc::default(),
             model,
             options: ClassifyOptions::default(),
+            reasons_for: ReasonsFor::default(),
         }
     }
 
@@ -265,6 +312,36 @@ impl Classifier {
     pub fn with_options(mut self, options: ClassifyOptions) -> Self {
         self.options = options;
         self
+    }
+
+    /// Replaces which verdicts get reasons (the flagged and unsure ones by
+    /// default).
+    ///
+    /// Apart from [`ClassifyOptions`], so that code that builds the options
+    /// field by field compiles as it did before reasons were skipped for ham.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ReasonsFor};
+    /// let c = Classifier::default().with_reasons_for(ReasonsFor::All);
+    /// assert_eq!(c.reasons_for(), ReasonsFor::All);
+    /// ```
+    pub fn with_reasons_for(mut self, reasons_for: ReasonsFor) -> Self {
+        self.reasons_for = reasons_for;
+        self
+    }
+
+    /// Which verdicts get reasons.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{Classifier, ReasonsFor};
+    /// assert_eq!(Classifier::default().reasons_for(), ReasonsFor::Flagged);
+    /// ```
+    pub fn reasons_for(&self) -> ReasonsFor {
+        self.reasons_for
     }
 
     /// The options.
@@ -308,17 +385,37 @@ impl Classifier {
     /// assert_eq!(scam.category, Some(Category::Job));
     /// ```
     pub fn classify(&self, text: &str) -> Verdict {
-        with_buffers(|ws| self.classify_in(ws, text))
+        with_buffers(|ws| self.classify_with(ws, text, self.table(TABLE_AFTER), false))
     }
 
-    fn classify_in(&self, ws: &mut Buffers, text: &str) -> Verdict {
-        self.classify_with(ws, text, self.table(TABLE_AFTER))
+    /// Classifies one message and explains the verdict whatever its label:
+    /// [`Classifier::classify`] with every reason, strongest first (the
+    /// options' `reasons` and [`Classifier::reasons_for`] do not apply).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let c = scamscan::Classifier::default();
+    /// let v = c.explain("Running late, be there in 10");
+    /// assert_eq!(v.label, scamscan::Label::Ham);
+    /// assert!(v.reasons.len() > 3);
+    /// assert!(v.reasons[0].contribution.abs() >= v.reasons[1].contribution.abs());
+    /// ```
+    pub fn explain(&self, text: &str) -> Verdict {
+        with_buffers(|ws| self.classify_with(ws, text, self.table(TABLE_AFTER), true))
     }
 
-    /// [`Classifier::classify`] with the score table or without it.
-    fn classify_with(&self, ws: &mut Buffers, text: &str, table: Option<&ScoreTable>) -> Verdict {
+    /// [`Classifier::classify`] with the score table or without it; with
+    /// every reason whatever the label when `explain`.
+    fn classify_with(
+        &self,
+        ws: &mut Buffers,
+        text: &str,
+        table: Option<&ScoreTable>,
+        explain: bool,
+    ) -> Verdict {
         let (text, truncated) = truncate(text, self.options.max_bytes);
-        let coverage = self.vectorize(ws, text, self.options.reasons > 0, table);
+        let coverage = self.vectorize(ws, text, table);
         let x = ws.features.vector();
         let z = match table {
             Some(t) => t.logits(x),
@@ -338,7 +435,7 @@ impl Classifier {
             // are enough. The reasons then come from them too; the
             // category, as `categorize` gives it, from the whole message.
             let category = self.top_category(ws.features.vector());
-            let z = self.evidence_logits(ws, self.options.reasons > 0, table);
+            let z = self.evidence_logits(ws, table);
             let p = cal.evidence_probabilities(z);
             (
                 p,
@@ -353,17 +450,31 @@ impl Classifier {
         } else {
             (None, None)
         };
-        let top = self.options.reasons;
-        let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
-        let reasons = match (table, top > 0) {
-            (_, false) => Vec::new(),
-            (Some(t), true) => {
-                reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
+        // The trace only for the messages that get reasons: building it
+        // costs about a third of featurizing.
+        let (top, wanted) = match explain {
+            true => (0, true),
+            false => {
+                let top = self.options.reasons;
+                (top, top > 0 && self.reasons_for.applies_to(label))
             }
-            (None, true) => {
-                let weights = head_weights(&self.model.head);
-                reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
+        };
+        let reasons = if wanted {
+            self.model
+                .featurizer
+                .trace_into(&ws.norm, &ws.tokens, &mut ws.features);
+            let (norm, f, scratch) = (&ws.norm, &ws.features, &mut ws.explain);
+            match table {
+                Some(t) => {
+                    reasons_of_workspace(text, norm, f, cal, top, scratch, |j| t.ham_scam(j))
+                }
+                None => {
+                    let weights = head_weights(&self.model.head);
+                    reasons_of_workspace(text, norm, f, cal, top, scratch, weights)
+                }
             }
+        } else {
+            Vec::new()
         };
         Verdict {
             label,
@@ -395,7 +506,7 @@ impl Classifier {
     pub fn categorize(&self, text: &str) -> (Category, f32) {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
-            self.vectorize(ws, text, false, self.table(TABLE_AFTER));
+            self.vectorize(ws, text, self.table(TABLE_AFTER));
             self.top_category(ws.features.vector())
         })
     }
@@ -416,13 +527,12 @@ impl Classifier {
     }
 
     /// Normalizes, tokenizes and featurizes one message (already truncated)
-    /// into `ws`, reading the IDF from `table` when there is one; returns
-    /// its vocabulary coverage.
+    /// into `ws`, without the explanation trace, reading the IDF from
+    /// `table` when there is one; returns its vocabulary coverage.
     fn vectorize(
         &self,
         ws: &mut Buffers,
         text: &str,
-        trace: bool,
         table: Option<&ScoreTable>,
     ) -> Option<Coverage> {
         self.normalizer.normalize_into(text, &mut ws.norm);
@@ -440,8 +550,8 @@ impl Classifier {
         let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
         let featurizer = &self.model.featurizer;
         match table {
-            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
-            None => featurizer.vectorize_into(norm, tokens, features, trace),
+            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, |i| t.idf(i)),
+            None => featurizer.vectorize_into(norm, tokens, features, false),
         }
         self.model
             .vocabulary
@@ -461,7 +571,7 @@ impl Classifier {
     ) -> T {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
-            self.vectorize(ws, text, false, None);
+            self.vectorize(ws, text, None);
             f(ws.features.vector(), &ws.norm, &ws.tokens)
         })
     }
@@ -494,25 +604,18 @@ impl Classifier {
     pub(crate) fn is_familiar(&self, text: &str) -> bool {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
-            let coverage = self.vectorize(ws, text, false, None);
+            let coverage = self.vectorize(ws, text, None);
             self.familiar(text, coverage)
         })
     }
 
-    /// Re-featurizes the message in `ws` from its entities and cues only
+    /// Turns the message vectorized in `ws` into its entities and cues only
     /// (the language-free evidence) and returns the main head's logits.
-    fn evidence_logits(
-        &self,
-        ws: &mut Buffers,
-        trace: bool,
-        table: Option<&ScoreTable>,
-    ) -> [f32; 3] {
-        ws.tokens.words.clear();
-        let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
+    fn evidence_logits(&self, ws: &mut Buffers, table: Option<&ScoreTable>) -> [f32; 3] {
         let featurizer = &self.model.featurizer;
         match table {
-            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
-            None => featurizer.vectorize_into(norm, tokens, features, trace),
+            Some(t) => featurizer.evidence_into(&mut ws.features, |i| t.idf(i)),
+            None => featurizer.evidence_into(&mut ws.features, |i| featurizer.idf()[i]),
         }
         let x = ws.features.vector();
         match table {
@@ -530,8 +633,8 @@ impl Classifier {
     pub(crate) fn evidence_logits_of(&self, text: &str) -> [f32; 3] {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
-            self.vectorize(ws, text, false, None);
-            self.evidence_logits(ws, false, None)
+            self.vectorize(ws, text, None);
+            self.evidence_logits(ws, None)
         })
     }
 
@@ -615,14 +718,8 @@ mod tests {
         check::<Classifier>();
     }
 
-    #[test]
-    fn the_score_table_changes_no_verdict() {
-        let c = Classifier::default().with_options(ClassifyOptions {
-            reasons: 5,
-            ..ClassifyOptions::default()
-        });
-        let m = c.model();
-        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+    /// The texts of every `datasets/` row, then a few edge cases and `more`.
+    fn dataset_texts(more: &[&str]) -> Vec<String> {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
         let mut texts: Vec<String> = crate::corpus::read_dir_or_file(Path::new(root))
             .unwrap()
@@ -631,18 +728,92 @@ mod tests {
             .collect();
         assert!(texts.len() > 500, "{} dataset messages", texts.len());
         texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
+        texts.extend(more.iter().map(|t| t.to_string()));
+        texts
+    }
+
+    #[test]
+    fn the_score_table_changes_no_verdict() {
+        let c = Classifier::default().with_options(ClassifyOptions {
+            reasons: 5,
+            ..ClassifyOptions::default()
+        });
+        let m = c.model();
+        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+        let texts = dataset_texts(&[]);
         let mut ws = Buffers::default();
         for text in &texts {
-            let general = c.classify_with(&mut ws, text, None);
-            assert_eq!(
-                c.classify_with(&mut ws, text, Some(&t)),
-                general,
-                "{text:?}"
-            );
+            for explain in [false, true] {
+                let general = c.classify_with(&mut ws, text, None, explain);
+                assert_eq!(
+                    c.classify_with(&mut ws, text, Some(&t), explain),
+                    general,
+                    "{text:?}"
+                );
+            }
         }
         // The lazy table: none for the first messages, then the table.
         assert!(c.table(3).is_none() && c.table(3).is_none() && c.table(3).is_none());
         assert!(c.table(3).is_some() && c.table(usize::MAX).is_some());
+    }
+
+    /// The language-free evidence derived from the message's own emissions
+    /// is what vectorizing it again without its words gave: the same
+    /// vector, logits, probabilities and reasons, bit for bit, on every
+    /// `datasets/` row (with the score table and without).
+    #[test]
+    fn evidence_from_the_emissions_is_the_words_less_vector() {
+        let c = Classifier::default();
+        let m = c.model();
+        let t = ScoreTable::new(&m.featurizer, &m.head).expect("the built-in model has the shape");
+        let texts =
+            dataset_texts(&["pay $5 $5 $5 at bit.ly/x or bit.ly/x, call +44 7700 900123 now"]);
+        let cal = &m.calibration;
+        let (mut ws, mut reference) = (Buffers::default(), Buffers::default());
+        let mut with_entities = 0;
+        for text in &texts {
+            for table in [None, Some(&t)] {
+                let idf = |i: usize| table.map_or(m.featurizer.idf()[i], |t| t.idf(i));
+                c.vectorize(&mut reference, text, table);
+                reference.tokens.words.clear();
+                let (norm, tokens) = (&reference.norm, &reference.tokens);
+                m.featurizer
+                    .vectorize_into_with(norm, tokens, &mut reference.features, idf);
+                c.vectorize(&mut ws, text, table);
+                let z = c.evidence_logits(&mut ws, table);
+                let (got, want) = (ws.features.vector(), reference.features.vector());
+                assert_eq!(got.indices, want.indices, "{text:?}");
+                let bits =
+                    |v: &SparseVector| v.values.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(got), bits(want), "{text:?}");
+                let mut want_z = [0.0f32; 3];
+                m.head.logits(want, &mut want_z);
+                if let Some(t) = table {
+                    want_z = t.logits(want);
+                }
+                assert_eq!(z.map(f32::to_bits), want_z.map(f32::to_bits), "{text:?}");
+                let (p, q) = (
+                    cal.evidence_probabilities(z),
+                    cal.evidence_probabilities(want_z),
+                );
+                assert_eq!(p.map(f32::to_bits), q.map(f32::to_bits), "{text:?}");
+                with_entities += (!want.indices.is_empty()) as usize;
+                // The trace built afterwards, and the reasons from it.
+                let f = &m.featurizer;
+                f.trace_into(&ws.norm, &ws.tokens, &mut ws.features);
+                f.trace_into(&reference.norm, &reference.tokens, &mut reference.features);
+                let weights = head_weights(&m.head);
+                let reasons = |b: &mut Buffers| {
+                    let (norm, f, scratch) = (&b.norm, &b.features, &mut b.explain);
+                    reasons_of_workspace(text, norm, f, cal, 0, scratch, &weights)
+                };
+                assert_eq!(reasons(&mut ws), reasons(&mut reference), "{text:?}");
+            }
+        }
+        assert!(
+            with_entities > texts.len(),
+            "{with_entities} evidence vectors with features"
+        );
     }
 
     #[test]

@@ -1,25 +1,36 @@
 //! Emission: hashing the feature occurrences of one message into buckets,
-//! in a fixed order, and telling a [`Sink`] (no trace, a full trace, or the
-//! compact [`Trace`](super::Trace)) about each.
+//! in a fixed order, and telling a [`Sink`] (no trace, or a full trace)
+//! about each.
 
-use super::shape::{fold_digits, shape_word};
-use super::{FeatureFamily, FeatureTrace, Featurizer, Workspace};
+use super::hashing::{Grams, GramsOut, MultiplyAdd, Scheme, Xxh3};
+use super::{FeatureFamily, FeatureTrace, Featurizer, Hashing, Workspace};
 use crate::normalize::Normalized;
 use crate::tokenize::{TokenKind, Tokens};
-use xxhash_rust::xxh3::xxh3_64_with_seed;
-
-const SEED_WORD: u64 = 0x5ca3_0001;
-const SEED_BIGRAM: u64 = 0x5ca3_0002;
-const SEED_ENTITY: u64 = 0x5ca3_0003;
-const SEED_CHAR: u64 = 0x5ca3_0004;
 
 /// Characters of a word beyond which no more character n-grams are taken.
 const MAX_WORD_CHARS: usize = 40;
 
+/// What one token emitted, kept so that the explanation trace can be built
+/// afterwards, for the messages that need one, without hashing again (see
+/// [`Featurizer::trace_into`]).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Emitted {
+    /// The token's index in [`Tokens::words`].
+    pub(super) token: u32,
+    /// Whether the shaped word is the token's text as it stands (no digit
+    /// was folded), so that its name needs no shaping again.
+    pub(super) plain: bool,
+    /// The word feature's hash.
+    pub(super) hash: u64,
+    /// Its character-block emissions (for a repeated word, its first
+    /// occurrence's; empty for glyphs and symbols).
+    pub(super) chars: (u32, u32),
+}
+
 impl Featurizer {
     /// Hashes every feature occurrence of one message into `ws.words` and
-    /// `ws.chars`, in a fixed order, telling `sink` about each.
-    ///
+    /// `ws.chars`, in a fixed order, telling `sink` about each, and records
+    /// what each token emitted in `ws.emitted`.
     ///
     /// A word seen before in the message emits no character n-grams of its
     /// own: its first occurrence's are counted once more in `ws.char_mult`
@@ -36,11 +47,29 @@ impl Featurizer {
         ws: &mut Workspace,
         sink: &mut S,
     ) {
+        match self.config.hashing {
+            Hashing::Xxh3 => self.emit_with::<Xxh3, S>(norm, tokens, ws, sink),
+            Hashing::MultiplyAdd => self.emit_with::<MultiplyAdd, S>(norm, tokens, ws, sink),
+        }
+    }
+
+    fn emit_with<H: Scheme, S: Sink>(
+        &self,
+        norm: &Normalized,
+        tokens: &Tokens,
+        ws: &mut Workspace,
+        sink: &mut S,
+    ) {
         let fold_repeats = !S::SPANS;
         let text = norm.text();
-        let mask = (self.dim() - 1) as u64;
-        let bucket = |h: u64| (h & mask) as u32;
-        let (lo, hi) = (self.config.char_ngram_min, self.config.char_ngram_max);
+        let bits = self.bucket_bits();
+        let bucket = |h: u64| H::bucket(h, bits);
+        let grams = Grams {
+            with_spans: S::SPANS,
+            lo: self.config.char_ngram_min,
+            hi: self.config.char_ngram_max,
+            bits,
+        };
         let Workspace {
             words,
             chars,
@@ -49,18 +78,23 @@ impl Featurizer {
             bigram,
             scratch,
             bounds,
+            spans,
             char_mult,
             repeats,
+            emitted,
+            entities_from,
             ..
         } = ws;
         words.clear();
         chars.clear();
         char_mult.clear();
+        emitted.clear();
         if fold_repeats {
             repeats.reset(tokens.words.len());
         }
-        let mut prev_start: Option<usize> = None;
-        for tok in &tokens.words {
+        // The previous word's hash and start, for its bigram with the next.
+        let mut last: Option<(u64, usize)> = None;
+        for (index, tok) in tokens.words.iter().enumerate() {
             let piece = &text[tok.start..tok.end];
             // ASCII punctuation is a property of how a corpus was preprocessed
             // (some strip it, some keep it), and U+FFFD of how it was decoded,
@@ -69,7 +103,6 @@ impl Featurizer {
             if tok.kind == TokenKind::Symbol && (piece.is_ascii() || piece == "\u{FFFD}") {
                 continue;
             }
-            shaped.clear();
             if self.config.unmask && tok.kind == TokenKind::Symbol {
                 // No emoji or pictographs at all: some corpora strip them and
                 // some keep them, so as features they tell the model the
@@ -77,52 +110,71 @@ impl Featurizer {
                 // spam"), and padding a scam with them moved its score.
                 // Currency signs still count, inside money entities.
                 continue;
-            } else if self.config.unmask && tok.kind == TokenKind::Word {
-                shape_word(piece, shaped);
-            } else {
-                fold_digits(piece, shaped);
             }
-            let h = xxh3_64_with_seed(shaped.as_bytes(), SEED_WORD);
+            // The word as the model sees it: shaping changes only words
+            // with ASCII digits (folded, or read as leetspeak), so any
+            // other is its own text, not copied.
+            let plain = !piece.bytes().any(|b| b.is_ascii_digit());
+            let name: &str = if plain {
+                piece
+            } else {
+                self.shape_into(piece, tok.kind, shaped)
+            };
+            let h = H::word(name.as_bytes());
             words.push(bucket(h));
             sink.feature(
                 FeatureFamily::Word,
                 h,
                 bucket(h),
-                shaped,
+                name,
                 (tok.start, tok.end),
             );
+            let mut record = Emitted {
+                token: index as u32,
+                plain,
+                hash: h,
+                chars: (0, 0),
+            };
             if tok.kind == TokenKind::Symbol {
+                emitted.push(record);
                 continue;
             }
             if self.config.word_bigrams {
-                if let Some(pstart) = prev_start {
-                    bigram.clear();
-                    bigram.push_str(prev);
-                    bigram.push(' ');
-                    bigram.push_str(shaped);
-                    let h = xxh3_64_with_seed(bigram.as_bytes(), SEED_BIGRAM);
-                    words.push(bucket(h));
+                if let Some((ph, pstart)) = last {
+                    if H::BIGRAM_TEXT || S::NAMES {
+                        bigram.clear();
+                        bigram.push_str(prev);
+                        bigram.push(' ');
+                        bigram.push_str(name);
+                    }
+                    let b = H::bigram(ph, h, bigram);
+                    words.push(bucket(b));
                     sink.feature(
                         FeatureFamily::Bigram,
-                        h,
-                        bucket(h),
+                        b,
+                        bucket(b),
                         bigram,
                         (pstart, tok.end),
                     );
                 }
-                prev.clear();
-                prev.push_str(shaped);
-                prev_start = Some(tok.start);
+                if H::BIGRAM_TEXT || S::NAMES {
+                    prev.clear();
+                    prev.push_str(name);
+                }
+                last = Some((h, tok.start));
             }
             if tok.kind != TokenKind::Word {
+                emitted.push(record);
                 continue;
             }
             if fold_repeats {
-                // `h` hashes `shaped`: the same word, the same hash.
-                if let Some((from, to)) = repeats.find_or_insert(h, shaped, chars.len()) {
+                // `h` hashes `name`: the same word, the same hash.
+                if let Some((from, to)) = repeats.find_or_insert(h, name, chars.len()) {
                     for m in &mut char_mult[from..to] {
                         *m += 1;
                     }
+                    record.chars = (from as u32, to as u32);
+                    emitted.push(record);
                     sink.word_chars(from..to);
                     continue;
                 }
@@ -130,59 +182,57 @@ impl Featurizer {
             // Character n-grams of the word padded with a space each side,
             // its first MAX_WORD_CHARS characters only.
             let first = chars.len();
-            if shaped.is_ascii() {
-                // One byte per character: the n-grams are byte windows.
-                let w = &shaped.as_bytes()[..shaped.len().min(MAX_WORD_CHARS)];
+            spans.clear();
+            if name.is_ascii() {
+                // One byte per character.
+                let w = &name.as_bytes()[..name.len().min(MAX_WORD_CHARS)];
                 let mut buf = [b' '; MAX_WORD_CHARS + 2];
                 buf[1..=w.len()].copy_from_slice(w);
-                let padded = &buf[..w.len() + 2];
-                for n in lo..=hi.min(padded.len()) {
-                    let at = chars.len();
-                    ascii_grams(padded, n, mask, chars);
-                    if S::SPANS {
-                        for (s, &b) in chars[at..].iter().enumerate() {
-                            sink.char_gram(b, (tok.start, tok.end), (s, s + n));
-                        }
-                    }
-                }
+                let out = GramsOut {
+                    buckets: chars,
+                    spans,
+                };
+                H::grams(grams, &buf[..w.len() + 2], None, out);
             } else {
                 scratch.clear();
                 scratch.push(b' ');
-                let mut end = shaped.len();
-                if let Some((i, _)) = shaped.char_indices().nth(MAX_WORD_CHARS) {
+                let mut end = name.len();
+                if let Some((i, _)) = name.char_indices().nth(MAX_WORD_CHARS) {
                     end = i;
                 }
-                scratch.extend_from_slice(&shaped.as_bytes()[..end]);
+                scratch.extend_from_slice(&name.as_bytes()[..end]);
                 scratch.push(b' ');
                 let padded = std::str::from_utf8(scratch).expect("a space, a string, a space");
                 // `bounds[i]`: where character i of the padded word starts.
                 bounds.clear();
                 bounds.extend(padded.char_indices().map(|(i, _)| i));
                 bounds.push(padded.len());
-                let nchars = bounds.len() - 1;
-                for n in lo..=hi.min(nchars) {
-                    for s in 0..=(nchars - n) {
-                        let gram = &scratch[bounds[s]..bounds[s + n]];
-                        let b = bucket(xxh3_64_with_seed(gram, SEED_CHAR));
-                        chars.push(b);
-                        if S::SPANS {
-                            sink.char_gram(b, (tok.start, tok.end), (bounds[s], bounds[s + n]));
-                        }
-                    }
+                let out = GramsOut {
+                    buckets: chars,
+                    spans,
+                };
+                H::grams(grams, scratch, Some(bounds), out);
+            }
+            if S::SPANS {
+                for (&b, &span) in chars[first..].iter().zip(spans.iter()) {
+                    sink.char_gram(b, (tok.start, tok.end), span);
                 }
             }
             char_mult.resize(chars.len(), 1);
             if fold_repeats {
                 repeats.end_last(chars.len());
             }
+            record.chars = (first as u32, chars.len() as u32);
+            emitted.push(record);
             sink.word_chars(first..chars.len());
         }
+        *entities_from = words.len();
         for e in &tokens.entities {
             if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
                 continue;
             }
             for f in &e.features {
-                let h = xxh3_64_with_seed(f.as_bytes(), SEED_ENTITY);
+                let h = H::entity(f.as_bytes());
                 words.push(bucket(h));
                 sink.feature(FeatureFamily::Entity, h, bucket(h), f, (e.start, e.end));
             }
@@ -190,31 +240,10 @@ impl Featurizer {
     }
 }
 
-/// The character n-grams of length `n` of an ASCII padded word, hashed.
-///
-/// Dispatched to a version per length so that the hash's branches on the
-/// input length fold away.
-fn ascii_grams(padded: &[u8], n: usize, mask: u64, out: &mut Vec<u32>) {
-    fn grams<const N: usize>(padded: &[u8], mask: u64, out: &mut Vec<u32>) {
-        out.extend(padded.windows(N).map(|g| {
-            let g: &[u8; N] = g.try_into().expect("a window of N bytes");
-            (xxh3_64_with_seed(g, SEED_CHAR) & mask) as u32
-        }));
-    }
-    match n {
-        1 => grams::<1>(padded, mask, out),
-        2 => grams::<2>(padded, mask, out),
-        3 => grams::<3>(padded, mask, out),
-        4 => grams::<4>(padded, mask, out),
-        5 => grams::<5>(padded, mask, out),
-        6 => grams::<6>(padded, mask, out),
-        7 => grams::<7>(padded, mask, out),
-        _ => out.extend(
-            padded
-                .windows(n)
-                .map(|g| (xxh3_64_with_seed(g, SEED_CHAR) & mask) as u32),
-        ),
-    }
+/// The number of character n-grams of lengths `lo..=hi` of a padded word
+/// of `chars` characters.
+pub(super) fn ngram_count(chars: usize, lo: usize, hi: usize) -> usize {
+    (lo..=hi.min(chars)).map(|n| chars - n + 1).sum()
 }
 
 /// The distinct words of one message with their character-block emissions,
@@ -297,6 +326,9 @@ impl Repeats {
 pub(super) trait Sink {
     /// Whether [`Sink::char_gram`] is wanted (it costs a call per n-gram).
     const SPANS: bool = false;
+    /// Whether [`Sink::feature`] is told the names of bigrams (the scheme
+    /// may hash them without building their text).
+    const NAMES: bool = false;
     /// A word-block feature (word, bigram or entity), in emission order,
     /// with its hash before the bucket was taken from it.
     fn feature(
@@ -315,7 +347,8 @@ pub(super) trait Sink {
     fn word_chars(&mut self, _emissions: std::ops::Range<usize>) {}
 }
 
-/// Records nothing: training and scoring without reasons.
+/// Records nothing: training, and scoring (the trace, when a verdict needs
+/// one, is built afterwards from [`Emitted`]).
 pub(super) struct NoTrace;
 impl Sink for NoTrace {}
 
@@ -324,6 +357,7 @@ pub(super) struct FullTrace<'a>(pub(super) &'a mut Vec<FeatureTrace>);
 
 impl Sink for FullTrace<'_> {
     const SPANS: bool = true;
+    const NAMES: bool = true;
 
     fn feature(
         &mut self,

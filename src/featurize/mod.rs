@@ -11,16 +11,19 @@
 //! * **chars**: character n-grams of each word padded with spaces (`char_wb`),
 //!   which carry obfuscated spellings and scripts without spaces.
 //!
-//! Features are hashed with xxh3 (stable across runs, platforms and releases)
-//! into `2^buckets_log2` buckets. Nothing dense is built: a message is a sorted
-//! list of `(bucket, value)` pairs.
+//! Features are hashed (stable across runs, platforms and releases; see
+//! [`Hashing`]) into `2^buckets_log2` buckets. Nothing dense is built: a
+//! message is a sorted list of `(bucket, value)` pairs.
 
 mod emit;
+mod hashing;
 mod shape;
 mod sort;
 mod trace;
 mod workspace;
 
+pub use hashing::Hashing;
+use shape::fold_digits;
 pub(crate) use shape::shape_word;
 pub use trace::Trace;
 pub(crate) use trace::TraceItem;
@@ -28,7 +31,7 @@ pub use workspace::Workspace;
 
 use crate::normalize::Normalized;
 use crate::sparse::SparseVector;
-use crate::tokenize::Tokens;
+use crate::tokenize::{TokenKind, Tokens};
 use emit::{FullTrace, NoTrace};
 use rayon::prelude::*;
 use sort::{emission, for_each_run, merge, sort_keys, CHAR_BLOCK};
@@ -72,6 +75,17 @@ pub struct FeaturizerConfig {
     /// Off when missing from a stored model, for the same reason as `unmask`.
     #[serde(default)]
     pub cues: bool,
+    /// How feature names are hashed into buckets.
+    ///
+    /// [`Hashing::Xxh3`] when missing from a stored model: the scheme of
+    /// models trained before this field existed. Written only when it is
+    /// another scheme, so that an xxh3 model's file is the bytes it was
+    /// before the field existed.
+    #[serde(
+        default = "Hashing::legacy",
+        skip_serializing_if = "Hashing::is_legacy"
+    )]
+    pub hashing: Hashing,
 }
 
 impl Default for FeaturizerConfig {
@@ -83,6 +97,7 @@ impl Default for FeaturizerConfig {
             word_bigrams: true,
             unmask: true,
             cues: true,
+            hashing: Hashing::Xxh3,
         }
     }
 }
@@ -481,7 +496,10 @@ impl Featurizer {
         ws: &mut Workspace,
         trace: bool,
     ) {
-        self.vectorize_into_with(norm, tokens, ws, trace, |i| self.idf[i]);
+        self.vectorize_into_with(norm, tokens, ws, |i| self.idf[i]);
+        if trace {
+            self.trace_into(norm, tokens, ws);
+        }
     }
 
     /// The number of bits of a bucket index (the radix sort's key width).
@@ -489,8 +507,23 @@ impl Featurizer {
         u32::from(self.config.buckets_log2)
     }
 
+    /// The word `piece`, a token of kind `kind` with an ASCII digit, as the
+    /// model sees it, written into `shaped`: words with leetspeak read as
+    /// letters (when unmasking), anything else with its digits folded.
+    fn shape_into<'a>(&self, piece: &str, kind: TokenKind, shaped: &'a mut String) -> &'a str {
+        shaped.clear();
+        if self.config.unmask && kind == TokenKind::Word {
+            shape_word(piece, shaped);
+        } else {
+            fold_digits(piece, shaped);
+        }
+        shaped
+    }
+
     /// [`Featurizer::vectorize_into`] with the IDF weights read through
-    /// `idf` (the same values, from a table laid out for the hot path).
+    /// `idf` (the same values, from a table laid out for the hot path), and
+    /// no trace: [`Featurizer::trace_into`] adds one afterwards, for the
+    /// messages that turn out to need it.
     // Never inlined, so that a profile (`scripts/profile.sh`) can name the
     // stage: a call per message costs nothing next to its work, and when
     // the compiler inlined it the stage's cost vanished into its caller's.
@@ -500,112 +533,224 @@ impl Featurizer {
         norm: &Normalized,
         tokens: &Tokens,
         ws: &mut Workspace,
-        trace: bool,
         idf: impl Fn(usize) -> f32 + Copy,
     ) {
-        let mut t = std::mem::take(&mut ws.trace);
-        t.clear();
-        if trace {
-            self.emit(norm, tokens, ws, &mut t);
-        } else {
-            self.emit(norm, tokens, ws, &mut NoTrace);
-        }
-        ws.trace = t;
-        ws.traced = trace;
+        self.emit(norm, tokens, ws, &mut NoTrace);
+        ws.traced = false;
         let Workspace {
             words,
             chars,
             keys,
             spare,
-            runs,
-            vector,
-            word_pos,
-            char_pos,
-            occurrences,
-            char_mult,
             ..
         } = ws;
         // Both blocks in one sort: a bucket's word-block occurrences, then
         // its character-block ones, each in emission order.
         sort_keys(&[words, chars], self.bucket_bits(), keys, spare);
-        // Per bucket: its counts in each block, and (with a trace) the
-        // position in the vector of each emission, which is the bucket's.
-        runs.clear();
-        if trace {
-            set_len(word_pos, words.len());
-            set_len(char_pos, chars.len());
+        weigh_sorted(ws, idf);
+    }
+
+    /// Turns the message last vectorized in `ws` into its language-free
+    /// evidence: its entity and cue features alone, with neither words,
+    /// bigrams nor character n-grams. The vector, and the trace
+    /// [`Featurizer::trace_into`] then builds, are those of vectorizing the
+    /// message with no word tokens, bit for bit, without tokenizing,
+    /// shaping or hashing again: the entities are the word block's last
+    /// emissions, already hashed into their buckets.
+    ///
+    /// The classifier's path for a message whose words the model cannot
+    /// read (see [`Classifier::classify`](crate::Classifier::classify)).
+    // Never inlined, so that `scripts/profile.sh` can name it.
+    #[inline(never)]
+    pub(crate) fn evidence_into(&self, ws: &mut Workspace, idf: impl Fn(usize) -> f32 + Copy) {
+        let Workspace {
+            words,
+            chars,
+            keys,
+            spare,
+            emitted,
+            char_mult,
+            entities_from,
+            traced,
+            ..
+        } = ws;
+        // A message's few entity emissions: sorting them again costs less
+        // than picking their keys out of the message's thousand.
+        words.drain(..*entities_from);
+        chars.clear();
+        char_mult.clear();
+        emitted.clear();
+        *entities_from = 0;
+        *traced = false;
+        sort_keys(&[words], self.bucket_bits(), keys, spare);
+        weigh_sorted(ws, idf);
+    }
+    /// Adds the explanation trace of the message last vectorized in `ws`
+    /// (from `norm` and `tokens`, the same ones): where each feature
+    /// occurrence came from, and its position in the vector.
+    ///
+    /// Separate from vectorizing because most messages need no
+    /// explanation (the classifier explains flagged and unsure messages
+    /// only, by default): the trace is built only for those, from what the
+    /// vectorization recorded (each token's word hash and n-gram range, the
+    /// sorted keys), without hashing or sorting again. The trace is the one
+    /// the emission would have recorded, item for item.
+    // Never inlined, so that `scripts/profile.sh` can name it.
+    #[inline(never)]
+    pub(crate) fn trace_into(&self, norm: &Normalized, tokens: &Tokens, ws: &mut Workspace) {
+        let text = norm.text();
+        let Workspace {
+            words,
+            chars,
+            keys,
+            runs,
+            word_pos,
+            char_pos,
+            occurrences,
+            emitted,
+            trace,
+            traced,
+            shaped,
+            bigram,
+            ..
+        } = ws;
+        trace.clear();
+        *traced = true;
+        // The previous word's name (a range of the trace's names), start
+        // and hash, for its bigram with the next.
+        let mut last: Option<((u32, u32), usize, u64)> = None;
+        for e in emitted.iter() {
+            let tok = tokens.words[e.token as usize];
+            let piece = &text[tok.start..tok.end];
+            let name = if e.plain {
+                piece
+            } else {
+                self.shape_into(piece, tok.kind, shaped)
+            };
+            let word = trace.push_word(e.hash, name, (tok.start, tok.end));
+            if tok.kind == TokenKind::Symbol {
+                continue;
+            }
+            if self.config.word_bigrams {
+                if let Some((prev, start, hash)) = last {
+                    bigram.clear();
+                    bigram.push_str(trace.name_at(prev));
+                    bigram.push(' ');
+                    bigram.push_str(name);
+                    // A hash of the bigram's name for grouping reasons, the
+                    // same whatever the model's hashing scheme.
+                    let h = hashing::name_pair(hash, e.hash);
+                    trace.push_word_block(FeatureFamily::Bigram, h, bigram, (start, tok.end));
+                }
+                last = Some((word, tok.start, e.hash));
+            }
+            if tok.kind == TokenKind::Word {
+                trace.push_chars(e.chars.0 as usize..e.chars.1 as usize);
+            }
         }
-        // One pass over the sorted keys: a key opens a run when its bucket
-        // differs from the last one's, and counts in its block's column.
-        // (Finding each run's end and then its block split by a binary
-        // search read the keys twice.)
+        for e in &tokens.entities {
+            if e.kind == crate::tokenize::EntityKind::Cue && !self.config.cues {
+                continue;
+            }
+            for f in &e.features {
+                let h = xxhash_rust::xxh3::xxh3_64(f.as_bytes());
+                trace.push_word_block(FeatureFamily::Entity, h, f, (e.start, e.end));
+            }
+        }
+        debug_assert_eq!(trace.word_emissions(), words.len());
+        set_len(word_pos, words.len());
+        set_len(char_pos, chars.len());
+        // The position of each emission is its bucket's run.
+        let mut at = usize::MAX;
         let mut last = u64::MAX;
         for &k in keys.iter() {
             let b = k >> 32;
             if b != last {
                 last = b;
-                runs.push(Run {
-                    bucket: b as u32,
-                    ..Run::default()
-                });
+                at = at.wrapping_add(1);
             }
-            let at = runs.len() - 1;
-            let run = &mut runs[at];
             if k & CHAR_BLOCK == 0 {
-                run.words += 1;
-                if trace {
-                    word_pos[emission(k)] = at as u32;
-                }
+                word_pos[emission(k)] = at as u32;
             } else {
-                // A repeated word's n-grams count once per occurrence.
-                run.chars += char_mult[emission(k)];
-                if trace {
-                    char_pos[emission(k)] = at as u32;
-                }
+                char_pos[emission(k)] = at as u32;
             }
         }
-        // The IDF reads first, in a loop of their own: each is a likely cache
-        // miss into a table of megabytes, and a loop this small lets the
-        // processor have many of them in flight at once.
-        for r in runs.iter_mut() {
-            r.idf = idf(r.bucket as usize);
-        }
-        // Sublinear TF times IDF, each block normalized to unit length. The
-        // squares are summed block by block in bucket order, and a bucket in
-        // both blocks is the sum of its two values, as in
-        // `Featurizer::vectorize`, so the vector is the same bit for bit.
-        let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
-        for r in runs.iter_mut() {
-            let w = r.idf;
-            if r.words > 0 {
-                r.word_value = sublinear_tf(r.words) * w;
-                words_norm += r.word_value * r.word_value;
-            }
-            if r.chars > 0 {
-                r.char_value = sublinear_tf(r.chars) * w;
-                chars_norm += r.char_value * r.char_value;
-            }
-        }
-        let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
-        let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
-        // One extend per output from the slice of runs: its length is known,
-        // so each reserves once and writes without a capacity check per
-        // element (pushes in one loop paid three per bucket).
-        vector.indices.clear();
-        vector.values.clear();
         occurrences.clear();
-        vector.indices.extend(runs.iter().map(|r| r.bucket));
-        vector
-            .values
-            .extend(runs.iter().map(|r| match (r.words > 0, r.chars > 0) {
-                (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
-                (true, false) => unit(r.word_value, words_norm),
-                _ => unit(r.char_value, chars_norm),
-            }));
-        if trace {
-            occurrences.extend(runs.iter().map(|r| r.words + r.chars));
+        occurrences.extend(runs.iter().map(|r| r.words + r.chars));
+    }
+}
+
+/// Counts, weighs and normalizes the keys `ws` holds sorted (see
+/// [`sort_keys`]) into its runs and vector.
+fn weigh_sorted(ws: &mut Workspace, idf: impl Fn(usize) -> f32 + Copy) {
+    let Workspace {
+        keys,
+        runs,
+        vector,
+        char_mult,
+        ..
+    } = ws;
+    // Per bucket: its counts in each block. One pass over the sorted
+    // keys: a key opens a run when its bucket differs from the last
+    // one's, and counts in its block's column. (Finding each run's end
+    // and then its block split by a binary search read the keys twice.)
+    runs.clear();
+    let mut last = u64::MAX;
+    for &k in keys.iter() {
+        let b = k >> 32;
+        if b != last {
+            last = b;
+            runs.push(Run {
+                bucket: b as u32,
+                ..Run::default()
+            });
+        }
+        let at = runs.len() - 1;
+        let run = &mut runs[at];
+        if k & CHAR_BLOCK == 0 {
+            run.words += 1;
+        } else {
+            // A repeated word's n-grams count once per occurrence.
+            run.chars += char_mult[emission(k)];
         }
     }
+    // The IDF reads first, in a loop of their own: each is a likely cache
+    // miss into a table of megabytes, and a loop this small lets the
+    // processor have many of them in flight at once.
+    for r in runs.iter_mut() {
+        r.idf = idf(r.bucket as usize);
+    }
+    // Sublinear TF times IDF, each block normalized to unit length. The
+    // squares are summed block by block in bucket order, and a bucket in
+    // both blocks is the sum of its two values, as in
+    // `Featurizer::vectorize`, so the vector is the same bit for bit.
+    let (mut words_norm, mut chars_norm) = (0.0f32, 0.0f32);
+    for r in runs.iter_mut() {
+        let w = r.idf;
+        if r.words > 0 {
+            r.word_value = sublinear_tf(r.words) * w;
+            words_norm += r.word_value * r.word_value;
+        }
+        if r.chars > 0 {
+            r.char_value = sublinear_tf(r.chars) * w;
+            chars_norm += r.char_value * r.char_value;
+        }
+    }
+    let (words_norm, chars_norm) = (words_norm.sqrt(), chars_norm.sqrt());
+    let unit = |v: f32, norm: f32| if norm > 0.0 { v / norm } else { v };
+    // One extend per output from the slice of runs: its length is known,
+    // so each reserves once and writes without a capacity check per
+    // element (pushes in one loop paid three per bucket).
+    vector.indices.clear();
+    vector.values.clear();
+    vector.indices.extend(runs.iter().map(|r| r.bucket));
+    vector
+        .values
+        .extend(runs.iter().map(|r| match (r.words > 0, r.chars > 0) {
+            (true, true) => unit(r.word_value, words_norm) + unit(r.char_value, chars_norm),
+            (true, false) => unit(r.word_value, words_norm),
+            _ => unit(r.char_value, chars_norm),
+        }));
 }
 
 /// The term counts of what [`Featurizer::emit`] left in `ws`, each block in

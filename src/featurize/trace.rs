@@ -1,7 +1,6 @@
 //! The compact explanation trace: where the feature occurrences of one
 //! message came from, recorded while they are emitted.
 
-use super::emit::Sink;
 use super::FeatureFamily;
 
 /// Where the feature occurrences of one message came from, compactly: what
@@ -85,6 +84,33 @@ impl Trace {
         });
     }
 
+    /// Adds the next word-block emission: an item of `family` (a bigram or
+    /// an entity; [`Trace::push_word`] for words).
+    pub(crate) fn push_word_block(
+        &mut self,
+        family: FeatureFamily,
+        hash: u64,
+        name: &str,
+        span: (usize, usize),
+    ) {
+        let at = self.words;
+        self.words += 1;
+        self.push(family, hash, name, span, (at, at + 1));
+    }
+
+    /// Adds the next word-block emission, a word; returns its name's range
+    /// (see [`Trace::name_at`]).
+    pub(crate) fn push_word(&mut self, hash: u64, name: &str, span: (usize, usize)) -> (u32, u32) {
+        self.push_word_block(FeatureFamily::Word, hash, name, span);
+        self.items.last().expect("just pushed").name
+    }
+
+    /// The word-block emissions added by [`Trace::push_word`] and
+    /// [`Trace::push_word_block`].
+    pub(crate) fn word_emissions(&self) -> usize {
+        self.words as usize
+    }
+
     /// Adds an item for the character-block `emissions` of the last word
     /// item (nothing for an empty range or without a word item).
     pub(crate) fn push_chars(&mut self, emissions: std::ops::Range<usize>) {
@@ -137,24 +163,5 @@ impl Trace {
 
     pub(super) fn capacity_bytes(&self) -> usize {
         self.items.capacity() * std::mem::size_of::<TraceItem>() + self.names.capacity()
-    }
-}
-
-impl Sink for Trace {
-    fn feature(
-        &mut self,
-        family: FeatureFamily,
-        hash: u64,
-        _: u32,
-        name: &str,
-        span: (usize, usize),
-    ) {
-        let at = self.words;
-        self.words += 1;
-        self.push(family, hash, name, span, (at, at + 1));
-    }
-
-    fn word_chars(&mut self, emissions: std::ops::Range<usize>) {
-        self.push_chars(emissions);
     }
 }

@@ -1,7 +1,7 @@
 //! The workspace: the buffers one message is featurized in, reused from
 //! message to message, and the vector and trace it leaves there.
 
-use super::emit::Repeats;
+use super::emit::{Emitted, Repeats};
 use super::Trace;
 use crate::sparse::SparseVector;
 
@@ -38,12 +38,24 @@ pub struct Workspace {
     pub(super) bigram: String,
     pub(super) scratch: Vec<u8>,
     pub(super) bounds: Vec<usize>,
+    /// Byte ranges of a word's n-grams in its padded form, for a sink that
+    /// wants their spans.
+    pub(super) spans: Vec<(usize, usize)>,
+    /// What each token emitted, for [`Featurizer::trace_into`].
+    ///
+    /// [`Featurizer::trace_into`]: super::Featurizer::trace_into
+    pub(super) emitted: Vec<Emitted>,
     /// Per character-block emission: the occurrences of its word in the
     /// message (see [`Featurizer::emit`]).
     ///
     /// [`Featurizer::emit`]: super::Featurizer::emit
     pub(super) char_mult: Vec<u32>,
     pub(super) repeats: Repeats,
+    /// The first of the word block's entity and cue emissions, which come
+    /// after every word's and bigram's (see [`Featurizer::evidence_into`]).
+    ///
+    /// [`Featurizer::evidence_into`]: super::Featurizer::evidence_into
+    pub(super) entities_from: usize,
 }
 
 impl Workspace {
@@ -66,6 +78,8 @@ impl Workspace {
             + 4 * (self.word_pos.capacity() + self.char_pos.capacity())
             + 4 * self.occurrences.capacity()
             + 4 * self.char_mult.capacity()
+            + 16 * self.spans.capacity()
+            + std::mem::size_of::<Emitted>() * self.emitted.capacity()
             + self.repeats.capacity_bytes()
             + self.trace.capacity_bytes()
     }

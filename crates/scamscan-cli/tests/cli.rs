@@ -352,6 +352,8 @@ fn csv_and_tsv_inputs() {
         "jsonl",
         "--reasons",
         "50",
+        "--reasons-for",
+        "all",
         &fixture("messages.tsv"),
     ]);
     let objs = out.json_lines();
@@ -739,7 +741,7 @@ fn model_info_human_and_json() {
         out.stdout
     );
     assert!(
-        out.stdout.contains("2^12 = 4096 hashed buckets"),
+        out.stdout.contains("2^12 = 4096 hashed buckets (xxh3)"),
         "{}",
         out.stdout
     );

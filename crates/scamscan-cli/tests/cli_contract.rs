@@ -50,8 +50,16 @@ fn non_blank_lines() -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Checks one verdict object against every promise of the contract.
-fn check_verdict(v: &Value, d: &Decision) {
+/// Which verdicts carry reasons: `--reasons-for flagged` (the default) or `all`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ReasonsFor {
+    Flagged,
+    All,
+}
+
+/// Checks one verdict object, of the message `text`, against every promise
+/// of the contract.
+fn check_verdict(v: &Value, text: &str, d: &Decision, reasons_for: ReasonsFor) {
     let o = v.as_object().expect("an object");
     let mut keys: Vec<&str> = o.keys().map(String::as_str).collect();
     keys.sort_unstable();
@@ -112,7 +120,18 @@ fn check_verdict(v: &Value, d: &Decision) {
         assert!(v["category_probability"].is_null(), "{v}");
     }
     assert!(v["truncated"].is_boolean(), "{v}");
-    for r in v["reasons"].as_array().expect("reasons is an array") {
+    let reasons = v["reasons"].as_array().expect("reasons is an array");
+    // Reasons for spam, scam and unsure verdicts; for ham only when asked.
+    // A message with a word in it always has a feature to name, except an
+    // unsure one: it is judged on its entities and cues alone, and may
+    // have none.
+    let wanted = label != "ham" || reasons_for == ReasonsFor::All;
+    if !wanted {
+        assert!(reasons.is_empty(), "{v}");
+    } else if label != "unsure" && text.chars().any(char::is_alphanumeric) {
+        assert!(!reasons.is_empty(), "{v}");
+    }
+    for r in reasons {
         let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort_unstable();
         assert_eq!(
@@ -135,7 +154,7 @@ fn check_verdict(v: &Value, d: &Decision) {
 
 /// Checks the output for the contract fixture, line by line, and returns
 /// the labels of its verdicts.
-fn check_fixture_output(out: &Out, d: &Decision) -> Vec<String> {
+fn check_fixture_output(out: &Out, d: &Decision, reasons_for: ReasonsFor) -> Vec<String> {
     let objs = out.json_lines();
     let lines = non_blank_lines();
     assert_eq!(objs.len(), lines.len(), "{}", out.stdout);
@@ -145,8 +164,8 @@ fn check_fixture_output(out: &Out, d: &Decision) -> Vec<String> {
         let is_good =
             matches!(&input, Ok(Value::Object(o)) if o.get("text").is_some_and(Value::is_string));
         if is_good {
-            check_verdict(obj, d);
             let input = input.unwrap();
+            check_verdict(obj, input["text"].as_str().unwrap(), d, reasons_for);
             assert_eq!(obj["id"], input.get("id").cloned().unwrap_or(Value::Null));
             labels.push(obj["label"].as_str().unwrap().to_string());
         } else {
@@ -165,7 +184,8 @@ fn one_object_per_non_blank_line_in_order() {
         out.code, 2,
         "malformed lines make the run an error: {out:?}"
     );
-    let labels = check_fixture_output(&out, &decision(Some(cli_support::model())));
+    let d = decision(Some(cli_support::model()));
+    let labels = check_fixture_output(&out, &d, ReasonsFor::Flagged);
     // The check above is only as good as the labels it saw.
     for want in ["ham", "scam", "unsure"] {
         assert!(
@@ -181,12 +201,48 @@ fn the_builtin_model_keeps_the_contract() {
     let file = contract_file();
     let out = run(&["classify", "--input", "jsonl", "--output", "jsonl", &file]);
     assert_eq!(out.code, 2, "{out:?}");
-    let labels = check_fixture_output(&out, &decision(None));
+    let labels = check_fixture_output(&out, &decision(None), ReasonsFor::Flagged);
     for want in ["ham", "scam", "unsure"] {
         assert!(
             labels.iter().any(|l| l == want),
             "no {want} among {labels:?}"
         );
+    }
+}
+
+/// `--reasons-for all` gives ham verdicts their reasons, and changes
+/// nothing else: the other verdicts, reasons included, are the default's.
+#[test]
+fn reasons_for_all_adds_the_reasons_of_ham_verdicts() {
+    let file = contract_file();
+    for model in [Some(cli_support::model()), None] {
+        let mut args = vec![
+            "classify",
+            "--input",
+            "jsonl",
+            "--output",
+            "jsonl",
+            file.as_str(),
+        ];
+        if let Some(m) = model {
+            args.extend(["--model", m]);
+        }
+        let default = run(&args);
+        args.extend(["--reasons-for", "all"]);
+        let all = run(&args);
+        assert_eq!((default.code, all.code), (2, 2), "{all:?}");
+        let labels = check_fixture_output(&all, &decision(model), ReasonsFor::All);
+        assert!(labels.iter().any(|l| l == "ham"), "{labels:?}");
+        let (objs, all_objs) = (default.json_lines(), all.json_lines());
+        for (d, a) in objs.iter().zip(&all_objs) {
+            if d["label"] == json!("ham") {
+                let mut a = a.clone();
+                a["reasons"] = json!([]);
+                assert_eq!(d, &a);
+            } else {
+                assert_eq!(d, a);
+            }
+        }
     }
 }
 
@@ -428,10 +484,14 @@ fn table_outputs_have_the_contract_columns() {
             let p: Vec<f64> = (3..6).map(|i| row[i].parse().unwrap()).collect();
             assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-4, "{row:?}");
             assert_eq!(&row[2], &row[5], "score == p_scam: {row:?}");
-            // Every message but the last (an empty text) has a top reason,
-            // but an unsure one whose language-free evidence is empty.
-            if &row[1] != "unsure" {
-                assert_eq!(row[7].is_empty(), i == last, "{row:?}");
+            // Every spam or scam message has a top reason; a ham one has
+            // none (reasons are for flagged and unsure verdicts), nor has
+            // the last, an empty text; an unsure one has one unless its
+            // language-free evidence is empty.
+            if row[1] == *"ham" || i == last {
+                assert!(row[7].is_empty(), "{row:?}");
+            } else if row[1] != *"unsure" {
+                assert!(!row[7].is_empty(), "{row:?}");
             }
         } else {
             assert!(row[1].is_empty() && row[2].is_empty(), "{row:?}");

@@ -12,7 +12,7 @@
 use scamscan::model::{Model, MAGIC};
 use scamscan::normalize::Normalizer;
 use scamscan::tokenize::Tokenizer;
-use scamscan::{Classifier, ClassifyOptions, Label, Verdict};
+use scamscan::{Classifier, ClassifyOptions, Label, ReasonsFor, Verdict};
 use scamscan_cli::input::{Event, InputFormat, InputOptions, Inputs};
 use std::sync::OnceLock;
 
@@ -35,6 +35,9 @@ pub fn classifier() -> &'static Classifier {
                 reasons: 5,
                 scam_threshold: None,
             })
+            // Explanations of every message, ham included: the path with
+            // the most to go wrong.
+            .with_reasons_for(ReasonsFor::All)
     })
 }
 

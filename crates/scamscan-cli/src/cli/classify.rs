@@ -5,8 +5,8 @@ use super::{
 };
 use crate::input::{read_limit, Event, InputError, InputFormat, InputOptions, Inputs, Message};
 use crate::printer::{OutputFormat, PrintOptions, Printer};
-use clap::Args;
-use scamscan::{Classifier, Verdict};
+use clap::{Args, ValueEnum};
+use scamscan::{Classifier, ReasonsFor, Verdict};
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -59,10 +59,31 @@ pub struct ClassifyArgs {
     /// Reasons kept per message (0: none, faster).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub reasons: usize,
+    /// Which messages get reasons (by default not ham, which is faster).
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = ReasonsForArg::Flagged)]
+    pub reasons_for: ReasonsForArg,
     #[command(flatten)]
     pub model: ModelArg,
     #[command(flatten)]
     pub decision: DecisionArgs,
+}
+
+/// `--reasons-for`: [`scamscan::ReasonsFor`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReasonsForArg {
+    /// Spam, scam and unsure messages.
+    Flagged,
+    /// Every message, ham included.
+    All,
+}
+
+impl From<ReasonsForArg> for ReasonsFor {
+    fn from(arg: ReasonsForArg) -> Self {
+        match arg {
+            ReasonsForArg::Flagged => ReasonsFor::Flagged,
+            ReasonsForArg::All => ReasonsFor::All,
+        }
+    }
 }
 
 /// Where the verdicts of a run go: `classify` prints them, `campaigns`
@@ -173,7 +194,9 @@ impl<S: Sink> Run<'_, S> {
 /// Runs `classify`; returns the exit status.
 pub fn run(args: &ClassifyArgs, color: bool, diag: &mut Diag) -> u8 {
     let classifier = match load_classifier(&args.model) {
-        Ok(c) => c.with_options(args.decision.options(args.reasons)),
+        Ok(c) => c
+            .with_options(args.decision.options(args.reasons))
+            .with_reasons_for(args.reasons_for.into()),
         Err(e) => {
             diag.error(&e);
             return EXIT_ERROR;

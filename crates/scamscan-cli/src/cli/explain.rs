@@ -73,7 +73,7 @@ pub fn run(args: &ExplainArgs, color: bool, diag: &mut Diag) -> u8 {
             cut: None,
         }
     };
-    let mut v = classifier.classify(&message.text);
+    let mut v = classifier.explain(&message.text);
     let total = v.reasons.len();
     v.reasons.truncate(args.reasons.unwrap_or(total));
     if v.truncated || message.cut.is_some() {

@@ -69,8 +69,8 @@ one message per mail). --lines reads one message per line; --input forces a mode
 
 JSONL output: one object per input record, in input order: id, label, score (= p(scam)), \
 probabilities {ham, spam, scam}, category, category_probability, reasons [{feature, kind, \
-contribution, spans, text}], truncated, and for JSONL/CSV inputs the other fields under \
-\"fields\". A record that cannot be read gets {id, error, line} in its place.
+contribution, spans, text}] (for spam, scam and unsure messages; [] for ham unless \
+--reasons-for all), truncated, and for JSONL/CSV inputs the other fields under \"fields\". A record that cannot be read gets {id, error, line} in its place.
 CSV/TSV output columns: id,label,score,p_ham,p_spam,p_scam,category,top_reason,error.
 
 Memory stays bounded: line-oriented inputs are classified in batches of 2048 messages, and at \

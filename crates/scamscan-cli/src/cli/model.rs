@@ -175,9 +175,13 @@ fn human(i: &Info) -> String {
     );
     let _ = writeln!(
         s,
-        "features:      2^{} = {} hashed buckets: words{}, entities, character {}-{}-grams",
+        "features:      2^{} = {} hashed buckets ({}): words{}, entities, character {}-{}-grams",
         f.buckets_log2,
         i.buckets,
+        match f.hashing {
+            scamscan::featurize::Hashing::Xxh3 => "xxh3",
+            scamscan::featurize::Hashing::MultiplyAdd => "multiply-add",
+        },
         if f.word_bigrams {
             " and word bigrams"
         } else {

@@ -73,6 +73,11 @@ pub struct TrainParamArgs {
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
+    /// How features are hashed into buckets: xxh3 (each feature on its own;
+    /// the default, and the built-in model's scheme), or multiply-add (one
+    /// multiply-add per character and n-gram length), for comparing the two.
+    #[arg(long, value_enum, value_name = "SCHEME", default_value_t = HashingArg::Xxh3)]
+    pub hashing: HashingArg,
     /// Legitimate training messages a language needs to count as known
     /// (0: every language does). A message in another language is judged
     /// on its links, numbers, wallets and cues alone, and unsure unless
@@ -88,6 +93,24 @@ pub struct TrainParamArgs {
     /// (the behaviour before partial labels).
     #[arg(long)]
     pub no_partial_labels: bool,
+}
+
+/// `--hashing`: [`scamscan::featurize::Hashing`] on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HashingArg {
+    /// xxh3 of each feature; the default.
+    Xxh3,
+    /// One multiply-add per byte.
+    MultiplyAdd,
+}
+
+impl From<HashingArg> for scamscan::featurize::Hashing {
+    fn from(arg: HashingArg) -> Self {
+        match arg {
+            HashingArg::MultiplyAdd => scamscan::featurize::Hashing::MultiplyAdd,
+            HashingArg::Xxh3 => scamscan::featurize::Hashing::Xxh3,
+        }
+    }
 }
 
 impl TrainParamArgs {
@@ -110,6 +133,7 @@ impl TrainParamArgs {
                 char_ngram_max: self.char_ngram_max,
                 unmask: !self.no_unmask,
                 cues: !self.no_cues,
+                hashing: self.hashing.into(),
                 ..FeaturizerConfig::default()
             },
             alpha: self.alpha,
