@@ -1,12 +1,14 @@
 //! A Ballista cluster on loopback (127.0.0.1): a `scamscan-scheduler` and
 //! two `scamscan-executor` processes score a Parquet input of more than
 //! 20,000 rows; the verdicts must equal `scamscan classify --output jsonl`,
-//! and both executors must have scored rows (each logs its count).
+//! and both executors must have scored rows (each logs its count). Bad
+//! input (null, empty and oversized texts, a column of another type, a
+//! model that does not load) must neither win nor take a process down.
 
 #[path = "../../scamscan-datafusion/tests/support/mod.rs"]
 mod support;
 
-use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, AsArray, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 use datafusion::datasource::MemTable;
@@ -25,6 +27,8 @@ const ROWS: usize = 20_000;
 /// Parquet files the input is split into, so that there are several scan
 /// tasks to share between the executors.
 const FILES: usize = 8;
+/// Rows with a null text, in a file of their own.
+const NULLS: usize = 10;
 
 /// The processes a test started, killed when it ends, passing or failing.
 struct Cluster {
@@ -56,6 +60,16 @@ impl Cluster {
             .iter()
             .map(|(n, _, _)| format!("--- {n} ---\n{}", self.log(n)))
             .collect()
+    }
+
+    /// Panics with the logs if a process has exited or logged a panic.
+    fn assert_alive(&mut self, after: &str) {
+        for (n, c, _) in &mut self.procs {
+            if let Ok(Some(status)) = c.try_wait() {
+                panic!("{n} exited ({status}) after {after}:\n{}", self.logs());
+            }
+        }
+        assert!(!self.logs().contains("panicked"), "a process panicked after {after}:\n{}", self.logs());
     }
 
     /// Waits until `ready` holds, failing with the logs after a minute or
@@ -99,7 +113,9 @@ fn scored(log: &str) -> u64 {
 }
 
 /// Writes `rows` (repeated to `ROWS`, ids `r{k}:{id}`) as `FILES` Parquet
-/// files in `dir`; returns the ids with the index of their text in `rows`.
+/// files in `dir`, and `NULLS` rows with a null text (ids `null-{k}`) as one
+/// more; each row also has an Int64 column `n`. Returns the ids of the
+/// texts with the index of their text in `rows`.
 async fn write_input(rows: &[(String, String)], dir: &Path) -> Vec<(String, usize)> {
     let mut ids = Vec::new();
     let mut k = 0;
@@ -108,14 +124,22 @@ async fn write_input(rows: &[(String, String)], dir: &Path) -> Vec<(String, usiz
         k += 1;
     }
     let per_file = ids.len().div_ceil(FILES);
+    let nulls: Vec<(String, Option<&str>)> = (0..NULLS).map(|k| (format!("null-{k}"), None)).collect();
+    let files = ids
+        .chunks(per_file)
+        .map(|chunk| chunk.iter().map(|(id, i)| (id.clone(), Some(rows[*i].1.as_str()))).collect())
+        .chain([nulls]);
     std::fs::create_dir_all(dir).unwrap();
     let ctx = SessionContext::new();
-    for (f, chunk) in ids.chunks(per_file).enumerate() {
+    for (f, chunk) in files.enumerate() {
+        let chunk: Vec<(String, Option<&str>)> = chunk;
         let id: StringArray = chunk.iter().map(|(id, _)| Some(id.as_str())).collect();
-        let text: StringArray = chunk.iter().map(|&(_, i)| Some(rows[i].1.as_str())).collect();
+        let text: StringArray = chunk.iter().map(|(_, t)| *t).collect();
+        let n: Int64Array = (0..chunk.len() as i64).map(Some).collect();
         let batch = RecordBatch::try_from_iter([
             ("id", Arc::new(id) as ArrayRef),
             ("text", Arc::new(text) as _),
+            ("n", Arc::new(n) as _),
         ])
         .unwrap();
         let mem = MemTable::try_new(batch.schema(), vec![vec![batch]]).unwrap();
@@ -200,11 +224,27 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
             got.insert(id.value(i).to_string(), Row::from_struct(b.column(1).as_struct(), i));
         }
     }
-    assert_eq!(got.len(), ids.len(), "one row per input row");
+    assert_eq!(got.len(), ids.len() + NULLS, "one row per input row");
     for (id, i) in &ids {
         assert_eq!(got[id].as_ref(), Some(&expected[*i]), "row {id}");
     }
+    for k in 0..NULLS {
+        assert_eq!(got[&format!("null-{k}")], None, "a null text gives a null struct");
+    }
+    // The test data's edge cases went through the cluster like the rest.
+    let row = |name: &str| got[&format!("r0:{name}")].as_ref().unwrap();
+    assert_eq!((row("empty").label.as_str(), row("empty").category.as_deref()), ("ham", None));
+    assert!(row("long").truncated && !row("one").truncated);
     assert_eq!(udf.rows_scored(), 0, "the client scored nothing itself");
+
+    // A column of another type fails while planning, naming the column,
+    // and leaves every process up.
+    let err = match ctx.sql("SELECT id, scamscan(n) FROM messages").await {
+        Ok(df) => df.collect().await.map(|_| ()).unwrap_err(),
+        Err(e) => e,
+    };
+    assert!(err.to_string().contains("the column n is Int64, not text"), "{err}");
+    cluster.assert_alive("a column of the wrong type");
 
     // The README's query, written back to Parquet by the executors.
     let out = tmp.path().join("flagged");
@@ -241,4 +281,37 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         counts.iter().sum::<u64>() >= 2 * ids.len() as u64,
         "the two queries scored every row: {counts:?}"
     );
+    cluster.assert_alive("the queries");
+}
+
+/// A scheduler or executor given a model that does not load stops at
+/// start with the command line's message and status.
+#[test]
+fn a_model_that_does_not_load_stops_each_process_with_the_cli_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-model");
+    let corrupt = dir.path().join("corrupt");
+    std::fs::create_dir(&corrupt).unwrap();
+    std::fs::write(corrupt.join("model.bin"), b"not a model").unwrap();
+    for model in [&missing, &corrupt] {
+        let shown = model.display().to_string();
+        let (code, _, cli_err) = cli::run(&["classify", "--model", &shown, "README.md"]);
+        assert_eq!(code, 2, "{cli_err}");
+        let message = cli_err.trim_end().strip_prefix("scamscan: ").unwrap();
+        assert!(message.contains(&shown), "{message}");
+        for (program, exe) in [
+            ("scamscan-scheduler", env!("CARGO_BIN_EXE_scamscan-scheduler")),
+            ("scamscan-executor", env!("CARGO_BIN_EXE_scamscan-executor")),
+        ] {
+            // Ports no one listens on: the process must stop before using them.
+            let out = Command::new(exe)
+                .args(["--model", &shown, "--bind-port", &free_port().to_string()])
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{program}: {stderr}");
+            assert_eq!(stderr.trim_end(), format!("{program}: {message}"), "{program}");
+        }
+    }
 }

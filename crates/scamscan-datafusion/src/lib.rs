@@ -39,8 +39,7 @@
 //! ```
 //! use datafusion::arrow::array::{RecordBatch, StringArray};
 //! use datafusion::prelude::SessionContext;
-//! use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+//! use std::sync::Arc;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> datafusion::error::Result<()> {
@@ -81,6 +80,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The function's name in SQL.

@@ -81,24 +81,34 @@ pub mod cli {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     }
 
-    /// The `scamscan` binary: `$SCAMSCAN_BIN` when set, else built by cargo
-    /// (a no-op when `cargo test --workspace` has just built it for the CLI's
-    /// own tests).
-    /// A test crate cannot name another package's binary, hence the build.
+    /// The `scamscan` binary: `$SCAMSCAN_BIN` when set, else the one cargo
+    /// builds for the workspace's tests. A test crate cannot name another
+    /// package's binary, hence the build; it asks for what `cargo test
+    /// --workspace` builds (every binary and test target), so that features
+    /// unify the same way and the build is a no-op after that command,
+    /// where `cargo build -p scamscan-cli` would rebuild the library and its
+    /// dependencies with other features, and overwrite the binary.
     pub fn bin() -> &'static Path {
         static BIN: OnceLock<PathBuf> = OnceLock::new();
         BIN.get_or_init(|| {
             if let Some(p) = std::env::var_os("SCAMSCAN_BIN") {
                 return PathBuf::from(p);
             }
-            escargot::CargoBuild::new()
+            let messages = escargot::CargoBuild::new()
                 .manifest_path(root().join("Cargo.toml"))
-                .package("scamscan-cli")
-                .bin("scamscan")
-                .run()
-                .expect("cargo builds the scamscan binary")
-                .path()
-                .to_path_buf()
+                .args(["--workspace", "--bins", "--tests"])
+                .exec()
+                .expect("cargo builds the workspace's binaries");
+            let mut found = None;
+            for m in messages {
+                let m = m.expect("cargo builds the workspace's binaries");
+                if let Ok(escargot::format::Message::CompilerArtifact(a)) = m.decode() {
+                    if a.target.name == "scamscan" && a.target.kind == ["bin"] && !a.profile.test {
+                        found = a.executable.map(|p| p.into_owned());
+                    }
+                }
+            }
+            found.expect("cargo built the scamscan binary")
         })
     }
 
