@@ -81,13 +81,14 @@ pub mod cli {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
     }
 
-    /// The `scamscan` binary: `$SCAMSCAN_BIN` when set, else the one cargo
-    /// builds for the workspace's tests. A test crate cannot name another
-    /// package's binary, hence the build; it asks for what `cargo test
-    /// --workspace` builds (every binary and test target), so that features
-    /// unify the same way and the build is a no-op after that command,
-    /// where `cargo build -p scamscan-cli` would rebuild the library and its
-    /// dependencies with other features, and overwrite the binary.
+    /// The `scamscan` binary: `$SCAMSCAN_BIN` when set (as
+    /// scripts/test-cluster.sh does), else the one cargo builds for the test
+    /// command. A test crate cannot name another package's binary, hence
+    /// the build; it asks for what the test command (`cargo test --workspace
+    /// --exclude scamscan-ballista`) builds, every binary and test target,
+    /// so that features unify the same way and the build is a no-op after
+    /// that command, where `cargo build -p scamscan-cli` would rebuild the
+    /// library and its dependencies with other features.
     pub fn bin() -> &'static Path {
         static BIN: OnceLock<PathBuf> = OnceLock::new();
         BIN.get_or_init(|| {
@@ -96,7 +97,7 @@ pub mod cli {
             }
             let messages = escargot::CargoBuild::new()
                 .manifest_path(root().join("Cargo.toml"))
-                .args(["--workspace", "--bins", "--tests"])
+                .args(["--workspace", "--exclude", "scamscan-ballista", "--bins", "--tests"])
                 .exec()
                 .expect("cargo builds the workspace's binaries");
             let mut found = None;
