@@ -9,7 +9,7 @@
 //! threshold at which at most `target_fpr` of legitimate held-out messages
 //! would be flagged, each source's legitimate messages weighing the same.
 
-use crate::label::Label;
+use crate::label::{Label, Target};
 use crate::metrics;
 use argmin::core::{CostFunction, Executor, Gradient, State};
 use argmin::solver::linesearch::MoreThuenteLineSearch;
@@ -57,6 +57,19 @@ pub struct Calibration {
     /// message says too little about its language.
     #[serde(default = "default_min_words")]
     pub min_words: u32,
+    /// A language is known to the model when it has at least this many
+    /// legitimate training messages in it; a message in another language
+    /// (see [`crate::language`]) is judged on its language-free evidence
+    /// alone. 0 turns this off, and is what models from before language
+    /// identification load with.
+    #[serde(default)]
+    pub min_language_rows: u32,
+    /// Added to the calibrated ham logit when a message is judged on its
+    /// language-free evidence alone (its entities and cues, without its
+    /// words): chosen on the calibration rows' legitimate messages so that
+    /// that evidence flags at most [`Calibration::target_fpr`] of them.
+    #[serde(default)]
+    pub evidence_offset: f32,
 }
 
 fn default_min_words() -> u32 {
@@ -87,6 +100,8 @@ impl Default for Calibration {
             reliability_flag: Vec::new(),
             min_coverage: 0.0,
             min_words: default_min_words(),
+            min_language_rows: 0,
+            evidence_offset: 0.0,
         }
     }
 }
@@ -106,6 +121,46 @@ impl Calibration {
         }
         crate::math::softmax_in_place(&mut z);
         z
+    }
+
+    /// Calibrated probabilities from the logits of a message's language-free
+    /// evidence: [`Calibration::probabilities`] with
+    /// [`Calibration::evidence_offset`] added to ham.
+    ///
+    /// ```
+    /// use scamscan::calibrate::Calibration;
+    /// let c = Calibration { evidence_offset: 1.0, ..Calibration::default() };
+    /// let p = c.evidence_probabilities([0.0, 0.0, 0.0]);
+    /// assert!(p[0] > c.probabilities([0.0, 0.0, 0.0])[0]);
+    /// ```
+    pub fn evidence_probabilities(&self, logits: [f32; 3]) -> [f32; 3] {
+        let mut z = [0.0f32; 3];
+        for c in 0..3 {
+            z[c] = logits[c] / self.temperature + self.bias[c];
+        }
+        z[0] += self.evidence_offset;
+        crate::math::softmax_in_place(&mut z);
+        z
+    }
+
+    /// The label of a message the model cannot read (too few known words,
+    /// or a language it knows too few legitimate messages of), from the
+    /// probabilities of its language-free evidence
+    /// ([`Calibration::evidence_probabilities`]): flagged by the usual rule
+    /// when that evidence alone is strong enough, [`Label::Unsure`]
+    /// otherwise, never ham.
+    ///
+    /// ```
+    /// use scamscan::{calibrate::Calibration, Label};
+    /// let c = Calibration::default();
+    /// assert_eq!(c.decide_unfamiliar([0.9, 0.05, 0.05], None), Label::Unsure);
+    /// assert_eq!(c.decide_unfamiliar([0.1, 0.1, 0.8], None), Label::Scam);
+    /// ```
+    pub fn decide_unfamiliar(&self, p: [f32; 3], scam_threshold: Option<f32>) -> Label {
+        match self.decide(p, scam_threshold) {
+            Label::Ham => Label::Unsure,
+            l => l,
+        }
     }
 
     /// The label for calibrated probabilities. `scam_threshold`, when given,
@@ -170,12 +225,15 @@ impl Calibration {
 
 /// Fits a [`Calibration`] on held-out logits.
 ///
-/// `weights` weigh the log-loss (use the training weights, so the calibrated
-/// probabilities refer to the same source-balanced mix the model learned);
-/// `ham_weights` weigh the legitimate messages when choosing the threshold.
+/// `targets` are the rows' labels, or [`Target::Unwanted`] for a row known
+/// only to be spam or scam (its log-loss is that of the pair, as in
+/// training). `weights` weigh the log-loss (use the training weights, so
+/// the calibrated probabilities refer to the same source-balanced mix the
+/// model learned); `ham_weights` weigh the legitimate messages when
+/// choosing the threshold.
 pub fn fit(
     logits: &[[f32; 3]],
-    labels: &[Label],
+    labels: &[Target],
     weights: &[f64],
     ham_weights: &[f64],
     target_fpr: f32,
@@ -214,25 +272,67 @@ pub fn fit(
         .iter()
         .zip(labels)
         .zip(ham_weights)
-        .filter(|((_, l), _)| **l == Label::Ham)
+        .filter(|((_, l), _)| **l == Target::Label(Label::Ham))
         .map(|((p, _), &w)| (1.0 - p[0], w))
         .collect();
     // Never below 0.5: a message the model thinks more likely legitimate
     // than not is never flagged.
     cal.flag_threshold = metrics::threshold_at_fpr(&mut ham, target_fpr as f64).clamp(0.5, 1.0);
+    // Whether an unwanted row is a scam is unknown: it is left out of the
+    // scam reliability, and counts as flagged in the other.
     let scam: Vec<(f32, bool)> = probs
         .iter()
         .zip(labels)
-        .map(|(p, l)| (p[2], *l == Label::Scam))
+        .filter_map(|(p, l)| l.label().map(|l| (p[2], l == Label::Scam)))
         .collect();
     let flag: Vec<(f32, bool)> = probs
         .iter()
         .zip(labels)
-        .map(|(p, l)| (1.0 - p[0], *l != Label::Ham))
+        .map(|(p, l)| (1.0 - p[0], !l.allows(Label::Ham)))
         .collect();
     cal.reliability_scam = reliability(&scam, 10);
     cal.reliability_flag = reliability(&flag, 10);
     cal
+}
+
+/// The [`Calibration::evidence_offset`] for `cal`: the least ham offset
+/// with which the language-free evidence of at most `target_fpr` of the
+/// legitimate messages (their raw `logits`, weighted by `weights`) is
+/// flagged. Never negative: the offset only ever makes that evidence weaker
+/// than the whole message's.
+///
+/// ```
+/// use scamscan::calibrate::{fit_evidence_offset, Calibration};
+/// let c = Calibration::default();
+/// // Two of ten legitimate messages have strong evidence.
+/// let mut logits = vec![[2.0f32, 0.0, 0.0]; 8];
+/// logits.extend([[0.0, 0.0, 3.0], [0.0, 0.0, 2.0]]);
+/// let w = vec![1.0; 10];
+/// let offset = fit_evidence_offset(&c, &logits, &w, 0.1);
+/// let c = Calibration { evidence_offset: offset, ..c };
+/// let flagged = logits.iter().filter(|&&z| c.evidence_probabilities(z)[0] <= 1.0 - c.flag_threshold).count();
+/// assert_eq!(flagged, 1);
+/// ```
+pub fn fit_evidence_offset(
+    cal: &Calibration,
+    logits: &[[f32; 3]],
+    weights: &[f64],
+    target_fpr: f32,
+) -> f32 {
+    let t = cal.flag_threshold.clamp(1e-6, 1.0 - 1e-6) as f64;
+    // The offset above which a message is no longer flagged:
+    // 1 - p(ham) < T  <=>  d > ln((1-T)/T) + ln(e^s + e^c) - h.
+    let mut needed: Vec<(f32, f64)> = logits
+        .iter()
+        .zip(weights)
+        .map(|(z, &w)| {
+            let [h, s, c] = [0, 1, 2].map(|k| (z[k] / cal.temperature + cal.bias[k]) as f64);
+            let m = s.max(c);
+            let unwanted = m + ((s - m).exp() + (c - m).exp()).ln();
+            ((((1.0 - t) / t).ln() + unwanted - h) as f32, w)
+        })
+        .collect();
+    metrics::threshold_at_fpr(&mut needed, target_fpr as f64).max(0.0)
 }
 
 /// Equal-width reliability bins of `(predicted, happened)` pairs.
@@ -264,7 +364,7 @@ const BIAS_MAX: f64 = 30.0;
 /// Weighted NLL of `softmax(z·e^u + b)` in `(u, b_spam, b_scam)`.
 struct Nll<'a> {
     logits: &'a [[f32; 3]],
-    labels: &'a [Label],
+    labels: &'a [Target],
     weights: &'a [f64],
 }
 
@@ -293,10 +393,27 @@ impl Nll<'_> {
             let zz: Vec<f64> = (0..3).map(|c| z[c] as f64 * s + b[c]).collect();
             let m = zz.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let lse = m + zz.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
-            let y = l.index();
-            loss += w * (lse - zz[y]);
+            // The log-sum-exp over the classes the row may belong to: the
+            // loss is lse − lse_in, and class c's share of it p_c/P(in).
+            let inside = |c: usize| l.allows(Label::ALL[c]);
+            let mi = (0..3)
+                .filter(|&c| inside(c))
+                .map(|c| zz[c])
+                .fold(f64::NEG_INFINITY, f64::max);
+            let lse_in = mi
+                + (0..3)
+                    .filter(|&c| inside(c))
+                    .map(|c| (zz[c] - mi).exp())
+                    .sum::<f64>()
+                    .ln();
+            loss += w * (lse - lse_in);
             for c in 0..3 {
-                let d = w * ((zz[c] - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                let share = if inside(c) {
+                    (zz[c] - lse_in).exp()
+                } else {
+                    0.0
+                };
+                let d = w * ((zz[c] - lse).exp() - share);
                 g[0] += d * z[c] as f64 * s;
                 if c > 0 {
                     g[c] += d;
@@ -356,12 +473,24 @@ mod tests {
 
     #[test]
     fn the_gradient_is_zero_where_the_cost_is_clamped_flat() {
-        let logits = [[2.0f32, -1.0, 0.5], [-0.5, 1.5, 0.0], [0.1, 0.2, 3.0]];
-        let labels = [Label::Ham, Label::Spam, Label::Scam];
+        // A row of each label, and one known only to be unwanted (the
+        // pair's loss, whose gradient this checks too).
+        let logits = [
+            [2.0f32, -1.0, 0.5],
+            [-0.5, 1.5, 0.0],
+            [0.1, 0.2, 3.0],
+            [0.4, 0.9, 1.1],
+        ];
+        let labels = [
+            Target::Label(Label::Ham),
+            Target::Label(Label::Spam),
+            Target::Label(Label::Scam),
+            Target::Unwanted,
+        ];
         let nll = Nll {
             logits: &logits,
             labels: &labels,
-            weights: &[1.0, 2.0, 0.5],
+            weights: &[1.0, 2.0, 0.5, 1.5],
         };
         // Inside the bounds and beyond them (temperature and both offsets),
         // the gradient is the cost's slope, which is 0 where clamped.
@@ -390,9 +519,36 @@ mod tests {
         // Every legitimate message is unlikely to be spam or scam: the
         // threshold at 1% FPR would be tiny, the decision's floor is 0.5.
         let logits: Vec<[f32; 3]> = (0..200).map(|i| [4.0 + (i % 7) as f32, 0.0, 0.0]).collect();
-        let labels = vec![Label::Ham; 200];
+        let labels = vec![Target::Label(Label::Ham); 200];
         let w = vec![1.0; 200];
         assert_eq!(fit(&logits, &labels, &w, &w, 0.01).flag_threshold, 0.5);
+    }
+
+    #[test]
+    fn unwanted_rows_move_the_spam_and_scam_offsets_together() {
+        // Scam rows and rows known only to be unwanted, at the same logits.
+        // Counting the unwanted ones as spam (the old way) pulls p(spam) up;
+        // as the pair, they leave the split between spam and scam to the
+        // scam rows.
+        let logits = vec![[0.0f32, 0.0, 0.0]; 400];
+        let with = |unwanted: Target| -> Vec<Target> {
+            (0..400)
+                .map(|i| match i % 4 {
+                    0 => Target::Label(Label::Ham),
+                    1 => Target::Label(Label::Scam),
+                    _ => unwanted,
+                })
+                .collect()
+        };
+        let w = vec![1.0; 400];
+        let hard = fit(&logits, &with(Target::Label(Label::Spam)), &w, &w, 0.01);
+        let partial = fit(&logits, &with(Target::Unwanted), &w, &w, 0.01);
+        let (ph, pp) = (
+            hard.probabilities([0.0; 3]),
+            partial.probabilities([0.0; 3]),
+        );
+        assert!(ph[1] > ph[2], "as spam: {ph:?}");
+        assert!(pp[2] > 0.7 && pp[1] < 0.01, "as unwanted: {pp:?}");
     }
 
     #[test]
@@ -402,7 +558,11 @@ mod tests {
         let mut labels = Vec::new();
         for i in 0..400 {
             logits.push([0.0, 0.0, 10.0]);
-            labels.push(if i % 4 == 0 { Label::Ham } else { Label::Scam });
+            labels.push(Target::Label(if i % 4 == 0 {
+                Label::Ham
+            } else {
+                Label::Scam
+            }));
         }
         let w = vec![1.0; 400];
         let c = fit(&logits, &labels, &w, &w, 0.01);
@@ -422,8 +582,8 @@ mod tests {
                 }
             })
             .collect();
-        let labels: Vec<Label> = (0..200)
-            .map(|i| if i % 3 == 0 { Label::Ham } else { Label::Scam })
+        let labels: Vec<Target> = (0..200)
+            .map(|i| Target::Label(if i % 3 == 0 { Label::Ham } else { Label::Scam }))
             .collect();
         let w = vec![1.0; 200];
         let c = fit(&logits, &labels, &w, &w, 0.01);

@@ -44,6 +44,11 @@ pub struct Example {
     pub category: Option<Category>,
     /// The message.
     pub text: String,
+    /// A person read the row and its label is theirs (see [`Annotations`]),
+    /// not the source's: it is a hard label even where the source's own
+    /// `spam` means only "unwanted". Not part of the schema.
+    #[serde(skip)]
+    pub reviewed: bool,
 }
 
 /// The most bytes of one record (a JSONL line, a CSV row) parsed: 64 MiB.
@@ -224,7 +229,7 @@ impl Example {
     ///
     /// ```
     /// let row = |text: &str| scamscan::Example { id: "x".into(), source: String::new(), channel: String::new(),
-    ///     lang: String::new(), label: scamscan::Label::Ham, category: None, text: text.into() };
+    ///     lang: String::new(), label: scamscan::Label::Ham, category: None, text: text.into(), reviewed: false };
     /// assert!(row("lunch?").checked().is_ok());
     /// assert_eq!(row(" \n").checked().unwrap_err().to_string(), "empty text");
     /// ```
@@ -316,6 +321,208 @@ pub fn read_dir_or_file(path: &Path) -> Result<Vec<Example>> {
     let mut out = Vec::new();
     for f in jsonl_files(path)? {
         out.extend(read_jsonl(&f)?);
+    }
+    Ok(out)
+}
+
+/// Labels read by people for rows of a corpus, by id: they replace a row's
+/// label or category where a source's own is coarse (every phishing e-mail
+/// "bank", every unwanted SMS "spam").
+///
+/// Tab-separated files with a header row: an `id` column, and a `label` (or
+/// `class`) column, a `category` column, or both. A label is one of `scam`,
+/// `spam`, `marketing` (the same as `spam`: unwanted, and no fraud), `ham`,
+/// or `unclear` / `-` / empty (the row keeps its label). A category is one
+/// of the taxonomy's, `not_scam` (no fraud in the text: the row has no
+/// category), or `-` / empty (unchanged). Only ids and labels: the text
+/// stays in its corpus.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::corpus::Annotations;
+/// use scamscan::{Category, Example, Label};
+/// let tsv = "id\tclass\tcategory\nsms:1\tscam\tdelivery\nsms:2\tmarketing\t-\nsms:3\tunclear\t-\n";
+/// let notes = Annotations::parse(tsv, "unwanted.tsv")?;
+/// let row = |id: &str| Example { id: id.into(), source: "sms".into(), channel: String::new(),
+///     lang: String::new(), label: Label::Spam, category: None, text: "...".into(), reviewed: false };
+/// let mut rows = vec![row("sms:1"), row("sms:2"), row("sms:3"), row("sms:4")];
+/// assert_eq!(notes.apply(&mut rows), 2);
+/// assert_eq!((rows[0].label, rows[0].category), (Label::Scam, Some(Category::Delivery)));
+/// assert_eq!((rows[1].label, rows[2].label), (Label::Spam, Label::Spam));
+/// assert!(rows[1].reviewed && !rows[2].reviewed); // marketing, read; unclear, not
+/// # Ok::<(), scamscan::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Annotations {
+    by_id: std::collections::HashMap<String, Annotation>,
+}
+
+/// One row's annotation: `None` leaves the field as the corpus has it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Annotation {
+    label: Option<Label>,
+    category: Option<Option<Category>>,
+}
+
+impl Annotations {
+    /// Reads an annotation file (see the type's docs); errors name the file and line.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let err = scamscan::corpus::Annotations::read("no/such.tsv".as_ref()).unwrap_err();
+    /// assert!(err.to_string().starts_with("no/such.tsv: "));
+    /// ```
+    pub fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses the text of an annotation file named `path` (for errors).
+    pub fn parse(text: &str, path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let mut lines = text.lines().enumerate();
+        let at = |line: usize| Location::path(path).with_line(line as u64 + 1);
+        let header: Vec<&str> = match lines.next() {
+            Some((_, h)) => h.split('\t').map(str::trim).collect(),
+            None => return Err(Error::parse("empty annotation file").with_path(path)),
+        };
+        let col = |names: &[&str]| header.iter().position(|h| names.contains(h));
+        let id_col =
+            col(&["id"]).ok_or_else(|| Error::parse("no `id` column in the header").at(at(0)))?;
+        let (label_col, cat_col) = (col(&["label", "class"]), col(&["category"]));
+        if label_col.is_none() && cat_col.is_none() {
+            return Err(
+                Error::parse("no `label`, `class` or `category` column in the header").at(at(0)),
+            );
+        }
+        let mut by_id = std::collections::HashMap::new();
+        for (n, line) in lines {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+            let cell = |c: Option<usize>| c.and_then(|c| cells.get(c)).copied().unwrap_or("");
+            let id = cell(Some(id_col));
+            if id.is_empty() {
+                return Err(Error::parse("a row without an id").at(at(n)));
+            }
+            let label = match cell(label_col) {
+                "" | "-" | "unclear" => None,
+                "marketing" => Some(Label::Spam),
+                other => Some(other.parse::<Label>().map_err(|e| e.at(at(n)))?),
+            };
+            let category = match cell(cat_col) {
+                "" | "-" => None,
+                "not_scam" => Some(None),
+                other => Some(Some(other.parse::<Category>().map_err(|e| e.at(at(n)))?)),
+            };
+            let note = Annotation { label, category };
+            if by_id.insert(id.to_string(), note).is_some() {
+                return Err(Error::parse(format!("id {id:?} annotated twice")).at(at(n)));
+            }
+        }
+        Ok(Annotations { by_id })
+    }
+
+    /// Adds the annotations of `other`; an id annotated in both keeps the
+    /// fields `other` sets.
+    pub fn merge(&mut self, other: Annotations) {
+        for (id, note) in other.by_id {
+            let e = self.by_id.entry(id).or_insert(Annotation {
+                label: None,
+                category: None,
+            });
+            e.label = note.label.or(e.label);
+            e.category = note.category.or(e.category);
+        }
+    }
+
+    /// The number of annotated ids.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// True when nothing is annotated.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Applies the annotations to the rows they name; returns how many rows
+    /// changed. A row annotated ham, spam or "not a scam" loses its category;
+    /// a row given a label is [`Example::reviewed`].
+    pub fn apply(&self, rows: &mut [Example]) -> usize {
+        let mut changed = 0;
+        for e in rows.iter_mut() {
+            let Some(note) = self.by_id.get(&e.id) else {
+                continue;
+            };
+            let before = (e.label, e.category);
+            if let Some(l) = note.label {
+                e.label = l;
+                e.reviewed = true;
+            }
+            if let Some(c) = note.category {
+                e.category = c;
+            }
+            if e.label != Label::Scam {
+                e.category = None;
+            }
+            changed += usize::from((e.label, e.category) != before);
+        }
+        changed
+    }
+}
+
+/// The sources whose `spam` label means "unwanted" (marketing and fraud
+/// mixed), read from a sources file: tab-separated, a header row with a
+/// `source` and a `spam` column, `spam` being `unwanted` or `marketing` (the
+/// source labels its scams apart, so its spam is marketing). Other columns
+/// (a note) are ignored.
+///
+/// The property belongs to the data, not to the code that trains on it:
+/// the trainer's partial labels take it from here.
+///
+/// # Example
+///
+/// ```
+/// let tsv = "source\tspam\tnote\nspamhunter\tunwanted\treported SMS\nmendeley_smishing\tmarketing\tsmishing apart\n";
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(dir.path().join("sources.tsv"), tsv)?;
+/// assert_eq!(scamscan::corpus::unwanted_sources(&dir.path().join("sources.tsv"))?, ["spamhunter"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn unwanted_sources(path: &Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut lines = text.lines().enumerate();
+    let at = |line: usize| Location::path(path).with_line(line as u64 + 1);
+    let header: Vec<&str> = match lines.next() {
+        Some((_, h)) => h.split('\t').map(str::trim).collect(),
+        None => return Err(Error::parse("empty sources file").with_path(path)),
+    };
+    let (Some(src), Some(spam)) = (
+        header.iter().position(|h| *h == "source"),
+        header.iter().position(|h| *h == "spam"),
+    ) else {
+        return Err(Error::parse("the header needs a `source` and a `spam` column").at(at(0)));
+    };
+    let mut out = Vec::new();
+    for (n, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let cells: Vec<&str> = line.split('\t').map(str::trim).collect();
+        match (cells.get(src), cells.get(spam)) {
+            (Some(s), Some(&"unwanted")) if !s.is_empty() => out.push(s.to_string()),
+            (Some(s), Some(&"marketing")) if !s.is_empty() => {}
+            _ => {
+                return Err(Error::parse(
+                    "each row needs a source and, as `spam`, `unwanted` or `marketing`",
+                )
+                .at(at(n)))
+            }
+        }
     }
     Ok(out)
 }

@@ -58,6 +58,19 @@ impl Location {
         self.byte = Some(byte);
         self
     }
+
+    /// Adds a 1-based line number, for inputs read in a way that does not
+    /// count bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(scamscan::Location::path("notes.tsv").with_line(3).to_string(), "notes.tsv:3");
+    /// ```
+    pub fn with_line(mut self, line: u64) -> Self {
+        self.line = Some(line);
+        self
+    }
 }
 
 impl fmt::Display for Location {

@@ -114,6 +114,53 @@ impl<'de> Deserialize<'de> for Label {
     }
 }
 
+/// What a labeled row says its class is: one [`Label`], or only that the
+/// message is unwanted (spam or scam) without saying which.
+///
+/// Several public corpora label everything unwanted `spam`, marketing and
+/// fraud alike: their rows are [`Target::Unwanted`] (see the trainer's
+/// partial labels), and the scam-against-marketing boundary is learned from
+/// the rows that do say which.
+///
+/// # Example
+///
+/// ```
+/// use scamscan::label::{Label, Target};
+/// assert!(Target::Unwanted.allows(Label::Scam) && Target::Unwanted.allows(Label::Spam));
+/// assert!(!Target::Label(Label::Ham).allows(Label::Spam));
+/// assert_eq!(Target::Unwanted.classes(), [Label::Spam, Label::Scam]);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// The row's label is known.
+    Label(Label),
+    /// Spam or scam, not known which.
+    Unwanted,
+}
+
+impl Target {
+    /// The classes the row may belong to, in class-index order.
+    pub fn classes(self) -> Vec<Label> {
+        Label::ALL.into_iter().filter(|&l| self.allows(l)).collect()
+    }
+
+    /// Whether the row may belong to class `l`.
+    pub fn allows(self, l: Label) -> bool {
+        match self {
+            Target::Label(t) => t == l,
+            Target::Unwanted => matches!(l, Label::Spam | Label::Scam),
+        }
+    }
+
+    /// The one label, when known.
+    pub fn label(self) -> Option<Label> {
+        match self {
+            Target::Label(l) => Some(l),
+            Target::Unwanted => None,
+        }
+    }
+}
+
 /// The scam taxonomy.
 ///
 /// Naming the kind of scam tells a user what the sender is after (a

@@ -95,6 +95,7 @@ pub mod files;
 pub mod corpus;
 
 // The pipeline's stages, in the order a message goes through them.
+pub mod language;
 pub mod normalize;
 pub mod tokenize;
 pub mod featurize;

@@ -73,6 +73,12 @@ pub struct TrainingInfo {
     pub calibration_counts: std::collections::BTreeMap<String, [u64; 3]>,
     /// Scam messages with a category, per category, used to fit the category head.
     pub category_counts: std::collections::BTreeMap<String, u64>,
+    /// Legitimate messages per language (the rows' `lang`, or the detected
+    /// language of rows without one), fit and calibration rows together:
+    /// a language with fewer than [`Calibration::min_language_rows`] is one
+    /// the model cannot tell a legitimate message in.
+    #[serde(default)]
+    pub legitimate_by_language: std::collections::BTreeMap<String, u64>,
 }
 
 /// The JSON header of `model.bin`.
@@ -148,6 +154,27 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether the model has enough legitimate training messages in
+    /// language `lang` (an ISO 639-1 code, as [`crate::language::identify`]
+    /// gives) to tell a legitimate message in it; always true for a model
+    /// without a [`Calibration::min_language_rows`].
+    ///
+    /// ```
+    /// let model = scamscan::Classifier::default().model().clone();
+    /// assert!(model.knows_language("en"));
+    /// ```
+    pub fn knows_language(&self, lang: &str) -> bool {
+        let min = self.calibration.min_language_rows as u64;
+        min == 0
+            || self
+                .training
+                .legitimate_by_language
+                .get(lang)
+                .copied()
+                .unwrap_or(0)
+                >= min
+    }
+
     /// Writes `model.bin` and `tokenizer.json` into `dir` (created if missing).
     /// The model card (`README.md`) is the trainer's to write.
     ///

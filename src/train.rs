@@ -20,7 +20,7 @@ use crate::calibrate;
 use crate::corpus::{fold, Example, CALIBRATION_FOLD};
 use crate::error::{Error, Result};
 use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
-use crate::label::{Category, Label};
+use crate::label::{Category, Label, Target};
 use crate::linear::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::metrics;
 use crate::model::{Model, TrainingInfo};
@@ -81,6 +81,25 @@ pub struct TrainParams {
     /// [`crate::vocabulary`].
     #[serde(default = "default_min_coverage")]
     pub min_coverage: f32,
+    /// Train the `spam` rows of [`partial_sources`](Self::partial_sources)
+    /// as partial labels, "spam or scam" ([`Target::Unwanted`]): their loss
+    /// is that of the pair, so they teach the model "unwanted" and leave
+    /// scam against marketing to the sources that tell the two apart. Off,
+    /// every `spam` row is marketing, as before partial labels existed.
+    #[serde(default)]
+    pub partial_labels: bool,
+    /// The sources whose `spam` label means "unwanted" (marketing and fraud
+    /// mixed) rather than marketing: a property of the training data, read
+    /// from its sources file (`datasets/sources.tsv`), not a list in code.
+    #[serde(default)]
+    pub partial_sources: Vec<String>,
+    /// A language is known when the training data has at least this many
+    /// legitimate messages in it (0: every language is); a message in
+    /// another is judged on its language-free evidence alone, and unsure
+    /// unless that is enough (see [`crate::language`]). Only the known
+    /// languages' legitimate messages build the vocabulary.
+    #[serde(default)]
+    pub min_language_rows: u32,
 }
 
 fn default_cost_tolerance() -> f64 {
@@ -97,6 +116,12 @@ const VOCABULARY_BITS_LOG2: u8 = 20;
 /// A word is in the vocabulary when at least this many training messages have it.
 const VOCABULARY_MIN_COUNT: u8 = 2;
 
+/// The default [`TrainParams::min_language_rows`], from a learning curve
+/// (benches/README.md has the figures): the legitimate messages of a
+/// language the model must have before its held-out legitimate messages in
+/// that language are flagged at under 3%.
+pub const DEFAULT_MIN_LANGUAGE_ROWS: u32 = 320;
+
 impl Default for TrainParams {
     fn default() -> Self {
         TrainParams {
@@ -111,7 +136,49 @@ impl Default for TrainParams {
             target_fpr: 0.03,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
             min_coverage: crate::calibrate::DEFAULT_MIN_COVERAGE,
+            partial_labels: true,
+            partial_sources: Vec::new(),
+            min_language_rows: DEFAULT_MIN_LANGUAGE_ROWS,
         }
+    }
+}
+
+impl TrainParams {
+    /// What `e` says its class is under these parameters: its label, or
+    /// [`Target::Unwanted`] for a `spam` row of a partial source when
+    /// partial labels are on (unless a person read the row: a reviewed
+    /// label is a hard one).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::{label::Target, train::TrainParams, Example, Label};
+    /// let p = TrainParams { partial_sources: vec!["sms_spam_collection".into()], ..TrainParams::default() };
+    /// let row = |source: &str, label| Example { id: String::new(), source: source.into(), channel: String::new(),
+    ///     lang: String::new(), label, category: None, text: "WIN a prize".into(), reviewed: false };
+    /// assert_eq!(p.target(&row("sms_spam_collection", Label::Spam)), Target::Unwanted);
+    /// assert_eq!(p.target(&row("sms_spam_collection", Label::Ham)), Target::Label(Label::Ham));
+    /// assert_eq!(p.target(&row("our_marketing", Label::Spam)), Target::Label(Label::Spam));
+    /// ```
+    pub fn target(&self, e: &Example) -> Target {
+        if self.partial_labels
+            && e.label == Label::Spam
+            && !e.reviewed
+            && self.partial_sources.contains(&e.source)
+        {
+            Target::Unwanted
+        } else {
+            Target::Label(e.label)
+        }
+    }
+}
+
+/// The class index of a target in the head's fit: the label's, or 3 for
+/// [`Target::Unwanted`] (the head's one label set, {spam, scam}).
+fn target_index(t: Target) -> usize {
+    match t {
+        Target::Label(l) => l.index(),
+        Target::Unwanted => Label::ALL.len(),
     }
 }
 
@@ -216,13 +283,21 @@ impl Trainer {
         let p = &self.params;
         let (fit_idx, cal_idx): (Vec<usize>, Vec<usize>) =
             (0..examples.len()).partition(|&i| fold(&examples[i].text) != CALIBRATION_FOLD);
+        let targets: Vec<Target> = examples.iter().map(|e| p.target(e)).collect();
         let mut present = [false; 3];
         for &i in &fit_idx {
-            present[examples[i].label.index()] = true;
+            if let Some(l) = targets[i].label() {
+                present[l.index()] = true;
+            }
         }
         if let Some(missing) = Label::ALL.iter().find(|l| !present[l.index()]) {
+            let partial = if *missing == Label::Spam && p.partial_labels {
+                " (the spam rows of partial sources are only \"unwanted\": marketing must come from another source)"
+            } else {
+                ""
+            };
             return Err(Error::training(format!(
-                "no {missing} examples to fit on (need ham, spam and scam; {} examples given)",
+                "no {missing} examples to fit on (need ham, spam and scam; {} examples given){partial}",
                 examples.len()
             )));
         }
@@ -234,11 +309,27 @@ impl Trainer {
         // language the training data knows only from spam (SpamHunter holds
         // spam in a dozen languages and no ham) is one the model cannot tell
         // a legitimate message in, so it must count as unfamiliar.
+        // Only the languages the model will call known count: a word of
+        // another language's few legitimate messages would make the next
+        // message in it look familiar.
+        let languages: Vec<&str> = examples.par_iter().map(language_of).collect();
+        let legitimate_by_language = {
+            let mut m: BTreeMap<String, u64> = BTreeMap::new();
+            for (e, lang) in examples.iter().zip(&languages) {
+                if e.label == Label::Ham {
+                    *m.entry(lang.to_string()).or_insert(0) += 1;
+                }
+            }
+            m
+        };
+        let known = |lang: &str| {
+            legitimate_by_language.get(lang).copied().unwrap_or(0) >= p.min_language_rows as u64
+        };
         let is_fit: Vec<bool> = {
             let mut v = vec![false; examples.len()];
             fit_idx
                 .iter()
-                .filter(|&&i| examples[i].label == Label::Ham)
+                .filter(|&&i| examples[i].label == Label::Ham && known(languages[i]))
                 .for_each(|&i| v[i] = true);
             v
         };
@@ -345,7 +436,16 @@ impl Trainer {
         }
         drop(counts);
 
-        let weights = balance(examples, &fit_idx, p.source_balance, |e| e.label.index(), 3);
+        // Unwanted rows are a group of their own when balancing: equal totals
+        // for ham, marketing, scam and unwanted, so that the few rows that
+        // say "marketing" weigh as much as the scams they are told from.
+        let class = |i: usize| target_index(targets[i]);
+        let groups = if targets.contains(&Target::Unwanted) {
+            4
+        } else {
+            3
+        };
+        let weights = balance(examples, &fit_idx, p.source_balance, class, groups);
         self.say(&format!(
             "fitting the ham/spam/scam head on {} messages",
             fit_idx.len()
@@ -353,12 +453,13 @@ impl Trainer {
         let (head, report) = fit_head(
             fit_rows,
             &fit_idx,
-            |i| examples[i].label.index(),
+            class,
             &weights,
             SoftmaxParams::new(3)
                 .alpha(p.alpha)
                 .max_iterations(p.max_iterations)
-                .cost_tolerance(p.cost_tolerance),
+                .cost_tolerance(p.cost_tolerance)
+                .label_sets(vec![vec![Label::Spam.index(), Label::Scam.index()]]),
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
@@ -373,7 +474,7 @@ impl Trainer {
                 "fitting the category head on {} scam messages",
                 cat_idx.len()
             ));
-            let cat_of = |e: &Example| e.category.map_or(0, |c| c.index());
+            let cat_of = |i: usize| examples[i].category.map_or(0, |c| c.index());
             let cweights = balance(
                 examples,
                 &cat_idx,
@@ -384,7 +485,7 @@ impl Trainer {
             let (head, report) = fit_head(
                 cat_rows,
                 &cat_idx,
-                |i| cat_of(&examples[i]),
+                cat_of,
                 &cweights,
                 SoftmaxParams::new(Category::ALL.len())
                     .alpha(p.category_alpha)
@@ -419,13 +520,51 @@ impl Trainer {
                 z
             })
             .collect();
-        let labels: Vec<Label> = cal_idx.iter().map(|&i| examples[i].label).collect();
-        let cal_weights_all = balance(examples, &cal_idx, p.source_balance, |e| e.label.index(), 3);
+        let labels: Vec<Target> = cal_idx.iter().map(|&i| targets[i]).collect();
+        let cal_weights_all = balance(examples, &cal_idx, p.source_balance, class, groups);
         let cal_weights: Vec<f64> = cal_idx.iter().map(|&i| cal_weights_all[&i]).collect();
-        let ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
+        model.calibration.min_coverage = p.min_coverage;
+        model.calibration.min_language_rows = p.min_language_rows;
+        let scorer = crate::classifier::Classifier::new(model.clone());
+        let mut ham_weights = per_source_ham_weights(examples, &cal_idx, p.source_balance);
+        // The threshold is chosen on the legitimate messages it will judge:
+        // an unfamiliar one is judged on its language-free evidence, under
+        // the offset fitted below, and letting it raise the threshold would
+        // cost recall on every familiar message.
+        let familiar: Vec<bool> = cal_idx
+            .par_iter()
+            .map(|&i| examples[i].label != Label::Ham || scorer.is_familiar(&examples[i].text))
+            .collect();
+        let all_ham_weights = ham_weights.clone();
+        for (w, &f) in ham_weights.iter_mut().zip(&familiar) {
+            if !f {
+                *w = 0.0;
+            }
+        }
+        let (min_coverage, min_words) = (model.calibration.min_coverage, model.calibration.min_words);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
-        model.calibration.min_coverage = p.min_coverage;
+        model.calibration.min_coverage = min_coverage;
+        model.calibration.min_words = min_words;
+        model.calibration.min_language_rows = p.min_language_rows;
+        let ham_weights = all_ham_weights;
+        if p.min_language_rows > 0 || p.min_coverage > 0.0 {
+            // The language-free evidence of the calibration rows' legitimate
+            // messages sets how strong it must be to flag on its own.
+            let scorer = crate::classifier::Classifier::new(model.clone());
+            let (ham, w): (Vec<usize>, Vec<f64>) = cal_idx
+                .iter()
+                .zip(&ham_weights)
+                .filter(|(&i, _)| examples[i].label == Label::Ham)
+                .map(|(&i, &w)| (i, w))
+                .unzip();
+            let logits: Vec<[f32; 3]> = ham
+                .par_iter()
+                .map(|&i| scorer.evidence_logits_of(&examples[i].text))
+                .collect();
+            model.calibration.evidence_offset =
+                calibrate::fit_evidence_offset(&model.calibration, &logits, &w, p.target_fpr);
+        }
 
         model.training = TrainingInfo {
             params: serde_json::to_value(p).map_err(|e| Error::training(e.to_string()))?,
@@ -444,25 +583,36 @@ impl Trainer {
                 }
                 m
             },
+            legitimate_by_language,
         };
         Ok(model)
     }
 }
 
-/// Sample weights for the rows `idx`: per class, each `(source, class)` group
+/// The language of a training row: its `lang`, or the detected language of
+/// a row without one (`und` when that cannot be told).
+fn language_of(e: &Example) -> &str {
+    if e.lang.is_empty() {
+        crate::language::identify(&e.text).unwrap_or("und")
+    } else {
+        &e.lang
+    }
+}
+
+/// Sample weights for the rows `idx` (`class` of a row index): per class, each `(source, class)` group
 /// of `n` rows gets total weight `n^beta`; classes present get equal totals;
 /// the mean weight is 1.
 fn balance(
     examples: &[Example],
     idx: &[usize],
     beta: f64,
-    class: impl Fn(&Example) -> usize,
+    class: impl Fn(usize) -> usize,
     n_classes: usize,
 ) -> BTreeMap<usize, f64> {
     let mut groups: BTreeMap<(&str, usize), usize> = BTreeMap::new();
     for &i in idx {
         *groups
-            .entry((examples[i].source.as_str(), class(&examples[i])))
+            .entry((examples[i].source.as_str(), class(i)))
             .or_default() += 1;
     }
     let mut class_total = vec![0.0f64; n_classes];
@@ -473,7 +623,7 @@ fn balance(
     let mut w: BTreeMap<usize, f64> = idx
         .iter()
         .map(|&i| {
-            let c = class(&examples[i]);
+            let c = class(i);
             let n = groups[&(examples[i].source.as_str(), c)] as f64;
             (i, n.powf(beta) / n / class_total[c] / present)
         })

@@ -43,6 +43,7 @@ fn ex(channel: &str, label: Label, category: Option<Category>, text: &str) -> Ex
         label,
         category,
         text: text.into(),
+        reviewed: false,
     }
 }
 
@@ -92,6 +93,7 @@ fn row(truth: Label, predicted: Label, p_ham: f32, p_scam: f32) -> Scored {
         predicted,
         p_ham,
         p_scam,
+        unwanted: false,
     }
 }
 
@@ -348,9 +350,23 @@ fn the_classifiers_threshold_is_kept() {
         scam_threshold: Some(0.999),
         ..ClassifyOptions::default()
     });
-    let report = evaluate(&strict, test, &EvalOptions { fprs: vec![0.02] });
+    let report = evaluate(
+        &strict,
+        test,
+        &EvalOptions {
+            fprs: vec![0.02],
+            ..EvalOptions::default()
+        },
+    );
     assert_eq!(report.overall.confusion.counts, tally(&strict, test));
-    let default = evaluate(classifier, test, &EvalOptions { fprs: vec![0.02] });
+    let default = evaluate(
+        classifier,
+        test,
+        &EvalOptions {
+            fprs: vec![0.02],
+            ..EvalOptions::default()
+        },
+    );
     let scam =
         |r: &EvalReport| -> u64 { r.overall.confusion.counts.iter().map(|row| row[2]).sum() };
     assert!(

@@ -94,12 +94,16 @@ pub struct Probabilities {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    /// scam, spam or ham; unsure when the model knows too few of the
-    /// message's words to judge it (see [`crate::vocabulary`]).
+    /// scam, spam or ham; unsure when the model cannot read the message
+    /// (too few known words, or a language it has too few legitimate
+    /// training messages of: see [`crate::language`]) and its language-free
+    /// evidence is not enough to flag it. Such a message is never ham.
     pub label: Label,
     /// The calibrated probability of scam (equal to `probabilities.scam`).
     pub score: f32,
-    /// All three calibrated probabilities.
+    /// All three calibrated probabilities; for a message the model cannot
+    /// read, those of its language-free evidence alone (links, numbers,
+    /// wallets, cues), which the label follows.
     pub probabilities: Probabilities,
     /// The kind of scam, when the label is scam.
     pub category: Option<Category>,
@@ -163,6 +167,10 @@ pub struct Classifier {
 /// give the same verdicts bit for bit (tested below), so the table waits
 /// until a run has shown it has many messages to score.
 const TABLE_AFTER: usize = 2048;
+
+/// Vocabulary coverage below which a message's language is identified: at
+/// or above it the words are the model's, whatever the language is called.
+const LANGUAGE_CHECK_BELOW: f32 = 0.9;
 
 /// A [`ScoreTable`] built on first need, after [`TABLE_AFTER`] messages.
 #[derive(Debug, Default)]
@@ -350,8 +358,18 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let p = cal.probabilities(z);
-        let label = cal.decide_with_coverage(p, self.options.scam_threshold, coverage);
+        let (p, label) = if self.familiar(text, coverage) {
+            let p = cal.probabilities(z);
+            (p, cal.decide(p, self.options.scam_threshold))
+        } else {
+            // The words are ones the model cannot read: judge the message
+            // on its entities and cues alone, and say unsure unless they
+            // are enough. The reasons and category then come from them too.
+            let z = self.evidence_logits(ws, self.options.reasons > 0, table);
+            let p = cal.evidence_probabilities(z);
+            (p, cal.decide_unfamiliar(p, self.options.scam_threshold))
+        };
+        let x = ws.features.vector();
         let (category, category_probability) = if label == Label::Scam {
             let (c, p) = self.top_category(x);
             (Some(c), Some(p))
@@ -452,6 +470,75 @@ impl Classifier {
             .vocabulary
             .as_ref()
             .map(|v| v.coverage(&ws.norm, &ws.tokens))
+    }
+
+    /// Whether the model can read the message: enough of its words are in
+    /// the vocabulary, and its language, where it can be told, is one the
+    /// model has enough legitimate messages of. A message of fewer than
+    /// [`Calibration::min_words`](crate::calibrate::Calibration::min_words)
+    /// counted words is always familiar: it says too little either way.
+    fn familiar(&self, text: &str, coverage: Option<Coverage>) -> bool {
+        let Some(c) = coverage else { return true };
+        let cal = &self.model.calibration;
+        if c.words < cal.min_words {
+            return true;
+        }
+        if c.ratio() < cal.min_coverage {
+            return false;
+        }
+        // Identification costs more than the rest of a short message's
+        // path; a message nearly all of whose words are known needs none.
+        if cal.min_language_rows == 0 || c.ratio() >= LANGUAGE_CHECK_BELOW {
+            return true;
+        }
+        crate::language::identify(text).is_none_or(|lang| self.model.knows_language(lang))
+    }
+
+    /// Whether the model can read `text` (see [`Classifier::classify`]):
+    /// when it cannot, the verdict rests on the message's language-free
+    /// evidence alone.
+    pub(crate) fn is_familiar(&self, text: &str) -> bool {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            let coverage = self.vectorize(ws, text, false, None);
+            self.familiar(text, coverage)
+        })
+    }
+
+    /// Re-featurizes the message in `ws` from its entities and cues only
+    /// (the language-free evidence) and returns the main head's logits.
+    fn evidence_logits(
+        &self,
+        ws: &mut Buffers,
+        trace: bool,
+        table: Option<&ScoreTable>,
+    ) -> [f32; 3] {
+        ws.tokens.words.clear();
+        let (norm, tokens, features) = (&ws.norm, &ws.tokens, &mut ws.features);
+        let featurizer = &self.model.featurizer;
+        match table {
+            Some(t) => featurizer.vectorize_into_with(norm, tokens, features, trace, |i| t.idf(i)),
+            None => featurizer.vectorize_into(norm, tokens, features, trace),
+        }
+        let x = ws.features.vector();
+        match table {
+            Some(t) => t.logits(x),
+            None => {
+                let mut z = [0.0f32; 3];
+                self.model.head.logits(x, &mut z);
+                z
+            }
+        }
+    }
+
+    /// The main head's logits of `text`'s language-free evidence (see
+    /// [`Calibration::evidence_offset`](crate::calibrate::Calibration::evidence_offset)).
+    pub(crate) fn evidence_logits_of(&self, text: &str) -> [f32; 3] {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false, None);
+            self.evidence_logits(ws, false, None)
+        })
     }
 
     fn top_category(&self, x: &SparseVector) -> (Category, f32) {

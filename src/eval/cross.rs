@@ -54,6 +54,9 @@ pub fn cross_validate(
     let mut names: Vec<String> = examples.iter().map(|e| by.key(e)).collect();
     names.sort();
     names.dedup();
+    if !opts.hold_out_only.is_empty() {
+        names.retain(|n| opts.hold_out_only.contains(n));
+    }
     let mut verdicts: Vec<Option<Verdict>> = vec![None; examples.len()];
     let mut heads: Vec<Option<Category>> = vec![None; examples.len()];
     let mut thresholds: Vec<f32> = vec![f32::NAN; examples.len()];

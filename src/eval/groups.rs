@@ -15,7 +15,7 @@ use serde::Serialize;
 ///
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
-/// let row = |truth| Scored { truth, predicted: Label::Ham, p_ham: 0.9, p_scam: 0.05 };
+/// let row = |truth| Scored { truth, predicted: Label::Ham, p_ham: 0.9, p_scam: 0.05, unwanted: false };
 /// let g = group_metrics("demo", &[row(Label::Ham), row(Label::Ham), row(Label::Scam)], &[]);
 /// assert_eq!((g.counts.ham, g.counts.spam, g.counts.scam), (2, 0, 1));
 /// ```
@@ -192,7 +192,7 @@ impl DecisionMetrics {
 ///
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
-/// let rows = [Scored { truth: Label::Scam, predicted: Label::Spam, p_ham: 0.2, p_scam: 0.3 }];
+/// let rows = [Scored { truth: Label::Scam, predicted: Label::Spam, p_ham: 0.2, p_scam: 0.3, unwanted: false }];
 /// let m = group_metrics("demo", &rows, &[]).confusion;
 /// assert_eq!(m.counts[Label::Scam.index()][Label::Spam.index()], 1);
 /// ```
@@ -218,7 +218,7 @@ impl ConfusionMatrix {
     ///
     /// ```
     /// use scamscan::{eval::{group_metrics, Scored}, Label};
-    /// let rows = [Scored { truth: Label::Ham, predicted: Label::Scam, p_ham: 0.3, p_scam: 0.6 }];
+    /// let rows = [Scored { truth: Label::Ham, predicted: Label::Scam, p_ham: 0.3, p_scam: 0.6, unwanted: false }];
     /// let m = group_metrics("demo", &rows, &[]).confusion;
     /// assert_eq!((m.get(Label::Ham, Label::Scam), m.get(Label::Scam, Label::Ham)), (1, 0));
     /// ```
@@ -241,8 +241,8 @@ impl ConfusionMatrix {
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
 /// let rows = [
-///     Scored { truth: Label::Ham, predicted: Label::Ham, p_ham: 0.95, p_scam: 0.01 },
-///     Scored { truth: Label::Scam, predicted: Label::Scam, p_ham: 0.05, p_scam: 0.9 },
+///     Scored { truth: Label::Ham, predicted: Label::Ham, p_ham: 0.95, p_scam: 0.01, unwanted: false },
+///     Scored { truth: Label::Scam, predicted: Label::Scam, p_ham: 0.05, p_scam: 0.9, unwanted: false },
 /// ];
 /// assert_eq!(group_metrics("baseline", &rows, &[]).flagged.roc_auc, Some(1.0));
 /// ```
@@ -256,6 +256,10 @@ pub struct Scored {
     pub p_ham: f32,
     /// Calibrated p(scam).
     pub p_scam: f32,
+    /// The truth is only "unwanted": a `spam` row of a source that does not
+    /// tell scams from marketing. It counts as flagged-positive, and is left
+    /// out of every scam-against-spam measure.
+    pub unwanted: bool,
 }
 
 /// All metrics of one group of rows (everything, one source, one channel).
@@ -267,7 +271,7 @@ pub struct Scored {
 ///
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
-/// let row = |truth, predicted, p_ham, p_scam| Scored { truth, predicted, p_ham, p_scam };
+/// let row = |truth, predicted, p_ham, p_scam| Scored { truth, predicted, p_ham, p_scam, unwanted: false };
 /// let g = group_metrics("sms", &[
 ///     row(Label::Ham, Label::Ham, 0.9, 0.05),
 ///     row(Label::Spam, Label::Spam, 0.2, 0.1),
@@ -289,10 +293,20 @@ pub struct GroupMetrics {
     /// Scam vs ham, ranked by `p(scam)`; spam rows excluded.
     pub scam: BinaryMetrics,
     /// Scam vs marketing spam, ranked by `p(scam) / (p(scam) + p(spam))`;
-    /// ham rows excluded. Only meaningful for sources that separate the two.
+    /// ham rows and "unwanted" rows excluded: only sources (or annotated
+    /// rows) that separate the two count.
     pub scam_vs_spam: BinaryMetrics,
+    /// Scam vs everything else (ham and marketing spam), ranked by
+    /// `p(scam)`: what a fraud team routing on p(scam) gets. Unwanted rows
+    /// excluded.
+    pub scam_vs_rest: BinaryMetrics,
     /// Rows the decision called unsure (too unfamiliar to judge).
     pub unsure: usize,
+    /// Legitimate rows the decision called unsure.
+    pub ham_unsure: usize,
+    /// Flagged vs ham on the rows the decision did not call unsure: how
+    /// well the model ranks what it claims to read.
+    pub flagged_sure: BinaryMetrics,
     /// The default decision: flagged (predicted spam or scam) vs truth spam or scam.
     pub decision: DecisionMetrics,
     /// The default decision for scam: predicted scam vs truth scam; spam rows excluded.
@@ -307,7 +321,7 @@ pub struct GroupMetrics {
 ///
 /// ```
 /// use scamscan::{eval::{group_metrics, Scored}, Label};
-/// let row = |truth, predicted, p_ham, p_scam| Scored { truth, predicted, p_ham, p_scam };
+/// let row = |truth, predicted, p_ham, p_scam| Scored { truth, predicted, p_ham, p_scam, unwanted: false };
 /// let g = group_metrics("demo", &[
 ///     row(Label::Ham, Label::Ham, 0.9, 0.05),
 ///     row(Label::Ham, Label::Scam, 0.3, 0.6),
@@ -330,10 +344,23 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
     let mut scam_decision = Confusion::default();
     let mut svs_scores = Vec::new();
     let mut svs_truth = Vec::new();
+    let mut rest_scores = Vec::new();
+    let mut rest_truth = Vec::new();
     let mut unsure = 0;
+    let mut ham_unsure = 0;
+    let (mut sure_scores, mut sure_truth) = (Vec::new(), Vec::new());
     for r in rows {
         unsure += (r.predicted == Label::Unsure) as usize;
-        if r.truth != Label::Ham {
+        ham_unsure += (r.predicted == Label::Unsure && r.truth == Label::Ham) as usize;
+        if r.predicted != Label::Unsure {
+            sure_scores.push(1.0 - r.p_ham);
+            sure_truth.push(r.truth != Label::Ham);
+        }
+        if !r.unwanted {
+            rest_scores.push(r.p_scam);
+            rest_truth.push(r.truth == Label::Scam);
+        }
+        if r.truth != Label::Ham && !r.unwanted {
             let p_spam = (1.0 - r.p_ham - r.p_scam).max(0.0);
             let total = r.p_scam + p_spam;
             svs_scores.push(if total > 0.0 { r.p_scam / total } else { 0.5 });
@@ -359,7 +386,10 @@ pub fn group_metrics(name: &str, rows: &[Scored], fprs: &[f64]) -> GroupMetrics 
         flagged: BinaryMetrics::compute(&flag_scores, &flag_truth, fprs),
         scam: BinaryMetrics::compute(&scam_scores, &scam_truth, fprs),
         scam_vs_spam: BinaryMetrics::compute(&svs_scores, &svs_truth, &[]),
+        scam_vs_rest: BinaryMetrics::compute(&rest_scores, &rest_truth, fprs),
         unsure,
+        ham_unsure,
+        flagged_sure: BinaryMetrics::compute(&sure_scores, &sure_truth, &[]),
         decision: DecisionMetrics::from_confusion(decision),
         scam_decision: DecisionMetrics::from_confusion(scam_decision),
         confusion,

@@ -54,7 +54,7 @@ pub const RELIABILITY_BINS: usize = 10;
 ///
 /// ```
 /// use scamscan::{eval::{evaluate, EvalOptions}, Classifier};
-/// let opts = EvalOptions { fprs: vec![0.001] };
+/// let opts = EvalOptions { fprs: vec![0.001], ..EvalOptions::default() };
 /// let report = evaluate(&Classifier::default(), &[], &opts);
 /// assert_eq!(report.overall.flagged.recall_at_fpr[0].fpr, 0.001);
 /// ```
@@ -62,6 +62,14 @@ pub const RELIABILITY_BINS: usize = 10;
 pub struct EvalOptions {
     /// False-positive rates (shares of ham flagged) at which recall is reported.
     pub fprs: Vec<f64>,
+    /// Sources whose `spam` label means only "unwanted" (see
+    /// [`TrainParams::partial_sources`](crate::train::TrainParams::partial_sources)):
+    /// their spam rows are flagged-positives and stay out of every
+    /// scam-against-spam measure.
+    pub unwanted_sources: Vec<String>,
+    /// With [`cross_validate`]: hold out only these groups (each still
+    /// trained without), all of them when empty.
+    pub hold_out_only: Vec<String>,
 }
 
 impl Default for EvalOptions {
@@ -69,6 +77,8 @@ impl Default for EvalOptions {
     fn default() -> Self {
         EvalOptions {
             fprs: vec![0.001, 0.01, 0.05],
+            unwanted_sources: Vec::new(),
+            hold_out_only: Vec::new(),
         }
     }
 }
@@ -123,7 +133,7 @@ pub struct EvalReport {
 /// ```
 /// use scamscan::{eval::{evaluate, EvalOptions}, Classifier, Example, Label};
 /// let ex = |label, text: &str| Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
-///     lang: "en".into(), label, category: None, text: text.into() };
+///     lang: "en".into(), label, category: None, text: text.into(), reviewed: false };
 /// let examples = [ex(Label::Ham, "see you at the station at 6"), ex(Label::Scam, "URGENT: your account is suspended, verify at secure-bank-login.xyz")];
 /// let report = evaluate(&Classifier::default(), &examples, &EvalOptions::default());
 /// assert_eq!((report.n, report.overall.counts.ham, report.overall.counts.scam), (2, 1, 1));
@@ -202,6 +212,9 @@ fn evaluate_with(
                 predicted: v.label,
                 p_ham: v.probabilities.ham,
                 p_scam: v.probabilities.scam,
+                unwanted: e.label == Label::Spam
+                    && !e.reviewed
+                    && opts.unwanted_sources.contains(&e.source),
             });
             source_of.push(sources.id(&key(&e.source)));
             channel_of.push(channels.id(&key(&e.channel)));
@@ -344,6 +357,7 @@ mod tests {
             label,
             category: cat,
             text: text.into(),
+            reviewed: false,
         }
     }
 

@@ -46,7 +46,7 @@ impl EvalReport {
     /// ```
     /// use scamscan::{eval::{evaluate, EvalOptions}, Classifier, Example, Label};
     /// let ham = Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
-    ///     lang: "en".into(), label: Label::Ham, category: None, text: "lunch at 1?".into() };
+    ///     lang: "en".into(), label: Label::Ham, category: None, text: "lunch at 1?".into(), reviewed: false };
     /// let md = evaluate(&Classifier::default(), &[ham], &EvalOptions::default()).to_markdown();
     /// assert!(md.starts_with("# Evaluation") && md.contains("## Per source"));
     /// assert!(md.contains('—') && !md.contains("NaN")); // no scam: AUC undefined
@@ -252,11 +252,11 @@ impl EvalReport {
             .collect();
         let _ = writeln!(
             s,
-            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC |"
+            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure (of ham) | ROC-AUC not unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC | scam vs rest ROC-AUC | scams called scam / spam / missed |"
         );
         let _ = writeln!(
             s,
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|---:|",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|{}---:|---:|---:|---:|---:|",
             "---:|".repeat(self.fprs.len())
         );
         for g in groups {
@@ -268,7 +268,7 @@ impl EvalReport {
                 .collect();
             let _ = writeln!(
                 s,
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |{recalls} {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} ({}) | {} |{recalls} {} | {} | {} | {} | {} |",
                 cell(&g.name),
                 g.n,
                 g.counts.ham,
@@ -281,9 +281,13 @@ impl EvalReport {
                 f3(g.decision.f1),
                 pct(g.decision.ham_fpr),
                 g.unsure,
+                pct((g.counts.ham > 0).then(|| g.ham_unsure as f64 / g.counts.ham as f64)),
+                f3(g.flagged_sure.roc_auc),
                 f3(g.scam.roc_auc),
                 f3(g.scam.pr_auc),
                 f3(g.scam_vs_spam.roc_auc),
+                f3(g.scam_vs_rest.roc_auc),
+                scam_outcomes(g),
             );
         }
         s.push('\n');
@@ -373,6 +377,24 @@ impl EvalReport {
         }
         s.push('\n');
     }
+}
+
+/// Where the group's scams ended up: the shares called scam, called spam,
+/// and missed (ham or unsure), or "—" without scams.
+fn scam_outcomes(g: &GroupMetrics) -> String {
+    let row = &g.confusion.counts[Label::Scam.index()];
+    let n: u64 = row.iter().sum();
+    if n == 0 {
+        return "—".into();
+    }
+    let share = |k: u64| format!("{:.1}%", 100.0 * k as f64 / n as f64);
+    let missed = row[Label::Ham.index()] + row[Label::Unsure.index()];
+    format!(
+        "{} / {} / {}",
+        share(row[Label::Scam.index()]),
+        share(row[Label::Spam.index()]),
+        share(missed)
+    )
 }
 
 #[cfg(test)]

@@ -38,7 +38,7 @@ pub struct RobustnessRow {
 /// use scamscan::{eval::robustness, obfuscate::Perturbation, Classifier, Example, Label};
 /// let ex = Example { id: String::new(), source: "demo".into(), channel: "sms".into(), lang: "en".into(),
 ///     label: Label::Scam, category: None,
-///     text: "URGENT: your bank account is suspended. Verify now at secure-bank-login.xyz/verify".into() };
+///     text: "URGENT: your bank account is suspended. Verify now at secure-bank-login.xyz/verify".into(), reviewed: false };
 /// let rows = robustness(&Classifier::default(), &[ex], &[Perturbation::ZeroWidth], 1);
 /// assert_eq!(rows.len(), 2); // clean, then zero-width
 /// assert_eq!(rows[1].recall, rows[0].recall);

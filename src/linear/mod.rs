@@ -245,9 +245,11 @@ impl ValidSoftmaxParams {
             )));
         }
         let k = self.n_classes;
-        if let Some(&bad) = ds.targets.iter().find(|&&y| y >= k) {
+        let targets = k + self.label_sets.len();
+        if let Some(&bad) = ds.targets.iter().find(|&&y| y >= targets) {
             return Err(Error::training(format!(
-                "target {bad} out of range for {k} classes"
+                "target {bad} out of range for {k} classes and {} label sets",
+                self.label_sets.len()
             )));
         }
         let weights: Vec<f64> = match ds.weights() {
@@ -270,7 +272,8 @@ impl ValidSoftmaxParams {
             &weights,
             k,
             self.alpha,
-        );
+        )
+        .with_label_sets(&self.label_sets);
         // argmin's cost tolerance is absolute; at zero weights every row's
         // loss is ln k.
         let tol_cost = self.cost_tolerance * weights.iter().sum::<f64>() * (k as f64).ln();

@@ -131,6 +131,8 @@ pub(super) struct Problem<'a> {
     /// Feature ranges of the backward tasks, of about equal work.
     tasks: Vec<std::ops::Range<usize>>,
     targets: &'a [usize],
+    /// The partial-label sets as class bitmasks: target `k + s` is set `s`.
+    sets: &'a [u32],
     weights: &'a [f64],
     pub(super) k: usize,
     pub(super) dim: usize,
@@ -195,6 +197,7 @@ impl<'a> Problem<'a> {
             band,
             tasks,
             targets,
+            sets: &[],
             weights,
             k,
             dim,
@@ -204,6 +207,12 @@ impl<'a> Problem<'a> {
             evaluations: AtomicU64::new(0),
             evaluation_nanos: AtomicU64::new(0),
         }
+    }
+
+    /// Targets from `k` on stand for these sets of classes (bitmasks).
+    pub(super) fn with_label_sets(mut self, sets: &'a [u32]) -> Self {
+        self.sets = sets;
+        self
     }
 
     pub(super) fn evaluations(&self) -> u64 {
@@ -340,9 +349,30 @@ impl<'a> Problem<'a> {
                     let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     let s: f64 = z.iter().map(|v| (v - m).exp()).sum();
                     let lse = m + s.ln();
-                    *l = w * (lse - z[y]);
-                    for (c, zc) in z.iter_mut().enumerate() {
-                        *zc = w * ((*zc - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                    if y < k {
+                        *l = w * (lse - z[y]);
+                        for (c, zc) in z.iter_mut().enumerate() {
+                            *zc = w * ((*zc - lse).exp() - if c == y { 1.0 } else { 0.0 });
+                        }
+                    } else {
+                        // A set S of classes: loss −log Σ_S p = lse − lse_S,
+                        // residual p_c − [c ∈ S] p_c / P(S).
+                        let set = self.sets[y - k];
+                        let within = |c: usize| set >> c & 1 == 1;
+                        let ms = (0..k)
+                            .filter(|&c| within(c))
+                            .map(|c| z[c])
+                            .fold(f64::NEG_INFINITY, f64::max);
+                        let ss: f64 = (0..k)
+                            .filter(|&c| within(c))
+                            .map(|c| (z[c] - ms).exp())
+                            .sum();
+                        let lse_s = ms + ss.ln();
+                        *l = w * (lse - lse_s);
+                        for (c, zc) in z.iter_mut().enumerate() {
+                            let share = if within(c) { (*zc - lse_s).exp() } else { 0.0 };
+                            *zc = w * ((*zc - lse).exp() - share);
+                        }
                     }
                 }
             });
@@ -570,6 +600,79 @@ mod tests {
             assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
         }
         assert_eq!(reused.evaluations(), 3);
+    }
+
+    /// The set loss, the plain way: −log Σ_{c ∈ set} softmax(z)_c per row.
+    fn set_reference(
+        x: &SparseRows,
+        y: &[usize],
+        sets: &[u32],
+        w: &[f64],
+        k: usize,
+        th: &[f64],
+    ) -> f64 {
+        let dim = x.nfeatures();
+        let mut loss = 0.0;
+        for (i, (idx, val)) in x.iter().enumerate() {
+            let mut z = th[dim * k..].to_vec();
+            for (&j, &v) in idx.iter().zip(val) {
+                for c in 0..k {
+                    z[c] += v as f64 * th[j as usize * k + c];
+                }
+            }
+            let total: f64 = z.iter().map(|v| v.exp()).sum();
+            let inside: f64 = if y[i] < k {
+                z[y[i]].exp()
+            } else {
+                (0..k)
+                    .filter(|c| sets[y[i] - k] >> c & 1 == 1)
+                    .map(|c| z[c].exp())
+                    .sum()
+            };
+            loss += w[i] * -(inside / total).ln();
+        }
+        loss
+    }
+
+    #[test]
+    fn the_set_loss_and_its_gradient_match_the_plain_sums_and_finite_differences() {
+        // Every third row is known only to be class 1 or 2 (target 3), every
+        // fifth one of classes 0, 2 or 3 of four (target 4 with k = 4).
+        for k in [3, 4] {
+            let (x, mut y, w) = random_problem(400, 41, k);
+            let sets: Vec<u32> = if k == 3 {
+                vec![0b110]
+            } else {
+                vec![0b110, 0b1101]
+            };
+            for (i, t) in y.iter_mut().enumerate() {
+                if i % 3 == 0 {
+                    *t = k;
+                } else if k == 4 && i % 5 == 0 {
+                    *t = k + 1;
+                }
+            }
+            let p = Problem::new(&x, &y, &w, k, 0.0).with_label_sets(&sets);
+            let th: Vec<f64> = (0..41 * k + k).map(|i| (i as f64 * 0.53).sin()).collect();
+            let theta = Array1::from(th.clone());
+            let (loss, grad) = p.cost_and_gradient(&theta).unwrap();
+            let want = set_reference(&x, &y, &sets, &w, k, &th);
+            assert!(
+                (loss - want).abs() <= 1e-10 * want.abs(),
+                "k {k}: {loss} vs {want}"
+            );
+            for i in (0..th.len()).step_by(7) {
+                let (mut a, mut b) = (theta.clone(), theta.clone());
+                a[i] += 1e-6;
+                b[i] -= 1e-6;
+                let fd = ((&p).cost(&a).unwrap() - (&p).cost(&b).unwrap()) / 2e-6;
+                assert!(
+                    (fd - grad[i]).abs() < 1e-5,
+                    "k {k}, param {i}: fd {fd} vs grad {}",
+                    grad[i]
+                );
+            }
+        }
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub struct ValidSoftmaxParams {
     pub(super) gradient_tolerance: f64,
     pub(super) cost_tolerance: f64,
     pub(super) history: usize,
+    /// Sets of classes a target may stand for (bit `c` of an entry is class
+    /// `c`): target `n_classes + s` is set `s`. See [`SoftmaxParams::label_sets`].
+    #[serde(default)]
+    pub(super) label_sets: Vec<u32>,
 }
 
 impl SoftmaxParams {
@@ -63,6 +67,7 @@ impl SoftmaxParams {
             gradient_tolerance: 1e-5,
             cost_tolerance: 1e-12,
             history: 10,
+            label_sets: Vec::new(),
         })
     }
 
@@ -150,6 +155,41 @@ impl SoftmaxParams {
         self.0.history = m;
         self
     }
+
+    /// Partial labels: sets of classes a row may be known to belong to
+    /// without knowing which. Target `n_classes + s` stands for `sets[s]`,
+    /// and its row's loss is that of the set, `−log Σ_{c ∈ set} p(c)`: the
+    /// row pushes probability into the set and leaves its split to the rows
+    /// that know. Each set names at least two classes.
+    ///
+    /// For corpora that label everything unwanted "spam": their rows say
+    /// "spam or scam", and the scam-against-marketing boundary is learned
+    /// from the sources that tell the two apart.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// use scamscan::linear::SoftmaxParams;
+    /// let p = SoftmaxParams::new(3).label_sets(vec![vec![1, 2]]).check()?;
+    /// assert_eq!(p.label_sets(), [vec![1, 2]]);
+    /// assert!(SoftmaxParams::new(3).label_sets(vec![vec![2]]).check().is_err());
+    /// assert!(SoftmaxParams::new(3).label_sets(vec![vec![1, 3]]).check().is_err());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn label_sets(mut self, sets: Vec<Vec<usize>>) -> Self {
+        self.0.label_sets = sets
+            .iter()
+            .map(|set| {
+                set.iter().fold(0u32, |mask, &c| {
+                    // A class past the mask's width makes the set invalid:
+                    // the check refuses a mask with the top bit, set here.
+                    mask | if c < 31 { 1 << c } else { 1 << 31 }
+                })
+            })
+            .collect();
+        self
+    }
 }
 
 impl ValidSoftmaxParams {
@@ -202,6 +242,22 @@ impl ValidSoftmaxParams {
         self.cost_tolerance
     }
 
+    /// The partial-label sets, each a sorted list of classes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use linfa::ParamGuard;
+    /// assert!(scamscan::linear::SoftmaxParams::new(3).check()?.label_sets().is_empty());
+    /// # Ok::<(), scamscan::Error>(())
+    /// ```
+    pub fn label_sets(&self) -> Vec<Vec<usize>> {
+        self.label_sets
+            .iter()
+            .map(|&m| (0..32).filter(|c| m >> c & 1 == 1).collect())
+            .collect()
+    }
+
     /// Past steps L-BFGS keeps.
     ///
     /// # Example
@@ -245,6 +301,15 @@ impl ParamGuard for SoftmaxParams {
         }
         if p.history == 0 {
             return Err(Error::invalid("history must be > 0"));
+        }
+        for (s, &mask) in p.label_sets.iter().enumerate() {
+            let beyond = p.n_classes >= 31 || mask >> p.n_classes != 0;
+            if beyond || mask.count_ones() < 2 {
+                return Err(Error::invalid(format!(
+                    "label set {s} must name at least two of the {} classes (at most 31)",
+                    p.n_classes
+                )));
+            }
         }
         if !p.gradient_tolerance.is_finite() || p.gradient_tolerance <= 0.0 {
             return Err(Error::invalid(format!(

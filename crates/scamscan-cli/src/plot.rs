@@ -63,7 +63,7 @@ const BARS: RGBColor = RGBColor(200, 215, 232);
 /// use scamscan::{eval::{evaluate, EvalOptions}, Classifier, Example, Label};
 /// use scamscan_cli::plot;
 /// let ex = |label, text: &str| Example { id: String::new(), source: "demo".into(), channel: "sms".into(),
-///     lang: "en".into(), label, category: None, text: text.into() };
+///     lang: "en".into(), label, category: None, text: text.into(), reviewed: false };
 /// let examples = [ex(Label::Ham, "lunch at 1?"), ex(Label::Scam, "You WON a $1000 gift card! Claim: bit.ly/claim-now")];
 /// let report = evaluate(&Classifier::default(), &examples, &EvalOptions::default());
 /// let dir = tempfile::tempdir()?;
@@ -479,6 +479,7 @@ mod tests {
                     predicted: if p_ham > 0.5 { Label::Ham } else { Label::Scam },
                     p_ham,
                     p_scam: (1.0 - p_ham) * 0.9,
+                    unwanted: false,
                 }
             })
             .collect();

@@ -13,6 +13,7 @@ const LABELS: [&str; 4] = ["ham", "spam", "scam", "unsure"];
 struct Decision {
     flag_threshold: f64,
     min_coverage: f64,
+    min_language_rows: u64,
 }
 
 /// The decision settings of a model: `None` is the built-in one.
@@ -27,6 +28,7 @@ fn decision(model: Option<&str>) -> Decision {
     Decision {
         flag_threshold: c["flag_threshold"].as_f64().expect("a threshold"),
         min_coverage: c["min_coverage"].as_f64().expect("a coverage rule"),
+        min_language_rows: c["min_language_rows"].as_u64().expect("a language rule"),
     }
 }
 
@@ -88,8 +90,11 @@ fn check_verdict(v: &Value, d: &Decision) {
     let coverage = v["coverage"].as_f64().expect("coverage is a number");
     assert!((0.0..=1.0).contains(&coverage), "{v}");
     if label == "unsure" {
-        // Too few known words; not flagged whatever the scores.
-        assert!(coverage < d.min_coverage, "{v}");
+        // Unfamiliar (too few known words, or a language the model has too
+        // few legitimate messages of), and the probabilities it reports,
+        // those of its language-free evidence, do not flag it.
+        assert!(coverage < d.min_coverage || d.min_language_rows > 0, "{v}");
+        assert!(1.0 - ham < d.flag_threshold + 1e-6, "{v}");
     } else {
         // The default decision: flagged exactly when 1 - p(ham) reaches the
         // model's threshold, and then scam when p(scam) >= p(spam).

@@ -4,7 +4,7 @@
 
 use crate::input::{Event, InputFormat, InputOptions, Inputs, Message};
 use clap::Args;
-use scamscan::corpus::{self, fold, Example, MAX_RECORD_BYTES, TEST_FOLDS};
+use scamscan::corpus::{self, fold, Annotations, Example, MAX_RECORD_BYTES, TEST_FOLDS};
 use scamscan::{Category, Error, Label, Location, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,11 @@ pub struct DataArgs {
     /// CSV/TSV: the column holding the source corpus [default: `source` if present, else the file name].
     #[arg(long, value_name = "NAME")]
     pub source_column: Option<String>,
+    /// Labels read by people for rows of the data, by id (TSV: `id` and a
+    /// `label`/`class` and/or `category` column; see `datasets/annotations/`):
+    /// they replace the rows' own; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Vec<PathBuf>,
     /// Keep only one side of the project's fixed split: `test` is folds 0–1
     /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
     /// of the text's letters, so the split is the same on every machine.
@@ -70,6 +75,13 @@ impl DataArgs {
                     }
                 }
             }
+        }
+        if !self.annotations.is_empty() {
+            let mut notes = Annotations::default();
+            for path in &self.annotations {
+                notes.merge(Annotations::read(path)?);
+            }
+            notes.apply(&mut out);
         }
         if let Some(side) = self.split {
             let test = |e: &Example| TEST_FOLDS.contains(&fold(&e.text));
@@ -154,6 +166,7 @@ impl DataArgs {
             label: label.parse::<Label>()?,
             category: Category::parse_optional(cell(category_column).unwrap_or(""))?,
             text: m.text.clone(),
+            reviewed: false,
         }
         .checked()
     }
@@ -170,9 +183,9 @@ fn table_format(path: &Path) -> Option<InputFormat> {
 }
 
 fn location(origin: &crate::input::Origin) -> Location {
-    Location {
-        path: Some(PathBuf::from(&origin.path)),
-        line: origin.line,
-        byte: None,
+    let at = Location::path(&origin.path);
+    match origin.line {
+        Some(line) => at.with_line(line),
+        None => at,
     }
 }

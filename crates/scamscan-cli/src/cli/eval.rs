@@ -30,6 +30,15 @@ pub struct EvalArgs {
     /// report the pooled held-out predictions. One training per group.
     #[arg(long, value_enum, value_name = "FIELD", conflicts_with = "model")]
     pub leave_one_out: Option<HoldOutArg>,
+    /// With --leave-one-out: hold out only these groups (comma-separated),
+    /// each still trained without; all of them when absent.
+    #[arg(
+        long,
+        value_name = "GROUPS",
+        value_delimiter = ',',
+        requires = "leave_one_out"
+    )]
+    pub only: Vec<String>,
     /// Also score every spam and scam message under each filter-evasion
     /// perturbation (homoglyphs, zero-width characters, leetspeak, spaced
     /// letters, defanged links, random case, emoji) and report recall lost.
@@ -85,7 +94,14 @@ pub fn run(args: &EvalArgs, diag: &mut Diag) -> u8 {
         "evaluating on {} labeled messages",
         examples.len()
     ));
-    let report = evaluate(&classifier, &examples, &EvalOptions::default());
+    let opts = match eval_options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let report = evaluate(&classifier, &examples, &opts);
     if report.truncated > 0 {
         diag.warn(&format!(
             "warning: {} message(s) were longer than --max-bytes {} and were scored on their start",
@@ -138,6 +154,18 @@ pub fn run(args: &EvalArgs, diag: &mut Diag) -> u8 {
     print_report(&text, diag).unwrap_or(code)
 }
 
+/// The evaluation's options: which sources' spam is only "unwanted", from
+/// `--sources`.
+fn eval_options(args: &EvalArgs) -> scamscan::Result<EvalOptions> {
+    Ok(EvalOptions {
+        unwanted_sources: match &args.params.sources {
+            Some(path) => scamscan::corpus::unwanted_sources(path)?,
+            None => Vec::new(),
+        },
+        ..EvalOptions::default()
+    })
+}
+
 /// `eval --leave-one-out`: one training per held-out group.
 fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
     let examples = match args.data.read() {
@@ -152,9 +180,15 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
         HoldOutArg::Channel => HoldOut::Channel,
         HoldOutArg::Lang => HoldOut::Lang,
     };
-    let params = scamscan::train::TrainParams {
-        max_bytes: args.decision.max_bytes,
-        ..args.params.params()
+    let params = match args.params.params() {
+        Ok(p) => scamscan::train::TrainParams {
+            max_bytes: args.decision.max_bytes,
+            ..p
+        },
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
     };
     let quiet = !diag.can_report();
     let start = std::time::Instant::now();
@@ -163,7 +197,12 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             eprintln!("scamscan: [{:7.1} s] {m}", start.elapsed().as_secs_f64());
         }
     };
-    let report = match cross_validate(&examples, &params, by, &EvalOptions::default(), &say) {
+    let opts = EvalOptions {
+        unwanted_sources: params.partial_sources.clone(),
+        hold_out_only: args.only.clone(),
+        ..EvalOptions::default()
+    };
+    let report = match cross_validate(&examples, &params, by, &opts, &say) {
         Ok(r) => r,
         Err(e) => {
             diag.error(&e.to_string());

@@ -55,6 +55,8 @@ struct Calibration {
     target_fpr: f32,
     min_coverage: f32,
     min_words: u32,
+    min_language_rows: u32,
+    evidence_offset: f32,
     vocabulary_bits: Option<u64>,
     vocabulary_fill: Option<f64>,
 }
@@ -101,6 +103,8 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
             target_fpr: c.target_fpr,
             min_coverage: c.min_coverage,
             min_words: c.min_words,
+            min_language_rows: c.min_language_rows,
+            evidence_offset: c.evidence_offset,
             vocabulary_bits: model.vocabulary.as_ref().map(|v| 1u64 << v.bits_log2()),
             vocabulary_fill: model.vocabulary.as_ref().map(|v| v.fill()),
         },
@@ -179,6 +183,13 @@ fn human(i: &Info) -> String {
             let _ = writeln!(s, "unsure:        never (no vocabulary, or min_coverage 0)");
         }
     }
+    if c.min_language_rows > 0 {
+        let _ = writeln!(
+            s,
+            "               or when its language has fewer than {} legitimate training messages; then flagged only on its links, numbers and cues (ham offset {:+.3})",
+            c.min_language_rows, c.evidence_offset
+        );
+    }
     let [h, sp, sc] = i.fit_rows;
     let [ch, csp, csc] = i.calibration_rows;
     let _ = writeln!(
@@ -214,6 +225,18 @@ fn human(i: &Info) -> String {
             .map(|(k, v)| format!("{k} {v}"))
             .collect();
         let _ = writeln!(s, "\ncategory head: {}", cats.join(", "));
+    }
+    if !i.training.legitimate_by_language.is_empty() {
+        let langs: Vec<String> = i
+            .training
+            .legitimate_by_language
+            .iter()
+            .map(|(k, v)| {
+                let known = c.min_language_rows == 0 || *v >= c.min_language_rows as u64;
+                format!("{k} {v}{}", if known { "" } else { " (too few)" })
+            })
+            .collect();
+        let _ = writeln!(s, "legitimate by language: {}", langs.join(", "));
     }
     if let Some(obj) = i.training.params.as_object() {
         let keys = ["alpha", "max_iterations", "source_balance", "target_fpr"];

@@ -69,13 +69,33 @@ pub struct TrainParamArgs {
     /// Below this share of known words a message is unsure (0: never).
     #[arg(long, value_name = "F", default_value_t = TrainParams::default().min_coverage)]
     pub min_coverage: f32,
+    /// Legitimate training messages a language needs to count as known
+    /// (0: every language does). A message in another language is judged
+    /// on its links, numbers, wallets and cues alone, and unsure unless
+    /// they are enough.
+    #[arg(long, value_name = "N", default_value_t = TrainParams::default().min_language_rows)]
+    pub min_language_rows: u32,
+    /// The sources file (`datasets/sources.tsv`): which sources' `spam` is
+    /// "unwanted", marketing and fraud mixed, rather than marketing. Their
+    /// spam rows are trained as "spam or scam" (partial labels).
+    #[arg(long, value_name = "FILE")]
+    pub sources: Option<PathBuf>,
+    /// Train every `spam` row as marketing, whatever the sources file says
+    /// (the behaviour before partial labels).
+    #[arg(long)]
+    pub no_partial_labels: bool,
 }
 
 impl TrainParamArgs {
-    /// The checked-later parameters these flags describe.
-    pub fn params(&self) -> TrainParams {
+    /// The checked-later parameters these flags describe (reading the
+    /// sources file).
+    pub fn params(&self) -> scamscan::Result<TrainParams> {
         let d = TrainParams::default();
-        TrainParams {
+        let partial_sources = match &self.sources {
+            Some(path) => scamscan::corpus::unwanted_sources(path)?,
+            None => Vec::new(),
+        };
+        Ok(TrainParams {
             normalizer: scamscan::normalize::NormalizerConfig {
                 unmask: !self.no_unmask,
                 ..d.normalizer.clone()
@@ -98,14 +118,17 @@ impl TrainParamArgs {
             source_balance: self.source_balance,
             target_fpr: self.target_fpr,
             min_coverage: self.min_coverage,
+            min_language_rows: self.min_language_rows,
+            partial_labels: !self.no_partial_labels,
+            partial_sources,
             ..d
-        }
+        })
     }
 }
 
 /// Runs `train`.
 pub fn run(args: &TrainArgs, diag: &mut Diag) -> u8 {
-    let trainer = match Trainer::new(args.params.params()) {
+    let trainer = match args.params.params().and_then(Trainer::new) {
         Ok(t) => t,
         Err(e) => {
             diag.error(&e.to_string());
