@@ -56,10 +56,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     jsonl.flush()?;
     let ctx = SessionContext::new();
-    for (k, chunk) in rows.chunks(rows.len().div_ceil(cli.files.max(1))).enumerate() {
+    for (k, chunk) in rows
+        .chunks(rows.len().div_ceil(cli.files.max(1)))
+        .enumerate()
+    {
         let id: StringArray = chunk.iter().map(|r| Some(r.0.as_str())).collect();
         let text: StringArray = chunk.iter().map(|r| Some(r.1)).collect();
-        let batch = RecordBatch::try_from_iter([("id", Arc::new(id) as ArrayRef), ("text", Arc::new(text) as _)])?;
+        let batch = RecordBatch::try_from_iter([
+            ("id", Arc::new(id) as ArrayRef),
+            ("text", Arc::new(text) as _),
+        ])?;
         let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
         let path = dir.join(format!("part-{k}.parquet"));
         ctx.read_table(Arc::new(mem))?

@@ -67,7 +67,10 @@ async fn main() {
     if let Err(e) = run(&ctx, &cli).await {
         fail(PROGRAM, &e);
     }
-    eprintln!("{PROGRAM}: done in {:.2} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "{PROGRAM}: done in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 async fn run(ctx: &SessionContext, cli: &Cli) -> datafusion::error::Result<()> {

@@ -69,7 +69,11 @@ impl Cluster {
                 panic!("{n} exited ({status}) after {after}:\n{}", self.logs());
             }
         }
-        assert!(!self.logs().contains("panicked"), "a process panicked after {after}:\n{}", self.logs());
+        assert!(
+            !self.logs().contains("panicked"),
+            "a process panicked after {after}:\n{}",
+            self.logs()
+        );
     }
 
     /// Waits until `ready` holds, failing with the logs after a minute or
@@ -82,7 +86,11 @@ impl Cluster {
                     panic!("{n} exited ({status}) before {what}:\n{}", self.logs());
                 }
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "no {what} within 60 s:\n{}", self.logs());
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no {what} within 60 s:\n{}",
+                self.logs()
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -100,7 +108,11 @@ impl Drop for Cluster {
 /// A port free on 127.0.0.1 now (the OS picks it; the listener is closed
 /// before the process that will use it starts).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// The last count an executor logged ("scamscan scored N texts in all").
@@ -124,10 +136,16 @@ async fn write_input(rows: &[(String, String)], dir: &Path) -> Vec<(String, usiz
         k += 1;
     }
     let per_file = ids.len().div_ceil(FILES);
-    let nulls: Vec<(String, Option<&str>)> = (0..NULLS).map(|k| (format!("null-{k}"), None)).collect();
+    let nulls: Vec<(String, Option<&str>)> =
+        (0..NULLS).map(|k| (format!("null-{k}"), None)).collect();
     let files = ids
         .chunks(per_file)
-        .map(|chunk| chunk.iter().map(|(id, i)| (id.clone(), Some(rows[*i].1.as_str()))).collect())
+        .map(|chunk| {
+            chunk
+                .iter()
+                .map(|(id, i)| (id.clone(), Some(rows[*i].1.as_str())))
+                .collect()
+        })
         .chain([nulls]);
     std::fs::create_dir_all(dir).unwrap();
     let ctx = SessionContext::new();
@@ -173,7 +191,12 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
     cluster.start(
         "scheduler",
         env!("CARGO_BIN_EXE_scamscan-scheduler"),
-        &[s(&"--bind-port"), s(&port), s(&"--external-host"), s(&"127.0.0.1")],
+        &[
+            s(&"--bind-port"),
+            s(&port),
+            s(&"--external-host"),
+            s(&"127.0.0.1"),
+        ],
         &logs,
     );
     for name in ["executor-1", "executor-2"] {
@@ -208,7 +231,9 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         .await
         .unwrap_or_else(|e| panic!("connecting: {e}\n{}", cluster.logs()));
     let input_s = input.display().to_string();
-    ctx.register_parquet("messages", &input_s, Default::default()).await.unwrap();
+    ctx.register_parquet("messages", &input_s, Default::default())
+        .await
+        .unwrap();
     let batches = ctx
         .sql("SELECT id, scamscan(text) AS v FROM messages")
         .await
@@ -221,7 +246,10 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         let id = cast(b.column(0), &DataType::Utf8).unwrap();
         let id = id.as_string::<i32>();
         for i in 0..b.num_rows() {
-            got.insert(id.value(i).to_string(), Row::from_struct(b.column(1).as_struct(), i));
+            got.insert(
+                id.value(i).to_string(),
+                Row::from_struct(b.column(1).as_struct(), i),
+            );
         }
     }
     assert_eq!(got.len(), ids.len() + NULLS, "one row per input row");
@@ -229,11 +257,21 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         assert_eq!(got[id].as_ref(), Some(&expected[*i]), "row {id}");
     }
     for k in 0..NULLS {
-        assert_eq!(got[&format!("null-{k}")], None, "a null text gives a null struct");
+        assert_eq!(
+            got[&format!("null-{k}")],
+            None,
+            "a null text gives a null struct"
+        );
     }
     // The test data's edge cases went through the cluster like the rest.
     let row = |name: &str| got[&format!("r0:{name}")].as_ref().unwrap();
-    assert_eq!((row("empty").label.as_str(), row("empty").category.as_deref()), ("ham", None));
+    assert_eq!(
+        (
+            row("empty").label.as_str(),
+            row("empty").category.as_deref()
+        ),
+        ("ham", None)
+    );
     assert!(row("long").truncated && !row("one").truncated);
     assert_eq!(udf.rows_scored(), 0, "the client scored nothing itself");
 
@@ -243,7 +281,10 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         Ok(df) => df.collect().await.map(|_| ()).unwrap_err(),
         Err(e) => e,
     };
-    assert!(err.to_string().contains("the column n is Int64, not text"), "{err}");
+    assert!(
+        err.to_string().contains("the column n is Int64, not text"),
+        "{err}"
+    );
     cluster.assert_alive("a column of the wrong type");
 
     // The README's query, written back to Parquet by the executors.
@@ -258,7 +299,10 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
     .await
     .unwrap_or_else(|e| panic!("writing Parquet failed: {e}\n{}", cluster.logs()));
     let local = SessionContext::new();
-    local.register_parquet("flagged", &out.display().to_string(), Default::default()).await.unwrap();
+    local
+        .register_parquet("flagged", &out.display().to_string(), Default::default())
+        .await
+        .unwrap();
     let b = local
         .sql("SELECT count(*) FROM flagged WHERE label = 'ham'")
         .await
@@ -267,16 +311,35 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         .await
         .unwrap();
     assert_eq!(b[0].column(0).as_primitive::<Int64Type>().value(0), 0);
-    let b = local.sql("SELECT count(*) FROM flagged").await.unwrap().collect().await.unwrap();
+    let b = local
+        .sql("SELECT count(*) FROM flagged")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     let written = b[0].column(0).as_primitive::<Int64Type>().value(0);
-    let not_ham = ids.iter().filter(|(_, i)| expected[*i].label != "ham").count();
-    assert_eq!(written as usize, not_ham, "every row the command line does not call ham");
+    let not_ham = ids
+        .iter()
+        .filter(|(_, i)| expected[*i].label != "ham")
+        .count();
+    assert_eq!(
+        written as usize, not_ham,
+        "every row the command line does not call ham"
+    );
 
     // Each executor logs its running count once a second.
     std::thread::sleep(Duration::from_millis(2500));
-    let counts: Vec<u64> = ["executor-1", "executor-2"].iter().map(|n| scored(&cluster.log(n))).collect();
+    let counts: Vec<u64> = ["executor-1", "executor-2"]
+        .iter()
+        .map(|n| scored(&cluster.log(n)))
+        .collect();
     eprintln!("texts scored per executor: {counts:?}");
-    assert!(counts.iter().all(|&c| c > 0), "both executors scored rows: {counts:?}\n{}", cluster.logs());
+    assert!(
+        counts.iter().all(|&c| c > 0),
+        "both executors scored rows: {counts:?}\n{}",
+        cluster.logs()
+    );
     assert!(
         counts.iter().sum::<u64>() >= 2 * ids.len() as u64,
         "the two queries scored every row: {counts:?}"
@@ -300,7 +363,10 @@ fn a_model_that_does_not_load_stops_each_process_with_the_cli_message() {
         let message = cli_err.trim_end().strip_prefix("scamscan: ").unwrap();
         assert!(message.contains(&shown), "{message}");
         for (program, exe) in [
-            ("scamscan-scheduler", env!("CARGO_BIN_EXE_scamscan-scheduler")),
+            (
+                "scamscan-scheduler",
+                env!("CARGO_BIN_EXE_scamscan-scheduler"),
+            ),
             ("scamscan-executor", env!("CARGO_BIN_EXE_scamscan-executor")),
         ] {
             // Ports no one listens on: the process must stop before using them.
@@ -311,7 +377,11 @@ fn a_model_that_does_not_load_stops_each_process_with_the_cli_message() {
                 .unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr);
             assert_eq!(out.status.code(), Some(2), "{program}: {stderr}");
-            assert_eq!(stderr.trim_end(), format!("{program}: {message}"), "{program}");
+            assert_eq!(
+                stderr.trim_end(),
+                format!("{program}: {message}"),
+                "{program}"
+            );
         }
     }
 }

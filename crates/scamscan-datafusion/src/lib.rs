@@ -251,7 +251,12 @@ impl ScamscanUdf {
             self.classifier.classify_batch(&present)
         })) {
             Ok(v) => v,
-            Err(_) => return exec_err!("{NAME}: the classifier failed on a batch of {} texts", present.len()),
+            Err(_) => {
+                return exec_err!(
+                    "{NAME}: the classifier failed on a batch of {} texts",
+                    present.len()
+                )
+            }
         };
         self.scored
             .fetch_add(present.len() as u64, Ordering::Relaxed);

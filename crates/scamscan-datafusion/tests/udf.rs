@@ -32,7 +32,10 @@ fn table(rows: &[(String, String)]) -> Vec<RecordBatch> {
             RecordBatch::try_from_iter([
                 ("id", Arc::new(ids) as ArrayRef),
                 ("text", Arc::new(StringArray::from(texts.clone())) as _),
-                ("text_large", Arc::new(LargeStringArray::from(texts.clone())) as _),
+                (
+                    "text_large",
+                    Arc::new(LargeStringArray::from(texts.clone())) as _,
+                ),
                 ("text_view", Arc::new(StringViewArray::from(texts)) as _),
                 ("n", Arc::new(n) as _),
             ])
@@ -79,7 +82,10 @@ fn assert_same(rows: &[(String, String)], cli: &[Value], got: &HashMap<String, V
             assert_eq!(row.as_ref(), Some(&want), "row {id}, struct column {c}");
         }
     }
-    assert!(got["null"].iter().all(Option::is_none), "a null text gives a null struct");
+    assert!(
+        got["null"].iter().all(Option::is_none),
+        "a null text gives a null struct"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,7 +93,10 @@ async fn verdicts_equal_the_command_line_bit_for_bit() {
     let rows = cli::dataset_rows();
     let dir = tempfile::tempdir().unwrap();
     let cli = cli::classify(dir.path(), &rows, &[]);
-    let ctx = context(&rows, ScamscanUdf::load(None, ClassifyOptions::default()).unwrap());
+    let ctx = context(
+        &rows,
+        ScamscanUdf::load(None, ClassifyOptions::default()).unwrap(),
+    );
     let got = query(
         &ctx,
         "SELECT id, scamscan(text), scamscan(text_large), scamscan(text_view), \
@@ -97,12 +106,16 @@ async fn verdicts_equal_the_command_line_bit_for_bit() {
     assert_same(&rows, &cli, &got);
     // What the crate documents: the empty text is ham, the long one truncated.
     let empty = got["empty"][0].as_ref().unwrap();
-    assert_eq!((empty.label.as_str(), empty.category.as_deref()), ("ham", None));
+    assert_eq!(
+        (empty.label.as_str(), empty.category.as_deref()),
+        ("ham", None)
+    );
     assert!(got["long"][0].as_ref().unwrap().truncated);
     // The test data has every label, so the comparison covers them all.
     for label in ["scam", "spam", "ham"] {
         assert!(
-            got.values().any(|r| r[0].as_ref().is_some_and(|r| r.label == label)),
+            got.values()
+                .any(|r| r[0].as_ref().is_some_and(|r| r.label == label)),
             "no {label} row"
         );
     }
@@ -117,7 +130,14 @@ async fn options_and_a_trained_model_equal_the_command_line() {
     let cli = cli::classify(
         dir.path(),
         &rows,
-        &["--model", &model_s, "--max-bytes", "120", "--threshold", "0.6"],
+        &[
+            "--model",
+            &model_s,
+            "--max-bytes",
+            "120",
+            "--threshold",
+            "0.6",
+        ],
     );
     let options = ClassifyOptions {
         max_bytes: 120,
@@ -127,8 +147,13 @@ async fn options_and_a_trained_model_equal_the_command_line() {
     let ctx = context(&rows, ScamscanUdf::load(Some(&model), options).unwrap());
     let got = query(&ctx, "SELECT id, scamscan(text_view) FROM m").await;
     assert_same(&rows, &cli, &got);
-    let truncated = got.values().filter(|r| r[0].as_ref().is_some_and(|r| r.truncated));
-    assert!(truncated.count() > 100, "--max-bytes 120 truncates many texts");
+    let truncated = got
+        .values()
+        .filter(|r| r[0].as_ref().is_some_and(|r| r.truncated));
+    assert!(
+        truncated.count() > 100,
+        "--max-bytes 120 truncates many texts"
+    );
 }
 
 #[tokio::test]
@@ -144,10 +169,13 @@ async fn sql_can_filter_on_fields_and_score_a_constant() {
         let ctx = ctx.clone();
         async move {
             let b = ctx.sql(sql).await.unwrap().collect().await.unwrap();
-            b[0].column(0).as_primitive::<datafusion::arrow::datatypes::Int64Type>().value(0)
+            b[0].column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .value(0)
         }
     };
-    let flagged = count("SELECT count(*) FROM m WHERE scamscan(text).label IN ('scam', 'spam')").await;
+    let flagged =
+        count("SELECT count(*) FROM m WHERE scamscan(text).label IN ('scam', 'spam')").await;
     let ham = count("SELECT count(*) FROM m WHERE scamscan(text).label = 'ham'").await;
     let unsure = count("SELECT count(*) FROM m WHERE scamscan(text).unsure").await;
     let nulls = count("SELECT count(*) FROM m WHERE scamscan(text).label IS NULL").await;
@@ -162,8 +190,17 @@ async fn sql_can_filter_on_fields_and_score_a_constant() {
         .await
         .unwrap();
     let v = Row::from_struct(b[0].column(0).as_struct(), 0).unwrap();
-    assert_eq!((v.label.as_str(), v.category.as_deref()), ("scam", Some("job")));
-    let b = ctx.sql("SELECT scamscan(NULL) AS v").await.unwrap().collect().await.unwrap();
+    assert_eq!(
+        (v.label.as_str(), v.category.as_deref()),
+        ("scam", Some("job"))
+    );
+    let b = ctx
+        .sql("SELECT scamscan(NULL) AS v")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
     assert!(b[0].column(0).is_null(0));
 }
 
@@ -171,9 +208,17 @@ async fn sql_can_filter_on_fields_and_score_a_constant() {
 async fn a_column_of_another_type_is_a_planning_error_naming_it() {
     let rows = cli::dataset_rows();
     let ctx = context(&rows, ScamscanUdf::new(scamscan::Classifier::default()));
-    let err = ctx.sql("SELECT scamscan(n) FROM m").await.unwrap_err().to_string();
+    let err = ctx
+        .sql("SELECT scamscan(n) FROM m")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("the column n is Int64, not text"), "{err}");
-    let err = ctx.sql("SELECT scamscan(text, id) FROM m").await.unwrap_err().to_string();
+    let err = ctx
+        .sql("SELECT scamscan(text, id) FROM m")
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("takes one argument"), "{err}");
 }
 
@@ -211,7 +256,9 @@ async fn parquet_text_is_scored_as_read() {
         .write_parquet(&path, Default::default(), None)
         .await
         .unwrap();
-    ctx.register_parquet("p", &path, Default::default()).await.unwrap();
+    ctx.register_parquet("p", &path, Default::default())
+        .await
+        .unwrap();
     let from_parquet = query(&ctx, "SELECT id, scamscan(text) FROM p").await;
     let from_memory = query(&ctx, "SELECT id, scamscan(text) FROM m").await;
     assert_eq!(from_parquet, from_memory);

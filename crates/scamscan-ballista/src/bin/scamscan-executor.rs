@@ -14,7 +14,10 @@ const PROGRAM: &str = "scamscan-executor";
 /// It registers with the scheduler, runs the tasks it is given, and logs
 /// how many texts it has scored.
 #[derive(Debug, Parser)]
-#[command(version, after_help = "Example (two executors on one machine):\n  scamscan-executor --bind-port 50051 --bind-grpc-port 50052\n  scamscan-executor --bind-port 50061 --bind-grpc-port 50062")]
+#[command(
+    version,
+    after_help = "Example (two executors on one machine):\n  scamscan-executor --bind-port 50051 --bind-grpc-port 50052\n  scamscan-executor --bind-port 50061 --bind-grpc-port 50062"
+)]
 struct Cli {
     /// The scheduler's host.
     #[arg(long, default_value = "localhost")]
@@ -50,10 +53,7 @@ struct Cli {
 async fn main() {
     let cli = Cli::parse();
     init_logging();
-    let udf = cli
-        .model
-        .load()
-        .unwrap_or_else(|e| fail(PROGRAM, &e));
+    let udf = cli.model.load().unwrap_or_else(|e| fail(PROGRAM, &e));
     let config = ExecutorProcessConfig {
         bind_host: cli.bind_host.clone(),
         external_host: Some(cli.external_host.clone().unwrap_or(cli.bind_host.clone())),

@@ -25,7 +25,10 @@ enum Distribution {
 /// A Ballista scheduler with the scamscan(text) SQL function compiled in.
 /// Start it first, then one or more `scamscan-executor`s pointing at it.
 #[derive(Debug, Parser)]
-#[command(version, after_help = "Example:\n  scamscan-scheduler --bind-port 50050\n  scamscan-executor --scheduler-port 50050 --bind-port 50051 --bind-grpc-port 50052")]
+#[command(
+    version,
+    after_help = "Example:\n  scamscan-scheduler --bind-port 50050\n  scamscan-executor --scheduler-port 50050 --bind-port 50051 --bind-grpc-port 50052"
+)]
 struct Cli {
     /// The address to listen on (0.0.0.0 for every interface).
     #[arg(long, default_value = "127.0.0.1")]
@@ -47,10 +50,7 @@ struct Cli {
 async fn main() {
     let cli = Cli::parse();
     init_logging();
-    let udf = cli
-        .model
-        .load()
-        .unwrap_or_else(|e| fail(PROGRAM, &e));
+    let udf = cli.model.load().unwrap_or_else(|e| fail(PROGRAM, &e));
     let addr: SocketAddr = format!("{}:{}", cli.bind_host, cli.bind_port)
         .parse()
         .unwrap_or_else(|e| fail(PROGRAM, &format!("--bind-host {}: {e}", cli.bind_host)));

@@ -53,7 +53,10 @@ impl Row {
             (!a.is_null(i)).then(|| a.value(i).to_string())
         };
         let float = |name: &str| {
-            let a = s.column_by_name(name).unwrap().as_primitive::<Float32Type>();
+            let a = s
+                .column_by_name(name)
+                .unwrap()
+                .as_primitive::<Float32Type>();
             a.value(i).to_bits()
         };
         let boolean = |name: &str| s.column_by_name(name).unwrap().as_boolean().value(i);
@@ -97,7 +100,13 @@ pub mod cli {
             }
             let messages = escargot::CargoBuild::new()
                 .manifest_path(root().join("Cargo.toml"))
-                .args(["--workspace", "--exclude", "scamscan-ballista", "--bins", "--tests"])
+                .args([
+                    "--workspace",
+                    "--exclude",
+                    "scamscan-ballista",
+                    "--bins",
+                    "--tests",
+                ])
                 .exec()
                 .expect("cargo builds the workspace's binaries");
             let mut found = None;
@@ -147,12 +156,19 @@ pub mod cli {
         args.extend_from_slice(extra);
         args.push(&input);
         let (code, stdout, stderr) = run(&args);
-        assert!(code == 0 || code == 1, "scamscan classify failed ({code}): {stderr}");
+        assert!(
+            code == 0 || code == 1,
+            "scamscan classify failed ({code}): {stderr}"
+        );
         let records: Vec<Value> = stdout
             .lines()
             .map(|l| serde_json::from_str(l).expect("a JSON line"))
             .collect();
-        assert_eq!(records.len(), rows.len(), "one record per row; stderr: {stderr}");
+        assert_eq!(
+            records.len(),
+            rows.len(),
+            "one record per row; stderr: {stderr}"
+        );
         records
     }
 
@@ -162,8 +178,16 @@ pub mod cli {
         let out = dir.join("model");
         let out_s = out.display().to_string();
         let (code, _, stderr) = run(&[
-            "train", "--quiet", "--data", "datasets", "--out", &out_s,
-            "--buckets-log2", "12", "--max-iterations", "40",
+            "train",
+            "--quiet",
+            "--data",
+            "datasets",
+            "--out",
+            &out_s,
+            "--buckets-log2",
+            "12",
+            "--max-iterations",
+            "40",
         ]);
         assert_eq!(code, 0, "scamscan train failed: {stderr}");
         out
@@ -173,8 +197,8 @@ pub mod cli {
     /// should see: an empty text, one longer than the default `--max-bytes`
     /// (cut inside a multi-byte character), and a one-character text.
     pub fn dataset_rows() -> Vec<(String, String)> {
-        let examples = scamscan::corpus::read_dir_or_file(&root().join("datasets"))
-            .expect("datasets/ reads");
+        let examples =
+            scamscan::corpus::read_dir_or_file(&root().join("datasets")).expect("datasets/ reads");
         let mut rows: Vec<(String, String)> = examples
             .into_iter()
             .enumerate()
@@ -187,7 +211,11 @@ pub mod cli {
             .collect::<Vec<_>>()
             .join(" é ")
             .repeat(64);
-        assert!(long.len() > scamscan::classifier::DEFAULT_MAX_BYTES, "{}", long.len());
+        assert!(
+            long.len() > scamscan::classifier::DEFAULT_MAX_BYTES,
+            "{}",
+            long.len()
+        );
         rows.push(("empty".into(), String::new()));
         rows.push(("long".into(), long));
         rows.push(("one".into(), "a".into()));
