@@ -541,8 +541,7 @@ impl Trainer {
                 *w = 0.0;
             }
         }
-        let (min_coverage, min_words) =
-            (model.calibration.min_coverage, model.calibration.min_words);
+        let (min_coverage, min_words) = (model.calibration.min_coverage, model.calibration.min_words);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
         model.calibration.min_coverage = min_coverage;

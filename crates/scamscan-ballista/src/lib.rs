@@ -149,6 +149,14 @@ pub async fn connect(url: &str, udf: ScamscanUdf) -> datafusion::error::Result<S
     Ok(ctx)
 }
 
+/// What every process of the cluster does first: logging on, then the
+/// model loaded, or the process stopped with the command line's message
+/// (see [`fail`]).
+pub fn init(program: &str, model: &ModelArgs) -> ScamscanUdf {
+    init_logging();
+    model.load().unwrap_or_else(|e| fail(program, &e))
+}
+
 /// Logs to stderr at `RUST_LOG`'s level (info by default), the way
 /// Ballista's own binaries do.
 pub fn init_logging() {

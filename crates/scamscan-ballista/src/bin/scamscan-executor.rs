@@ -4,7 +4,7 @@
 
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use clap::Parser;
-use scamscan_ballista::{fail, function_registry, init_logging, ModelArgs};
+use scamscan_ballista::{fail, function_registry, init, ModelArgs};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,8 +52,7 @@ struct Cli {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_logging();
-    let udf = cli.model.load().unwrap_or_else(|e| fail(PROGRAM, &e));
+    let udf = init(PROGRAM, &cli.model);
     let config = ExecutorProcessConfig {
         bind_host: cli.bind_host.clone(),
         external_host: Some(cli.external_host.clone().unwrap_or(cli.bind_host.clone())),

@@ -6,7 +6,7 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::start_server;
 use clap::{Parser, ValueEnum};
-use scamscan_ballista::{fail, init_logging, session_builder, ModelArgs};
+use scamscan_ballista::{fail, init, session_builder, ModelArgs};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -49,8 +49,7 @@ struct Cli {
 #[tokio::main]
 async fn main() {
     let cli = Cli::parse();
-    init_logging();
-    let udf = cli.model.load().unwrap_or_else(|e| fail(PROGRAM, &e));
+    let udf = init(PROGRAM, &cli.model);
     let addr: SocketAddr = format!("{}:{}", cli.bind_host, cli.bind_port)
         .parse()
         .unwrap_or_else(|e| fail(PROGRAM, &format!("--bind-host {}: {e}", cli.bind_host)));
