@@ -62,12 +62,20 @@ impl Cluster {
             .collect()
     }
 
+    /// The first process that has exited, and how.
+    fn exited(&mut self) -> Option<String> {
+        self.procs
+            .iter_mut()
+            .find_map(|(n, c, _)| match c.try_wait() {
+                Ok(Some(status)) => Some(format!("{n} exited ({status})")),
+                _ => None,
+            })
+    }
+
     /// Panics with the logs if a process has exited or logged a panic.
     fn assert_alive(&mut self, after: &str) {
-        for (n, c, _) in &mut self.procs {
-            if let Ok(Some(status)) = c.try_wait() {
-                panic!("{n} exited ({status}) after {after}:\n{}", self.logs());
-            }
+        if let Some(e) = self.exited() {
+            panic!("{e} after {after}:\n{}", self.logs());
         }
         assert!(
             !self.logs().contains("panicked"),
@@ -81,10 +89,8 @@ impl Cluster {
     fn wait_for(&mut self, what: &str, ready: impl Fn(&Cluster) -> bool) {
         let start = Instant::now();
         while !ready(self) {
-            for (n, c, _) in &mut self.procs {
-                if let Ok(Some(status)) = c.try_wait() {
-                    panic!("{n} exited ({status}) before {what}:\n{}", self.logs());
-                }
+            if let Some(e) = self.exited() {
+                panic!("{e} before {what}:\n{}", self.logs());
             }
             assert!(
                 start.elapsed() < Duration::from_secs(60),
@@ -369,9 +375,10 @@ fn a_model_that_does_not_load_stops_each_process_with_the_cli_message() {
             ),
             ("scamscan-executor", env!("CARGO_BIN_EXE_scamscan-executor")),
         ] {
-            // Ports no one listens on: the process must stop before using them.
+            // A port no one listens on: the process must stop before using it.
+            let port = free_port().to_string();
             let out = Command::new(exe)
-                .args(["--model", &shown, "--bind-port", &free_port().to_string()])
+                .args(["--model", shown.as_str(), "--bind-port", port.as_str()])
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
