@@ -4,7 +4,8 @@
 # score a 20,000-row Parquet input, compared with `scamscan classify`.
 # Not in .ci/run: building Ballista (tonic, arrow-flight, datafusion-proto,
 # the scheduler and executor) on top of the DataFusion tests would take the
-# test command past 30 minutes on 2 cores (benches/README.md, issue #23).
+# test command near or past 30 minutes on 2 cores (an estimate: see the
+# engines section of benches/README.md, issue #23).
 #
 # Usage: bash scripts/test-cluster.sh [extra cargo test arguments]
 set -euo pipefail
