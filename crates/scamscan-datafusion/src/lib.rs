@@ -392,12 +392,6 @@ impl ScamscanUdf {
     }
 }
 
-impl From<ScamscanUdf> for ScalarUDF {
-    fn from(udf: ScamscanUdf) -> Self {
-        ScalarUDF::new_from_impl(udf)
-    }
-}
-
 /// Registers `scamscan(text)` on a session, with the model directory
 /// `model` (the built-in model when `None`) and the options' `max_bytes`
 /// and `scam_threshold`.
