@@ -399,6 +399,7 @@ impl ScamscanUdf {
 /// # Example
 ///
 /// ```
+/// use datafusion::execution::FunctionRegistry;
 /// let ctx = datafusion::prelude::SessionContext::new();
 /// scamscan_datafusion::register(&ctx, None, Default::default())?;
 /// assert!(ctx.udf("scamscan").is_ok());

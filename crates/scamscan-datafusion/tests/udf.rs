@@ -9,6 +9,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, LargeStringArray, RecordBatch, StringArray,
     StringViewArray,
 };
+use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 use scamscan::ClassifyOptions;
 use scamscan_datafusion::{register, ScamscanUdf};
