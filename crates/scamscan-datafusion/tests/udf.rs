@@ -18,7 +18,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// A table `m(id, text, text_large, text_view, n)` of `rows`, in batches of
-/// 1000 rows, with one extra row whose texts are null.
+/// 1000 rows, with one extra row whose texts are null; every column is
+/// nullable, so that the batches share one schema.
 fn table(rows: &[(String, String)]) -> Vec<RecordBatch> {
     let mut all: Vec<(Option<&str>, Option<&str>)> = rows
         .iter()
@@ -30,15 +31,24 @@ fn table(rows: &[(String, String)]) -> Vec<RecordBatch> {
             let ids: StringArray = chunk.iter().map(|r| r.0).collect();
             let texts: Vec<Option<&str>> = chunk.iter().map(|r| r.1).collect();
             let n: Int64Array = (0..chunk.len() as i64).map(Some).collect();
-            RecordBatch::try_from_iter([
-                ("id", Arc::new(ids) as ArrayRef),
-                ("text", Arc::new(StringArray::from(texts.clone())) as _),
+            RecordBatch::try_from_iter_with_nullable([
+                ("id", Arc::new(ids) as ArrayRef, true),
+                (
+                    "text",
+                    Arc::new(StringArray::from(texts.clone())) as _,
+                    true,
+                ),
                 (
                     "text_large",
                     Arc::new(LargeStringArray::from(texts.clone())) as _,
+                    true,
                 ),
-                ("text_view", Arc::new(StringViewArray::from(texts)) as _),
-                ("n", Arc::new(n) as _),
+                (
+                    "text_view",
+                    Arc::new(StringViewArray::from(texts)) as _,
+                    true,
+                ),
+                ("n", Arc::new(n) as _, true),
             ])
             .unwrap()
         })
