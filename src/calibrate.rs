@@ -115,12 +115,14 @@ impl Calibration {
     /// assert!((p[0] - 1.0 / 3.0).abs() < 1e-6);
     /// ```
     pub fn probabilities(&self, logits: [f32; 3]) -> [f32; 3] {
-        let mut z = [0.0f32; 3];
-        for c in 0..3 {
-            z[c] = logits[c] / self.temperature + self.bias[c];
-        }
+        let mut z = self.calibrated_logits(logits);
         crate::math::softmax_in_place(&mut z);
         z
+    }
+
+    /// The logits divided by the temperature, plus the per-class offsets.
+    fn calibrated_logits(&self, logits: [f32; 3]) -> [f32; 3] {
+        [0, 1, 2].map(|c| logits[c] / self.temperature + self.bias[c])
     }
 
     /// Calibrated probabilities from the logits of a message's language-free
@@ -134,10 +136,7 @@ impl Calibration {
     /// assert!(p[0] > c.probabilities([0.0, 0.0, 0.0])[0]);
     /// ```
     pub fn evidence_probabilities(&self, logits: [f32; 3]) -> [f32; 3] {
-        let mut z = [0.0f32; 3];
-        for c in 0..3 {
-            z[c] = logits[c] / self.temperature + self.bias[c];
-        }
+        let mut z = self.calibrated_logits(logits);
         z[0] += self.evidence_offset;
         crate::math::softmax_in_place(&mut z);
         z
@@ -326,7 +325,7 @@ pub fn fit_evidence_offset(
         .iter()
         .zip(weights)
         .map(|(z, &w)| {
-            let [h, s, c] = [0, 1, 2].map(|k| (z[k] / cal.temperature + cal.bias[k]) as f64);
+            let [h, s, c] = cal.calibrated_logits(*z).map(f64::from);
             let m = s.max(c);
             let unwanted = m + ((s - m).exp() + (c - m).exp()).ln();
             ((((1.0 - t) / t).ln() + unwanted - h) as f32, w)

@@ -347,7 +347,7 @@ pub fn read_dir_or_file(path: &Path) -> Result<Vec<Example>> {
 /// let row = |id: &str| Example { id: id.into(), source: "sms".into(), channel: String::new(),
 ///     lang: String::new(), label: Label::Spam, category: None, text: "...".into(), reviewed: false };
 /// let mut rows = vec![row("sms:1"), row("sms:2"), row("sms:3"), row("sms:4")];
-/// assert_eq!(notes.apply(&mut rows), 2);
+/// assert_eq!(notes.apply(&mut rows), 1); // only sms:1 changed label
 /// assert_eq!((rows[0].label, rows[0].category), (Label::Scam, Some(Category::Delivery)));
 /// assert_eq!((rows[1].label, rows[2].label), (Label::Spam, Label::Spam));
 /// assert!(rows[1].reviewed && !rows[2].reviewed); // marketing, read; unclear, not

@@ -22,7 +22,8 @@
 //! Below the stages are the leaves they share ([`error`], [`label`],
 //! [`sparse`], [`math`], [`metrics`], [`files`], [`corpus`]); above them the
 //! trained bundle of every stage ([`model`]), the [`Classifier`] that runs
-//! it, and training ([`train`]) and evaluation ([`eval`], [`obfuscate`]).
+//! it, training ([`train`]), learning from feedback without the training
+//! data ([`learn`]) and evaluation ([`eval`], [`obfuscate`]).
 //! The command line, its input readers and printers are the
 //! `scamscan-cli` crate, built on this one.
 //!
@@ -108,8 +109,15 @@ pub mod explain;
 pub mod model;
 pub mod classifier;
 
-// Training and evaluation.
+// What a stream of messages and verdicts adds up to: the indicators
+// (links, numbers, wallets...) behind them, and the campaigns that send
+// one script many times.
+pub mod indicators;
+pub mod campaigns;
+
+// Training, learning from feedback, and evaluation.
 pub mod train;
+pub mod learn;
 pub mod obfuscate;
 pub mod eval;
 

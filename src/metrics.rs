@@ -271,6 +271,82 @@ impl Confusion {
     }
 }
 
+/// B-cubed precision, recall and F1 of a clustering against the truth
+/// (Bagga and Baldwin; Amigó et al. 2009): for each item, the share of the
+/// items in its predicted cluster that share its true class (precision) and
+/// the share of the items of its true class that share its predicted cluster
+/// (recall), averaged over items; F1 is their harmonic mean.
+///
+/// `items` are `(true class, predicted cluster)` pairs; an item whose
+/// prediction is `None` is a cluster of its own. Returns `None` for no items.
+///
+/// ```
+/// use scamscan::metrics::bcubed;
+/// // Two scripts, one split in two: precision 1, recall below 1.
+/// let items = [("a", Some(1)), ("a", Some(1)), ("a", Some(2)), ("b", Some(3))];
+/// let (p, r, f) = bcubed(&items).unwrap();
+/// assert_eq!(p, 1.0);
+/// assert!((r - (5.0 / 3.0 + 1.0) / 4.0).abs() < 1e-12 && f < 1.0);
+/// ```
+pub fn bcubed<T: Eq + std::hash::Hash, C: Eq + std::hash::Hash>(
+    items: &[(T, Option<C>)],
+) -> Option<(f64, f64, f64)> {
+    bcubed_scoring(items, |_| true)
+}
+
+/// B-cubed as [`bcubed`], averaged over the items `scored` selects (by
+/// position) while clusters and classes count every item: for items whose
+/// true class is known mixed with items whose class is not (messages of a
+/// corpus), grouping a known item with unknown ones still costs it
+/// precision. Returns `None` when no item is scored.
+///
+/// ```
+/// use scamscan::metrics::bcubed_scoring;
+/// // "a" shares its cluster with an unscored item: precision 2/3 each.
+/// let items = [("a", Some(1)), ("a", Some(1)), ("?", Some(1))];
+/// let (p, r, _) = bcubed_scoring(&items, |i| i < 2).unwrap();
+/// assert!((p - 2.0 / 3.0).abs() < 1e-12 && r == 1.0);
+/// ```
+pub fn bcubed_scoring<T: Eq + std::hash::Hash, C: Eq + std::hash::Hash>(
+    items: &[(T, Option<C>)],
+    scored: impl Fn(usize) -> bool,
+) -> Option<(f64, f64, f64)> {
+    use std::collections::HashMap;
+    // Items of each (class, cluster) cell, class and cluster; a `None`
+    // prediction is its own cluster, keyed by its position.
+    fn cluster<C>(i: usize, c: &Option<C>) -> Result<&C, usize> {
+        c.as_ref().ok_or(i)
+    }
+    let mut cell: HashMap<(&T, Result<&C, usize>), u64> = HashMap::new();
+    let mut class: HashMap<&T, u64> = HashMap::new();
+    let mut clus: HashMap<Result<&C, usize>, u64> = HashMap::new();
+    for (i, (t, c)) in items.iter().enumerate() {
+        let k = cluster(i, c);
+        *cell.entry((t, k)).or_default() += 1;
+        *class.entry(t).or_default() += 1;
+        *clus.entry(k).or_default() += 1;
+    }
+    let (mut p, mut r, mut n) = (0.0, 0.0, 0u64);
+    for (i, (t, c)) in items.iter().enumerate().filter(|(i, _)| scored(*i)) {
+        let k = cluster(i, c);
+        let both = cell[&(t, k)] as f64;
+        p += both / clus[&k] as f64;
+        r += both / class[&t] as f64;
+        n += 1;
+    }
+    if n == 0 {
+        return None;
+    }
+    let n = n as f64;
+    let (p, r) = (p / n, r / n);
+    let f = if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    };
+    Some((p, r, f))
+}
+
 fn ratio(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }

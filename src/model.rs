@@ -10,17 +10,28 @@
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `SCAMSCAN` |
-//! | 4 | format version (`1`) |
+//! | 4 | format version (`2`; version `1` files load too) |
 //! | 8 | header length `H` |
 //! | 8 | payload length `P` |
 //! | 8 | xxh3-64 of header and payload |
 //! | H | header: JSON ([`Header`]) |
-//! | P | payload: IDF, then the main head, then the category head, as f16; then the vocabulary bitmap as u64 words, if the header declares one |
+//! | P | payload: IDF, then the main head, then the category head, as f16; then the vocabulary bitmap as u64 words, if the header declares one; then, if the header declares them, the per-feature precisions (one byte per feature of each head) and the feedback section (see [`learned`](self#learning)) |
 //!
 //! Loading checks the magic, the version, the file size against
 //! [`MAX_MODEL_BYTES`] before reading, the checksum, and that the dimensions in
 //! the header match the payload length before allocating anything from them,
 //! so a hostile file cannot make the loader allocate unbounded memory.
+//!
+//! # Learning
+//!
+//! Version 2 added two optional sections, for
+//! [`Model::learn`](crate::Model::learn): the [`Precision`] of every weight
+//! (how firmly the training data pinned it down), which the trainer
+//! writes, and the [`Feedback`] a model learned from (hashed feature
+//! vectors, ids, labels: never text) with the base model's values wherever
+//! learning changed them. A version-1 file has neither; it loads and
+//! scores as before, and `learn` refuses it with a message saying to
+//! retrain.
 
 use crate::calibrate::Calibration;
 use crate::error::{Error, Result};
@@ -36,10 +47,17 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use xxhash_rust::xxh3::xxh3_64;
 
+mod learned;
+pub use learned::{
+    BaseState, Feedback, FeedbackHeader, FeedbackRow, HeadPrecision, Precision, PrecisionHeader,
+    SparseWeights, MIN_PRECISION_FLOOR,
+};
+
 /// The magic bytes at the start of `model.bin`.
 pub const MAGIC: &[u8; 8] = b"SCAMSCAN";
-/// The format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this build writes; it reads this one and every
+/// earlier one.
+pub const FORMAT_VERSION: u32 = 2;
 /// The largest `model.bin` accepted (64 MiB).
 pub const MAX_MODEL_BYTES: u64 = 64 << 20;
 /// The largest `tokenizer.json` accepted (4 MiB).
@@ -117,6 +135,12 @@ pub struct Header {
     /// (models from before the vocabulary existed do not).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vocabulary_bits_log2: Option<u8>,
+    /// The precision section, when the model has one (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<PrecisionHeader>,
+    /// The feedback section, when the model learned from feedback (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<FeedbackHeader>,
 }
 
 /// A trained model: everything [`crate::Classifier`] needs.
@@ -151,13 +175,20 @@ pub struct Model {
     pub training: TrainingInfo,
     /// The words seen in training, for [`Label::Unsure`](crate::Label::Unsure).
     pub vocabulary: Option<Vocabulary>,
+    /// How firmly training pinned each weight down: what
+    /// [`Model::learn`](crate::Model::learn) needs (`None` in models from
+    /// before format version 2).
+    pub precision: Option<Precision>,
+    /// What the model learned from feedback, if it did.
+    pub feedback: Option<Feedback>,
 }
 
 impl Model {
     /// Whether the model has enough legitimate training messages in
     /// language `lang` (an ISO 639-1 code, as [`crate::language::identify`]
     /// gives) to tell a legitimate message in it; always true for a model
-    /// without a [`Calibration::min_language_rows`].
+    /// without a [`Calibration::min_language_rows`], and for a language it
+    /// learned a legitimate feedback row of ([`Model::learn`]).
     ///
     /// ```
     /// let model = scamscan::Classifier::default().model().clone();
@@ -166,6 +197,11 @@ impl Model {
     pub fn knows_language(&self, lang: &str) -> bool {
         let min = self.calibration.min_language_rows as u64;
         min == 0
+            || self.feedback.as_ref().is_some_and(|f| {
+                f.rows
+                    .iter()
+                    .any(|r| r.label == crate::label::Label::Ham && r.lang == lang)
+            })
             || self
                 .training
                 .legitimate_by_language
@@ -259,6 +295,20 @@ impl Model {
                 self.featurizer.dim()
             )));
         }
+        let precision = self.precision.as_ref().map(Precision::encode);
+        let feedback = self.feedback.as_ref().map(Feedback::encode).transpose()?;
+        if feedback.is_some() && precision.is_none() {
+            return Err(Error::model(
+                "a model with feedback must have its precisions",
+            ));
+        }
+        if let Some(p) = &self.precision {
+            if p.head.features.len() != self.featurizer.dim() || p.category.features.len() != cdim {
+                return Err(Error::model(
+                    "the precisions do not match the heads' dimensions",
+                ));
+            }
+        }
         let header = Header {
             normalizer: self.normalizer.clone(),
             featurizer: self.featurizer.config().clone(),
@@ -268,6 +318,8 @@ impl Model {
             calibration: self.calibration.clone(),
             training: self.training.clone(),
             vocabulary_bits_log2: self.vocabulary.as_ref().map(Vocabulary::bits_log2),
+            precision: precision.as_ref().map(|(h, _)| h.clone()),
+            feedback: feedback.as_ref().map(|(h, _)| h.clone()),
         };
         let header = serde_json::to_vec(&header).map_err(|e| Error::model(e.to_string()))?;
         let mut payload = Vec::new();
@@ -282,6 +334,10 @@ impl Model {
         }
         for w in self.vocabulary.iter().flat_map(|v| v.bits()) {
             payload.extend_from_slice(&w.to_le_bytes());
+        }
+        let sections = precision.iter().map(|(_, b)| b);
+        for bytes in sections.chain(feedback.iter().map(|(_, b)| b)) {
+            payload.extend_from_slice(bytes);
         }
         let mut out = Vec::with_capacity(PREFIX + header.len() + payload.len());
         out.extend_from_slice(MAGIC);
@@ -324,9 +380,9 @@ impl Model {
             return Err(Error::model("not a scamscan model (wrong magic bytes)"));
         }
         let version = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes"));
-        if version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&version) {
             return Err(Error::model(format!(
-                "format version {version}, but this scamscan reads version {FORMAT_VERSION}"
+                "format version {version}, but this scamscan reads versions 1 to {FORMAT_VERSION}"
             )));
         }
         let hlen = u64::from_le_bytes(bytes[12..20].try_into().expect("8 bytes"));
@@ -400,15 +456,45 @@ impl Model {
             }
             None => 0,
         };
+        if version < 2 && (header.precision.is_some() || header.feedback.is_some()) {
+            return Err(Error::model(
+                "a version-1 header declares version-2 sections",
+            ));
+        }
+        if header.feedback.is_some() && header.precision.is_none() {
+            return Err(Error::model(
+                "feedback section without the precision section",
+            ));
+        }
         let weights_len = (dim + dim * k + cdim * kc) * 2;
-        let expected = weights_len + vocab_words * 8;
-        if payload.len() != expected {
+        let precision_len = if header.precision.is_some() {
+            dim + cdim
+        } else {
+            0
+        };
+        let feedback_len = header.feedback.as_ref().map_or(0, |f| f.bytes);
+        let expected = (weights_len + vocab_words * 8 + precision_len) as u64;
+        if payload.len() as u64 != expected.saturating_add(feedback_len) {
             return Err(Error::model(format!(
-                "payload is {} bytes, the header implies {expected}",
-                payload.len()
+                "payload is {} bytes, the header implies {}",
+                payload.len(),
+                expected.saturating_add(feedback_len)
             )));
         }
-        let (payload, vocab_bytes) = payload.split_at(weights_len);
+        let (payload, rest) = payload.split_at(weights_len);
+        let (vocab_bytes, rest) = rest.split_at(vocab_words * 8);
+        let (precision_bytes, feedback_bytes) = rest.split_at(precision_len);
+        let precision = header
+            .precision
+            .as_ref()
+            .map(|h| Precision::decode(h, precision_bytes, dim))
+            .transpose()?;
+        let vocab_bits = (vocab_words * 64) as u64;
+        let feedback = header
+            .feedback
+            .as_ref()
+            .map(|h| Feedback::decode(h, feedback_bytes, dim, cdim, vocab_bits))
+            .transpose()?;
         let vocabulary = match header.vocabulary_bits_log2 {
             Some(b) => {
                 let bits = vocab_bytes
@@ -463,6 +549,8 @@ impl Model {
             calibration: header.calibration,
             training: header.training,
             vocabulary,
+            precision,
+            feedback,
         })
     }
 
@@ -537,6 +625,8 @@ mod tests {
             calibration: Calibration::default(),
             training: TrainingInfo::default(),
             vocabulary: None,
+            precision: None,
+            feedback: None,
         };
         m.quantize();
         m

@@ -12,6 +12,9 @@
 //!    categories equally weighted) are fitted with L-BFGS.
 //! 5. The weights are rounded to the f16 the model file stores, and the
 //!    calibration is fitted on the held-out rows with that rounded model.
+//! 6. Each head's [`Fisher`](crate::linear::Fisher) information on its
+//!    fitted rows is stored as the per-weight precision
+//!    [`Model::learn`](crate::Model::learn) needs.
 //!
 //! Training is deterministic: the same examples and parameters give a
 //! byte-identical `model.bin`.
@@ -23,7 +26,7 @@ use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
 use crate::label::{Category, Label, Target};
 use crate::linear::{FitReport, SoftmaxParams, SoftmaxRegression, SparseRows};
 use crate::metrics;
-use crate::model::{Model, TrainingInfo};
+use crate::model::{HeadPrecision, Model, Precision, TrainingInfo};
 use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
 use crate::sparse::SparseVector;
 use crate::tokenize::{Tokenizer, Tokens};
@@ -115,6 +118,15 @@ fn default_min_coverage() -> f32 {
 const VOCABULARY_BITS_LOG2: u8 = 20;
 /// A word is in the vocabulary when at least this many training messages have it.
 const VOCABULARY_MIN_COUNT: u8 = 2;
+
+/// The share of unfamiliar legitimate calibration messages that their
+/// language-free evidence may flag: a third of the 3% a held-out language's
+/// legitimate messages may be flagged at, for a fit on a hundred-odd
+/// messages to generalise.
+const EVIDENCE_FPR: f32 = 0.01;
+/// Unfamiliar legitimate calibration messages needed to fit the evidence
+/// offset on them alone.
+const MIN_UNFAMILIAR_HAM: usize = 50;
 
 /// The default [`TrainParams::min_language_rows`], from a learning curve
 /// (benches/README.md has the figures): the legitimate messages of a
@@ -450,7 +462,7 @@ impl Trainer {
             "fitting the ham/spam/scam head on {} messages",
             fit_idx.len()
         ));
-        let (head, report) = fit_head(
+        let (head, report, fisher) = fit_head(
             fit_rows,
             &fit_idx,
             class,
@@ -463,12 +475,21 @@ impl Trainer {
         )?;
         self.say(&describe_fit("ham/spam/scam head", &report));
 
-        let category_head = if cat_idx.is_empty() {
+        let precision_of = |f: &crate::linear::Fisher, alpha| HeadPrecision::from_fisher(f, alpha);
+        let head_precision = precision_of(&fisher, p.alpha);
+        drop(fisher);
+        let (category_head, category_fisher) = if cat_idx.is_empty() {
             // No category evidence: an untrained head (uniform over categories).
-            SoftmaxRegression {
-                weights: ndarray::Array2::zeros((cdim, Category::ALL.len())),
-                intercept: Array1::zeros(Category::ALL.len()),
-            }
+            let k = Category::ALL.len();
+            let head = SoftmaxRegression {
+                weights: ndarray::Array2::zeros((cdim, k)),
+                intercept: Array1::zeros(k),
+            };
+            let none = crate::linear::Fisher {
+                features: vec![0.0; cdim],
+                intercept: vec![0.0; k],
+            };
+            (head, none)
         } else {
             self.say(&format!(
                 "fitting the category head on {} scam messages",
@@ -482,7 +503,7 @@ impl Trainer {
                 cat_of,
                 Category::ALL.len(),
             );
-            let (head, report) = fit_head(
+            let (head, report, fisher) = fit_head(
                 cat_rows,
                 &cat_idx,
                 cat_of,
@@ -493,7 +514,11 @@ impl Trainer {
                     .cost_tolerance(p.cost_tolerance),
             )?;
             self.say(&describe_fit("category head", &report));
-            head
+            (head, fisher)
+        };
+        let precision = Precision {
+            head: head_precision,
+            category: precision_of(&category_fisher, p.category_alpha),
         };
 
         let mut model = Model {
@@ -505,6 +530,8 @@ impl Trainer {
             calibration: calibrate::Calibration::default(),
             training: TrainingInfo::default(),
             vocabulary: Some(vocabulary.build(VOCABULARY_MIN_COUNT)),
+            precision: Some(precision),
+            feedback: None,
         };
         model.quantize();
 
@@ -535,35 +562,51 @@ impl Trainer {
             .par_iter()
             .map(|&i| examples[i].label != Label::Ham || scorer.is_familiar(&examples[i].text))
             .collect();
-        let all_ham_weights = ham_weights.clone();
+        let unfamiliar_ham: Vec<usize> = cal_idx
+            .iter()
+            .zip(&familiar)
+            .filter(|&(&i, &f)| !f && examples[i].label == Label::Ham)
+            .map(|(&i, _)| i)
+            .collect();
         for (w, &f) in ham_weights.iter_mut().zip(&familiar) {
             if !f {
                 *w = 0.0;
             }
         }
-        let (min_coverage, min_words) = (model.calibration.min_coverage, model.calibration.min_words);
+        let (min_coverage, min_words) =
+            (model.calibration.min_coverage, model.calibration.min_words);
         model.calibration =
             calibrate::fit(&logits, &labels, &cal_weights, &ham_weights, p.target_fpr);
         model.calibration.min_coverage = min_coverage;
         model.calibration.min_words = min_words;
         model.calibration.min_language_rows = p.min_language_rows;
-        let ham_weights = all_ham_weights;
         if p.min_language_rows > 0 || p.min_coverage > 0.0 {
-            // The language-free evidence of the calibration rows' legitimate
-            // messages sets how strong it must be to flag on its own.
+            // The offset is fitted on the legitimate messages the evidence
+            // will judge, the unfamiliar ones (bank alerts and one-time codes
+            // in other languages are full of links, numbers and amounts),
+            // each weighing the same, at EVIDENCE_FPR; with too few of them,
+            // on every legitimate message.
             let scorer = crate::classifier::Classifier::new(model.clone());
-            let (ham, w): (Vec<usize>, Vec<f64>) = cal_idx
-                .iter()
-                .zip(&ham_weights)
-                .filter(|(&i, _)| examples[i].label == Label::Ham)
-                .map(|(&i, &w)| (i, w))
-                .unzip();
+            let ham: Vec<usize> = if unfamiliar_ham.len() >= MIN_UNFAMILIAR_HAM {
+                unfamiliar_ham
+            } else {
+                cal_idx
+                    .iter()
+                    .copied()
+                    .filter(|&i| examples[i].label == Label::Ham)
+                    .collect()
+            };
             let logits: Vec<[f32; 3]> = ham
                 .par_iter()
                 .map(|&i| scorer.evidence_logits_of(&examples[i].text))
                 .collect();
-            model.calibration.evidence_offset =
-                calibrate::fit_evidence_offset(&model.calibration, &logits, &w, p.target_fpr);
+            let w = vec![1.0; ham.len()];
+            model.calibration.evidence_offset = calibrate::fit_evidence_offset(
+                &model.calibration,
+                &logits,
+                &w,
+                EVIDENCE_FPR.min(p.target_fpr),
+            );
         }
 
         model.training = TrainingInfo {
@@ -591,7 +634,7 @@ impl Trainer {
 
 /// The language of a training row: its `lang`, or the detected language of
 /// a row without one (`und` when that cannot be told).
-fn language_of(e: &Example) -> &str {
+pub(crate) fn language_of(e: &Example) -> &str {
     if e.lang.is_empty() {
         crate::language::identify(&e.text).unwrap_or("und")
     } else {
@@ -672,18 +715,25 @@ enum Role {
 /// threads busy, few enough that the slice's vectors are a small buffer.
 const VECTORIZE_SLICE: usize = 4096;
 
-/// Fits one head on `rows`, the rows of the examples `idx` (in that order).
+/// Fits one head on `rows`, the rows of the examples `idx` (in that order),
+/// and measures its Fisher information there.
 fn fit_head(
     rows: SparseRows,
     idx: &[usize],
     target: impl Fn(usize) -> usize,
     weights: &BTreeMap<usize, f64>,
     params: SoftmaxParams,
-) -> Result<(SoftmaxRegression, FitReport)> {
+) -> Result<(SoftmaxRegression, FitReport, crate::linear::Fisher)> {
     let y = Array1::from_iter(idx.iter().map(|&i| target(i)));
     let w = Array1::from_iter(idx.iter().map(|i| weights[i] as f32));
     let ds = DatasetBase::new(rows, y).with_weights(w);
-    params.check()?.fit_with_report(&ds)
+    let (head, report) = params.check()?.fit_with_report(&ds)?;
+    // The weights the fit saw (f32), so that the curvature is the fit's own.
+    let w: Vec<f64> = ds
+        .weights()
+        .map_or_else(Vec::new, |w| w.iter().map(|&x| f64::from(x)).collect());
+    let fisher = crate::linear::fisher_diagonal(&head, &ds.records, &w);
+    Ok((head, report, fisher))
 }
 
 /// One progress line about a fit: where the time went and why it stopped.
@@ -816,16 +866,7 @@ pub fn today() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs()) as i64;
-    // Civil-from-days (Howard Hinnant's algorithm): no date crate needed for one line of a card.
-    let z = secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = crate::math::civil_from_days(secs.div_euclid(86_400));
     format!("{y:04}-{m:02}-{d:02}")
 }
 
@@ -857,6 +898,26 @@ pub fn write_model_card(
     let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, a source of n of them weighing n^source_balance); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
     if let Some(v) = &model.vocabulary {
         let _ = writeln!(s, "- Unsure: when fewer than {:.0}% of a message's counted words (at least {}) are among the words of the legitimate training messages ({} bits, {:.1}% set): an unfamiliar language or script", model.calibration.min_coverage * 100.0, model.calibration.min_words, 1u64 << v.bits_log2(), v.fill() * 100.0);
+    }
+    if model.calibration.min_language_rows > 0 {
+        let known: Vec<String> = model
+            .training
+            .legitimate_by_language
+            .iter()
+            .filter(|(l, _)| model.knows_language(l))
+            .map(|(l, n)| format!("{l} ({n})"))
+            .collect();
+        let _ = writeln!(s, "- Languages: a message whose language (whatlang, on the original text) has fewer than {} legitimate training messages is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it. Known: {}", model.calibration.min_language_rows, model.calibration.evidence_offset, known.join(", "));
+    }
+    if let Some(sources) = model
+        .training
+        .params
+        .get("partial_sources")
+        .and_then(|v| v.as_array())
+        .filter(|a| !a.is_empty())
+    {
+        let names: Vec<&str> = sources.iter().filter_map(|v| v.as_str()).collect();
+        let _ = writeln!(s, "- Partial labels: the `spam` rows of {} (sources that call every unwanted message spam, marketing and fraud alike) are trained as \"spam or scam\", with the loss −log(p(spam) + p(scam)), except rows a person read (`datasets/annotations/unwanted.tsv`), which are hard labels", names.join(", "));
     }
     let _ = writeln!(s, "- Filter evasion undone before scoring: look-alike letters, invisible characters, letters spaced apart, defanged links, leetspeak, emoji padding (normalizer `unmask`: {}, featurizer `unmask`: {}); scam-move cue features: {}", model.normalizer.unmask, model.featurizer.config().unmask, model.featurizer.config().cues);
     let _ = writeln!(

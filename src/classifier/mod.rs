@@ -358,20 +358,26 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let (p, label) = if self.familiar(text, coverage) {
+        let (p, label, whole_category) = if self.familiar(text, coverage) {
             let p = cal.probabilities(z);
-            (p, cal.decide(p, self.options.scam_threshold))
+            (p, cal.decide(p, self.options.scam_threshold), None)
         } else {
             // The words are ones the model cannot read: judge the message
             // on its entities and cues alone, and say unsure unless they
-            // are enough. The reasons and category then come from them too.
+            // are enough. The reasons then come from them too; the
+            // category, as `categorize` gives it, from the whole message.
+            let category = self.top_category(ws.features.vector());
             let z = self.evidence_logits(ws, self.options.reasons > 0, table);
             let p = cal.evidence_probabilities(z);
-            (p, cal.decide_unfamiliar(p, self.options.scam_threshold))
+            (
+                p,
+                cal.decide_unfamiliar(p, self.options.scam_threshold),
+                Some(category),
+            )
         };
         let x = ws.features.vector();
         let (category, category_probability) = if label == Label::Scam {
-            let (c, p) = self.top_category(x);
+            let (c, p) = whole_category.unwrap_or_else(|| self.top_category(x));
             (Some(c), Some(p))
         } else {
             (None, None)
@@ -470,6 +476,23 @@ impl Classifier {
             .vocabulary
             .as_ref()
             .map(|v| v.coverage(&ws.norm, &ws.tokens))
+    }
+
+    /// Calls `f` with the feature vector of `text` as
+    /// [`Classifier::classify`] scores it (cut to `max_bytes` the same way)
+    /// and the normalized text and tokens it came from: what
+    /// [`Model::learn`](crate::Model::learn) keeps of a message is computed
+    /// from these.
+    pub(crate) fn featurize_with<T>(
+        &self,
+        text: &str,
+        f: impl FnOnce(&SparseVector, &Normalized, &Tokens) -> T,
+    ) -> T {
+        with_buffers(|ws| {
+            let (text, _) = truncate(text, self.options.max_bytes);
+            self.vectorize(ws, text, false, None);
+            f(ws.features.vector(), &ws.norm, &ws.tokens)
+        })
     }
 
     /// Whether the model can read the message: enough of its words are in

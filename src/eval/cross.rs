@@ -22,7 +22,8 @@ pub enum HoldOut {
 }
 
 impl HoldOut {
-    fn key(self, e: &Example) -> String {
+    /// The group of `e` under this split (`(none)` when the field is empty).
+    pub(crate) fn key(self, e: &Example) -> String {
         key(match self {
             HoldOut::Source => &e.source,
             HoldOut::Channel => &e.channel,

@@ -22,6 +22,7 @@ mod categories;
 mod cross;
 mod curves;
 mod groups;
+mod learning;
 mod report;
 mod robustness;
 
@@ -31,6 +32,10 @@ pub use curves::{pr_curve, roc_curve, CurvePoint, Curves, MAX_CURVE_POINTS};
 pub use groups::{
     group_metrics, BinaryMetrics, ConfusionMatrix, DecisionMetrics, GroupMetrics, LabelCounts,
     RecallAtFpr, Scored,
+};
+pub use learning::{
+    draw_order, k_applies, simulate_learning, Cell, CellMetrics, Forgetting, GroupResult,
+    LearnPrediction, LearnSimOptions, LearningReport,
 };
 pub use robustness::{robustness, robustness_markdown, RobustnessRow};
 

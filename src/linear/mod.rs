@@ -24,6 +24,7 @@ mod params;
 mod vector;
 mod objective;
 mod lbfgs;
+mod fisher;
 
 use crate::error::{Error, Result};
 use crate::math::softmax_in_place;
@@ -35,6 +36,7 @@ use ndarray::{Array1, Array2};
 use objective::Problem;
 use std::time::Instant;
 
+pub use fisher::{fisher_diagonal, Fisher};
 pub use params::{SoftmaxParams, ValidSoftmaxParams};
 pub use sparse_rows::SparseRows;
 

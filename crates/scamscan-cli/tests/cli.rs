@@ -734,7 +734,7 @@ fn model_info_human_and_json() {
     let out = run(&["model", "info", model()]);
     assert_eq!(out.code, 0, "{out:?}");
     assert!(
-        out.stdout.contains("format:        version 1"),
+        out.stdout.contains("format:        version 2"),
         "{}",
         out.stdout
     );
@@ -750,7 +750,7 @@ fn model_info_human_and_json() {
     );
     let out = run(&["model", "info", model(), "--output", "json"]);
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
-    assert_eq!(v["format_version"], json!(1));
+    assert_eq!(v["format_version"], json!(2));
     assert_eq!(v["buckets"], json!(4096));
     let size = std::fs::metadata(Path::new(model()).join("model.bin"))
         .unwrap()

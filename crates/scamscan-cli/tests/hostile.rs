@@ -155,7 +155,7 @@ fn bad_model_files() {
     let dir = tempfile::tempdir().unwrap();
     let good = std::fs::read(root().join("models/default/model.bin")).unwrap();
     let mut version = good.clone();
-    version[8..12].copy_from_slice(&2u32.to_le_bytes());
+    version[8..12].copy_from_slice(&99u32.to_le_bytes());
     let mut flipped = good.clone();
     let mid = flipped.len() / 2;
     flipped[mid] ^= 0x40;
@@ -163,7 +163,7 @@ fn bad_model_files() {
         (
             "wrong-version",
             version,
-            "bad model: format version 2, but this scamscan reads version 1",
+            "bad model: format version 99, but this scamscan reads versions 1 to 2",
         ),
         (
             "truncated",

@@ -298,6 +298,8 @@ pub fn tiny_model() -> Model {
             10,
             vec![0x5555_5555_5555_5555; 16],
         ),
+        precision: None,
+        feedback: None,
     };
     model.quantize();
     model

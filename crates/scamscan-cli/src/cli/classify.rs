@@ -3,7 +3,7 @@
 use super::{
     input_format, load_classifier, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_FLAGGED, EXIT_OK,
 };
-use crate::input::{read_limit, Event, InputFormat, InputOptions, Inputs, Message};
+use crate::input::{read_limit, Event, InputError, InputFormat, InputOptions, Inputs, Message};
 use crate::printer::{OutputFormat, PrintOptions, Printer};
 use clap::Args;
 use scamscan::{Classifier, Verdict};
@@ -65,17 +65,48 @@ pub struct ClassifyArgs {
     pub decision: DecisionArgs,
 }
 
-/// What a run has seen so far.
-struct Run<'a> {
-    classifier: &'a Classifier,
+/// Where the verdicts of a run go: `classify` prints them, `campaigns`
+/// and `indicators` group and add them up.
+pub(super) trait Sink {
+    /// One message and its verdict, in input order.
+    fn message(&mut self, m: &Message, v: &Verdict) -> io::Result<()>;
+    /// A record that could not be read, in its place in the input.
+    fn error(&mut self, e: &InputError) -> io::Result<()>;
+    /// The end of a batch.
+    fn flush(&mut self) -> io::Result<()>;
+}
+
+/// `classify`'s sink: the printer, less the unflagged messages with `--only-flagged`.
+struct Print {
     printer: Printer<BufWriter<io::StdoutLock<'static>>>,
     only_flagged: bool,
+}
+
+impl Sink for Print {
+    fn message(&mut self, m: &Message, v: &Verdict) -> io::Result<()> {
+        if !self.only_flagged || v.is_flagged() {
+            self.printer.message(m, v)?;
+        }
+        Ok(())
+    }
+    fn error(&mut self, e: &InputError) -> io::Result<()> {
+        self.printer.error(e)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.printer.flush()
+    }
+}
+
+/// What a run has seen so far.
+struct Run<'a, S: Sink> {
+    classifier: &'a Classifier,
+    sink: &'a mut S,
     max_bytes: usize,
     flagged: bool,
     messages: u64,
 }
 
-impl Run<'_> {
+impl<S: Sink> Run<'_, S> {
     /// Reports every event of a classified batch in order (`verdicts` holds
     /// one verdict per message of `batch`).
     fn report(
@@ -94,14 +125,14 @@ impl Run<'_> {
                 Event::Error(e) => {
                     diag.error(&format!("{}: {}", e.origin, e.message));
                     if e.record {
-                        self.printer.error(&e)?;
+                        self.sink.error(&e)?;
                     }
                 }
                 Event::Warning(origin, msg) => diag.warn(&format!("{origin}: warning: {msg}")),
                 Event::Notice(origin, msg) => diag.notice(&format!("{origin}: {msg}")),
             }
         }
-        self.printer.flush()
+        self.sink.flush()
     }
 
     fn message(&mut self, m: &Message, v: &Verdict, diag: &mut Diag) -> io::Result<()> {
@@ -135,10 +166,7 @@ impl Run<'_> {
             None => {}
         }
         self.flagged |= v.is_flagged();
-        if !self.only_flagged || v.is_flagged() {
-            self.printer.message(m, v)?;
-        }
-        Ok(())
+        self.sink.message(m, v)
     }
 }
 
@@ -170,33 +198,59 @@ pub fn run(args: &ClassifyArgs, color: bool, diag: &mut Diag) -> u8 {
         Ok(p) => p,
         Err(e) => return output_error(&e, diag),
     };
-    let reads_stdin = args.paths.is_empty() || args.paths.iter().any(|p| p.as_os_str() == "-");
+    let mut sink = Print {
+        printer,
+        only_flagged: args.only_flagged,
+    };
+    stream(
+        &args.paths,
+        &args.input,
+        args.decision.max_bytes,
+        &classifier,
+        &mut sink,
+        diag,
+    )
+}
+
+/// Reads `paths` as `input` says, classifies every message with
+/// `classifier` in pipelined batches, and hands each verdict to `sink` in
+/// input order, reporting warnings and errors on the way; returns the exit
+/// status. The one input path of every verb that classifies a stream.
+pub(super) fn stream<S: Sink>(
+    paths: &[PathBuf],
+    input: &InputArgs,
+    max_bytes: usize,
+    classifier: &Classifier,
+    sink: &mut S,
+    diag: &mut Diag,
+) -> u8 {
+    let args_paths = paths;
+    let reads_stdin = args_paths.is_empty() || args_paths.iter().any(|p| p.as_os_str() == "-");
     // Someone typing messages wants each verdict at once, not after 2048 of them.
     let batch_size = if reads_stdin && io::stdin().is_terminal() {
         1
     } else {
         BATCH
     };
-    if args.paths.is_empty() && io::stdin().is_terminal() {
+    if args_paths.is_empty() && io::stdin().is_terminal() {
         diag.notice("reading messages from stdin (end with Ctrl-D; see --help for files)");
     }
     let mut inputs = Inputs::new(
-        args.paths.clone(),
+        args_paths.to_vec(),
         InputOptions {
-            format: input_format(args.input.input, args.input.lines),
-            text_field: args.input.text_field.clone(),
-            id_field: args.input.id_field.clone(),
-            hidden: args.input.hidden,
-            binary: args.input.binary,
-            read_limit: read_limit(args.decision.max_bytes),
+            format: input_format(input.input, input.lines),
+            text_field: input.text_field.clone(),
+            id_field: input.id_field.clone(),
+            hidden: input.hidden,
+            binary: input.binary,
+            read_limit: read_limit(max_bytes),
             ..InputOptions::default()
         },
     );
     let mut run = Run {
-        classifier: &classifier,
-        printer,
-        only_flagged: args.only_flagged,
-        max_bytes: args.decision.max_bytes,
+        classifier,
+        sink,
+        max_bytes,
         flagged: false,
         messages: 0,
     };

@@ -12,9 +12,28 @@ use std::path::{Path, PathBuf};
 /// Labeled data for `train` and `eval`.
 #[derive(Debug, Clone, Args)]
 pub struct DataArgs {
-    /// A JSONL file, a directory of JSONL files, or a CSV/TSV file (by extension); repeatable.
+    /// A JSONL file, a directory of JSONL files, a CSV/TSV file (by extension), or - for standard input (see --data-format); repeatable.
     #[arg(long, value_name = "FILE_OR_DIR", required = true, num_args = 1..)]
     pub data: Vec<PathBuf>,
+    /// How the rows are read.
+    #[command(flatten)]
+    pub columns: ColumnArgs,
+    /// Labels read by people for rows of the data, by id (TSV: `id` and a
+    /// `label`/`class` and/or `category` column; see `datasets/annotations/`):
+    /// they replace the rows' own; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub annotations: Vec<PathBuf>,
+    /// Keep only one side of the project's fixed split: `test` is folds 0–1
+    /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
+    /// of the text's letters, so the split is the same on every machine.
+    #[arg(long, value_enum, value_name = "SIDE")]
+    pub split: Option<SplitSide>,
+}
+
+/// How labeled rows are read: the columns of CSV/TSV files, the format of
+/// standard input.
+#[derive(Debug, Clone, Args)]
+pub struct ColumnArgs {
     /// CSV/TSV: the column holding the message text.
     #[arg(long, value_name = "NAME", default_value = "text")]
     pub text_column: String,
@@ -27,16 +46,20 @@ pub struct DataArgs {
     /// CSV/TSV: the column holding the source corpus [default: `source` if present, else the file name].
     #[arg(long, value_name = "NAME")]
     pub source_column: Option<String>,
-    /// Labels read by people for rows of the data, by id (TSV: `id` and a
-    /// `label`/`class` and/or `category` column; see `datasets/annotations/`):
-    /// they replace the rows' own; repeatable.
-    #[arg(long, value_name = "FILE")]
-    pub annotations: Vec<PathBuf>,
-    /// Keep only one side of the project's fixed split: `test` is folds 0–1
-    /// (a 20% hold-out of every source), `train` folds 2–9. The fold is a hash
-    /// of the text's letters, so the split is the same on every machine.
-    #[arg(long, value_enum, value_name = "SIDE")]
-    pub split: Option<SplitSide>,
+    /// The format of labeled data on standard input (`--data -`).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = DataFormat::Jsonl)]
+    pub data_format: DataFormat,
+}
+
+/// The formats of labeled data on standard input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DataFormat {
+    /// JSON Lines in the corpus schema.
+    Jsonl,
+    /// CSV with a header row.
+    Csv,
+    /// TSV with a header row.
+    Tsv,
 }
 
 /// One side of the fixed train/test split.
@@ -57,11 +80,52 @@ impl DataArgs {
 
     /// Reads every `--data` path, handing each bad row's error to `bad`,
     /// which may stop the reading by returning it, or let the rest be read.
-    pub fn read_with(&self, mut bad: impl FnMut(Error) -> Result<()>) -> Result<Vec<Example>> {
+    pub fn read_with(&self, bad: impl FnMut(Error) -> Result<()>) -> Result<Vec<Example>> {
+        let mut out = self.columns.read_with(&self.data, bad)?;
+        if !self.annotations.is_empty() {
+            let mut notes = Annotations::default();
+            for path in &self.annotations {
+                notes.merge(Annotations::read(path)?);
+            }
+            notes.apply(&mut out);
+        }
+        if let Some(side) = self.split {
+            let test = |e: &Example| TEST_FOLDS.contains(&fold(&e.text));
+            out.retain(|e| test(e) == (side == SplitSide::Test));
+        }
+        Ok(out)
+    }
+}
+
+impl ColumnArgs {
+    /// Reads `paths` (`-` is standard input), handing each bad row's error
+    /// to `bad`, which may stop the reading by returning it, or let the
+    /// rest be read.
+    pub fn read_with(
+        &self,
+        paths: &[PathBuf],
+        mut bad: impl FnMut(Error) -> Result<()>,
+    ) -> Result<Vec<Example>> {
         let mut out = Vec::new();
-        for path in &self.data {
-            match table_format(path) {
+        for path in paths {
+            let stdin = path.as_os_str() == "-";
+            let format = match (stdin, self.data_format) {
+                (true, DataFormat::Csv) => Some(InputFormat::Csv),
+                (true, DataFormat::Tsv) => Some(InputFormat::Tsv),
+                (true, DataFormat::Jsonl) => None,
+                (false, _) => table_format(path),
+            };
+            match format {
                 Some(format) => self.read_table(path, format, &mut out, &mut bad)?,
+                None if stdin => {
+                    let rows = corpus::Reader::new(std::io::stdin().lock()).with_path("-");
+                    for row in rows {
+                        match row {
+                            Ok(e) => out.push(e),
+                            Err(e) => bad(e)?,
+                        }
+                    }
+                }
                 None => {
                     for file in corpus::jsonl_files(path)? {
                         let f = std::fs::File::open(&file).map_err(|e| Error::io(&file, e))?;
@@ -75,17 +139,6 @@ impl DataArgs {
                     }
                 }
             }
-        }
-        if !self.annotations.is_empty() {
-            let mut notes = Annotations::default();
-            for path in &self.annotations {
-                notes.merge(Annotations::read(path)?);
-            }
-            notes.apply(&mut out);
-        }
-        if let Some(side) = self.split {
-            let test = |e: &Example| TEST_FOLDS.contains(&fold(&e.text));
-            out.retain(|e| test(e) == (side == SplitSide::Test));
         }
         Ok(out)
     }
@@ -108,9 +161,11 @@ impl DataArgs {
             binary: true,
             ..InputOptions::default()
         };
-        let stem = path
-            .file_stem()
-            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        // Standard input has no name to default the source to.
+        let stem = match path.file_stem() {
+            Some(s) if path.as_os_str() != "-" => s.to_string_lossy().into_owned(),
+            _ => String::new(),
+        };
         for event in Inputs::new(vec![path.to_path_buf()], opts) {
             let result = match event {
                 Event::Message(m) => self
@@ -156,6 +211,7 @@ impl DataArgs {
         };
         let id = match &m.id {
             Value::String(s) if !s.is_empty() => s.clone(),
+            _ if stem.is_empty() => format!("-:{}", m.origin.line.unwrap_or(0)),
             _ => format!("{stem}:{}", m.origin.line.unwrap_or(0)),
         };
         Example {

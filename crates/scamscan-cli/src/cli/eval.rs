@@ -4,7 +4,8 @@ use super::explain::ReportFormat;
 use super::{load_classifier, DataArgs, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_OK};
 use clap::Args;
 use scamscan::eval::{
-    cross_validate, evaluate, robustness, robustness_markdown, EvalOptions, HoldOut,
+    cross_validate, evaluate, robustness, robustness_markdown, simulate_learning, EvalOptions,
+    HoldOut, LearnSimOptions,
 };
 use scamscan::obfuscate::Perturbation;
 use std::io::Write;
@@ -51,7 +52,22 @@ pub struct EvalArgs {
     /// probabilities, coverage, category head), for re-analysis.
     #[arg(long, value_name = "FILE", requires = "leave_one_out")]
     pub predictions: Option<PathBuf>,
-    /// The seed of the perturbations.
+    /// With --leave-one-out: simulate learning from each held-out group's
+    /// own traffic. For each K (comma-separated, e.g. 0,25,100,400), learn
+    /// K of its rows (stratified by label, seeded by --seed) on the model
+    /// trained without it, and measure on the rest of the group; also
+    /// checks that learning leaves the other groups' figures alone.
+    #[arg(
+        long,
+        value_name = "K,...",
+        value_delimiter = ',',
+        requires = "leave_one_out"
+    )]
+    pub learn: Vec<usize>,
+    /// With --learn: also retrain from scratch with the same K rows, the upper bound.
+    #[arg(long, requires = "learn")]
+    pub retrain: bool,
+    /// The seed of the perturbations, and of --learn's draw.
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub seed: u64,
 }
@@ -197,6 +213,9 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             eprintln!("scamscan: [{:7.1} s] {m}", start.elapsed().as_secs_f64());
         }
     };
+    if !args.learn.is_empty() {
+        return learning(args, &examples, &params, by, &say, diag);
+    }
     let opts = EvalOptions {
         unwanted_sources: params.partial_sources.clone(),
         hold_out_only: args.only.clone(),
@@ -224,13 +243,115 @@ fn cross(args: &EvalArgs, by: HoldOutArg, diag: &mut Diag) -> u8 {
             code = EXIT_ERROR;
         }
     }
-    let text = match args.output {
-        ReportFormat::Human => report.to_markdown(),
-        ReportFormat::Json => {
-            serde_json::to_string_pretty(&report).expect("the report serializes") + "\n"
+    print_report(&render(args.output, &report, || report.to_markdown()), diag).unwrap_or(code)
+}
+
+/// `eval --leave-one-out --learn K,...`: the learning simulation.
+fn learning(
+    args: &EvalArgs,
+    examples: &[scamscan::Example],
+    params: &scamscan::train::TrainParams,
+    by: HoldOut,
+    say: &(dyn Fn(&str) + Sync),
+    diag: &mut Diag,
+) -> u8 {
+    let opts = LearnSimOptions {
+        ks: args.learn.clone(),
+        retrain: args.retrain,
+        seed: args.seed,
+        only: args.only.clone(),
+        learn: scamscan::learn::LearnParams {
+            max_bytes: params.max_bytes,
+            ..Default::default()
+        },
+    };
+    // The predictions are written group by group, and each group's figures
+    // said as it finishes: a long run stopped early keeps what it measured.
+    let mut file = match &args.predictions {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some((path, std::io::BufWriter::new(f))),
+            Err(e) => {
+                diag.error(&format!(
+                    "{}: cannot write the predictions: {e}",
+                    path.display()
+                ));
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
+    let mut write_error = None;
+    let mut done = |g: &scamscan::eval::GroupResult, preds: &[scamscan::eval::LearnPrediction]| {
+        say(&group_summary(g));
+        if let Some((path, w)) = &mut file {
+            let mut buf = String::new();
+            for p in preds {
+                buf.push_str(&serde_json::to_string(p).expect("a prediction serializes"));
+                buf.push('\n');
+            }
+            if let Err(e) = w.write_all(buf.as_bytes()).and_then(|()| w.flush()) {
+                write_error.get_or_insert(format!(
+                    "{}: cannot write the predictions: {e}",
+                    path.display()
+                ));
+            }
         }
     };
-    print_report(&text, diag).unwrap_or(code)
+    let report = match simulate_learning(examples, params, by, &opts, say, &mut done) {
+        Ok(r) => r,
+        Err(e) => {
+            diag.error(&e.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let mut code = EXIT_OK;
+    if let Some(e) = write_error {
+        diag.error(&e);
+        code = EXIT_ERROR;
+    }
+    print_report(&render(args.output, &report, || report.to_markdown()), diag).unwrap_or(code)
+}
+
+/// A report as Markdown or as JSON.
+fn render(
+    format: ReportFormat,
+    report: &impl serde::Serialize,
+    markdown: impl FnOnce() -> String,
+) -> String {
+    match format {
+        ReportFormat::Human => markdown(),
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(report).expect("the report serializes") + "\n"
+        }
+    }
+}
+
+/// One line per (system, K) of a finished group of the learning simulation.
+fn group_summary(g: &scamscan::eval::GroupResult) -> String {
+    let f = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
+    let mut s = format!("{} done ({} test rows):", g.name, g.test);
+    for c in &g.cells {
+        let m = &c.metrics;
+        s.push_str(&format!(
+            "\n    {} {}: ROC-AUC {}, recall at 1% FPR {}, ham flagged {}, recall {}",
+            c.system,
+            c.k,
+            f(m.roc_auc),
+            f(m.recall_at_1pct),
+            f(m.ham_flagged),
+            f(m.recall)
+        ));
+    }
+    if let Some(fg) = &g.forgetting {
+        s.push_str(&format!(
+            "\n    forgetting after K = {}: pooled ROC-AUC {} -> {}, largest source change {}",
+            fg.k,
+            f(fg.pooled.0),
+            f(fg.pooled.1),
+            f(fg.max_source_change())
+        ));
+    }
+    s
 }
 
 /// Writes a report to stdout; `Some(EXIT_ERROR)` when that fails (a closed

@@ -1,11 +1,13 @@
 //! The command line: clap definitions and dispatch. Every verb is a thin
 //! layer over the library.
 
+mod campaigns;
 mod classify;
 mod data;
 mod diag;
 mod eval;
 mod explain;
+mod learn;
 mod model;
 mod perturb;
 mod train;
@@ -44,6 +46,7 @@ Examples:
   scamscan classify --input jsonl --output jsonl < messages.jsonl
   scamscan explain 'Your parcel is on hold, pay the fee at parcel-fee.top'
   scamscan train --data datasets --out my-model
+  scamscan learn --data my-feedback.jsonl --out my-model
   scamscan eval --model my-model --data test.jsonl --plot eval.svg
   scamscan model info my-model
 
@@ -90,11 +93,41 @@ by --text-column, --label-column, --category-column and --source-column.
 Rows whose fold is the calibration fold are held out for calibration; the model card \
 (README.md in --out) reports metrics on them.";
 
+const LEARN_EXAMPLES: &str = "\
+Examples:
+  scamscan learn --data feedback.jsonl --out my-model          on the built-in model
+  scamscan learn --model my-model --data more.csv --out my-model-2
+  scamscan learn --model my-model-2 --forget msg-1187 msg-2203 --out my-model-3
+  cat reported.jsonl | scamscan learn --model my-model-3 --data - --out my-model-4
+
+Learning is cumulative and exact to undo: the model directory keeps the base model and what it \
+needs of every feedback row (hashed feature vectors, ids, labels; never the text), and each run \
+re-derives the model from the base and the whole set of rows. A bad row is an error naming its \
+file and line; the other rows are still learned (exit status 2).";
+
 const EVAL_EXAMPLES: &str = "\
 Examples:
   scamscan eval --data test.jsonl
   scamscan eval --model my-model --data test/ --plot eval.svg
   scamscan eval --model my-model --data test.csv --output json > report.json";
+
+const CAMPAIGNS_EXAMPLES: &str = "\
+Examples:
+  scamscan campaigns --lines sms-export.txt
+  scamscan campaigns --input jsonl --time-field received_at --output jsonl reports.jsonl
+  scamscan campaigns --all --assignments assignments.jsonl --input csv messages.csv
+
+Inputs are read and classified as by `classify` (same options). Messages are grouped online, in \
+input order: a campaign's id is the id of its first message, and the same input gives the same \
+campaigns. Exit status as for classify.";
+
+const INDICATORS_EXAMPLES: &str = "\
+Examples:
+  scamscan indicators --lines sms-export.txt
+  scamscan indicators --output stix --input jsonl reports.jsonl > bundle.json
+  scamscan indicators --defang --region GB --output jsonl inbox/
+
+SOURCE_DATE_EPOCH, when set, is the time written into a STIX bundle.";
 
 const EXPLAIN_EXAMPLES: &str = "\
 Examples:
@@ -167,6 +200,9 @@ pub enum Command {
     /// Train a model from labeled data.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(train::TrainArgs),
+    /// Learn from labeled feedback (or forget it) without the training data: writes an adapted model.
+    #[command(after_help = LEARN_EXAMPLES)]
+    Learn(learn::LearnArgs),
     /// Evaluate a model on labeled data.
     #[command(after_help = EVAL_EXAMPLES)]
     Eval(eval::EvalArgs),
@@ -183,6 +219,14 @@ pub enum Command {
         after_help = "Example:\n  scamscan perturb --kind leetspeak scams.jsonl > scams-leet.jsonl\n  scamscan classify --input jsonl --output jsonl scams-leet.jsonl"
     )]
     Perturb(perturb::PerturbArgs),
+    /// Group flagged messages into campaigns (one script sent many times) and
+    /// print each with its size, template, label and indicators.
+    #[command(after_help = CAMPAIGNS_EXAMPLES)]
+    Campaigns(campaigns::CampaignsArgs),
+    /// Export the domains, links, phone numbers, wallets, e-mail addresses and
+    /// handles of flagged messages, with counts and campaigns: CSV, JSONL or STIX 2.1.
+    #[command(after_help = INDICATORS_EXAMPLES)]
+    Indicators(campaigns::IndicatorsArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Example:\n  scamscan completions bash > /etc/bash_completion.d/scamscan"
@@ -293,10 +337,13 @@ pub fn run() -> ExitCode {
     let code = match cli.command {
         Command::Classify(args) => classify::run(&args, color, &mut diag),
         Command::Train(args) => train::run(&args, &mut diag),
+        Command::Learn(args) => learn::run(&args, &mut diag),
         Command::Eval(args) => eval::run(&args, &mut diag),
         Command::Explain(args) => explain::run(&args, color, &mut diag),
         Command::Model(cmd) => model::run(&cmd, &mut diag),
         Command::Perturb(args) => perturb::run(&args, &mut diag),
+        Command::Campaigns(args) => campaigns::run_campaigns(&args, &mut diag),
+        Command::Indicators(args) => campaigns::run_indicators(&args, &mut diag),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "scamscan", &mut std::io::stdout());

@@ -45,6 +45,18 @@ struct Info<'a> {
     training: &'a scamscan::model::TrainingInfo,
     fit_rows: [u64; 3],
     calibration_rows: [u64; 3],
+    /// Whether the model has the per-weight precisions `learn` needs.
+    learnable: bool,
+    /// What it learned from feedback, if it did.
+    feedback: Option<Feedback<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+struct Feedback<'a> {
+    rows: usize,
+    per_label: [usize; 3],
+    base_flag_threshold: f32,
+    info: &'a serde_json::Value,
 }
 
 #[derive(Debug, Serialize)]
@@ -90,7 +102,10 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
             .dir
             .as_ref()
             .map_or("built-in".into(), |d| d.display().to_string()),
-        format_version: FORMAT_VERSION,
+        format_version: match &args.dir {
+            Some(d) => file_version(&d.join("model.bin")).unwrap_or(FORMAT_VERSION),
+            None => FORMAT_VERSION,
+        },
         model_bin_bytes: size,
         buckets: model.featurizer.dim(),
         category_buckets: model.category_head.dim(),
@@ -111,6 +126,17 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
         training: &model.training,
         fit_rows: totals(&model.training.fit_counts),
         calibration_rows: totals(&model.training.calibration_counts),
+        learnable: model.precision.is_some(),
+        feedback: model.feedback.as_ref().map(|f| {
+            let mut per_label = [0usize; 3];
+            f.rows.iter().for_each(|r| per_label[r.label.index()] += 1);
+            Feedback {
+                rows: f.rows.len(),
+                per_label,
+                base_flag_threshold: f.base.calibration.flag_threshold,
+                info: &f.info,
+            }
+        }),
     };
     let text = match args.output {
         ReportFormat::Json => {
@@ -126,6 +152,14 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
         }
         _ => EXIT_OK,
     }
+}
+
+/// The format version a model file declares (bytes 8 to 12).
+fn file_version(path: &std::path::Path) -> Option<u32> {
+    use std::io::Read;
+    let mut head = [0u8; 12];
+    std::fs::File::open(path).ok()?.read_exact(&mut head).ok()?;
+    Some(u32::from_le_bytes(head[8..12].try_into().ok()?))
 }
 
 fn human(i: &Info) -> String {
@@ -252,6 +286,28 @@ fn human(i: &Info) -> String {
             .collect();
         if !ps.is_empty() {
             let _ = writeln!(s, "parameters:    {}", ps.join(", "));
+        }
+    }
+    match (&i.feedback, i.learnable) {
+        (Some(f), _) => {
+            let [h, sp, sc] = f.per_label;
+            let _ = writeln!(
+                s,
+                "learned:       {} feedback rows (ham {h}, spam {sp}, scam {sc}) on top of the base model; base threshold {:.4}",
+                f.rows, f.base_flag_threshold
+            );
+        }
+        (None, true) => {
+            let _ = writeln!(
+                s,
+                "learn:         per-weight precisions stored; no feedback learned"
+            );
+        }
+        (None, false) => {
+            let _ = writeln!(
+                s,
+                "learn:         no per-weight precisions: retrain to use `scamscan learn`"
+            );
         }
     }
     s
