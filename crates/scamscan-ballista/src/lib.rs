@@ -136,7 +136,7 @@ pub fn function_registry(udf: ScamscanUdf) -> BallistaFunctionRegistry {
 /// let udf = scamscan_datafusion::ScamscanUdf::new(scamscan::Classifier::default());
 /// let ctx = scamscan_ballista::connect("df://localhost:50050", udf).await?;
 /// ctx.register_parquet("messages", "/data/messages/", Default::default()).await?;
-/// ctx.sql("SELECT id, scamscan(text).label AS label FROM messages WHERE scamscan(text).label <> 'ham'")
+/// ctx.sql("SELECT id, scamscan(text)['label'] AS label FROM messages WHERE scamscan(text)['label'] <> 'ham'")
 ///     .await?
 ///     .write_parquet("/data/flagged/", Default::default(), None)
 ///     .await?;

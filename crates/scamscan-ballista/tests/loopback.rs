@@ -296,8 +296,8 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
     // The README's query, written back to Parquet by the executors.
     let out = tmp.path().join("flagged");
     ctx.sql(
-        "SELECT id, scamscan(text).label AS label FROM messages \
-         WHERE scamscan(text).label <> 'ham'",
+        "SELECT id, scamscan(text)['label'] AS label FROM messages \
+         WHERE scamscan(text)['label'] <> 'ham'",
     )
     .await
     .unwrap()

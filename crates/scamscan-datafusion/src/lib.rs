@@ -4,9 +4,9 @@
 //! messages kept in Parquet, CSV or any Arrow source are scored with SQL:
 //!
 //! ```sql
-//! SELECT id, scamscan(text).label AS label, scamscan(text).score AS score
+//! SELECT id, scamscan(text)['label'] AS label, scamscan(text)['score'] AS score
 //! FROM messages
-//! WHERE scamscan(text).label <> 'ham'
+//! WHERE scamscan(text)['label'] <> 'ham'
 //! ```
 //!
 //! `scamscan(text)` takes one `Utf8`, `LargeUtf8` or `Utf8View` argument
@@ -52,7 +52,7 @@
 //! ]);
 //! let batch = RecordBatch::try_from_iter([("text", Arc::new(text) as _)])?;
 //! ctx.register_batch("messages", batch)?;
-//! let df = ctx.sql("SELECT scamscan(text).label AS label FROM messages").await?;
+//! let df = ctx.sql("SELECT scamscan(text)['label'] AS label FROM messages").await?;
 //! let batches = df.collect().await?;
 //! let labels = datafusion::arrow::util::pretty::pretty_format_batches(&batches)?.to_string();
 //! assert!(labels.contains("| ham ") && labels.contains("| scam "), "{labels}");
@@ -101,7 +101,7 @@ pub fn return_type() -> DataType {
 
 fn fields() -> Fields {
     // Every field is nullable: a null text gives a null struct, and its
-    // fields are null too, so that `scamscan(text).label` is null whichever
+    // fields are null too, so that `scamscan(text)['label']` is null whichever
     // way an engine reads a field of a null struct.
     Fields::from(vec![
         Field::new("label", DataType::Utf8, true),
@@ -140,7 +140,7 @@ impl std::error::Error for ModelError {}
 ///
 /// Two instances are equal only when they share one classifier (clones of
 /// one instance), so that DataFusion scores a row once for
-/// `scamscan(text).label` and `scamscan(text).score` in one projection.
+/// `scamscan(text)['label']` and `scamscan(text)['score']` in one projection.
 ///
 /// # Example
 ///
@@ -226,7 +226,7 @@ impl ScamscanUdf {
     /// let udf = scamscan_datafusion::ScamscanUdf::new(scamscan::Classifier::default());
     /// let ctx = datafusion::prelude::SessionContext::new();
     /// ctx.register_udf(udf.clone().into());
-    /// ctx.sql("SELECT scamscan(t).label FROM (VALUES ('hi'), ('win $$$'), (NULL)) AS v(t)").await?.collect().await?;
+    /// ctx.sql("SELECT scamscan(t)['label'] FROM (VALUES ('hi'), ('win $$$'), (NULL)) AS v(t)").await?.collect().await?;
     /// assert_eq!(udf.rows_scored(), 2);
     /// # Ok(())
     /// # }

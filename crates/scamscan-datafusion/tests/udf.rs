@@ -9,6 +9,8 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, LargeStringArray, RecordBatch, StringArray,
     StringViewArray,
 };
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 use scamscan::ClassifyOptions;
@@ -71,7 +73,9 @@ async fn query(ctx: &SessionContext, sql: &str) -> HashMap<String, Vec<Option<Ro
     let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
     let mut out = HashMap::new();
     for b in &batches {
-        let ids = b.column(0).as_string::<i32>();
+        // Parquet reads strings back as Utf8View (DataFusion's default).
+        let ids = cast(b.column(0), &DataType::Utf8).unwrap();
+        let ids = ids.as_string::<i32>();
         for i in 0..b.num_rows() {
             let rows = (1..b.num_columns())
                 .map(|c| Row::from_struct(b.column(c).as_struct(), i))
@@ -186,10 +190,10 @@ async fn sql_can_filter_on_fields_and_score_a_constant() {
         }
     };
     let flagged =
-        count("SELECT count(*) FROM m WHERE scamscan(text).label IN ('scam', 'spam')").await;
-    let ham = count("SELECT count(*) FROM m WHERE scamscan(text).label = 'ham'").await;
-    let unsure = count("SELECT count(*) FROM m WHERE scamscan(text).unsure").await;
-    let nulls = count("SELECT count(*) FROM m WHERE scamscan(text).label IS NULL").await;
+        count("SELECT count(*) FROM m WHERE scamscan(text)['label'] IN ('scam', 'spam')").await;
+    let ham = count("SELECT count(*) FROM m WHERE scamscan(text)['label'] = 'ham'").await;
+    let unsure = count("SELECT count(*) FROM m WHERE scamscan(text)['unsure']").await;
+    let nulls = count("SELECT count(*) FROM m WHERE scamscan(text)['label'] IS NULL").await;
     assert_eq!(nulls, 1);
     assert_eq!(flagged + ham + unsure + nulls, rows.len() as i64 + 1);
     assert!(flagged > 100 && ham > 100, "{flagged} flagged, {ham} ham");
