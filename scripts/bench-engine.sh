@@ -6,11 +6,14 @@
 # others `SELECT id, scamscan(text) AS v FROM messages` as Parquet.
 #
 # The input (built once, under target/, never committed): the messages of
-# the shared corpora repeated to --rows rows, as 8 Parquet files and as one
-# JSONL file with the same ids and texts.
+# datasets/ (or --data) repeated to --rows rows with ids made unique, as 8
+# Parquet files and as one JSONL file with the same ids and texts.
+#
+# Every program is built in the release-engine profile (opt-level 3, no LTO),
+# the command line too, so that the figures differ by the engine only.
 #
 # Usage: bash scripts/bench-engine.sh [--rows 1000000] [--rounds 1]
-#            [--corpora ../shared/corpora] [--out target/bench-engine]
+#            [--data datasets] [--out target/bench-engine]
 # The table lands in OUT/results.md (medians over the rounds).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -18,29 +21,28 @@ cd "$HERE/.."
 
 ROWS=1000000
 ROUNDS=1
-CORPORA=../shared/corpora
+DATA=datasets
 OUT=target/bench-engine
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS="$2"; shift 2 ;;
         --rounds) ROUNDS="$2"; shift 2 ;;
-        --corpora) CORPORA="$2"; shift 2 ;;
+        --data) DATA="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         *) echo "bench-engine.sh: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 
-cargo build --release --quiet -p scamscan-cli
-cargo build --profile release-engine --quiet -p scamscan-ballista --bins --examples
-CLI=target/release/scamscan
+nice -n 10 cargo build --profile release-engine --quiet -p scamscan-cli -p scamscan-ballista --bins --examples
 ENGINE=target/release-engine
+CLI="$ENGINE/scamscan"
 CLIENT="$ENGINE/examples/client"
 
 mkdir -p "$OUT"
 INPUT="$OUT/input-$ROWS"
 if [ ! -f "$INPUT/done" ]; then
     rm -rf "$INPUT"
-    "$ENGINE/examples/bench_input" --corpora "$CORPORA" --rows "$ROWS" --files 8 --out "$INPUT"
+    "$ENGINE/examples/bench_input" --data "$DATA" --rows "$ROWS" --files 8 --out "$INPUT"
     touch "$INPUT/done"
 fi
 
@@ -130,7 +132,7 @@ CLI_S=$(echo "${TIMES[cli]}" | median)
         local s; s=$(echo "${TIMES[$2]}" | median)
         printf '| %s | %.1f | %s | %+.0f%% |\n' "$1" "$s" "$(printf '%.0f' "$(echo "$ROWS / $s" | bc -l)" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')" "$(echo "($s / $CLI_S - 1) * 100" | bc -l)"
     }
-    row "scamscan classify --output jsonl --reasons 0" cli
+    row "scamscan classify --input jsonl --output jsonl --reasons 0" cli
     row "DataFusion, 1 partition" df1
     row "DataFusion, 2 partitions" df2
     row "Ballista, 1 executor (loopback)" ballista1

@@ -1,11 +1,13 @@
-//! Builds the input of `scripts/bench-engine.sh`: the messages of JSONL
-//! corpora, repeated in order to `--rows` rows, written twice with the same
-//! ids and texts: as `--files` Parquet files (for DataFusion and Ballista)
-//! and as one JSONL file (for `scamscan classify`).
+//! Builds the input of `scripts/bench-engine.sh`: the labeled messages of
+//! `--data` (the project's `datasets/` by default), repeated in order to
+//! `--rows` rows with ids made unique, written twice with the same ids and
+//! texts: as `--files` Parquet files (for DataFusion and Ballista) and as
+//! one JSONL file (for `scamscan classify`). Both go under `--out`, in the
+//! build's target directory, and are never committed.
 //!
 //! ```text
-//! cargo run --release -p scamscan-ballista --example bench_input -- \
-//!     --corpora ../shared/corpora --rows 1000000 --files 8 --out target/bench-engine/input
+//! cargo run --profile release-engine -p scamscan-ballista --example bench_input -- \
+//!     --rows 1000000 --files 8 --out target/bench-engine/input
 //! ```
 
 #![forbid(unsafe_code)]
@@ -20,10 +22,10 @@ use std::sync::Arc;
 
 #[derive(Debug, Parser)]
 struct Cli {
-    /// A JSONL corpus file or a directory of them.
-    #[arg(long)]
-    corpora: PathBuf,
-    /// Rows to write (the corpora are repeated to reach it).
+    /// A labeled JSONL file or a directory of them.
+    #[arg(long, default_value = "datasets")]
+    data: PathBuf,
+    /// Rows to write (the messages are repeated to reach it).
     #[arg(long, default_value_t = 1_000_000)]
     rows: usize,
     /// Parquet files to split the rows into.
@@ -37,9 +39,9 @@ struct Cli {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let examples = scamscan::corpus::read_dir_or_file(&cli.corpora)?;
+    let examples = scamscan::corpus::read_dir_or_file(&cli.data)?;
     if examples.is_empty() {
-        return Err(format!("{}: no messages", cli.corpora.display()).into());
+        return Err(format!("{}: no messages", cli.data.display()).into());
     }
     let rows: Vec<(String, &str)> = (0..cli.rows)
         .map(|r| {
@@ -76,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "bench_input: {} rows from {} messages of {} in {} and {}",
         rows.len(),
         examples.len(),
-        cli.corpora.display(),
+        cli.data.display(),
         dir.display(),
         cli.out.join("messages.jsonl").display()
     );

@@ -19,7 +19,8 @@ const PROGRAM: &str = "client";
 
 /// The query of the README: the flagged messages, with their label, score
 /// and category.
-const DEFAULT_SQL: &str = "SELECT id, v['label'] AS label, v['score'] AS score, v['category'] AS category \
+const DEFAULT_SQL: &str =
+    "SELECT id, v['label'] AS label, v['score'] AS score, v['category'] AS category \
      FROM (SELECT id, scamscan(text) AS v FROM messages) WHERE v['label'] <> 'ham'";
 
 #[derive(Debug, Parser)]

@@ -73,7 +73,8 @@ impl ModelArgs {
     ///     model: scamscan_ballista::ModelArgs,
     /// }
     /// let err = Cli::parse_from(["prog", "--model", "no/such/dir"]).model.load().unwrap_err();
-    /// assert!(err.to_string().starts_with("cannot load model no/such/dir"));
+    /// let err = err.to_string();
+    /// assert!(err.starts_with("cannot load model") && err.contains("no/such/dir"), "{err}");
     /// ```
     pub fn load(&self) -> Result<ScamscanUdf, ModelError> {
         ScamscanUdf::load(self.model.model.as_deref(), self.decision.options(0))

@@ -122,7 +122,8 @@ fn fields() -> Fields {
 ///
 /// ```
 /// let err = scamscan_datafusion::ScamscanUdf::load(Some("no/such/model".as_ref()), Default::default()).unwrap_err();
-/// assert!(err.to_string().starts_with("cannot load model no/such/model"), "{err}");
+/// let err = err.to_string();
+/// assert!(err.starts_with("cannot load model") && err.contains("no/such/model"), "{err}");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelError(pub String);

@@ -278,3 +278,25 @@ async fn parquet_text_is_scored_as_read() {
     let from_memory = query(&ctx, "SELECT id, scamscan(text) FROM m").await;
     assert_eq!(from_parquet, from_memory);
 }
+
+#[tokio::test]
+async fn the_documented_subquery_scores_each_row_once() {
+    let rows = cli::dataset_rows();
+    let udf = ScamscanUdf::new(scamscan::Classifier::default());
+    let ctx = context(&rows, udf.clone());
+    let sql = "SELECT id, v['label'] AS label FROM \
+               (SELECT id, scamscan(text) AS v FROM m) WHERE v['label'] <> 'ham'";
+    let kept: usize = ctx
+        .sql(sql)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| b.num_rows())
+        .sum();
+    assert!(kept > 100, "{kept} rows kept");
+    // Every non-null text once: the filter did not score them a second time.
+    assert_eq!(udf.rows_scored(), rows.len() as u64);
+}
