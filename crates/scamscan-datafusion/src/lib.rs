@@ -140,8 +140,7 @@ impl std::error::Error for ModelError {}
 /// [`ScalarUDFImpl`].
 ///
 /// Two instances are equal only when they share one classifier (clones of
-/// one instance), so that DataFusion scores a row once for
-/// `scamscan(text)['label']` and `scamscan(text)['score']` in one projection.
+/// one instance), so that plans compare equal across clones.
 ///
 /// # Example
 ///
