@@ -277,6 +277,35 @@ impl Classifier {
         Ok(Classifier::new(Model::load(dir.as_ref())?))
     }
 
+    /// Loads the model a program is told to use: the directory `dir`, or
+    /// the built-in model when there is none. The error is the sentence a
+    /// user reads, the same from every program built on the library (the
+    /// `scamscan` command line, the DataFusion UDF, the Ballista executor):
+    /// it names the directory (or file in it) and the problem.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::Classifier;
+    /// assert!(Classifier::load(None).is_ok());
+    /// let err = Classifier::load(Some("no/such/dir".as_ref())).unwrap_err();
+    /// assert!(err.starts_with("cannot load model") && err.contains("no/such/dir"), "{err}");
+    /// ```
+    pub fn load(dir: Option<&Path>) -> std::result::Result<Self, String> {
+        match dir {
+            Some(dir) => Classifier::from_path(dir).map_err(|e| {
+                let shown = dir.display().to_string();
+                let e = e.to_string();
+                if e.contains(&shown) {
+                    format!("cannot load model: {e}")
+                } else {
+                    format!("cannot load model {shown}: {e}")
+                }
+            }),
+            None => Classifier::builtin().map_err(builtin_error),
+        }
+    }
+
     /// Wraps a trained [`Model`], with the default options.
     ///
     /// # Example
@@ -662,6 +691,11 @@ impl Classifier {
     }
 }
 
+/// What the user reads when this build has no usable built-in model.
+fn builtin_error(e: Error) -> String {
+    format!("cannot load the built-in model: {e}; use --model DIR to name a model")
+}
+
 /// The buffers of one message's pipeline, reused for the next one: with
 /// them, classifying a message allocates only its verdict.
 #[derive(Debug, Default)]
@@ -813,6 +847,15 @@ mod tests {
         assert!(
             with_entities > texts.len(),
             "{with_entities} evidence vectors with features"
+        );
+    }
+
+    #[test]
+    fn a_missing_builtin_model_names_the_way_out() {
+        let e = Error::model("this build has no built-in model");
+        assert_eq!(
+            builtin_error(e),
+            "cannot load the built-in model: bad model: this build has no built-in model; use --model DIR to name a model"
         );
     }
 

@@ -296,25 +296,11 @@ fn parse_max_bytes(s: &str) -> Result<usize, String> {
     }
 }
 
-/// Loads `--model DIR` or the built-in model; the error names what failed.
+/// Loads `--model DIR` or the built-in model; the error names what failed
+/// (the library's [`Classifier::load`], so that every program built on it
+/// says it the same way).
 pub fn load_classifier(model: &ModelArg) -> Result<Classifier, String> {
-    match &model.model {
-        Some(dir) => Classifier::from_path(dir).map_err(|e| {
-            let shown = dir.display().to_string();
-            let e = e.to_string();
-            if e.contains(&shown) {
-                format!("cannot load model: {e}")
-            } else {
-                format!("cannot load model {shown}: {e}")
-            }
-        }),
-        None => Classifier::builtin().map_err(builtin_error),
-    }
-}
-
-/// What the user reads when this build has no usable built-in model.
-fn builtin_error(e: scamscan::Error) -> String {
-    format!("cannot load the built-in model: {e}; use --model DIR to name a model")
+    Classifier::load(model.model.as_deref())
 }
 
 /// The input format named by `--input` / `--lines`.
@@ -406,14 +392,5 @@ mod tests {
     #[test]
     fn clap_definitions_are_valid() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn a_missing_builtin_model_names_the_way_out() {
-        let e = scamscan::Error::model("this build has no built-in model");
-        assert_eq!(
-            builtin_error(e),
-            "cannot load the built-in model: bad model: this build has no built-in model; use --model DIR to name a model"
-        );
     }
 }
