@@ -7,12 +7,12 @@
 //! pinned it down: the diagonal of the Fisher information of the training
 //! objective at the fitted weights, each row counting at least
 //! [`TrainParams::fisher_floor`](crate::train::TrainParams::fisher_floor)
-//! of curvature, plus the L2 penalty (the [`Precision`](crate::model::Precision) section of the
-//! model file). The floor matters: a row the model is sure of adds almost
-//! no Fisher information, and without it a few hundred feedback rows could
-//! move weights that rows of other sources, which a retrain would still
-//! see, rely on. Learning minimises, over the
-//! weights `w` of each head,
+//! of curvature, plus the L2 penalty (the
+//! [`Precision`](crate::model::Precision) section of the model file). The
+//! floor matters: a row the model is sure of adds almost no Fisher
+//! information, and without it a few hundred feedback rows could move
+//! weights that rows of other sources, which a retrain would still see,
+//! rely on. Learning minimises, over the weights `w` of each head,
 //!
 //! ```text
 //! Σᵣ ωᵣ · −log softmax(xᵣ w + b)[yᵣ]  +  Σᵢ λᵢ/2 · (wᵢ − w⁰ᵢ)²  +  Σ꜀ λ꜀/2 · (b꜀ − b⁰꜀)²
