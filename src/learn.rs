@@ -40,13 +40,17 @@
 //! # What else learning changes
 //!
 //! * **`unsure`**: the words of every legitimate feedback row become
-//!   familiar (see [`crate::vocabulary`]), and its language (its `lang`,
-//!   else the detected one) becomes one the model knows
-//!   ([`Model::knows_language`]): the training data needs enough
-//!   legitimate messages of a language for it to be known, but one
-//!   legitimate feedback row is the operator saying the language is their
-//!   traffic. So a language learned from feedback stops being unsure; the
-//!   threshold re-check below is what guards its false-positive rate.
+//!   familiar (see [`crate::vocabulary`]), and a language (a row's `lang`,
+//!   else the detected one) with at least [`LearnParams::language_rows`]
+//!   legitimate feedback rows becomes one the model knows
+//!   ([`Model::knows_language`]). So a language learned from feedback stops
+//!   being unsure. The bar is the threshold re-check's (100 rows by
+//!   default), because the re-check below is what guards the language's
+//!   false-positive rate: made known by a few dozen rows, a language's
+//!   legitimate messages were flagged more, not less (the leave-one-
+//!   language-out simulation in `models/default/EVALUATION.md`). Below the
+//!   bar its messages stay on their language-free evidence, `unsure`
+//!   unless it flags them.
 //! * **The threshold** is re-checked on the feedback's legitimate rows,
 //!   scored out of fold (each by a model learned without its fold), when
 //!   there are at least [`LearnParams::threshold_rows`] of them (100 by
@@ -142,6 +146,13 @@ pub struct LearnParams {
     pub threshold_rows: usize,
     /// Folds of the out-of-fold scoring behind the threshold re-check.
     pub threshold_folds: usize,
+    /// Fewest legitimate feedback rows of a language for the model to
+    /// count it as known (see the [module docs](self)); as many as the
+    /// threshold re-check needs by default, so that a language becomes
+    /// known only when its rows are enough to guard its false positives.
+    /// Files learned before this existed read it as 1.
+    #[serde(default = "one")]
+    pub language_rows: usize,
     /// Bytes of each message used (as the classifier's `max_bytes`).
     pub max_bytes: usize,
 }
@@ -153,6 +164,7 @@ impl Default for LearnParams {
             max_iterations: 300,
             threshold_rows: 100,
             threshold_folds: 5,
+            language_rows: 100,
             max_bytes: crate::classifier::DEFAULT_MAX_BYTES,
         }
     }
@@ -184,6 +196,25 @@ impl LearnParams {
         }
         Ok(())
     }
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The languages of at least `min` legitimate rows, sorted.
+fn known_languages(rows: &[FeedbackRow], min: usize) -> Vec<String> {
+    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
+    // "und": a row whose language could not be told.
+    let told = |r: &&FeedbackRow| !r.lang.is_empty() && r.lang != "und";
+    for r in rows.iter().filter(|r| r.label == Label::Ham).filter(told) {
+        *count.entry(r.lang.as_str()).or_default() += 1;
+    }
+    count
+        .into_iter()
+        .filter(|&(_, n)| n >= min.max(1))
+        .map(|(l, _)| l.to_string())
+        .collect()
 }
 
 /// The threshold re-check of one learning step (see the [module docs](self)).
@@ -633,6 +664,7 @@ fn derive(
         threshold: Some(check.clone()),
     };
     model.feedback = Some(Feedback {
+        languages: known_languages(&rows, params.language_rows),
         rows,
         base: state,
         info: serde_json::to_value(&info).map_err(|e| Error::training(e.to_string()))?,

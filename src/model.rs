@@ -188,7 +188,8 @@ impl Model {
     /// language `lang` (an ISO 639-1 code, as [`crate::language::identify`]
     /// gives) to tell a legitimate message in it; always true for a model
     /// without a [`Calibration::min_language_rows`], and for a language it
-    /// learned a legitimate feedback row of ([`Model::learn`]).
+    /// learned enough legitimate feedback rows of
+    /// ([`LearnParams::language_rows`](crate::learn::LearnParams::language_rows)).
     ///
     /// ```
     /// let model = scamscan::Classifier::default().model().clone();
@@ -198,9 +199,9 @@ impl Model {
         let min = self.calibration.min_language_rows as u64;
         min == 0
             || self.feedback.as_ref().is_some_and(|f| {
-                f.rows
-                    .iter()
-                    .any(|r| r.label == crate::label::Label::Ham && r.lang == lang)
+                f.languages
+                    .binary_search_by(|l| l.as_str().cmp(lang))
+                    .is_ok()
             })
             || self
                 .training

@@ -70,7 +70,28 @@ fn learning_a_language_makes_it_familiar() {
         "only {unsure_before} of {} unsure before learning",
         rest.len()
     );
-    let learned = Classifier::new(model.learn(&learn, &LearnParams::default()).unwrap());
+    // Fewer legitimate rows than `language_rows` leave the language
+    // unknown: the rest stay on their language-free evidence, and none of
+    // them is flagged.
+    let few = Classifier::new(model.learn(&learn, &LearnParams::default()).unwrap());
+    assert!(learn.len() < LearnParams::default().language_rows);
+    assert!(!few.model().knows_language(LANG));
+    for e in &rest {
+        let v = few.classify(&e.text);
+        assert!(
+            !v.label.is_flagged(),
+            "{} with too few rows: {:?}",
+            e.id,
+            v.label
+        );
+    }
+    // Enough of them make it known.
+    let params = LearnParams {
+        language_rows: learn.len(),
+        ..LearnParams::default()
+    };
+    let learned = Classifier::new(model.learn(&learn, &params).unwrap());
+    assert!(learned.model().knows_language(LANG));
     for e in &rest {
         let v = learned.classify(&e.text);
         assert_eq!(

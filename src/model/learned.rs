@@ -178,6 +178,11 @@ pub struct Feedback {
     /// How the rows were learned (parameters, the threshold re-check), as
     /// `learn` reports it; shown by `model info`.
     pub info: serde_json::Value,
+    /// The languages the feedback makes known
+    /// ([`Model::knows_language`](crate::Model::knows_language)): those
+    /// with at least [`LearnParams::language_rows`](crate::learn::LearnParams::language_rows)
+    /// legitimate rows, sorted.
+    pub languages: Vec<String>,
 }
 
 /// The header fields of the precision section.
@@ -208,6 +213,10 @@ pub struct FeedbackHeader {
     pub base_calibration: Calibration,
     /// How the rows were learned.
     pub info: serde_json::Value,
+    /// [`Feedback::languages`]; absent in files from before it existed,
+    /// whose every legitimate row's language counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -381,6 +390,7 @@ impl Feedback {
             base_category_intercept: self.base.category_intercept.clone(),
             base_calibration: self.base.calibration.clone(),
             info: self.info.clone(),
+            languages: Some(self.languages.clone()),
         };
         Ok((header, bytes))
     }
@@ -445,6 +455,24 @@ impl Feedback {
             let weights = widen(&b.weights, indices.len() * k, what)?;
             Ok(SparseWeights { indices, weights })
         };
+        let languages = match &h.languages {
+            Some(l) => l.clone(),
+            // As learning decided it then: one legitimate row made its
+            // language known.
+            None => {
+                let mut l: Vec<String> = rows
+                    .iter()
+                    .filter(|r| r.label == Label::Ham && !r.lang.is_empty())
+                    .map(|r| r.lang.clone())
+                    .collect();
+                l.sort();
+                l.dedup();
+                l
+            }
+        };
+        if !languages.windows(2).all(|w| w[0] < w[1]) {
+            return Err(Error::model("feedback: languages not sorted and unique"));
+        }
         Ok(Feedback {
             rows,
             base: BaseState {
@@ -459,6 +487,7 @@ impl Feedback {
                     "vocabulary bits",
                 )?,
             },
+            languages,
             info: h.info.clone(),
         })
     }

@@ -109,6 +109,35 @@ fn the_learned_model_loads_in_every_verb() {
         i.stdout
     );
     assert!(i.stdout.contains("feedback"), "{}", i.stdout);
+    // Three legitimate rows make no language known at the default
+    // --language-rows (100); with --language-rows 1 the language of the one
+    // whatlang is sure of (English) is.
+    assert!(
+        i.stdout.contains("languages known from feedback: none"),
+        "{}",
+        i.stdout
+    );
+    let out3 = format!("{out}-1");
+    let r = run(&[
+        "learn",
+        "--model",
+        model(),
+        "--data",
+        &data,
+        "--out",
+        &out3,
+        "--language-rows",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let i = run(&["model", "info", "--output", "json", &out3]);
+    let v: serde_json::Value = serde_json::from_str(&i.stdout).unwrap();
+    assert_eq!(
+        v["feedback"]["languages"],
+        serde_json::json!(["en"]),
+        "{}",
+        i.stdout
+    );
     let x = run(&[
         "explain",
         "--model",

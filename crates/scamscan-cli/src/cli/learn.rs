@@ -42,6 +42,10 @@ pub struct LearnArgs {
     /// with fewer, the base threshold stays.
     #[arg(long, value_name = "N", default_value_t = LearnParams::default().threshold_rows)]
     pub threshold_rows: usize,
+    /// Fewest legitimate feedback rows of a language for the model to count
+    /// it as known, so that its messages are no longer unsure.
+    #[arg(long, value_name = "N", default_value_t = LearnParams::default().language_rows)]
+    pub language_rows: usize,
     /// Most L-BFGS iterations per fit (fewer is faster, and stops short of the optimum).
     #[arg(long, value_name = "N", default_value_t = LearnParams::default().max_iterations)]
     pub max_iterations: u64,
@@ -108,6 +112,7 @@ pub fn run(args: &LearnArgs, diag: &mut Diag) -> u8 {
     let params = LearnParams {
         weight: args.weight,
         threshold_rows: args.threshold_rows,
+        language_rows: args.language_rows,
         max_iterations: args.max_iterations,
         ..LearnParams::default()
     };

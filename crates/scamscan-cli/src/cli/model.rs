@@ -54,6 +54,8 @@ struct Info<'a> {
 #[derive(Debug, Serialize)]
 struct Feedback<'a> {
     rows: usize,
+    /// The languages the feedback made known.
+    languages: &'a [String],
     per_label: [usize; 3],
     base_flag_threshold: f32,
     info: &'a serde_json::Value,
@@ -132,6 +134,7 @@ pub fn run(cmd: &ModelCommand, diag: &mut Diag) -> u8 {
             f.rows.iter().for_each(|r| per_label[r.label.index()] += 1);
             Feedback {
                 rows: f.rows.len(),
+                languages: &f.languages,
                 per_label,
                 base_flag_threshold: f.base.calibration.flag_threshold,
                 info: &f.info,
@@ -300,6 +303,11 @@ fn human(i: &Info) -> String {
                 "learned:       {} feedback rows (ham {h}, spam {sp}, scam {sc}) on top of the base model; base threshold {:.4}",
                 f.rows, f.base_flag_threshold
             );
+            let known = match f.languages {
+                [] => "none".to_string(),
+                l => l.join(", "),
+            };
+            let _ = writeln!(s, "               languages known from feedback: {known}");
         }
         (None, true) => {
             let _ = writeln!(
