@@ -1,11 +1,8 @@
 #!/usr/bin/env bash
-# The Ballista cluster's tests (crates/scamscan-ballista/tests/loopback.rs):
+# The Ballista cluster's tests alone (crates/scamscan-ballista/tests/loopback.rs):
 # a scamscan-scheduler and two scamscan-executor processes on 127.0.0.1
 # score a 20,000-row Parquet input, compared with `scamscan classify`.
-# Not in .ci/run: building Ballista (tonic, arrow-flight, datafusion-proto,
-# the scheduler and executor) on top of the DataFusion tests would take the
-# test command near or past 30 minutes on 2 cores (an estimate: see the
-# engines section of benches/README.md, issue #23).
+# `cargo test --workspace` (.ci/run) runs them with everything else.
 #
 # Usage: bash scripts/test-cluster.sh [extra cargo test arguments]
 set -euo pipefail

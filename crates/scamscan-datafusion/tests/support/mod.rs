@@ -87,8 +87,8 @@ pub mod cli {
     /// The `scamscan` binary: `$SCAMSCAN_BIN` when set (as
     /// scripts/test-cluster.sh does), else the one cargo builds for the test
     /// command. A test crate cannot name another package's binary, hence
-    /// the build; it asks for what the test command (`cargo test --workspace
-    /// --exclude scamscan-ballista`) builds, every binary and test target,
+    /// the build; it asks for what the test command (`cargo test
+    /// --workspace`) builds, every binary and test target,
     /// so that features unify the same way and the build is a no-op after
     /// that command, where `cargo build -p scamscan-cli` would rebuild the
     /// library and its dependencies with other features.
@@ -100,13 +100,7 @@ pub mod cli {
             }
             let messages = escargot::CargoBuild::new()
                 .manifest_path(root().join("Cargo.toml"))
-                .args([
-                    "--workspace",
-                    "--exclude",
-                    "scamscan-ballista",
-                    "--bins",
-                    "--tests",
-                ])
+                .args(["--workspace", "--bins", "--tests"])
                 .exec()
                 .expect("cargo builds the workspace's binaries");
             let mut found = None;
