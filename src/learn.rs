@@ -150,7 +150,7 @@ pub struct LearnParams {
     /// count it as known (see the [module docs](self)); as many as the
     /// threshold re-check needs by default, so that a language becomes
     /// known only when its rows are enough to guard its false positives.
-    /// Files learned before this existed read it as 1.
+    /// 0 counts as 1; files learned before this existed read it as 1.
     #[serde(default = "one")]
     pub language_rows: usize,
     /// Bytes of each message used (as the classifier's `max_bytes`).
