@@ -109,6 +109,13 @@ fn the_learned_model_loads_in_every_verb() {
         i.stdout
     );
     assert!(i.stdout.contains("feedback"), "{}", i.stdout);
+    // English is known from training: the summary says so.
+    assert!(
+        r.stdout
+            .contains("Legitimate rows by language: en 1 (known)."),
+        "{}",
+        r.stdout
+    );
     // Three legitimate rows make no language known at the default
     // --language-rows (100); with --language-rows 1 the language of the one
     // whatlang is sure of (English) is.

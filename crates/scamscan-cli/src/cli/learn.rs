@@ -133,7 +133,8 @@ pub fn run(args: &LearnArgs, diag: &mut Diag) -> u8 {
         diag.error(&e);
         return EXIT_ERROR;
     }
-    let summary = summary(args, &report, start.elapsed().as_secs_f64());
+    let mut summary = summary(args, &report, start.elapsed().as_secs_f64());
+    summary.push_str(&languages(&learned, params.language_rows));
     let _ = std::io::stdout().lock().write_all(summary.as_bytes());
     if bad_rows > 0 || diag.errors() > 0 {
         EXIT_ERROR
@@ -258,6 +259,38 @@ fn summary(args: &LearnArgs, r: &LearnReport, seconds: f64) -> String {
     }
     s.push('\n');
     s
+}
+
+/// What the legitimate feedback rows do for their languages: which the
+/// model knows, and how many rows the others still need (an operator
+/// teaching a language must know why its messages are still unsure).
+fn languages(model: &Model, language_rows: usize) -> String {
+    let Some(f) = &model.feedback else {
+        return String::new();
+    };
+    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
+    for r in f.rows.iter().filter(|r| r.label == scamscan::Label::Ham) {
+        if !r.lang.is_empty() && r.lang != "und" {
+            *count.entry(r.lang.as_str()).or_default() += 1;
+        }
+    }
+    if count.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = count
+        .iter()
+        .map(|(&lang, &n)| {
+            if model.knows_language(lang) {
+                format!("{lang} {n} (known)")
+            } else {
+                format!(
+                    "{lang} {n} (unknown until {}: --language-rows)",
+                    language_rows.max(1)
+                )
+            }
+        })
+        .collect();
+    format!("Legitimate rows by language: {}.\n", parts.join(", "))
 }
 
 /// The model card of a learned model.
