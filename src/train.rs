@@ -62,11 +62,8 @@ pub struct TrainParams {
     pub max_iterations: u64,
     /// A head's fit stops early when an iteration lowers its objective by
     /// less than this share of the objective at zero weights (see
-    /// [`SoftmaxParams::cost_tolerance`]). On the shared corpora at 1e-7,
-    /// the category head stops after 87 to 93 iterations instead of 150
-    /// (its objective 0.05% above the 150-iteration one, the same held-out
-    /// category accuracy); the ham/spam/scam head, whose iterations each
-    /// gain at least 7e-6, runs all of them.
+    /// [`SoftmaxParams::cost_tolerance`]); `train` says, per head, whether
+    /// it stopped there or at [`max_iterations`](Self::max_iterations).
     #[serde(default = "default_cost_tolerance")]
     pub cost_tolerance: f64,
     /// Exponent of the per-source balancing (0: every source weighs the same,
