@@ -202,21 +202,6 @@ fn one() -> usize {
     1
 }
 
-/// The languages of at least `min` legitimate rows, sorted.
-fn known_languages(rows: &[FeedbackRow], min: usize) -> Vec<String> {
-    let mut count: BTreeMap<&str, usize> = BTreeMap::new();
-    // "und": a row whose language could not be told.
-    let told = |r: &&FeedbackRow| !r.lang.is_empty() && r.lang != "und";
-    for r in rows.iter().filter(|r| r.label == Label::Ham).filter(told) {
-        *count.entry(r.lang.as_str()).or_default() += 1;
-    }
-    count
-        .into_iter()
-        .filter(|&(_, n)| n >= min.max(1))
-        .map(|(l, _)| l.to_string())
-        .collect()
-}
-
 /// The threshold re-check of one learning step (see the [module docs](self)).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ThresholdCheck {
@@ -664,7 +649,7 @@ fn derive(
         threshold: Some(check.clone()),
     };
     model.feedback = Some(Feedback {
-        languages: known_languages(&rows, params.language_rows),
+        languages: crate::model::known_languages(&rows, params.language_rows),
         rows,
         base: state,
         info: serde_json::to_value(&info).map_err(|e| Error::training(e.to_string()))?,

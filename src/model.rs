@@ -48,9 +48,10 @@ use std::path::Path;
 use xxhash_rust::xxh3::xxh3_64;
 
 mod learned;
+pub(crate) use learned::known_languages;
 pub use learned::{
-    BaseState, Feedback, FeedbackHeader, FeedbackRow, HeadPrecision, Precision, PrecisionHeader,
-    SparseWeights, MIN_PRECISION_FLOOR,
+    legitimate_rows_by_language, BaseState, Feedback, FeedbackHeader, FeedbackRow, HeadPrecision,
+    Precision, PrecisionHeader, SparseWeights, MIN_PRECISION_FLOOR,
 };
 
 /// The magic bytes at the start of `model.bin`.

@@ -185,6 +185,43 @@ pub struct Feedback {
     pub languages: Vec<String>,
 }
 
+/// The legitimate rows per language among `rows`, leaving out rows whose
+/// language is empty or could not be told (`und`): what decides which
+/// languages feedback makes known ([`Feedback::languages`]).
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{model::{legitimate_rows_by_language, FeedbackRow}, Label};
+/// let row = |label, lang: &str| FeedbackRow {
+///     id: String::new(), source: String::new(), label, category: None,
+///     vector: Default::default(), words: Vec::new(), lang: lang.into(),
+/// };
+/// let rows = [row(Label::Ham, "vi"), row(Label::Ham, "vi"), row(Label::Scam, "vi"), row(Label::Ham, "und")];
+/// assert_eq!(legitimate_rows_by_language(&rows).into_iter().collect::<Vec<_>>(), [("vi", 2)]);
+/// ```
+pub fn legitimate_rows_by_language(
+    rows: &[FeedbackRow],
+) -> std::collections::BTreeMap<&str, usize> {
+    let mut count = std::collections::BTreeMap::new();
+    for r in rows.iter().filter(|r| r.label == Label::Ham) {
+        if !r.lang.is_empty() && r.lang != "und" {
+            *count.entry(r.lang.as_str()).or_default() += 1;
+        }
+    }
+    count
+}
+
+/// The languages with at least `min` (at least 1) legitimate rows among
+/// `rows`, sorted.
+pub(crate) fn known_languages(rows: &[FeedbackRow], min: usize) -> Vec<String> {
+    legitimate_rows_by_language(rows)
+        .into_iter()
+        .filter(|&(_, n)| n >= min.max(1))
+        .map(|(l, _)| l.to_string())
+        .collect()
+}
+
 /// The header fields of the precision section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrecisionHeader {
@@ -459,16 +496,7 @@ impl Feedback {
             Some(l) => l.clone(),
             // As learning decided it then: one legitimate row made its
             // language known.
-            None => {
-                let mut l: Vec<String> = rows
-                    .iter()
-                    .filter(|r| r.label == Label::Ham && !r.lang.is_empty())
-                    .map(|r| r.lang.clone())
-                    .collect();
-                l.sort();
-                l.dedup();
-                l
-            }
+            None => known_languages(&rows, 1),
         };
         if !languages.windows(2).all(|w| w[0] < w[1]) {
             return Err(Error::model("feedback: languages not sorted and unique"));

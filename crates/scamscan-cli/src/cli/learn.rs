@@ -268,12 +268,7 @@ fn languages(model: &Model, language_rows: usize) -> String {
     let Some(f) = &model.feedback else {
         return String::new();
     };
-    let mut count: std::collections::BTreeMap<&str, usize> = Default::default();
-    for r in f.rows.iter().filter(|r| r.label == scamscan::Label::Ham) {
-        if !r.lang.is_empty() && r.lang != "und" {
-            *count.entry(r.lang.as_str()).or_default() += 1;
-        }
-    }
+    let count = scamscan::model::legitimate_rows_by_language(&f.rows);
     if count.is_empty() {
         return String::new();
     }
