@@ -61,6 +61,24 @@ fn stages(c: &mut Criterion) {
             }
         })
     });
+    // Stage 0 and the crate it computes the answers of, side by side: the
+    // classifier calls it only for messages with unknown words, but here
+    // it reads every message.
+    g.bench_function("language/identify", |b| {
+        b.iter(|| {
+            for t in &texts {
+                black_box(scamscan::language::identify(t));
+            }
+        })
+    });
+    g.bench_function("language/whatlang::detect (the same answers)", |b| {
+        b.iter(|| {
+            for t in &texts {
+                let t = &t[..t.floor_char_boundary(scamscan::language::PREFIX_BYTES)];
+                black_box(whatlang::detect(t));
+            }
+        })
+    });
     g.bench_function("tokenize/words and entities", |b| {
         let mut out = Tokens::default();
         b.iter(|| {
