@@ -503,12 +503,17 @@ fn ascii_text_trigrams(lower: &str) -> Option<Vec<u64>> {
         static COUNTS: std::cell::RefCell<(Vec<u32>, Vec<u16>)> =
             std::cell::RefCell::new((vec![0; 1 << 15], Vec::new()));
     }
+    if !lower.is_ascii() {
+        return None;
+    }
     COUNTS.with_borrow_mut(|(counts, used)| {
         used.clear();
         let mut complete = true;
         let (mut c1, mut c2) = (SPACE, None::<u16>);
-        for b in lower.bytes().map(Some).chain(Some(Some(b' '))) {
-            let Some(c3) = b.and_then(code) else {
+        for b in lower.bytes().chain(Some(b' ')) {
+            // Upper case cannot occur in lowercased text; if it did, the
+            // general path would count it as its own letter.
+            let Some(c3) = code(b) else {
                 complete = false;
                 break;
             };
