@@ -15,7 +15,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use std::collections::HashMap;
 use std::fs::File;
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -205,6 +205,11 @@ async fn two_executors_on_loopback_score_like_the_command_line() {
         ],
         &logs,
     );
+    // An executor that starts before the scheduler accepts connections
+    // exits ("Could not connect to scheduler"), as one did in a CI run.
+    cluster.wait_for("the scheduler accepting connections", |_| {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
     for name in ["executor-1", "executor-2"] {
         let work = tmp.path().join(name);
         std::fs::create_dir(&work).unwrap();
