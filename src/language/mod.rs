@@ -17,7 +17,8 @@
 //! answers, on the first [`PREFIX_BYTES`] of the text, kept only when
 //! whatlang's confidence calls it reliable: a short or mixed message is
 //! better left undecided than given a wrong language. Scripts whatlang does
-//! not know (Lao) are decided by their letters.
+//! not know (Lao) are decided by their letters, and Malay, which whatlang
+//! reads as Indonesian, by words Indonesian does not use.
 
 use whatlang::Lang;
 
@@ -51,10 +52,78 @@ pub fn identify(text: &str) -> Option<&'static str> {
 fn identify_by(text: &str, detect: fn(&str) -> Option<whatlang::Info>) -> Option<&'static str> {
     let text = &text[..text.floor_char_boundary(PREFIX_BYTES)];
     match detect(text) {
+        // Malay is Indonesian to whatlang, often an unsure Indonesian: its
+        // own words decide it whatever whatlang's confidence.
+        Some(info) if info.lang() == Lang::Ind && reads_as_malay(text) => Some("ms"),
         Some(info) if info.is_reliable() => Some(iso639_1(info.lang())),
         Some(_) => None,
         None => mostly_lao(text).then_some("lo"),
     }
+}
+
+/// Words of Malaysian Malay that Indonesian spells or says otherwise (in
+/// brackets): one of them, or an amount in ringgit, in a text whatlang
+/// ranks Indonesian first (reliably or not) marks it as Malay, which
+/// whatlang has no model of.
+/// Left out: words Indonesian also uses in messages (`jualan`, `cukai` as
+/// in "bea cukai", `wang`, a surname too) and colloquial words both share
+/// (`dah`, `nak`, `je`).
+const MALAY_WORDS: [&str; 33] = [
+    "akaun",        // account (akun, rekening)
+    "awak",         // you (kamu)
+    "berjaya",      // succeeded (berhasil)
+    "bil",          // bill (tagihan)
+    "bungkusan",    // parcel (paket)
+    "caj",          // charge (biaya)
+    "cawangan",     // branch (cabang)
+    "encik",        // Mr (bapak)
+    "hantar",       // send (kirim)
+    "kad",          // card (kartu)
+    "kaunter",      // counter (loket, konter)
+    "kenderaan",    // vehicle (kendaraan)
+    "kerana",       // because (karena)
+    "kerusi",       // chair (kursi)
+    "kongsi",       // share (bagikan)
+    "maklumat",     // information (informasi)
+    "mesej",        // message (pesan)
+    "nombor",       // number (nomor)
+    "pautan",       // link (tautan)
+    "pejabat",      // office (kantor)
+    "percuma",      // free (gratis)
+    "perkhidmatan", // service (layanan)
+    "rasmi",        // official (resmi)
+    "resit",        // receipt (kuitansi, struk)
+    "ringgit",      // the currency (rupiah)
+    "sahaja",       // only (saja)
+    "semak",        // check (cek, periksa)
+    "sesiapa",      // anyone (siapa pun)
+    "sila",         // please (silakan)
+    "syarikat",     // company (perusahaan)
+    "telefon",      // telephone (telepon)
+    "temuduga",     // interview (wawancara)
+    "tiada",        // none (tidak ada)
+];
+
+/// Whether `text` has a mark of Malay: one of [`MALAY_WORDS`], or an
+/// amount in ringgit (`RM50`, `RM 1,200`).
+fn reads_as_malay(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let ringgit = bytes.windows(3).enumerate().any(|(i, w)| {
+        w[0] == b'R'
+            && w[1] == b'M'
+            && (w[2].is_ascii_digit()
+                || (w[2] == b' ' && bytes.get(i + 3).is_some_and(u8::is_ascii_digit)))
+            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
+    });
+    ringgit
+        || text
+            .split(|c: char| !c.is_alphabetic())
+            .filter(|w| (3..=12).contains(&w.len()))
+            .any(|w| {
+                MALAY_WORDS
+                    .binary_search(&w.to_lowercase().as_str())
+                    .is_ok()
+            })
 }
 
 /// Whether most letters of `text` are Lao, a script whatlang does not know.
@@ -167,6 +236,22 @@ mod tests {
     fn scripts_without_a_trigram_model_are_told_by_their_letters() {
         assert_eq!(identify("ທະນາຄານແຈ້ງວ່າເງິນເດືອນຂອງທ່ານໄດ້ເຂົ້າບັນຊີແລ້ວ"), Some("lo"));
         assert_eq!(identify("ខ្ញុំនឹងមកដល់ផ្ទះម៉ោងប្រាំល្ងាចនេះ"), Some("km"));
+    }
+
+    #[test]
+    fn malay_is_told_from_indonesian_by_its_own_words() {
+        assert!(MALAY_WORDS.windows(2).all(|w| w[0] < w[1]), "sorted");
+        // Written for this test: the same notice in both languages.
+        let ms = "Sila bayar bil elektrik anda sebanyak RM86.40 sebelum 15 Jun melalui aplikasi rasmi kami. Terima kasih kerana menggunakan perkhidmatan kami.";
+        let id = "Silakan bayar tagihan listrik Anda sebesar Rp186.400 sebelum 15 Juni melalui aplikasi resmi kami. Terima kasih karena menggunakan layanan kami.";
+        assert_eq!(identify(ms), Some("ms"));
+        assert_eq!(identify(id), Some("id"));
+        assert!(reads_as_malay("Sila semak baki akaun anda"));
+        assert!(reads_as_malay("Bayaran RM 25 diterima"));
+        assert!(!reads_as_malay("FORMRM1 ABC"));
+        assert!(!reads_as_malay(
+            "Paket Anda tertahan di bea cukai, bayar Rp50.000 ke rekening kami"
+        ));
     }
 
     #[test]
