@@ -119,9 +119,11 @@ fn reads_as_malay(text: &str) -> bool {
         || text
             .split(|c: char| !c.is_alphabetic())
             .filter(|w| (3..=12).contains(&w.len()))
+            // The listed words are lower-case ASCII: compared byte by byte,
+            // folded, without a lower-cased copy of every word.
             .any(|w| {
                 MALAY_WORDS
-                    .binary_search(&w.to_lowercase().as_str())
+                    .binary_search_by(|m| m.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
                     .is_ok()
             })
 }
