@@ -216,10 +216,7 @@ fn build(group: Group) -> Profiles {
         ranges.push((key, (start as u32, end as u32)));
         start = end;
     }
-    let mut index = Table::with_capacity(ranges.len());
-    for (key, range) in ranges {
-        *index.entry(key) = range;
-    }
+    let index: Table<(u32, u32)> = ranges.into_iter().collect();
     let postings = entries.into_iter().map(|(_, l, r)| (l, r)).collect();
 
     // whatlang's alphabet stage scores the script's languages, or for
@@ -440,8 +437,7 @@ fn text_trigrams(lower: &str) -> Vec<u64> {
         return ranked;
     }
     thread_local! {
-        static COUNTS: std::cell::RefCell<Table<u32>> =
-            std::cell::RefCell::new(Table::with_capacity(1024));
+        static COUNTS: std::cell::RefCell<Table<u32>> = Default::default();
     }
     COUNTS.with_borrow_mut(|counts| {
         counts.clear();
@@ -455,7 +451,7 @@ fn text_trigrams(lower: &str) -> Vec<u64> {
         };
         for c3 in chars {
             if !(c2 == ' ' && (c1 == ' ' || c3 == ' ')) {
-                *counts.entry(pack(c1, c2, c3)) += 1;
+                *counts.entry(pack(c1, c2, c3)).or_default() += 1;
             }
             c1 = c2;
             c2 = c3;
@@ -463,7 +459,7 @@ fn text_trigrams(lower: &str) -> Vec<u64> {
         // Most trigrams of a message occur once: those are ordered by a
         // plain integer sort, only the few others by (count, trigram).
         let (mut once, mut more) = (Vec::with_capacity(counts.len()), Vec::new());
-        for (g, &n) in counts.iter() {
+        for (&g, &n) in counts.iter() {
             if n == 1 {
                 once.push(g);
             } else {
@@ -553,96 +549,33 @@ fn ascii_text_trigrams(lower: &str) -> Option<Vec<u64>> {
     })
 }
 
-/// An open-addressing hash table keyed by packed trigrams, which are never
-/// `u64::MAX` (the empty slot): the one-multiply hash costs a fraction of a
-/// general-purpose hasher's, and `clear` is cheap for a table reused across
-/// messages.
-struct Table<V> {
-    keys: Vec<u64>,
-    values: Vec<V>,
-    /// Occupied slots, in insertion order.
-    used: Vec<u32>,
-    shift: u32,
+/// A hasher for packed trigrams: one folded multiply. They are already
+/// distinct integers, and a general-purpose hasher (FNV's byte loop, a
+/// keyed SipHash) cost more than the rest of a look-up.
+#[derive(Default, Clone, Copy)]
+struct TrigramHasher(u64);
+
+impl std::hash::Hasher for TrigramHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(self.0 ^ u64::from(b));
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        // Both halves of the 128-bit product: the table indexes by the low
+        // bits and tags by the high ones.
+        let p = u128::from(key) * 0x9E37_79B9_7F4A_7C15;
+        self.0 = (p as u64) ^ ((p >> 64) as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
-impl<V: Copy + Default> Table<V> {
-    /// A table for up to `n` keys that stays at most half full.
-    fn with_capacity(n: usize) -> Table<V> {
-        let slots = (2 * n).next_power_of_two().max(16);
-        Table {
-            keys: vec![u64::MAX; slots],
-            values: vec![V::default(); slots],
-            used: Vec::with_capacity(n),
-            shift: 64 - slots.trailing_zeros(),
-        }
-    }
-
-    #[inline]
-    fn slot(&self, key: u64) -> usize {
-        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
-    }
-
-    #[inline]
-    fn get(&self, key: u64) -> Option<&V> {
-        let mask = self.keys.len() - 1;
-        let mut i = self.slot(key);
-        loop {
-            match self.keys[i] {
-                k if k == key => return Some(&self.values[i]),
-                u64::MAX => return None,
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    /// The value of `key`, inserted as `V::default()` if absent. The table
-    /// doubles before it is more than half full.
-    #[inline]
-    fn entry(&mut self, key: u64) -> &mut V {
-        if 2 * (self.used.len() + 1) > self.keys.len() {
-            self.grow();
-        }
-        let mask = self.keys.len() - 1;
-        let mut i = self.slot(key);
-        loop {
-            match self.keys[i] {
-                k if k == key => return &mut self.values[i],
-                u64::MAX => {
-                    self.keys[i] = key;
-                    self.values[i] = V::default();
-                    self.used.push(i as u32);
-                    return &mut self.values[i];
-                }
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    fn grow(&mut self) {
-        let old: Vec<(u64, V)> = self.iter().map(|(k, &v)| (k, v)).collect();
-        *self = Table::with_capacity(self.keys.len());
-        for (k, v) in old {
-            *self.entry(k) = v;
-        }
-    }
-
-    fn len(&self) -> usize {
-        self.used.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
-        self.used
-            .iter()
-            .map(|&i| (self.keys[i as usize], &self.values[i as usize]))
-    }
-
-    fn clear(&mut self) {
-        for &i in &self.used {
-            self.keys[i as usize] = u64::MAX;
-        }
-        self.used.clear();
-    }
-}
+/// A map keyed by packed trigrams.
+type Table<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<TrigramHasher>>;
 
 /// whatlang's trigram scores of `lower`, by position in
 /// [`Profiles::langs`], and the number of distinct trigrams they were
@@ -655,7 +588,7 @@ fn trigram_scores(lower: &str, profiles: &Profiles) -> (usize, [f64; MAX_LANGS])
     // profile trigram less this.
     let mut found = [0i32; MAX_LANGS];
     for (pos, key) in positions.iter().enumerate() {
-        if let Some(&(start, end)) = profiles.index.get(*key) {
+        if let Some(&(start, end)) = profiles.index.get(key) {
             for &(l, rank) in &profiles.postings[start as usize..end as usize] {
                 let d = (pos as i32 - i32::from(rank)).abs();
                 found[usize::from(l)] += MAX_TRIGRAM_DISTANCE as i32 - d;
