@@ -128,17 +128,12 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
             }
         }
     }
-    for m in find_if(gates.url, &p.url, text) {
-        if overlaps(&url_spans, m.start(), m.end()) {
+    for (s, e) in urls(gates.url, p, text) {
+        if overlaps(&url_spans, s, e) {
             continue;
         }
-        url_spans.push((m.start(), m.end()));
-        out.push(entity(
-            EntityKind::Url,
-            m.start(),
-            m.end(),
-            url_features(m.as_str()),
-        ));
+        url_spans.push((s, e));
+        out.push(entity(EntityKind::Url, s, e, url_features(&text[s..e])));
     }
     gates.matches(MESSENGER_PATTERN, &p.messenger, text, |s, e| {
         let m = &text[s..e];
@@ -236,6 +231,27 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
         });
     }
     out.sort_by_key(|e| (e.start, e.end));
+}
+
+/// The spans of [`Patterns::url_strict`]'s matches in `text` when `on` (a
+/// gate), else none; found with [`Patterns::url`] unless one of its matches
+/// has a domain label too long for the strict pattern.
+///
+/// Exactly the strict pattern's matches: its matches are some of the loose
+/// one's, preferred in the same order, so where the loose pattern's
+/// preferred match at the leftmost place is also a strict match, it is the
+/// strict pattern's too; and it is one unless it has a run of more than 63
+/// label bytes.
+fn urls(on: bool, p: &Patterns, text: &str) -> Vec<(usize, usize)> {
+    let span = |m: regex::Match| (m.start(), m.end());
+    let loose: Vec<(usize, usize)> = find_if(on, &p.url, text).map(span).collect();
+    if loose
+        .iter()
+        .any(|&(s, e)| url::has_long_label(&text.as_bytes()[s..e]))
+    {
+        return p.url_strict.find_iter(text).map(span).collect();
+    }
+    loose
 }
 
 /// The matches of `re` in `text` when `on` (a gate), else none.
@@ -345,6 +361,59 @@ mod tests {
             ["cue:prize", "cue:prize"]
         );
         assert!(cues("see you at the station at 6, bring the cake").is_empty());
+    }
+
+    /// Links found with the loose pattern (and the strict one where a
+    /// label is too long) are exactly the strict pattern's.
+    #[test]
+    fn urls_are_the_strict_patterns_matches() {
+        use proptest::prelude::*;
+        let long = "a".repeat(62);
+        let longer = format!("{long}-b");
+        let pieces = [
+            "a",
+            "b1",
+            "-",
+            ".",
+            "[.]",
+            "com",
+            "top",
+            "co.uk",
+            "www",
+            "http://",
+            "/x?y=1",
+            " ",
+            "é",
+            "@",
+            long.as_str(),
+            longer.as_str(),
+            "z",
+        ];
+        proptest!(ProptestConfig::with_cases(3000), |(idx in proptest::collection::vec(0..pieces.len(), 0..16))| {
+            let text: String = idx.iter().map(|&i| pieces[i]).collect();
+            for ascii in [false, true] {
+                let p = patterns::patterns(ascii);
+                let strict: Vec<(usize, usize)> =
+                    p.url_strict.find_iter(&text).map(|m| (m.start(), m.end())).collect();
+                prop_assert_eq!(super::urls(true, p, &text), strict, "{:?}", text);
+            }
+        });
+        let label64 = format!("see {}x.com now", "a".repeat(63));
+        let p = patterns::patterns(true);
+        let strict: Vec<(usize, usize)> = p
+            .url_strict
+            .find_iter(&label64)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        assert_ne!(
+            strict,
+            p.url
+                .find_iter(&label64)
+                .map(|m| (m.start(), m.end()))
+                .collect::<Vec<_>>(),
+            "the two patterns differ on a 64-byte label"
+        );
+        assert_eq!(super::urls(true, p, &label64), strict);
     }
 
     #[test]

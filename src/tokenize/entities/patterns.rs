@@ -10,7 +10,14 @@ use std::sync::OnceLock;
 pub(super) struct Patterns {
     /// Compiled with ASCII word boundaries, for text where they agree with Unicode ones.
     pub(super) ascii: bool,
+    /// Links, with domain labels of any length: see [`Patterns::url_strict`].
     pub(super) url: Lazy<Regex>,
+    /// Links, with domain labels of at most 63 bytes (DNS's limit). The same
+    /// matches as [`Patterns::url`] wherever no match of that has a run of
+    /// more than 63 label bytes ([`super::url::has_long_label`]): the bounded
+    /// repeat makes a lazy DFA with a state per length, built anew for each
+    /// new domain seen, which made this the costliest entity pattern.
+    pub(super) url_strict: Lazy<Regex>,
     pub(super) email: Lazy<Regex>,
     pub(super) handle: Lazy<Regex>,
     pub(super) phone: Lazy<Regex>,
@@ -48,12 +55,15 @@ impl Patterns {
         // The patterns searched at the candidates of the literal gate.
         let meta = |p: &str, what| lazy(compile_meta, p.to_string(), ascii_boundaries, what);
         let dot = r"(?:\.|\[\.\]|\(\.\)|\{\.\})";
-        let url = format!(
-            r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{{0,61}}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
-        );
+        let url = |label: &str| {
+            format!(
+                r"(?:(?:https?|hxxps?|h\*\*ps?|ftp)(?::|\[:\])//[^\s<>\x22']+|www{dot}[^\s<>\x22']+|\b(?:[a-z0-9](?:[a-z0-9-]{label}[a-z0-9])?{dot})+(?:{TLDS})\b(?:/[^\s<>\x22']*)?)"
+            )
+        };
         Patterns {
             ascii: ascii_boundaries,
-            url: re(&url, "url"),
+            url: re(&url("*"), "url"),
+            url_strict: re(&url("{0,61}"), "url"),
             email: re(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+", "email"),
             handle: re(r"(?:^|[\s(:,])(@[a-z0-9_][a-z0-9_.]{2,29})", "handle"),
             phone: re(r"(?:\+|\b00)?\(?\d[\d\s().\-]{6,20}\d\b", "phone"),
@@ -97,6 +107,7 @@ mod tests {
             assert_eq!(p.ascii, ascii);
             for re in [
                 &p.url,
+                &p.url_strict,
                 &p.email,
                 &p.handle,
                 &p.phone,

@@ -87,6 +87,14 @@ pub(super) fn url_features(raw: &str) -> Vec<String> {
     f
 }
 
+/// Whether `bytes` has a run of more than 63 domain-label bytes (ASCII
+/// lower-case letters, digits and `-`): a label no host name may have.
+pub(super) fn has_long_label(bytes: &[u8]) -> bool {
+    bytes
+        .split(|b| !(b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-'))
+        .any(|run| run.len() > 63)
+}
+
 /// The first of [`BRANDS`] (in their order) that the host's pieces mention
 /// (contain, or are one edit from), unless the registrable label `own` is a
 /// brand met before it: `paypal-login.top` mentions PayPal, `paypal.com` is
