@@ -128,12 +128,17 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
             }
         }
     }
-    for (s, e) in urls(gates.url, p, text) {
-        if overlaps(&url_spans, s, e) {
+    for m in urls(gates.url, p, text) {
+        if overlaps(&url_spans, m.start(), m.end()) {
             continue;
         }
-        url_spans.push((s, e));
-        out.push(entity(EntityKind::Url, s, e, url_features(&text[s..e])));
+        url_spans.push((m.start(), m.end()));
+        out.push(entity(
+            EntityKind::Url,
+            m.start(),
+            m.end(),
+            url_features(m.as_str()),
+        ));
     }
     gates.matches(MESSENGER_PATTERN, &p.messenger, text, |s, e| {
         let m = &text[s..e];
@@ -233,25 +238,22 @@ fn recognize(text: &str, out: &mut Vec<Entity>, p: &Patterns, gates: Gates) {
     out.sort_by_key(|e| (e.start, e.end));
 }
 
-/// The spans of [`Patterns::url_strict`]'s matches in `text` when `on` (a
-/// gate), else none; found with [`Patterns::url`] unless one of its matches
-/// has a domain label too long for the strict pattern.
+/// The matches of [`Patterns::url_strict`] in `text` when `on` (a gate),
+/// else none; found with [`Patterns::url`] unless the text has a run of
+/// label bytes too long for the strict pattern.
 ///
 /// Exactly the strict pattern's matches: its matches are some of the loose
 /// one's, preferred in the same order, so where the loose pattern's
 /// preferred match at the leftmost place is also a strict match, it is the
 /// strict pattern's too; and it is one unless it has a run of more than 63
-/// label bytes.
-fn urls(on: bool, p: &Patterns, text: &str) -> Vec<(usize, usize)> {
-    let span = |m: regex::Match| (m.start(), m.end());
-    let loose: Vec<(usize, usize)> = find_if(on, &p.url, text).map(span).collect();
-    if loose
-        .iter()
-        .any(|&(s, e)| url::has_long_label(&text.as_bytes()[s..e]))
-    {
-        return p.url_strict.find_iter(text).map(span).collect();
-    }
-    loose
+/// label bytes, which a text without such a run cannot give it.
+fn urls<'r, 't>(
+    on: bool,
+    p: &'r Patterns,
+    text: &'t str,
+) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
+    let long = on && url::has_long_label(text.as_bytes());
+    find_if(on, if long { &p.url_strict } else { &p.url }, text)
 }
 
 /// The matches of `re` in `text` when `on` (a gate), else none.
@@ -368,6 +370,9 @@ mod tests {
     #[test]
     fn urls_are_the_strict_patterns_matches() {
         use proptest::prelude::*;
+        fn spans<'t>(m: impl Iterator<Item = regex::Match<'t>>) -> Vec<(usize, usize)> {
+            m.map(|m| (m.start(), m.end())).collect()
+        }
         let long = "a".repeat(62);
         let longer = format!("{long}-b");
         let pieces = [
@@ -395,7 +400,7 @@ mod tests {
                 let p = patterns::patterns(ascii);
                 let strict: Vec<(usize, usize)> =
                     p.url_strict.find_iter(&text).map(|m| (m.start(), m.end())).collect();
-                prop_assert_eq!(super::urls(true, p, &text), strict, "{:?}", text);
+                prop_assert_eq!(spans(super::urls(true, p, &text)), strict, "{:?}", text);
             }
         });
         let label64 = format!("see {}x.com now", "a".repeat(63));
@@ -413,7 +418,7 @@ mod tests {
                 .collect::<Vec<_>>(),
             "the two patterns differ on a 64-byte label"
         );
-        assert_eq!(super::urls(true, p, &label64), strict);
+        assert_eq!(spans(super::urls(true, p, &label64)), strict);
     }
 
     #[test]

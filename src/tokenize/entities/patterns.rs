@@ -13,8 +13,8 @@ pub(super) struct Patterns {
     /// Links, with domain labels of any length: see [`Patterns::url_strict`].
     pub(super) url: Lazy<Regex>,
     /// Links, with domain labels of at most 63 bytes (DNS's limit). The same
-    /// matches as [`Patterns::url`] wherever no match of that has a run of
-    /// more than 63 label bytes ([`super::url::has_long_label`]): the bounded
+    /// matches as [`Patterns::url`] in a text without a run of more than
+    /// 63 label bytes ([`super::url::has_long_label`]): the bounded
     /// repeat makes a lazy DFA with a state per length, built anew for each
     /// new domain seen, which made this the costliest entity pattern.
     pub(super) url_strict: Lazy<Regex>,
