@@ -98,6 +98,8 @@ pub struct Normalized {
     text: String,
     /// Normalization stopped at [`MAX_EXPANSION`] times the input's length.
     cut: bool,
+    /// Filter evasion was undone (see [`Normalized::is_unmasked`]).
+    unmasked: bool,
     /// For each byte of `text`, the byte offset in the original of the character it came from.
     origin: Vec<u32>,
     /// For each byte of `text`, the byte offset just past that original character.
@@ -158,6 +160,7 @@ impl Normalized {
     pub fn clear(&mut self) {
         self.text.clear();
         self.cut = false;
+        self.unmasked = false;
         self.origin.clear();
         self.origin_end.clear();
     }
@@ -176,6 +179,21 @@ impl Normalized {
     /// ```
     pub fn is_cut(&self) -> bool {
         self.cut
+    }
+
+    /// True when [`NormalizerConfig::unmask`] undid filter evasion here
+    /// (letters spaced apart, a defanged link, a symbol for a letter): the
+    /// original text is disguised, and reads as no language.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use scamscan::normalize::Normalizer;
+    /// assert!(Normalizer::default().normalize("C l a i m your prize").is_unmasked());
+    /// assert!(!Normalizer::default().normalize("Claim your prize").is_unmasked());
+    /// ```
+    pub fn is_unmasked(&self) -> bool {
+        self.unmasked
     }
 
     /// Bytes held by the buffers.
@@ -524,7 +542,7 @@ const MAX_SPACED_RUN: usize = 40;
 /// Hand-written: no crate undoes these tricks, and each rule needs the offset
 /// map, which a string-rewriting crate would lose.
 fn unmask(n: &mut Normalized) {
-    symbol_leet(n);
+    n.unmasked = symbol_leet(n);
     let edits = unmask_edits(&n.text);
     if edits.is_empty() {
         return;
@@ -532,6 +550,7 @@ fn unmask(n: &mut Normalized) {
     let mut out = Normalized {
         text: String::with_capacity(n.text.len()),
         cut: n.cut,
+        unmasked: true,
         origin: Vec::with_capacity(n.origin.len()),
         origin_end: Vec::with_capacity(n.origin_end.len()),
     };
@@ -557,11 +576,11 @@ fn unmask(n: &mut Normalized) {
 /// `p@yp@l`, `$ave`, `c|ick`, `w!n`: a symbol standing for a letter between
 /// letters. Each replacement is one ASCII byte for one, so it is done in place.
 /// `@` followed by a dotted name is an e-mail address, and `@` at the start
-/// of a word a handle; both are left alone.
-fn symbol_leet(n: &mut Normalized) {
+/// of a word a handle; both are left alone. Whether it replaced any.
+fn symbol_leet(n: &mut Normalized) -> bool {
     let b = n.text.as_bytes();
     if !b.iter().any(|c| matches!(c, b'@' | b'$' | b'|' | b'!')) {
-        return;
+        return false;
     }
     let letter = |i: usize| b.get(i).is_some_and(u8::is_ascii_lowercase);
     let alnum = |i: usize| {
@@ -591,9 +610,11 @@ fn symbol_leet(n: &mut Normalized) {
             fixes.push((i, to));
         }
     }
+    let any = !fixes.is_empty();
     for (i, to) in fixes {
         n.text.replace_range(i..i + 1, to);
     }
+    any
 }
 
 /// The defang and spaced-letters patterns, with Unicode or ASCII word

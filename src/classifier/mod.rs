@@ -455,7 +455,7 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let (p, label, whole_category) = if self.familiar(text, coverage) {
+        let (p, label, whole_category) = if self.familiar(text, &ws.norm, coverage) {
             let p = cal.probabilities(z);
             (p, cal.decide(p, self.options.scam_threshold), None)
         } else {
@@ -607,11 +607,11 @@ impl Classifier {
     }
 
     /// Whether the model can read the message: enough of its words are in
-    /// the vocabulary, and its language, where it can be told, is one the
-    /// model has enough legitimate messages of. A message of fewer than
+    /// the vocabulary, and it is not clearly in a language the model has
+    /// too few legitimate messages of ([`crate::language::outside`]). A message of fewer than
     /// [`Calibration::min_words`](crate::calibrate::Calibration::min_words)
     /// counted words is always familiar: it says too little either way.
-    fn familiar(&self, text: &str, coverage: Option<Coverage>) -> bool {
+    fn familiar(&self, text: &str, norm: &Normalized, coverage: Option<Coverage>) -> bool {
         let Some(c) = coverage else { return true };
         let cal = &self.model.calibration;
         if c.words < cal.min_words {
@@ -625,7 +625,15 @@ impl Classifier {
         if cal.min_language_rows == 0 || c.ratio() >= LANGUAGE_CHECK_BELOW {
             return true;
         }
-        crate::language::identify(text).is_none_or(|lang| self.model.knows_language(lang))
+        // The language of the original text, unless it is disguised:
+        // letters spaced apart read as no language, or a foreign one, and
+        // the words the model reads are the unmasked ones.
+        let text = if norm.is_unmasked() {
+            norm.text()
+        } else {
+            text
+        };
+        !crate::language::outside(text, |lang| self.model.knows_language(lang))
     }
 
     /// Whether a message's entities include one that is evidence of a scam
@@ -657,7 +665,7 @@ impl Classifier {
         with_buffers(|ws| {
             let (text, _) = truncate(text, self.options.max_bytes);
             let coverage = self.vectorize(ws, text, None);
-            self.familiar(text, coverage)
+            self.familiar(text, &ws.norm, coverage)
         })
     }
 

@@ -266,6 +266,38 @@ fn build(group: Group) -> Profiles {
 
 /// whatlang's `detect(text)`, computed as the module docs say.
 pub(super) fn detect(text: &str) -> Option<Info> {
+    detect_against(text, &|_| false).map(|d| d.info)
+}
+
+/// What [`detect_against`] finds: whatlang's answer, and how clearly the
+/// text is in none of the languages the caller knows.
+pub(super) struct Detection {
+    /// whatlang's own answer.
+    pub info: Info,
+    /// How far the best language's score is above the best known
+    /// language's of its script, in units of the margin whatlang calls
+    /// reliable (its confidence before it is capped at 1): 0 when the best
+    /// language is known, infinite when none of the script's is.
+    pub over_known: f64,
+}
+
+/// whatlang's `detect(text)`, and the best language's confidence against
+/// the languages `known` accepts.
+///
+/// whatlang calls a guess unreliable when two languages score alike, and
+/// between Spanish, Portuguese and Catalan, or Tagalog and Cebuano, a
+/// message of a dozen words usually does; yet all of them may be languages
+/// the model has no legitimate messages of. What the classifier asks is
+/// not "which language?" but "is it reliably none of mine?".
+pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option<Detection> {
+    let one = |info: Info| {
+        let over_known = if known(info.lang()) {
+            0.0
+        } else {
+            f64::INFINITY
+        };
+        Detection { info, over_known }
+    };
     if text.is_ascii() {
         // Most traffic: whatlang's script stage then finds Latin letters
         // or nothing (no other script has an ASCII character), and
@@ -273,7 +305,7 @@ pub(super) fn detect(text: &str) -> Option<Info> {
         if !text.bytes().any(|b| b.is_ascii_alphabetic()) {
             return None;
         }
-        return combined(text, &text.to_ascii_lowercase(), Group::Latin);
+        return combined(text, &text.to_ascii_lowercase(), Group::Latin, known);
     }
     let scripts = dev::raw_detect_script(text);
     let &(script, n) = scripts.counters.first()?;
@@ -281,7 +313,7 @@ pub(super) fn detect(text: &str) -> Option<Info> {
         return None;
     }
     match lang_group(script) {
-        LangGroup::One(lang) => Some(Info::new(script, lang, 1.0)),
+        LangGroup::One(lang) => Some(one(Info::new(script, lang, 1.0))),
         LangGroup::Mandarin => {
             let count = |s: Script| {
                 scripts
@@ -290,12 +322,24 @@ pub(super) fn detect(text: &str) -> Option<Info> {
                     .find(|(x, _)| *x == s)
                     .map_or(0, |c| c.1)
             };
-            Some(mandarin(
+            let info = mandarin(
                 count(Script::Mandarin),
                 count(Script::Katakana) + count(Script::Hiragana),
-            ))
+            );
+            // The runner-up is the other of the two.
+            let other = match info.lang() {
+                Lang::Jpn => Lang::Cmn,
+                _ => Lang::Jpn,
+            };
+            // whatlang's fixed confidences here are its margins.
+            let confidence = info.confidence();
+            let mut d = one(info);
+            if d.over_known > 0.0 && known(other) {
+                d.over_known = confidence;
+            }
+            Some(d)
         }
-        LangGroup::Multi(group) => combined(text, &LowercaseText::new(text), group),
+        LangGroup::Multi(group) => combined(text, &LowercaseText::new(text), group, known),
     }
 }
 
@@ -316,8 +360,14 @@ fn mandarin(mandarin_count: usize, japanese_count: usize) -> Info {
 }
 
 /// whatlang's `combined` method: alphabet and trigram scores, weighted by
-/// the text's length, on the text lowercased.
-fn combined(text: &str, lower: &str, group: Group) -> Option<Info> {
+/// the text's length, on the text lowercased; and the confidence against
+/// the best known language (see [`Detection::over_known`]).
+fn combined(
+    text: &str,
+    lower: &str,
+    group: Group,
+    known: &dyn Fn(Lang) -> bool,
+) -> Option<Detection> {
     let profiles = &index()[group as usize];
     let (alphabet_count, a) = alphabet_scores(lower, profiles);
     let (trigrams_count, t) = trigram_scores(lower, profiles);
@@ -327,6 +377,7 @@ fn combined(text: &str, lower: &str, group: Group) -> Option<Info> {
     // The best language and the two best scores, where whatlang sorts.
     let mut best: Option<(usize, f64)> = None;
     let mut second: Option<f64> = None;
+    let mut best_known: Option<f64> = None;
     for i in 0..profiles.langs.len() {
         if !(profiles.in_alphabet[i] || profiles.profiled[i]) {
             continue;
@@ -335,7 +386,13 @@ fn combined(text: &str, lower: &str, group: Group) -> Option<Info> {
         if score.is_nan() {
             // whatlang's sort orders NaN arbitrarily; never seen, since
             // every Latin-script text has a letter and a trigram.
-            return whatlang::detect(text);
+            let info = whatlang::detect(text)?;
+            let over_known = if known(info.lang()) {
+                0.0
+            } else {
+                f64::INFINITY
+            };
+            return Some(Detection { info, over_known });
         }
         match best {
             Some((_, b)) if score <= b => second = Some(second.map_or(score, |s| s.max(score))),
@@ -344,17 +401,37 @@ fn combined(text: &str, lower: &str, group: Group) -> Option<Info> {
                 best = Some((i, score));
             }
         }
+        // `known` only asked when the answer could matter.
+        if best_known.is_none_or(|s| score > s) && known(profiles.langs[i]) {
+            best_known = Some(score);
+        }
     }
     let (i, score1) = best?;
-    let confidence = match second {
+    let reliability = match second {
         Some(score2) => confidence(score1, score2, trigrams_count),
         None => 1.0,
     };
-    Some(Info::new(group.script(), profiles.langs[i], confidence))
+    let lang = profiles.langs[i];
+    let over_known = match best_known {
+        _ if known(lang) => 0.0,
+        Some(score2) => margin(score1, score2, trigrams_count),
+        None => f64::INFINITY,
+    };
+    Some(Detection {
+        info: Info::new(group.script(), lang, reliability),
+        over_known,
+    })
 }
 
-/// whatlang's `calculate_confidence`.
+/// whatlang's `calculate_confidence`: [`margin`] capped at 1.
 fn confidence(highest_score: f64, second_score: f64, count: usize) -> f64 {
+    margin(highest_score, second_score, count).min(1.0)
+}
+
+/// How far `highest_score` is above `second_score`, in units of the
+/// relative gap whatlang calls confident for a text of `count` trigrams
+/// (`calculate_confidence` before its cap; its two special cases kept).
+fn margin(highest_score: f64, second_score: f64, count: usize) -> f64 {
     if highest_score == 0.0 {
         return 0.0;
     }
@@ -363,11 +440,7 @@ fn confidence(highest_score: f64, second_score: f64, count: usize) -> f64 {
     }
     let confident_rate = (3.0 / count as f64) + 0.015;
     let rate = (highest_score - second_score) / second_score;
-    if rate > confident_rate {
-        1.0
-    } else {
-        rate / confident_rate
-    }
+    rate / confident_rate
 }
 
 /// whatlang's alphabet stage (`generic_alphabet_calculate_scores`, with a
