@@ -58,7 +58,7 @@ rows = [
     ("  featurize: hash, count, TF-IDF and L2", "scamscan::featurize::Featurizer::vectorize_into_with"),
     ("    of which the radix sort", "scamscan::featurize::sort::sort_keys"),
     ("  vocabulary coverage", "scamscan::vocabulary::Vocabulary::coverage"),
-    ("  language identification (coverage below 0.9)", "scamscan::language::identify"),
+    ("  language identification (coverage below 0.9)", "scamscan::language::outside|scamscan::language::identify"),
     ("  unfamiliar: evidence vector from the emissions", "scamscan::featurize::Featurizer::evidence_into"),
     ("  score: ham/spam/scam head", "scamscan::classifier::table::ScoreTable::logits"),
     ("  score: category head (scam only)", "scamscan::classifier::Classifier::top_category"),
