@@ -608,7 +608,8 @@ impl Classifier {
 
     /// Whether the model can read the message: enough of its words are in
     /// the vocabulary, and it is not clearly in a language the model has
-    /// too few legitimate messages of ([`crate::language::outside`]). A message of fewer than
+    /// too few legitimate messages of ([`crate::language::outside`]). A
+    /// message of fewer than
     /// [`Calibration::min_words`](crate::calibrate::Calibration::min_words)
     /// counted words is always familiar: it says too little either way.
     fn familiar(&self, text: &str, norm: &Normalized, coverage: Option<Coverage>) -> bool {
