@@ -98,8 +98,8 @@ pub struct Normalized {
     text: String,
     /// Normalization stopped at [`MAX_EXPANSION`] times the input's length.
     cut: bool,
-    /// Filter evasion was undone (see [`Normalized::is_unmasked`]).
-    unmasked: bool,
+    /// A disguise was undone (see [`Normalized::is_disguised`]).
+    disguised: bool,
     /// For each byte of `text`, the byte offset in the original of the character it came from.
     origin: Vec<u32>,
     /// For each byte of `text`, the byte offset just past that original character.
@@ -160,7 +160,7 @@ impl Normalized {
     pub fn clear(&mut self) {
         self.text.clear();
         self.cut = false;
-        self.unmasked = false;
+        self.disguised = false;
         self.origin.clear();
         self.origin_end.clear();
     }
@@ -181,19 +181,25 @@ impl Normalized {
         self.cut
     }
 
-    /// True when [`NormalizerConfig::unmask`] undid filter evasion here
-    /// (letters spaced apart, a defanged link, a symbol for a letter): the
-    /// original text is disguised, and reads as no language.
+    /// True when normalization undid a disguise: an invisible character
+    /// between letters, a Greek or Cyrillic look-alike among Latin letters,
+    /// letters spaced apart, a defanged link, a symbol for a letter. The
+    /// original text then reads as no language, or as a foreign one, and
+    /// the normalized text is the one to identify.
     ///
     /// # Example
     ///
     /// ```
     /// use scamscan::normalize::Normalizer;
-    /// assert!(Normalizer::default().normalize("C l a i m your prize").is_unmasked());
-    /// assert!(!Normalizer::default().normalize("Claim your prize").is_unmasked());
+    /// let n = Normalizer::default();
+    /// assert!(n.normalize("C l a i m your prize").is_disguised());
+    /// assert!(n.normalize("Cl\u{200B}aim your prize").is_disguised());
+    /// assert!(n.normalize("Claim your priz\u{0435}").is_disguised());
+    /// assert!(!n.normalize("Claim your prize ❤\u{FE0F}").is_disguised());
+    /// assert!(!n.normalize("Ваш приз ждёт").is_disguised());
     /// ```
-    pub fn is_unmasked(&self) -> bool {
-        self.unmasked
+    pub fn is_disguised(&self) -> bool {
+        self.disguised
     }
 
     /// Bytes held by the buffers.
@@ -388,6 +394,15 @@ impl Normalizer {
             return;
         }
         if is_invisible(c) {
+            // Between two letters or digits it splits a word invisibly; after
+            // an emoji (a variation selector, a joiner) it is how emoji are
+            // written.
+            let before = out.text.chars().next_back();
+            let after = text[to..].chars().next();
+            if before.is_some_and(char::is_alphanumeric) && after.is_some_and(char::is_alphanumeric)
+            {
+                out.disguised = true;
+            }
             return;
         }
         if c.is_whitespace() || c.is_control() {
@@ -449,6 +464,7 @@ impl Normalizer {
                 for f in folded.chars() {
                     out.push_char(f, from, to);
                 }
+                out.disguised |= script == Script::ForeignLookalike;
                 return;
             }
         }
@@ -542,7 +558,7 @@ const MAX_SPACED_RUN: usize = 40;
 /// Hand-written: no crate undoes these tricks, and each rule needs the offset
 /// map, which a string-rewriting crate would lose.
 fn unmask(n: &mut Normalized) {
-    n.unmasked = symbol_leet(n);
+    n.disguised |= symbol_leet(n);
     let edits = unmask_edits(&n.text);
     if edits.is_empty() {
         return;
@@ -550,7 +566,7 @@ fn unmask(n: &mut Normalized) {
     let mut out = Normalized {
         text: String::with_capacity(n.text.len()),
         cut: n.cut,
-        unmasked: true,
+        disguised: true,
         origin: Vec::with_capacity(n.origin.len()),
         origin_end: Vec::with_capacity(n.origin_end.len()),
     };

@@ -627,9 +627,10 @@ impl Classifier {
             return true;
         }
         // The language of the original text, unless it is disguised:
-        // letters spaced apart read as no language, or a foreign one, and
-        // the words the model reads are the unmasked ones.
-        let text = if norm.is_unmasked() {
+        // Cyrillic look-alikes, invisible characters or letters spaced
+        // apart read as no language, or a foreign one, and the words the
+        // model reads are the normalized ones.
+        let text = if norm.is_disguised() {
             norm.text()
         } else {
             text
@@ -796,6 +797,42 @@ mod tests {
         texts.extend(["", "a", "win win WIN wín 𝐰𝐢𝐧 💰 恭喜"].map(String::from));
         texts.extend(more.iter().map(|t| t.to_string()));
         texts
+    }
+
+    /// Disguising a message does not make it unreadable: the language check
+    /// reads a disguised message's normalized text, since Cyrillic
+    /// look-alikes or invisible characters inside English words make the
+    /// original read as another language.
+    #[test]
+    fn disguised_english_stays_readable() {
+        use crate::obfuscate::Perturbation;
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/datasets");
+        let english: Vec<String> = crate::corpus::read_dir_or_file(Path::new(root))
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.lang == "en")
+            .map(|e| e.text)
+            .collect();
+        let c = Classifier::default();
+        let readable: Vec<&String> = english.iter().filter(|t| c.is_familiar(t)).collect();
+        assert!(readable.len() > 1000, "{} readable", readable.len());
+        for p in Perturbation::ALL {
+            let lost = readable
+                .iter()
+                .filter(|t| !c.is_familiar(&p.apply(t, 1)))
+                .count();
+            // Leetspeak makes words unknown (coverage), not foreign.
+            let most = if p == Perturbation::Leetspeak {
+                0.10
+            } else {
+                0.01
+            };
+            assert!(
+                (lost as f64) <= most * readable.len() as f64,
+                "{p}: {lost} of {} readable English messages became unreadable",
+                readable.len()
+            );
+        }
     }
 
     /// A message the model cannot read is flagged only with a link, a
