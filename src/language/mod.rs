@@ -80,8 +80,8 @@ const FOREIGN_MARGIN: f64 = 2.0;
 /// yet when none of the close ones is known the message is still foreign.
 /// So a text is outside when its language is reliably told and unknown, or
 /// when its best language is unknown and beats the best *known* one by
-/// [`FOREIGN_MARGIN`] times whatlang's margin of reliability; a text close
-/// to a known language (English in Singaporean short forms) is not.
+/// twice whatlang's margin of reliability; a text close to a known
+/// language (English in Singaporean short forms) is not.
 ///
 /// # Example
 ///
