@@ -96,7 +96,15 @@ const FOREIGN_MARGIN: f64 = 2.0;
 pub fn outside(text: &str, known: impl Fn(&str) -> bool) -> bool {
     let text = &text[..text.floor_char_boundary(PREFIX_BYTES)];
     match trigrams::detect_against(text, &|l| known(iso639_1(l))) {
-        Some(d) if d.info.lang() == Lang::Ind && reads_as_malay(text) => !known("ms"),
+        // Malay, which whatlang has no model of, may rank Indonesian first
+        // or Javanese or another ahead of it: either way, when Indonesian
+        // is the nearest known language, its own words decide it.
+        Some(d)
+            if (d.info.lang() == Lang::Ind || d.best_known == Some(Lang::Ind))
+                && reads_as_malay(text) =>
+        {
+            !known("ms")
+        }
         Some(d) => d.over_known > 0.0 && (d.info.is_reliable() || d.over_known > FOREIGN_MARGIN),
         None => mostly_lao(text) && !known("lo"),
     }
@@ -333,6 +341,11 @@ mod tests {
         assert!(!outside("12:40 +65 9123 4567", english));
         assert!(outside("ທະນາຄານແຈ້ງວ່າເງິນເດືອນຂອງທ່ານໄດ້ເຂົ້າບັນຊີແລ້ວ", english));
         assert!(outside("Sila semak baki akaun anda", |l| l == "en" || l == "id"));
+        // Written for this test: whatlang ranks it Javanese, Indonesian
+        // close behind.
+        let malay = "Weh, nanti bayar balik RM20 makan tadi tau. Duitnow je senang";
+        assert!(outside(malay, |l| l == "en" || l == "id"));
+        assert!(!outside(malay, |l| l == "en" || l == "id" || l == "ms"));
     }
 
     #[test]

@@ -279,6 +279,9 @@ pub(super) struct Detection {
     /// reliable (its confidence before it is capped at 1): 0 when the best
     /// language is known, infinite when none of the script's is.
     pub over_known: f64,
+    /// The best-scoring known language of the script, when it has one and
+    /// the best language is not it.
+    pub best_known: Option<Lang>,
 }
 
 /// whatlang's `detect(text)`, and the best language's confidence against
@@ -296,7 +299,11 @@ pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option
         } else {
             f64::INFINITY
         };
-        Detection { info, over_known }
+        Detection {
+            info,
+            over_known,
+            best_known: None,
+        }
     };
     if text.is_ascii() {
         // Most traffic: whatlang's script stage then finds Latin letters
@@ -377,7 +384,7 @@ fn combined(
     // The best language and the two best scores, where whatlang sorts.
     let mut best: Option<(usize, f64)> = None;
     let mut second: Option<f64> = None;
-    let mut best_known: Option<f64> = None;
+    let mut best_known: Option<(usize, f64)> = None;
     for i in 0..profiles.langs.len() {
         if !(profiles.in_alphabet[i] || profiles.profiled[i]) {
             continue;
@@ -392,7 +399,11 @@ fn combined(
             } else {
                 f64::INFINITY
             };
-            return Some(Detection { info, over_known });
+            return Some(Detection {
+                info,
+                over_known,
+                best_known: None,
+            });
         }
         match best {
             Some((_, b)) if score <= b => second = Some(second.map_or(score, |s| s.max(score))),
@@ -402,8 +413,8 @@ fn combined(
             }
         }
         // `known` only asked when the answer could matter.
-        if best_known.is_none_or(|s| score > s) && known(profiles.langs[i]) {
-            best_known = Some(score);
+        if best_known.is_none_or(|(_, s)| score > s) && known(profiles.langs[i]) {
+            best_known = Some((i, score));
         }
     }
     let (i, score1) = best?;
@@ -414,12 +425,15 @@ fn combined(
     let lang = profiles.langs[i];
     let over_known = match best_known {
         _ if known(lang) => 0.0,
-        Some(score2) => margin(score1, score2, trigrams_count),
+        Some((_, score2)) => margin(score1, score2, trigrams_count),
         None => f64::INFINITY,
     };
     Some(Detection {
         info: Info::new(group.script(), lang, reliability),
         over_known,
+        best_known: best_known
+            .map(|(k, _)| profiles.langs[k])
+            .filter(|&k| k != lang),
     })
 }
 
