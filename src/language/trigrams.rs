@@ -284,16 +284,10 @@ pub(super) struct Detection {
     pub best_known: Option<Lang>,
 }
 
-/// whatlang's `detect(text)`, and the best language's confidence against
-/// the languages `known` accepts.
-///
-/// whatlang calls a guess unreliable when two languages score alike, and
-/// between Spanish, Portuguese and Catalan, or Tagalog and Cebuano, a
-/// message of a dozen words usually does; yet all of them may be languages
-/// the model has no legitimate messages of. What the classifier asks is
-/// not "which language?" but "is it reliably none of mine?".
-pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option<Detection> {
-    let one = |info: Info| {
+impl Detection {
+    /// `info` with no other language of its script to weigh it against:
+    /// known, or as foreign as can be.
+    fn alone(info: Info, known: &dyn Fn(Lang) -> bool) -> Detection {
         let over_known = if known(info.lang()) {
             0.0
         } else {
@@ -304,7 +298,18 @@ pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option
             over_known,
             best_known: None,
         }
-    };
+    }
+}
+
+/// whatlang's `detect(text)`, and the best language's confidence against
+/// the languages `known` accepts.
+///
+/// whatlang calls a guess unreliable when two languages score alike, and
+/// between Spanish, Portuguese and Catalan, or Tagalog and Cebuano, a
+/// message of a dozen words usually does; yet all of them may be languages
+/// the model has no legitimate messages of. What the classifier asks is
+/// not "which language?" but "is it reliably none of mine?".
+pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option<Detection> {
     if text.is_ascii() {
         // Most traffic: whatlang's script stage then finds Latin letters
         // or nothing (no other script has an ASCII character), and
@@ -320,7 +325,7 @@ pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option
         return None;
     }
     match lang_group(script) {
-        LangGroup::One(lang) => Some(one(Info::new(script, lang, 1.0))),
+        LangGroup::One(lang) => Some(Detection::alone(Info::new(script, lang, 1.0), known)),
         LangGroup::Mandarin => {
             let count = |s: Script| {
                 scripts
@@ -340,7 +345,7 @@ pub(super) fn detect_against(text: &str, known: &dyn Fn(Lang) -> bool) -> Option
             };
             // whatlang's fixed confidences here are its margins.
             let confidence = info.confidence();
-            let mut d = one(info);
+            let mut d = Detection::alone(info, known);
             if d.over_known > 0.0 && known(other) {
                 d.over_known = confidence;
             }
@@ -393,17 +398,7 @@ fn combined(
         if score.is_nan() {
             // whatlang's sort orders NaN arbitrarily; never seen, since
             // every Latin-script text has a letter and a trigram.
-            let info = whatlang::detect(text)?;
-            let over_known = if known(info.lang()) {
-                0.0
-            } else {
-                f64::INFINITY
-            };
-            return Some(Detection {
-                info,
-                over_known,
-                best_known: None,
-            });
+            return Some(Detection::alone(whatlang::detect(text)?, known));
         }
         match best {
             Some((_, b)) if score <= b => second = Some(second.map_or(score, |s| s.max(score))),
@@ -422,18 +417,20 @@ fn combined(
         Some(score2) => confidence(score1, score2, trigrams_count),
         None => 1.0,
     };
-    let lang = profiles.langs[i];
-    let over_known = match best_known {
-        _ if known(lang) => 0.0,
-        Some((_, score2)) => margin(score1, score2, trigrams_count),
-        None => f64::INFINITY,
+    let (over_known, best_known) = match best_known {
+        // Both keep the first of equal scores: the best language, when
+        // known, is the best known one.
+        Some((k, _)) if k == i => (0.0, None),
+        Some((k, score2)) => (
+            margin(score1, score2, trigrams_count),
+            Some(profiles.langs[k]),
+        ),
+        None => (f64::INFINITY, None),
     };
     Some(Detection {
-        info: Info::new(group.script(), lang, reliability),
+        info: Info::new(group.script(), profiles.langs[i], reliability),
         over_known,
-        best_known: best_known
-            .map(|(k, _)| profiles.langs[k])
-            .filter(|&k| k != lang),
+        best_known,
     })
 }
 
