@@ -259,8 +259,12 @@ fn evaluate_with(
         pr: pr_curve(&flag_scores, &flag_truth, MAX_CURVE_POINTS),
     };
     drop((flag_scores, flag_truth));
+    // A row known only as "unwanted" may be a scam or not: counted as not
+    // one, every scam among a partial source's spam made p(scam) look
+    // overconfident (the calibration is fitted without them too).
     let pairs: Vec<(f32, bool)> = rows
         .iter()
+        .filter(|r| !r.unwanted)
         .map(|r| (r.p_scam, r.truth == Label::Scam))
         .collect();
     let reliability = reliability(&pairs, RELIABILITY_BINS);
@@ -467,6 +471,37 @@ mod tests {
         assert!(r.ece.unwrap() > 0.0);
         assert_eq!(r.curves.roc.first().map(|p| (p.x, p.y)), Some((0.0, 0.0)));
         assert_eq!(r.curves.roc.last().map(|p| (p.x, p.y)), Some((1.0, 1.0)));
+    }
+
+    /// The spam of a source that does not tell scams from marketing is
+    /// neither a scam nor not one: it stays out of the p(scam) reliability.
+    #[test]
+    fn unwanted_rows_stay_out_of_the_scam_reliability() {
+        let ex = examples();
+        let opts = |unwanted: &[&str]| EvalOptions {
+            unwanted_sources: unwanted.iter().map(|s| s.to_string()).collect(),
+            ..EvalOptions::default()
+        };
+        let report = |o: &EvalOptions| {
+            evaluate_with(
+                &ex,
+                o,
+                3,
+                |idx| idx.iter().map(|&i| fake(&ex[i].text, false)).collect(),
+                |idx| {
+                    idx.iter()
+                        .map(|&i| fake(&ex[i].text, true).category.unwrap())
+                        .collect()
+                },
+            )
+        };
+        let count = |r: &EvalReport| r.reliability.iter().map(|b| b.count).sum::<u32>();
+        let (all, partial) = (report(&opts(&[])), report(&opts(&["a"])));
+        assert_eq!(count(&all), 8);
+        // Source a's one spam row (p(scam) 0.1) is left out.
+        assert_eq!(count(&partial), 7);
+        assert_eq!(all.reliability[1].count, 2);
+        assert_eq!(partial.reliability[1].count, 1);
     }
 
     #[test]

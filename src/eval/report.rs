@@ -351,7 +351,7 @@ impl EvalReport {
         let _ = writeln!(s, "## Reliability of p(scam)\n");
         let _ = writeln!(
             s,
-            "Scam vs not scam (spam and ham), {} equal-width bins; a calibrated model has observed ≈ predicted. Expected calibration error: {}.\n",
+            "Scam vs not scam (spam and ham; the spam of sources that do not tell scams from marketing left out), {} equal-width bins; a calibrated model has observed ≈ predicted. Expected calibration error: {}.\n",
             self.reliability.len(),
             f3(self.ece)
         );
