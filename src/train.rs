@@ -927,7 +927,7 @@ pub fn write_model_card(
             .filter(|(l, _)| model.knows_language(l))
             .map(|(l, n)| format!("{l} ({n})"))
             .collect();
-        let _ = writeln!(s, "- Languages: a message in a language (whatlang, on the original text) with fewer than {} legitimate training messages, told reliably or, when too close to call between languages, ahead of every known language by twice whatlang's margin of reliability, is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it and include a link, a wallet, a messenger, a handle or a cue (phone numbers, amounts and codes alone never flag it). Known: {}", model.calibration.min_language_rows, model.calibration.evidence_offset, known.join(", "));
+        let _ = writeln!(s, "- Languages: a message in a language (whatlang, on the original text) with fewer than {} legitimate training messages, told reliably or, when too close to call between languages, ahead of every known language by twice whatlang's margin of reliability, is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it and include a link, a wallet, a messenger, a handle, or a cue asking for a code or a fee or moving the talk to a messenger (phone numbers, amounts, codes, urgency, threats and prizes alone never flag it). Known: {}", model.calibration.min_language_rows, model.calibration.evidence_offset, known.join(", "));
     }
     if let Some(sources) = model
         .training

@@ -214,6 +214,11 @@ pub struct Classifier {
 /// until a run has shown it has many messages to score.
 const TABLE_AFTER: usize = 2048;
 
+/// The cues that are language-free evidence on their own (issue #22's
+/// "requests for codes or payment, moving to a messenger"); see
+/// `Classifier::has_strong_evidence`.
+const STRONG_CUES: [&str; 3] = ["cue:credentials", "cue:fee", "cue:move_chat"];
+
 /// Vocabulary coverage below which a message's language is identified: at
 /// or above it the words are the model's, whatever the language is called.
 const LANGUAGE_CHECK_BELOW: f32 = 0.9;
@@ -640,10 +645,14 @@ impl Classifier {
 
     /// Whether a message's entities include one that is evidence of a scam
     /// whatever the words say: a link, a wallet address, a messenger or an
-    /// `@handle`, or a scam-move cue. Phone numbers, amounts, percentages,
-    /// e-mail addresses and one-time codes are also in every bank alert and
-    /// delivery notice: alone, they leave a message the model cannot read
-    /// unsure, however its evidence scores them.
+    /// `@handle`, or a cue that asks for a code or credentials, asks for a
+    /// fee, or moves the talk to a messenger. Phone numbers, amounts,
+    /// percentages, e-mail addresses and one-time codes are also in every
+    /// bank alert and delivery notice, and so are urgency and threats ("if
+    /// this was not you, call us immediately", "your card is blocked"),
+    /// as are prizes and pay in every promotion and job ad: alone, they
+    /// leave a message the model cannot read unsure, however its evidence
+    /// scores them.
     ///
     /// Their weights are learned in whole messages, where a phone number is
     /// one feature among dozens; in the evidence vector it is the only one,
@@ -655,7 +664,7 @@ impl Classifier {
         let cues = self.model.featurizer.config().cues;
         entities.iter().any(|e| match e.kind {
             K::Url | K::Wallet | K::Messenger | K::Handle => true,
-            K::Cue => cues,
+            K::Cue => cues && e.features.iter().any(|f| STRONG_CUES.contains(&f.as_str())),
             K::Phone | K::Money | K::Percent | K::Email | K::Code => false,
         })
     }
@@ -835,10 +844,39 @@ mod tests {
         }
     }
 
+    /// Urgency, threats and prizes are in genuine security alerts and
+    /// promotions too: only a request for a code or a fee, a move to a
+    /// messenger, a link or a wallet is strong evidence.
+    #[test]
+    fn only_requests_and_moves_are_strong_cues() {
+        let c = Classifier::default();
+        let m = c.model();
+        let normalizer = crate::normalize::Normalizer::new(m.normalizer.clone());
+        let strong = |text: &str| {
+            let norm = normalizer.normalize(text);
+            let tokens = m.tokenizer.tokenize(norm.text()).expect("tokenizes");
+            c.has_strong_evidence(&tokens.entities)
+        };
+        for weak in [
+            "Kung hindi ikaw ito, tawagan agad ang hotline sa (02) 8700-1234.",
+            "Your card is blocked. Call us immediately on 0800 555 0199",
+            "Congratulations, you are the winner of our March raffle!",
+        ] {
+            assert!(!strong(weak), "{weak:?}");
+        }
+        for request in [
+            "Reply with the code we sent to finish the transfer",
+            "Pay the redelivery fee of 2.99 before Friday",
+            "Earn 500 a day, text my manager on telegram",
+        ] {
+            assert!(strong(request), "{request:?}");
+        }
+    }
+
     /// A message the model cannot read is flagged only with a link, a
-    /// wallet, a messenger, a handle or a cue among its entities; and that
-    /// rule decides something: without it, our own messages' phone numbers
-    /// and amounts alone would flag some.
+    /// wallet, a messenger, a handle or a request or move cue among its
+    /// entities; and that rule decides something: without it, our own
+    /// messages' phone numbers and amounts alone would flag some.
     #[test]
     fn unreadable_messages_need_strong_evidence_to_be_flagged() {
         let c = Classifier::default();
