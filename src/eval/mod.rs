@@ -392,10 +392,14 @@ mod tests {
     }
 
     pub(super) fn run(chunk: usize) -> EvalReport {
+        run_with(chunk, &EvalOptions::default())
+    }
+
+    fn run_with(chunk: usize, opts: &EvalOptions) -> EvalReport {
         let ex = examples();
         evaluate_with(
             &ex,
-            &EvalOptions::default(),
+            opts,
             chunk,
             |idx| idx.iter().map(|&i| fake(&ex[i].text, false)).collect(),
             |idx| {
@@ -477,24 +481,11 @@ mod tests {
     /// neither a scam nor not one: it stays out of the p(scam) reliability.
     #[test]
     fn unwanted_rows_stay_out_of_the_scam_reliability() {
-        let ex = examples();
         let opts = |unwanted: &[&str]| EvalOptions {
             unwanted_sources: unwanted.iter().map(|s| s.to_string()).collect(),
             ..EvalOptions::default()
         };
-        let report = |o: &EvalOptions| {
-            evaluate_with(
-                &ex,
-                o,
-                3,
-                |idx| idx.iter().map(|&i| fake(&ex[i].text, false)).collect(),
-                |idx| {
-                    idx.iter()
-                        .map(|&i| fake(&ex[i].text, true).category.unwrap())
-                        .collect()
-                },
-            )
-        };
+        let report = |o: &EvalOptions| run_with(3, o);
         let count = |r: &EvalReport| r.reliability.iter().map(|b| b.count).sum::<u32>();
         let (all, partial) = (report(&opts(&[])), report(&opts(&["a"])));
         assert_eq!(count(&all), 8);
