@@ -214,11 +214,6 @@ pub struct Classifier {
 /// until a run has shown it has many messages to score.
 const TABLE_AFTER: usize = 2048;
 
-/// The cues that are language-free evidence on their own (issue #22's
-/// "requests for codes or payment, moving to a messenger"); see
-/// `Classifier::has_strong_evidence`.
-const STRONG_CUES: [&str; 3] = ["cue:credentials", "cue:fee", "cue:move_chat"];
-
 /// Vocabulary coverage below which a message's language is identified: at
 /// or above it the words are the model's, whatever the language is called.
 const LANGUAGE_CHECK_BELOW: f32 = 0.9;
@@ -664,7 +659,7 @@ impl Classifier {
         let cues = self.model.featurizer.config().cues;
         entities.iter().any(|e| match e.kind {
             K::Url | K::Wallet | K::Messenger | K::Handle => true,
-            K::Cue => cues && e.features.iter().any(|f| STRONG_CUES.contains(&f.as_str())),
+            K::Cue => cues && e.is_request(),
             K::Phone | K::Money | K::Percent | K::Email | K::Code => false,
         })
     }

@@ -159,6 +159,13 @@ pub(super) const CUES: &[(&str, &str)] = &[
     ),
 ];
 
+/// The [`CUES`] that ask for something or move the talk: a code or
+/// credentials, a fee, a messenger. Issue #22's "requests for codes or
+/// payment, moving to a messenger": language-free evidence on their own,
+/// where urgency, threats, prizes and pay are in genuine notices and
+/// promotions too.
+pub(super) const REQUEST_CUES: [&str; 3] = ["credentials", "fee", "move_chat"];
+
 pub(super) fn currency(s: &str) -> &'static str {
     let table: &[(&str, &str)] = &[
         ("usdt", "usdt"),

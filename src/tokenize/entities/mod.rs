@@ -66,6 +66,26 @@ pub struct Entity {
     pub features: Vec<String>,
 }
 
+impl Entity {
+    /// Whether the entity is a cue that asks for a code, credentials or a
+    /// fee, or moves the talk to a messenger (not urgency, a threat, a
+    /// prize or pay, which genuine notices and promotions have too).
+    ///
+    /// ```
+    /// use scamscan::tokenize::{Entity, EntityKind};
+    /// let cue = |name: &str| Entity { kind: EntityKind::Cue, start: 0, end: 1, features: vec![format!("cue:{name}")] };
+    /// assert!(cue("fee").is_request());
+    /// assert!(!cue("urgency").is_request());
+    /// ```
+    pub fn is_request(&self) -> bool {
+        self.kind == EntityKind::Cue
+            && self.features.iter().any(|f| {
+                f.strip_prefix("cue:")
+                    .is_some_and(|name| lexicon::REQUEST_CUES.contains(&name))
+            })
+    }
+}
+
 /// Recognizes entities in normalized (lower-cased, folded) text.
 #[derive(Debug, Clone, Default)]
 pub struct EntityRecognizer;
@@ -335,6 +355,13 @@ mod tests {
         assert!(f.contains(&"messenger_link".into()), "{f:?}");
         assert!(f.contains(&"handle".into()), "{f:?}");
         assert!(f.contains(&"percent".into()), "{f:?}");
+    }
+
+    #[test]
+    fn every_request_cue_is_a_cue() {
+        for name in lexicon::REQUEST_CUES {
+            assert!(lexicon::CUES.iter().any(|(n, _)| *n == name), "{name}");
+        }
     }
 
     #[test]
