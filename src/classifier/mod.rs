@@ -202,6 +202,10 @@ pub struct Classifier {
     /// The model's IDF and head weights laid out for scoring (see
     /// [`table`]), built once it pays; shared by clones.
     table: Arc<LazyTable>,
+    /// The languages [`Model::knows_language`] says yes to, `None` for all:
+    /// the language check asks about a dozen candidates per message, and
+    /// the model's answer is two lookups in maps.
+    known_languages: Option<Vec<String>>,
 }
 
 /// Messages scored the general way before the [`ScoreTable`] is built.
@@ -317,9 +321,22 @@ impl Classifier {
     /// assert_eq!(c.options().reasons, 5);
     /// ```
     pub fn new(model: Model) -> Self {
+        let known_languages = (model.calibration.min_language_rows > 0).then(|| {
+            let training = model.training.legitimate_by_language.keys();
+            let feedback = model.feedback.iter().flat_map(|f| &f.languages);
+            let mut known: Vec<String> = training
+                .chain(feedback)
+                .filter(|l| model.knows_language(l))
+                .cloned()
+                .collect();
+            known.sort();
+            known.dedup();
+            known
+        });
         Classifier {
             normalizer: Normalizer::new(model.normalizer.clone()),
             table: Arc::default(),
+            known_languages,
             model,
             options: ClassifyOptions::default(),
             reasons_for: ReasonsFor::default(),
@@ -635,7 +652,12 @@ impl Classifier {
         } else {
             text
         };
-        !crate::language::outside(text, |lang| self.model.knows_language(lang))
+        let known = |lang: &str| {
+            self.known_languages
+                .as_ref()
+                .is_none_or(|k| k.iter().any(|l| l == lang))
+        };
+        !crate::language::outside(text, known)
     }
 
     /// Whether a message's entities include one that is evidence of a scam
@@ -837,6 +859,24 @@ mod tests {
                 readable.len()
             );
         }
+    }
+
+    /// The classifier's list of known languages answers as the model does.
+    #[test]
+    fn the_known_languages_are_the_models() {
+        let c = Classifier::default();
+        let known = c
+            .known_languages
+            .as_ref()
+            .expect("the built-in model has a minimum");
+        assert!(known.iter().any(|l| l == "en"), "{known:?}");
+        for lang in ["en", "id", "ms", "tl", "vi", "es", "zh", "und", ""] {
+            let listed = known.iter().any(|l| l == lang);
+            assert_eq!(listed, c.model().knows_language(lang), "{lang}");
+        }
+        let mut everything = c.model().clone();
+        everything.calibration.min_language_rows = 0;
+        assert!(Classifier::new(everything).known_languages.is_none());
     }
 
     /// Urgency, threats and prizes are in genuine security alerts and

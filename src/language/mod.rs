@@ -95,7 +95,8 @@ const FOREIGN_MARGIN: f64 = 2.0;
 /// ```
 pub fn outside(text: &str, known: impl Fn(&str) -> bool) -> bool {
     let text = &text[..text.floor_char_boundary(PREFIX_BYTES)];
-    match trigrams::detect_against(text, &|l| known(iso639_1(l))) {
+    let detection = trigrams::detect_against(text, &|l| known(iso639_1(l)));
+    let foreign = match &detection {
         // Malay, which whatlang has no model of, may rank Indonesian first
         // or Javanese or another ahead of it: either way, when Indonesian
         // is the nearest known language, its own words decide it.
@@ -107,7 +108,15 @@ pub fn outside(text: &str, known: impl Fn(&str) -> bool) -> bool {
         }
         Some(d) => d.over_known > 0.0 && (d.info.is_reliable() || d.over_known > FOREIGN_MARGIN),
         None => mostly_lao(text) && !known("lo"),
-    }
+    };
+    // Filipinos write Tagalog mixed with English, which whatlang ranks
+    // close to English or Indonesian, or another language: Tagalog's own
+    // function words decide it. Not asked of a text whatlang reliably
+    // calls a known language (most traffic, and the words cost a pass).
+    let reliably_known = detection
+        .as_ref()
+        .is_some_and(|d| d.over_known == 0.0 && d.info.is_reliable());
+    foreign || (!reliably_known && !known("tl") && reads_as_tagalog(text))
 }
 
 /// Words of Malaysian Malay that Indonesian spells or says otherwise (in
@@ -175,6 +184,114 @@ fn reads_as_malay(text: &str) -> bool {
                     .binary_search_by(|m| m.bytes().cmp(w.bytes().map(|b| b.to_ascii_lowercase())))
                     .is_ok()
             })
+}
+
+/// Tagalog function words, with their weight towards [`reads_as_tagalog`]'s
+/// 4 and whether they count only in lower case (`Ang` and `Ito` are also
+/// surnames, `PO` a post-office box or a purchase order). Weight 2 for a
+/// word neither English nor Indonesian or Malay uses, 1 for one short or
+/// common enough to turn up elsewhere (`na` and `ko` in Hindi written in
+/// Latin letters, `lang` for "language", `po` and `yun` in Singaporean
+/// English, `wala` in Hindi). Left out: `sila` and `sana`
+/// (Malay and Indonesian words), `hindi` (a language's name), `para` and
+/// `pero` (Spanish).
+const TAGALOG_WORDS: [(&str, u8, bool); 38] = [
+    ("ako", 2, false),
+    ("ang", 2, true),
+    ("dahil", 2, false),
+    ("dito", 2, false),
+    ("doon", 2, false),
+    ("ikaw", 2, false),
+    ("ito", 2, true),
+    ("iyong", 2, false),
+    ("kapag", 2, false),
+    ("kasi", 2, false),
+    ("kayo", 2, false),
+    ("ko", 1, false),
+    ("kung", 2, false),
+    ("lamang", 2, false),
+    ("lang", 1, false),
+    ("mga", 2, false),
+    ("mo", 1, false),
+    ("na", 1, false),
+    ("naman", 2, false),
+    ("namin", 2, false),
+    ("nang", 2, false),
+    ("natin", 2, false),
+    ("ng", 2, false),
+    ("ngayon", 2, false),
+    ("nila", 2, false),
+    ("ninyo", 2, false),
+    ("niya", 2, false),
+    ("paki", 2, false),
+    ("po", 1, true),
+    ("sa", 1, false),
+    ("salamat", 2, false),
+    ("siya", 2, false),
+    ("talaga", 2, false),
+    ("wala", 1, false),
+    ("yan", 1, false),
+    ("yon", 1, false),
+    ("yun", 1, false),
+    ("yung", 2, false),
+];
+
+/// A lower-case ASCII word of at most 8 bytes as a number whose order is
+/// the words' (its bytes from the top, zeros after): [`TAGALOG_WORDS`],
+/// sorted, make sorted keys.
+const fn word_key(word: &[u8]) -> u64 {
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < 8 {
+        key <<= 8;
+        if i < word.len() {
+            key |= (word[i] | 0x20) as u64;
+        }
+        i += 1;
+    }
+    key
+}
+
+/// [`TAGALOG_WORDS`]' keys ([`word_key`]), in the same order.
+const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = {
+    let mut keys = [0u64; TAGALOG_WORDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = word_key(TAGALOG_WORDS[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
+/// Whether `text` reads as Tagalog, however much English is around it:
+/// different [`TAGALOG_WORDS`] weighing 4 in all (two distinctive words,
+/// or one and two particles).
+///
+/// Runs on every message whose language is checked, so a word is looked
+/// up as one number; a word with a letter outside ASCII (`đang`, `những`)
+/// is no Tagalog word.
+fn reads_as_tagalog(text: &str) -> bool {
+    // Bit i: TAGALOG_WORDS[i] seen.
+    let (mut seen, mut weight) = (0u64, 0u8);
+    let words = text.split(|c: char| !c.is_alphabetic()).map(str::as_bytes);
+    for w in words.filter(|w| (2..=7).contains(&w.len())) {
+        if !w.iter().all(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let Ok(i) = TAGALOG_KEYS.binary_search(&word_key(w)) else {
+            continue;
+        };
+        let (_, wt, lower_only) = TAGALOG_WORDS[i];
+        if seen & (1 << i) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
+            continue;
+        }
+        seen |= 1 << i;
+        weight += wt;
+        if weight >= 4 {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether most letters of `text` are Lao, a script whatlang does not know.
@@ -346,6 +463,38 @@ mod tests {
         let malay = "Weh, nanti bayar balik RM20 makan tadi tau. Duitnow je senang";
         assert!(outside(malay, |l| l == "en" || l == "id"));
         assert!(!outside(malay, |l| l == "en" || l == "id" || l == "ms"));
+    }
+
+    #[test]
+    fn taglish_is_told_by_its_own_words() {
+        assert!(TAGALOG_WORDS.windows(2).all(|w| w[0].0 < w[1].0), "sorted");
+        assert!(TAGALOG_KEYS.windows(2).all(|w| w[0] < w[1]), "keys sorted");
+        let english = |l: &str| l == "en" || l == "id";
+        // Written for this test: Taglish that whatlang ranks English or
+        // close to Indonesian.
+        for text in [
+            "Good pm po, na-transfer ko na yung rent kanina. Salamat po🙏",
+            "Hi Ma, sent na yung padala via remit, claim mo na lang sa branch ha",
+            "Interview invitation: Ito po ang schedule ng interview mo on Monday, 10am",
+        ] {
+            assert!(reads_as_tagalog(text), "{text}");
+            assert!(outside(text, english), "{text}");
+            assert!(!outside(text, |l| english(l) || l == "tl"), "{text}");
+        }
+        // One word is not enough, and English and Indonesian have none.
+        for text in [
+            "Meeting with Mr Ang at 3pm, PO box 1234",
+            "Please send the PO by Friday, thanks",
+            "Sila semak baki akaun anda",
+            "Nanti saya kirim fotonya ya, sana lagi hujan",
+            "The Hindi film starts at 8, wala tickets left lol",
+            "Maa ko bol dena ki main late aaunga na",
+            "Hehe tomorrow wala class so i go see po po at her hse",
+            // Vietnamese, whose đang and những are not ang and ng.
+            "Đơn hàng của bạn đang được giao, những món còn lại giao sau",
+        ] {
+            assert!(!reads_as_tagalog(text), "{text}");
+        }
     }
 
     #[test]
