@@ -267,25 +267,49 @@ const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = {
 /// different [`TAGALOG_WORDS`] weighing 4 in all (two distinctive words,
 /// or one and two particles).
 ///
-/// Runs on every message whose language is checked, so a word is looked
-/// up as one number; a word with a letter outside ASCII (`đang`, `những`)
-/// is no Tagalog word.
+/// A word is a run of letters, and one with a letter outside ASCII
+/// (`đang`, `những`) is no Tagalog word. Runs on most messages whose
+/// language is checked, so it reads bytes, decoding a character only
+/// where a run of ASCII letters meets a byte outside ASCII (splitting on
+/// every character that is not a letter decoded and classified each one),
+/// and looks a word up as one number.
 fn reads_as_tagalog(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    // Whether the character before `at`, or the one at `at`, is a letter.
+    let letter_before = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphabetic)
+    };
+    let letter_at = |at: usize| text[at..].chars().next().is_some_and(char::is_alphabetic);
     // Bit i: TAGALOG_WORDS[i] seen.
     let (mut seen, mut weight) = (0u64, 0u8);
-    let words = text.split(|c: char| !c.is_alphabetic()).map(str::as_bytes);
-    for w in words.filter(|w| (2..=7).contains(&w.len())) {
-        if !w.iter().all(u8::is_ascii_alphabetic) {
+    let mut i = 0;
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_alphabetic() {
+            i += 1;
             continue;
         }
-        let Ok(i) = TAGALOG_KEYS.binary_search(&word_key(w)) else {
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let w = &bytes[start..i];
+        if !(2..=7).contains(&w.len())
+            || (start > 0 && bytes[start - 1] >= 0x80 && letter_before(start))
+            || (i < bytes.len() && bytes[i] >= 0x80 && letter_at(i))
+        {
+            continue;
+        }
+        let Ok(k) = TAGALOG_KEYS.binary_search(&word_key(w)) else {
             continue;
         };
-        let (_, wt, lower_only) = TAGALOG_WORDS[i];
-        if seen & (1 << i) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
+        let (_, wt, lower_only) = TAGALOG_WORDS[k];
+        if seen & (1 << k) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
             continue;
         }
-        seen |= 1 << i;
+        seen |= 1 << k;
         weight += wt;
         if weight >= 4 {
             return true;
@@ -494,6 +518,49 @@ mod tests {
             "Đơn hàng của bạn đang được giao, những món còn lại giao sau",
         ] {
             assert!(!reads_as_tagalog(text), "{text}");
+        }
+    }
+
+    /// The byte scan answers as splitting the text on every character that
+    /// is not a letter, and weighing the ASCII words, does.
+    #[test]
+    fn tagalog_words_are_the_ascii_letter_runs() {
+        fn by_chars(text: &str) -> bool {
+            let (mut seen, mut weight) = (0u64, 0u8);
+            for w in text.split(|c: char| !c.is_alphabetic()).map(str::as_bytes) {
+                if !(2..=7).contains(&w.len()) || !w.iter().all(u8::is_ascii_alphabetic) {
+                    continue;
+                }
+                let Ok(k) = TAGALOG_KEYS.binary_search(&word_key(w)) else {
+                    continue;
+                };
+                let (_, wt, lower_only) = TAGALOG_WORDS[k];
+                if seen & (1 << k) == 0 && !(lower_only && w.iter().any(u8::is_ascii_uppercase)) {
+                    seen |= 1 << k;
+                    weight += wt;
+                }
+            }
+            weight >= 4
+        }
+        let pieces = [
+            "ang", "ng", "mga", "po", "Po", "na", "sa", "yung", "kasi", "đ", "é", "ữ", "🙏", "’",
+            "-", "1", "ñ", "a\u{301}", "\n", "中",
+        ];
+        // Every sequence of up to three pieces, joined with and without a
+        // space.
+        let mut texts = vec![String::new()];
+        for _ in 0..3 {
+            let mut longer = Vec::new();
+            for t in &texts {
+                for p in pieces {
+                    longer.push(format!("{t}{p}"));
+                    longer.push(format!("{t} {p}"));
+                }
+            }
+            texts.extend(longer);
+        }
+        for t in &texts {
+            assert_eq!(reads_as_tagalog(t), by_chars(t), "{t:?}");
         }
     }
 
