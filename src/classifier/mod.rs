@@ -661,9 +661,14 @@ impl Classifier {
     }
 
     /// Whether a message's entities include one that is evidence of a scam
-    /// whatever the words say: a link, a wallet address, a messenger or an
-    /// `@handle`, or a cue that asks for a code or credentials, asks for a
-    /// fee, or moves the talk to a messenger. Phone numbers, amounts,
+    /// whatever the words say: a suspicious link
+    /// ([`Entity::is_suspicious_link`](crate::tokenize::Entity::is_suspicious_link):
+    /// a shortener, a brand look-alike, an IP address, a throwaway domain),
+    /// a wallet address, a messenger or an `@handle`, or a cue that asks
+    /// for a code or credentials, asks for a fee, or moves the talk to a
+    /// messenger. A link to an ordinary domain is in every bank's,
+    /// courier's and utility's genuine notices (issue #22's list names
+    /// look-alike and throwaway domains and shorteners, not every link). Phone numbers, amounts,
     /// percentages, e-mail addresses and one-time codes are also in every
     /// bank alert and delivery notice, and so are urgency and threats ("if
     /// this was not you, call us immediately", "your card is blocked"),
@@ -680,7 +685,8 @@ impl Classifier {
         use crate::tokenize::EntityKind as K;
         let cues = self.model.featurizer.config().cues;
         entities.iter().any(|e| match e.kind {
-            K::Url | K::Wallet | K::Messenger | K::Handle => true,
+            K::Url => e.is_suspicious_link(),
+            K::Wallet | K::Messenger | K::Handle => true,
             K::Cue => cues && e.is_request(),
             K::Phone | K::Money | K::Percent | K::Email | K::Code => false,
         })
@@ -880,8 +886,9 @@ mod tests {
     }
 
     /// Urgency, threats and prizes are in genuine security alerts and
-    /// promotions too: only a request for a code or a fee, a move to a
-    /// messenger, a link or a wallet is strong evidence.
+    /// promotions too, and ordinary links in genuine bills: only a request
+    /// for a code or a fee, a move to a messenger, a suspicious link or a
+    /// wallet is strong evidence.
     #[test]
     fn only_requests_and_moves_are_strong_cues() {
         let c = Classifier::default();
@@ -906,11 +913,27 @@ mod tests {
         ] {
             assert!(strong(request), "{request:?}");
         }
+        // A bank's or a utility's own link is in its genuine notices; a
+        // shortener, a brand look-alike or a throwaway domain is not.
+        for ordinary in [
+            "Your bill of 48.20 is ready: see asahino-denryoku.jp/mypage",
+            "Track your parcel at https://www.tezdak.in/track",
+        ] {
+            assert!(!strong(ordinary), "{ordinary:?}");
+        }
+        for suspicious in [
+            "Your parcel is held: bit.ly/3xQz9",
+            "Verify now at paypal-secure-login.com",
+            "Claim it at rewards-center.top/claim",
+            "Log in at http://185.22.14.9/login",
+        ] {
+            assert!(strong(suspicious), "{suspicious:?}");
+        }
     }
 
-    /// A message the model cannot read is flagged only with a link, a
-    /// wallet, a messenger, a handle or a request or move cue among its
-    /// entities; and that rule decides something: without it, our own
+    /// A message the model cannot read is flagged only with a suspicious
+    /// link, a wallet, a messenger, a handle or a request or move cue among
+    /// its entities; and that rule decides something: without it, our own
     /// messages' phone numbers and amounts alone would flag some.
     #[test]
     fn unreadable_messages_need_strong_evidence_to_be_flagged() {

@@ -192,9 +192,9 @@ fn reads_as_malay(text: &str) -> bool {
 /// word neither English nor Indonesian or Malay uses, 1 for one short or
 /// common enough to turn up elsewhere (`na` and `ko` in Hindi written in
 /// Latin letters, `lang` for "language", `po` and `yun` in Singaporean
-/// English, `wala` in Hindi). Left out: `sila` and `sana`
-/// (Malay and Indonesian words), `hindi` (a language's name), `para` and
-/// `pero` (Spanish).
+/// English, `wala` in Hindi). Left out: `sila` and `sana` (Malay and
+/// Indonesian words), `hindi` (a language's name), `para` and `pero`
+/// (Spanish).
 const TAGALOG_WORDS: [(&str, u8, bool); 38] = [
     ("ako", 2, false),
     ("ang", 2, true),

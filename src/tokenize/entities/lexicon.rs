@@ -69,6 +69,15 @@ pub(super) const BRANDS: &[&str] = &[
     "laposte",
 ];
 
+/// Top-level domains sold for next to nothing or given away, where
+/// throwaway phishing domains cluster (the generic ones most often named
+/// in abuse reports, and the formerly free ones).
+pub(super) const THROWAWAY_TLDS: &[&str] = &[
+    "bond", "buzz", "cam", "cc", "cf", "cfd", "click", "club", "cyou", "fun", "ga", "gq", "help",
+    "icu", "info", "link", "live", "loan", "ml", "monster", "online", "pw", "quest", "rest", "sbs",
+    "shop", "site", "space", "support", "tk", "top", "vip", "win", "work", "xyz",
+];
+
 pub(super) const SHORTENERS: &[&str] = &[
     "bit.ly",
     "bitly.com",

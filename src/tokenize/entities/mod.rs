@@ -84,6 +84,24 @@ impl Entity {
                     .is_some_and(|name| lexicon::REQUEST_CUES.contains(&name))
             })
     }
+
+    /// Whether the entity is a link that is suspicious in itself, whatever
+    /// the words around it: a shortener, an IP address, a look-alike of a
+    /// brand, a defanged or unencrypted link, or one under a top-level
+    /// domain that costs next to nothing to register
+    /// ([`lexicon::THROWAWAY_TLDS`]). A bank's, a courier's or a utility's
+    /// own domain is not.
+    pub fn is_suspicious_link(&self) -> bool {
+        self.kind == EntityKind::Url
+            && self.features.iter().any(|f| {
+                matches!(
+                    f.as_str(),
+                    "url:shortener" | "url:ip" | "url:lookalike" | "url:defanged" | "url:http"
+                ) || f
+                    .strip_prefix("tld:")
+                    .is_some_and(|tld| lexicon::THROWAWAY_TLDS.contains(&tld))
+            })
+    }
 }
 
 /// Recognizes entities in normalized (lower-cased, folded) text.
