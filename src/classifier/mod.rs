@@ -668,13 +668,13 @@ impl Classifier {
     /// for a code or credentials, asks for a fee, or moves the talk to a
     /// messenger. A link to an ordinary domain is in every bank's,
     /// courier's and utility's genuine notices (issue #22's list names
-    /// look-alike and throwaway domains and shorteners, not every link). Phone numbers, amounts,
-    /// percentages, e-mail addresses and one-time codes are also in every
-    /// bank alert and delivery notice, and so are urgency and threats ("if
-    /// this was not you, call us immediately", "your card is blocked"),
-    /// as are prizes and pay in every promotion and job ad: alone, they
-    /// leave a message the model cannot read unsure, however its evidence
-    /// scores them.
+    /// look-alike and throwaway domains and shorteners, not every link).
+    /// Phone numbers, amounts, percentages, e-mail addresses and one-time
+    /// codes are also in every bank alert and delivery notice, and so are
+    /// urgency and threats ("if this was not you, call us immediately",
+    /// "your card is blocked"), as are prizes and pay in every promotion
+    /// and job ad: alone, they leave a message the model cannot read
+    /// unsure, however its evidence scores them.
     ///
     /// Their weights are learned in whole messages, where a phone number is
     /// one feature among dozens; in the evidence vector it is the only one,
