@@ -213,6 +213,25 @@ impl Model {
                 >= min
     }
 
+    /// Every language [`Model::knows_language`] says yes to, sorted; `None`
+    /// when it says yes to all (no
+    /// [`Calibration::min_language_rows`]). The languages it could say yes
+    /// to are those of the training counts and of the learned feedback.
+    pub fn known_languages(&self) -> Option<Vec<String>> {
+        (self.calibration.min_language_rows > 0).then(|| {
+            let training = self.training.legitimate_by_language.keys();
+            let feedback = self.feedback.iter().flat_map(|f| &f.languages);
+            let mut known: Vec<String> = training
+                .chain(feedback)
+                .filter(|l| self.knows_language(l))
+                .cloned()
+                .collect();
+            known.sort();
+            known.dedup();
+            known
+        })
+    }
+
     /// Writes `model.bin` and `tokenizer.json` into `dir` (created if missing).
     /// The model card (`README.md`) is the trainer's to write.
     ///

@@ -202,9 +202,9 @@ pub struct Classifier {
     /// The model's IDF and head weights laid out for scoring (see
     /// [`table`]), built once it pays; shared by clones.
     table: Arc<LazyTable>,
-    /// The languages [`Model::knows_language`] says yes to, `None` for all:
-    /// the language check asks about a dozen candidates per message, and
-    /// the model's answer is two lookups in maps.
+    /// [`Model::known_languages`], kept: the language check asks about a
+    /// dozen candidates per message, and the model's answer is two lookups
+    /// in maps.
     known_languages: Option<Vec<String>>,
 }
 
@@ -321,22 +321,10 @@ impl Classifier {
     /// assert_eq!(c.options().reasons, 5);
     /// ```
     pub fn new(model: Model) -> Self {
-        let known_languages = (model.calibration.min_language_rows > 0).then(|| {
-            let training = model.training.legitimate_by_language.keys();
-            let feedback = model.feedback.iter().flat_map(|f| &f.languages);
-            let mut known: Vec<String> = training
-                .chain(feedback)
-                .filter(|l| model.knows_language(l))
-                .cloned()
-                .collect();
-            known.sort();
-            known.dedup();
-            known
-        });
         Classifier {
             normalizer: Normalizer::new(model.normalizer.clone()),
             table: Arc::default(),
-            known_languages,
+            known_languages: model.known_languages(),
             model,
             options: ClassifyOptions::default(),
             reasons_for: ReasonsFor::default(),

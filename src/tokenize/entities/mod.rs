@@ -88,9 +88,9 @@ impl Entity {
     /// Whether the entity is a link that is suspicious in itself, whatever
     /// the words around it: a shortener, an IP address, a look-alike of a
     /// brand, a defanged or unencrypted link, or one under a top-level
-    /// domain that costs next to nothing to register
-    /// ([`lexicon::THROWAWAY_TLDS`]). A bank's, a courier's or a utility's
-    /// own domain is not.
+    /// domain that costs next to nothing to register (`THROWAWAY_TLDS` in
+    /// the entity lexicon). A bank's, a courier's or a utility's own domain
+    /// is not.
     pub fn is_suspicious_link(&self) -> bool {
         self.kind == EntityKind::Url
             && self.features.iter().any(|f| {
