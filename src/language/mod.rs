@@ -116,7 +116,12 @@ pub fn outside(text: &str, known: impl Fn(&str) -> bool) -> bool {
     let reliably_known = detection
         .as_ref()
         .is_some_and(|d| d.over_known == 0.0 && d.info.is_reliable());
-    foreign || (!reliably_known && !known("tl") && reads_as_tagalog(text))
+    foreign
+        || (!reliably_known
+            && ((!known("tl") && reads_as_tagalog(text))
+                || (!known("hi")
+                    && !known("ur")
+                    && reads_as(&HINDUSTANI_WORDS, &HINDUSTANI_KEYS, text))))
 }
 
 /// Words of Malaysian Malay that Indonesian spells or says otherwise (in
@@ -263,6 +268,63 @@ const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = {
     keys
 };
 
+/// Hindi and Urdu function words as written in Latin letters (SMS, chat),
+/// with their weight towards [`reads_as`]'s 4, as [`TAGALOG_WORDS`]; `hai`
+/// counts only in lower case (`Hai` is "hi" in Singaporean English).
+const HINDUSTANI_WORDS: [(&str, u8, bool); 40] = [
+    ("aap", 2, false),
+    ("aapka", 2, false),
+    ("aapke", 2, false),
+    ("aapki", 2, false),
+    ("abhi", 2, false),
+    ("apna", 2, false),
+    ("apne", 2, false),
+    ("aur", 2, false),
+    ("bhi", 2, false),
+    ("hai", 2, true),
+    ("hain", 2, false),
+    ("hoga", 2, false),
+    ("hum", 1, false),
+    ("humne", 2, false),
+    ("ji", 1, false),
+    ("ka", 1, false),
+    ("kar", 1, false),
+    ("karein", 2, false),
+    ("karen", 1, false),
+    ("ke", 1, false),
+    ("ki", 1, false),
+    ("kijiye", 2, false),
+    ("kisi", 2, false),
+    ("ko", 1, false),
+    ("kripya", 2, false),
+    ("kya", 2, false),
+    ("lekin", 2, false),
+    ("liye", 2, false),
+    ("mujhe", 2, false),
+    ("nahi", 2, false),
+    ("nahin", 2, false),
+    ("raha", 1, false),
+    ("rahe", 2, false),
+    ("rahi", 2, false),
+    ("se", 1, false),
+    ("shukriya", 2, false),
+    ("tha", 1, false),
+    ("thi", 2, false),
+    ("tum", 1, false),
+    ("yeh", 2, false),
+];
+
+/// [`HINDUSTANI_WORDS`]' keys ([`word_key`]), in the same order.
+const HINDUSTANI_KEYS: [u64; HINDUSTANI_WORDS.len()] = {
+    let mut keys = [0u64; HINDUSTANI_WORDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = word_key(HINDUSTANI_WORDS[i].0.as_bytes());
+        i += 1;
+    }
+    keys
+};
+
 /// Whether `text` reads as Tagalog, however much English is around it:
 /// different [`TAGALOG_WORDS`] weighing 4 in all (two distinctive words,
 /// or one and two particles).
@@ -274,6 +336,11 @@ const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = {
 /// every character that is not a letter decoded and classified each one),
 /// and looks a word up as one number.
 fn reads_as_tagalog(text: &str) -> bool {
+    reads_as(&TAGALOG_WORDS, &TAGALOG_KEYS, text)
+}
+
+/// Whether `text` has different `words` (sorted, with their `keys`) weighing 4.
+fn reads_as(words: &[(&str, u8, bool)], keys: &[u64], text: &str) -> bool {
     let bytes = text.as_bytes();
     // Whether the character before `at`, or the one at `at`, is a letter.
     let letter_before = |at: usize| {
@@ -296,16 +363,16 @@ fn reads_as_tagalog(text: &str) -> bool {
             i += 1;
         }
         let w = &bytes[start..i];
-        if !(2..=7).contains(&w.len())
+        if !(2..=8).contains(&w.len())
             || (start > 0 && bytes[start - 1] >= 0x80 && letter_before(start))
             || (i < bytes.len() && bytes[i] >= 0x80 && letter_at(i))
         {
             continue;
         }
-        let Ok(k) = TAGALOG_KEYS.binary_search(&word_key(w)) else {
+        let Ok(k) = keys.binary_search(&word_key(w)) else {
             continue;
         };
-        let (_, wt, lower_only) = TAGALOG_WORDS[k];
+        let (_, wt, lower_only) = words[k];
         if seen & (1 << k) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
             continue;
         }
@@ -561,6 +628,31 @@ mod tests {
         }
         for t in &texts {
             assert_eq!(reads_as_tagalog(t), by_chars(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn hindi_and_urdu_in_latin_letters_are_told_by_their_own_words() {
+        let hindustani = |t: &str| reads_as(&HINDUSTANI_WORDS, &HINDUSTANI_KEYS, t);
+        let english = |l: &str| l == "en" || l == "id";
+        // Written for this test.
+        for text in [
+            "Aap ka OTP 4471 hai. Ye code kisi ke sath share na karein.",
+            "Bhai kal meeting nahi hai, Monday ko rakhte hain",
+            "Sir aapki CV dekhi, salary 40k tak ho sakti hai, kal call kar sakte hain?",
+        ] {
+            assert!(hindustani(text), "{text}");
+            assert!(outside(text, english), "{text}");
+            assert!(!outside(text, |l| english(l) || l == "hi"), "{text}");
+        }
+        for text in [
+            "Hai, are you coming to the ki-ka party at Tum's place?",
+            "Meeting moved to 3pm, see you there",
+            "Sila semak baki akaun anda sebelum tarikh akhir",
+            "Good pm po, na-transfer ko na yung rent kanina",
+            "Raha said the HUM sound is from the fridge, not the aircon",
+        ] {
+            assert!(!hindustani(text), "{text}");
         }
     }
 
