@@ -109,19 +109,24 @@ pub fn outside(text: &str, known: impl Fn(&str) -> bool) -> bool {
         Some(d) => d.over_known > 0.0 && (d.info.is_reliable() || d.over_known > FOREIGN_MARGIN),
         None => mostly_lao(text) && !known("lo"),
     };
-    // Filipinos write Tagalog mixed with English, which whatlang ranks
-    // close to English or Indonesian, or another language: Tagalog's own
+    // Filipinos write Tagalog mixed with English, and Indians and
+    // Pakistanis Hindi and Urdu in Latin letters, which whatlang ranks
+    // close to English or Indonesian, or another language: their own
     // function words decide it. Not asked of a text whatlang reliably
     // calls a known language (most traffic, and the words cost a pass).
     let reliably_known = detection
         .as_ref()
         .is_some_and(|d| d.over_known == 0.0 && d.info.is_reliable());
-    foreign
-        || (!reliably_known
-            && ((!known("tl") && reads_as_tagalog(text))
-                || (!known("hi")
-                    && !known("ur")
-                    && reads_as(&HINDUSTANI_WORDS, &HINDUSTANI_KEYS, text))))
+    if foreign || reliably_known {
+        return foreign;
+    }
+    reads_as(
+        [
+            (!known("tl")).then_some(&TAGALOG),
+            (!known("hi") && !known("ur")).then_some(&HINDUSTANI),
+        ],
+        text,
+    )
 }
 
 /// Words of Malaysian Malay that Indonesian spells or says otherwise (in
@@ -191,7 +196,7 @@ fn reads_as_malay(text: &str) -> bool {
             })
 }
 
-/// Tagalog function words, with their weight towards [`reads_as_tagalog`]'s
+/// Tagalog function words, with their weight towards [`reads_as`]'s
 /// 4 and whether they count only in lower case (`Ang` and `Ito` are also
 /// surnames, `PO` a post-office box or a purchase order). Weight 2 for a
 /// word neither English nor Indonesian or Malay uses, 1 for one short or
@@ -242,8 +247,8 @@ const TAGALOG_WORDS: [(&str, u8, bool); 38] = [
 ];
 
 /// A lower-case ASCII word of at most 8 bytes as a number whose order is
-/// the words' (its bytes from the top, zeros after): [`TAGALOG_WORDS`],
-/// sorted, make sorted keys.
+/// the words' (its bytes from the top, zeros after): a sorted word list
+/// makes sorted keys.
 const fn word_key(word: &[u8]) -> u64 {
     let mut key = 0u64;
     let mut i = 0;
@@ -325,22 +330,39 @@ const HINDUSTANI_KEYS: [u64; HINDUSTANI_WORDS.len()] = {
     keys
 };
 
-/// Whether `text` reads as Tagalog, however much English is around it:
-/// different [`TAGALOG_WORDS`] weighing 4 in all (two distinctive words,
-/// or one and two particles).
-///
-/// A word is a run of letters, and one with a letter outside ASCII
-/// (`đang`, `những`) is no Tagalog word. Runs on most messages whose
-/// language is checked, so it reads bytes, decoding a character only
-/// where a run of ASCII letters meets a byte outside ASCII (splitting on
-/// every character that is not a letter decoded and classified each one),
-/// and looks a word up as one number.
-fn reads_as_tagalog(text: &str) -> bool {
-    reads_as(&TAGALOG_WORDS, &TAGALOG_KEYS, text)
+/// A language's function words, sorted, and their [`word_key`]s (at most
+/// 64: [`reads_as`] marks the words seen in a `u64`).
+struct FunctionWords {
+    words: &'static [(&'static str, u8, bool)],
+    keys: &'static [u64],
 }
 
-/// Whether `text` has different `words` (sorted, with their `keys`) weighing 4.
-fn reads_as(words: &[(&str, u8, bool)], keys: &[u64], text: &str) -> bool {
+const _: () = assert!(TAGALOG_WORDS.len() <= 64 && HINDUSTANI_WORDS.len() <= 64);
+
+const TAGALOG: FunctionWords = FunctionWords {
+    words: &TAGALOG_WORDS,
+    keys: &TAGALOG_KEYS,
+};
+
+const HINDUSTANI: FunctionWords = FunctionWords {
+    words: &HINDUSTANI_WORDS,
+    keys: &HINDUSTANI_KEYS,
+};
+
+/// Whether `text` reads as one of `langs` (`None`s are skipped), however
+/// much English is around it: different words of that language weighing
+/// 4 in all (two distinctive words, or one and two particles).
+///
+/// A word is a run of letters, and one with a letter outside ASCII
+/// (`đang`, `những`) is none of these words. Runs on most messages whose
+/// language is checked, so it reads bytes once for all `langs`, decoding
+/// a character only where a run of ASCII letters meets a byte outside
+/// ASCII (splitting on every character that is not a letter decoded and
+/// classified each one), and looks a word up as one number.
+fn reads_as<const N: usize>(langs: [Option<&FunctionWords>; N], text: &str) -> bool {
+    if langs.iter().all(Option::is_none) {
+        return false;
+    }
     let bytes = text.as_bytes();
     // Whether the character before `at`, or the one at `at`, is a letter.
     let letter_before = |at: usize| {
@@ -350,8 +372,8 @@ fn reads_as(words: &[(&str, u8, bool)], keys: &[u64], text: &str) -> bool {
             .is_some_and(char::is_alphabetic)
     };
     let letter_at = |at: usize| text[at..].chars().next().is_some_and(char::is_alphabetic);
-    // Bit i: TAGALOG_WORDS[i] seen.
-    let (mut seen, mut weight) = (0u64, 0u8);
+    // Per language, bit i: its words[i] seen; and their weight.
+    let mut state = [(0u64, 0u8); N];
     let mut i = 0;
     while i < bytes.len() {
         if !bytes[i].is_ascii_alphabetic() {
@@ -369,17 +391,22 @@ fn reads_as(words: &[(&str, u8, bool)], keys: &[u64], text: &str) -> bool {
         {
             continue;
         }
-        let Ok(k) = keys.binary_search(&word_key(w)) else {
-            continue;
-        };
-        let (_, wt, lower_only) = words[k];
-        if seen & (1 << k) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
-            continue;
-        }
-        seen |= 1 << k;
-        weight += wt;
-        if weight >= 4 {
-            return true;
+        let key = word_key(w);
+        let upper = w.iter().any(u8::is_ascii_uppercase);
+        for (lang, (seen, weight)) in langs.iter().zip(&mut state) {
+            let Some(lang) = lang else { continue };
+            let Ok(k) = lang.keys.binary_search(&key) else {
+                continue;
+            };
+            let (_, wt, lower_only) = lang.words[k];
+            if *seen & (1 << k) != 0 || (lower_only && upper) {
+                continue;
+            }
+            *seen |= 1 << k;
+            *weight += wt;
+            if *weight >= 4 {
+                return true;
+            }
         }
     }
     false
@@ -568,7 +595,7 @@ mod tests {
             "Hi Ma, sent na yung padala via remit, claim mo na lang sa branch ha",
             "Interview invitation: Ito po ang schedule ng interview mo on Monday, 10am",
         ] {
-            assert!(reads_as_tagalog(text), "{text}");
+            assert!(reads_as([Some(&TAGALOG)], text), "{text}");
             assert!(outside(text, english), "{text}");
             assert!(!outside(text, |l| english(l) || l == "tl"), "{text}");
         }
@@ -584,7 +611,7 @@ mod tests {
             // Vietnamese, whose đang and những are not ang and ng.
             "Đơn hàng của bạn đang được giao, những món còn lại giao sau",
         ] {
-            assert!(!reads_as_tagalog(text), "{text}");
+            assert!(!reads_as([Some(&TAGALOG)], text), "{text}");
         }
     }
 
@@ -627,13 +654,21 @@ mod tests {
             texts.extend(longer);
         }
         for t in &texts {
-            assert_eq!(reads_as_tagalog(t), by_chars(t), "{t:?}");
+            assert_eq!(reads_as([Some(&TAGALOG)], t), by_chars(t), "{t:?}");
         }
     }
 
     #[test]
     fn hindi_and_urdu_in_latin_letters_are_told_by_their_own_words() {
-        let hindustani = |t: &str| reads_as(&HINDUSTANI_WORDS, &HINDUSTANI_KEYS, t);
+        assert!(
+            HINDUSTANI_WORDS.windows(2).all(|w| w[0].0 < w[1].0),
+            "sorted"
+        );
+        assert!(
+            HINDUSTANI_KEYS.windows(2).all(|w| w[0] < w[1]),
+            "keys sorted"
+        );
+        let hindustani = |t: &str| reads_as([Some(&HINDUSTANI)], t);
         let english = |l: &str| l == "en" || l == "id";
         // Written for this test.
         for text in [
