@@ -137,6 +137,9 @@ struct Profiles {
     index: Table<(u32, u32)>,
     /// (position in `langs`, rank in that language's profile).
     postings: Vec<(u8, u16)>,
+    /// [`AsciiCode`] → its range in `postings`, for the trigrams of spaces,
+    /// `a`–`z` and DEL ((0, 0): none); empty for scripts other than Latin.
+    ascii_index: Vec<(u32, u32)>,
     /// Latin's and Cyrillic's letters; whatlang has no alphabets for the
     /// other scripts and scores their languages 1 each.
     alphabets: Option<Alphabets>,
@@ -216,6 +219,15 @@ fn build(group: Group) -> Profiles {
         ranges.push((key, (start as u32, end as u32)));
         start = end;
     }
+    let mut ascii_index = Vec::new();
+    if group == Group::Latin {
+        ascii_index = vec![(0, 0); 1 << 15];
+        for &(key, range) in &ranges {
+            if let Some(code) = AsciiCode::of_packed(key) {
+                ascii_index[usize::from(code.0)] = range;
+            }
+        }
+    }
     let index: Table<(u32, u32)> = ranges.into_iter().collect();
     let postings = entries.into_iter().map(|(_, l, r)| (l, r)).collect();
 
@@ -260,6 +272,7 @@ fn build(group: Group) -> Profiles {
         langs,
         index,
         postings,
+        ascii_index,
         alphabets,
     }
 }
@@ -517,9 +530,6 @@ fn is_stop_char(ch: char) -> bool {
 /// The text's trigrams, most frequent first (ties: the larger trigram
 /// first), at most [`TEXT_TRIGRAMS_SIZE`]: whatlang's "positions".
 fn text_trigrams(lower: &str) -> Vec<u64> {
-    if let Some(ranked) = ascii_text_trigrams(lower) {
-        return ranked;
-    }
     thread_local! {
         static COUNTS: std::cell::RefCell<Table<u32>> = Default::default();
     }
@@ -559,77 +569,143 @@ fn text_trigrams(lower: &str) -> Vec<u64> {
     })
 }
 
-/// [`text_trigrams`] of a lowercase ASCII text (`None` for any other): its
-/// trigram characters are a space, `a`–`z` or DEL, so a trigram is a 15-bit
-/// code that indexes a counter array directly and sorts with its count as
-/// one integer.
-fn ascii_text_trigrams(lower: &str) -> Option<Vec<u64>> {
+/// A trigram of spaces, `a`–`z` and DEL (whatlang's stop characters read
+/// as spaces) as a 15-bit code, 5 bits a character, ordered as [`pack`]
+/// orders the same trigrams: most Latin-script messages are ASCII, and
+/// their trigrams then index arrays directly, with no hashing.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct AsciiCode(u16);
+
+impl AsciiCode {
     const SPACE: u16 = 0;
     const DEL: u16 = 27;
-    let code = |b: u8| -> Option<u16> {
+
+    /// A lowercase text's byte as a character code (`None`: not ASCII, or
+    /// an upper-case letter, which lowercased text does not have).
+    fn char_code(b: u8) -> Option<u16> {
         match b {
             b'a'..=b'z' => Some(u16::from(b - b'a') + 1),
-            0x7F => Some(DEL),
+            0x7F => Some(Self::DEL),
             b'A'..=b'Z' | 0x80.. => None,
-            _ => Some(SPACE),
+            _ => Some(Self::SPACE),
         }
-    };
-    let char_of = |c: u64| match c as u16 {
-        SPACE => ' ',
-        DEL => '\u{7F}',
-        c => char::from(b'a' + c as u8 - 1),
-    };
+    }
+
+    /// The code of a packed trigram, if its characters have codes.
+    fn of_packed(key: u64) -> Option<AsciiCode> {
+        let code = |c: u64| match c {
+            0x20 => Some(Self::SPACE),
+            0x7F => Some(Self::DEL),
+            0x61..=0x7A => Some(c as u16 - 0x60),
+            _ => None,
+        };
+        let (a, b, c) = (
+            code(key >> 42)?,
+            code((key >> 21) & 0x1F_FFFF)?,
+            code(key & 0x1F_FFFF)?,
+        );
+        Some(AsciiCode((a << 10) | (b << 5) | c))
+    }
+
+    /// The packed trigram of this code.
+    fn packed(self) -> u64 {
+        let char_of = |c: u16| match c {
+            Self::SPACE => ' ',
+            Self::DEL => '\u{7F}',
+            c => char::from(b'a' + c as u8 - 1),
+        };
+        pack(
+            char_of(self.0 >> 10),
+            char_of((self.0 >> 5) & 31),
+            char_of(self.0 & 31),
+        )
+    }
+}
+
+/// [`text_trigrams`] of a lowercase ASCII text as [`AsciiCode`]s, into
+/// `ranked` (false, and `ranked` unspecified, for any other text).
+///
+/// Most of a message's trigrams occur once; those are ranked by walking a
+/// two-level bitmap of the codes from the top (a few hundred instructions)
+/// rather than sorted, and only the few others sorted by (count, code).
+fn ascii_text_trigrams(lower: &str, ranked: &mut Vec<AsciiCode>) -> bool {
+    struct Scratch {
+        counts: Vec<u32>,
+        used: Vec<u16>,
+        more: Vec<u32>,
+        /// Bit `c % 64` of word `c / 64`: code `c` seen once.
+        once: Vec<u64>,
+        /// Bit `w` of word `w / 64`: `once[w]` is not zero.
+        words: [u64; 8],
+    }
     thread_local! {
-        static COUNTS: std::cell::RefCell<(Vec<u32>, Vec<u16>)> =
-            std::cell::RefCell::new((vec![0; 1 << 15], Vec::new()));
+        static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
+            counts: vec![0; 1 << 15],
+            used: Vec::new(),
+            more: Vec::new(),
+            once: vec![0; 1 << 9],
+            words: [0; 8],
+        });
     }
+    ranked.clear();
     if !lower.is_ascii() {
-        return None;
+        return false;
     }
-    COUNTS.with_borrow_mut(|(counts, used)| {
-        used.clear();
+    SCRATCH.with_borrow_mut(|s| {
+        s.used.clear();
         let mut complete = true;
-        let (mut c1, mut c2) = (SPACE, None::<u16>);
+        let (mut c1, mut c2) = (AsciiCode::SPACE, None::<u16>);
         for b in lower.bytes().chain(Some(b' ')) {
-            // Upper case cannot occur in lowercased text; if it did, the
-            // general path would count it as its own letter.
-            let Some(c3) = code(b) else {
+            let Some(c3) = AsciiCode::char_code(b) else {
                 complete = false;
                 break;
             };
             if let Some(c2) = c2 {
-                if !(c2 == SPACE && (c1 == SPACE || c3 == SPACE)) {
+                if !(c2 == AsciiCode::SPACE && (c1 == AsciiCode::SPACE || c3 == AsciiCode::SPACE)) {
                     let key = (c1 << 10) | (c2 << 5) | c3;
-                    if counts[usize::from(key)] == 0 {
-                        used.push(key);
+                    if s.counts[usize::from(key)] == 0 {
+                        s.used.push(key);
                     }
-                    counts[usize::from(key)] += 1;
+                    s.counts[usize::from(key)] += 1;
                 }
                 c1 = c2;
             }
             c2 = Some(c3);
         }
-        let mut ranked: Vec<u64> = used
-            .iter()
-            .map(|&k| (u64::from(std::mem::take(&mut counts[usize::from(k)])) << 15) | u64::from(k))
-            .collect();
-        if !complete {
-            return None;
+        s.more.clear();
+        for &k in &s.used {
+            let n = std::mem::take(&mut s.counts[usize::from(k)]);
+            if !complete {
+                continue;
+            }
+            if n == 1 {
+                s.once[usize::from(k >> 6)] |= 1 << (k & 63);
+                s.words[usize::from(k >> 12)] |= 1 << ((k >> 6) & 63);
+            } else {
+                s.more.push((n << 15) | u32::from(k));
+            }
         }
-        ranked.sort_unstable_by(|a, b| b.cmp(a));
+        if !complete {
+            return false;
+        }
+        s.more.sort_unstable_by(|a, b| b.cmp(a));
+        ranked.extend(s.more.iter().map(|&r| AsciiCode((r & 0x7FFF) as u16)));
+        for top in (0..8).rev() {
+            let mut words = std::mem::take(&mut s.words[top]);
+            while words != 0 {
+                let w = 63 - words.leading_zeros() as usize;
+                words &= !(1 << w);
+                let i = top * 64 + w;
+                let mut bits = std::mem::take(&mut s.once[i]);
+                while bits != 0 {
+                    let b = 63 - bits.leading_zeros() as usize;
+                    bits &= !(1 << b);
+                    ranked.push(AsciiCode((i * 64 + b) as u16));
+                }
+            }
+        }
         ranked.truncate(TEXT_TRIGRAMS_SIZE);
-        Some(
-            ranked
-                .into_iter()
-                .map(|r| {
-                    pack(
-                        char_of((r >> 10) & 31),
-                        char_of((r >> 5) & 31),
-                        char_of(r & 31),
-                    )
-                })
-                .collect(),
-        )
+        true
     })
 }
 
@@ -665,20 +741,42 @@ type Table<V> = std::collections::HashMap<u64, V, std::hash::BuildHasherDefault<
 /// [`Profiles::langs`], and the number of distinct trigrams they were
 /// computed from.
 fn trigram_scores(lower: &str, profiles: &Profiles) -> (usize, [f64; MAX_LANGS]) {
-    let positions = text_trigrams(lower);
-    let count = positions.len();
+    thread_local! {
+        static RANKED: std::cell::RefCell<Vec<AsciiCode>> = Default::default();
+    }
     // Per language, the sum over its profile's trigrams found in the text of
     // (300 - |text position - profile rank|): its distance is 300 per
     // profile trigram less this.
     let mut found = [0i32; MAX_LANGS];
-    for (pos, key) in positions.iter().enumerate() {
-        if let Some(&(start, end)) = profiles.index.get(key) {
-            for &(l, rank) in &profiles.postings[start as usize..end as usize] {
-                let d = (pos as i32 - i32::from(rank)).abs();
-                found[usize::from(l)] += MAX_TRIGRAM_DISTANCE as i32 - d;
+    let mut add = |pos: usize, (start, end): (u32, u32)| {
+        for &(l, rank) in &profiles.postings[start as usize..end as usize] {
+            let d = (pos as i32 - i32::from(rank)).abs();
+            found[usize::from(l)] += MAX_TRIGRAM_DISTANCE as i32 - d;
+        }
+    };
+    let count = RANKED.with_borrow_mut(|ranked| {
+        if !ascii_text_trigrams(lower, ranked) {
+            let positions = text_trigrams(lower);
+            for (pos, key) in positions.iter().enumerate() {
+                if let Some(&range) = profiles.index.get(key) {
+                    add(pos, range);
+                }
+            }
+            return positions.len();
+        }
+        if profiles.ascii_index.is_empty() {
+            for (pos, code) in ranked.iter().enumerate() {
+                if let Some(&range) = profiles.index.get(&code.packed()) {
+                    add(pos, range);
+                }
+            }
+        } else {
+            for (pos, code) in ranked.iter().enumerate() {
+                add(pos, profiles.ascii_index[usize::from(code.0)]);
             }
         }
-    }
+        ranked.len()
+    });
     let max_dist = count as u32 * MAX_TRIGRAM_DISTANCE;
     let mut scores = [0.0f64; MAX_LANGS];
     for (i, _) in profiles.profiled.iter().enumerate().filter(|(_, &p)| p) {
@@ -779,6 +877,18 @@ mod tests {
             same(&text);
         }
 
+        /// The ASCII path ranks as the general one does, repeats and
+        /// texts of more than 600 trigrams included.
+        #[test]
+        fn ascii_trigrams_rank_as_the_general_path(
+            text in "([a-z \x7f.0-9]{0,40}|[abc ]{0,40}|(the |ing |and ){0,5}){0,60}"
+        ) {
+            let mut ranked = Vec::new();
+            proptest::prop_assert!(ascii_text_trigrams(&text, &mut ranked));
+            let ranked: Vec<u64> = ranked.into_iter().map(AsciiCode::packed).collect();
+            proptest::prop_assert_eq!(ranked, text_trigrams(&text));
+        }
+
         #[test]
         fn same_answers_as_whatlang_on_any_text(text in "[a-zA-Zäößéèçñ ,.!0-9İıΣςσ\\u{0400}-\\u{04FF}\\u{0600}-\\u{06FF}\\u{0900}-\\u{097F}\\u{4E00}-\\u{4E20}\\u{3040}-\\u{3060}]{0,80}") {
             same(&text);
@@ -796,5 +906,21 @@ mod tests {
             let n = g.profiled.iter().filter(|&&p| p).count();
             assert_eq!(g.postings.len(), n * 300);
         }
+        let latin = &index()[Group::Latin as usize];
+        for code in 0..1u16 << 15 {
+            let code = AsciiCode(code);
+            let valid = [code.0 >> 10, (code.0 >> 5) & 31, code.0 & 31]
+                .iter()
+                .all(|&c| c <= AsciiCode::DEL);
+            let expected = if valid {
+                assert_eq!(AsciiCode::of_packed(code.packed()), Some(code));
+                latin.index.get(&code.packed()).copied().unwrap_or((0, 0))
+            } else {
+                (0, 0)
+            };
+            assert_eq!(latin.ascii_index[usize::from(code.0)], expected);
+        }
+        assert!(!ascii_text_trigrams("x é", &mut Vec::new()));
+        assert!(!ascii_text_trigrams("Upper", &mut Vec::new()));
     }
 }
