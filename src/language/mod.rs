@@ -17,8 +17,10 @@
 //! answers, on the first [`PREFIX_BYTES`] of the text, kept only when
 //! whatlang's confidence calls it reliable: a short or mixed message is
 //! better left undecided than given a wrong language. Scripts whatlang does
-//! not know (Lao) are decided by their letters, and Malay, which whatlang
-//! reads as Indonesian, by words Indonesian does not use.
+//! not know (Lao) are decided by their letters, Malay, which whatlang
+//! reads as Indonesian, by words Indonesian does not use, and Tagalog, Hindi
+//! and Urdu mixed with English or written in Latin letters by their own
+//! function words.
 
 use whatlang::Lang;
 
