@@ -4,8 +4,9 @@
 //! and no two rows near-duplicates of each other (written, not generated).
 
 use scamscan::corpus::{jsonl_files, read_jsonl};
-use scamscan::{Example, Label};
+use scamscan::{Category, Example, Label};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The languages issue #22 asks for, each with at least [`MIN_HAM`]
@@ -73,6 +74,99 @@ fn every_language_has_enough_legitimate_messages_and_scams() {
     assert!(short.is_empty(), "too few: {short:?}");
     let en = counts.get("en").copied().unwrap_or_default();
     assert!(en.iter().sum::<usize>() >= 300, "English: {en:?}");
+}
+
+/// The rows of `datasets/` per language, label and scam category, as the
+/// Markdown table `datasets/README.md` shows.
+fn counts_table(rows: &[Example]) -> String {
+    let width = Label::ALL.len() + Category::ALL.len();
+    let mut counts: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut all = vec![0; width];
+    for e in rows {
+        let c = counts
+            .entry(e.lang.as_str())
+            .or_insert_with(|| vec![0; width]);
+        let mut cells = vec![e.label.index()];
+        cells.extend(e.category.map(|k| Label::ALL.len() + k.index()));
+        for i in cells {
+            c[i] += 1;
+            all[i] += 1;
+        }
+    }
+    let mut out = String::from("| lang | ham | spam | scam |");
+    for k in Category::ALL {
+        let _ = write!(out, " {k} |");
+    }
+    let _ = writeln!(out, "\n|---|{}", "---:|".repeat(width));
+    for (lang, c) in counts.iter().map(|(l, c)| (*l, c)).chain([("all", &all)]) {
+        let _ = write!(out, "| {lang} |");
+        for n in c {
+            let _ = write!(out, " {n} |");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `datasets/README.md`'s table is the data's. With `SCAMSCAN_WRITE_COUNTS=1`
+/// the test writes it instead.
+#[test]
+fn the_readme_counts_are_the_data() {
+    let table = counts_table(&rows());
+    let path = Path::new("datasets/README.md");
+    let readme = std::fs::read_to_string(path).expect("datasets/README.md");
+    let (start, end) = (
+        readme.find("| lang |").expect("a counts table"),
+        readme.find("| all |").expect("a total row"),
+    );
+    let end = end
+        + readme[end..]
+            .find('\n')
+            .map_or(readme.len() - end, |i| i + 1);
+    if std::env::var_os("SCAMSCAN_WRITE_COUNTS").is_some() {
+        let new = format!("{}{table}{}", &readme[..start], &readme[end..]);
+        std::fs::write(path, new).expect("write datasets/README.md");
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        table,
+        "datasets/README.md's counts are stale: run with SCAMSCAN_WRITE_COUNTS=1"
+    );
+}
+
+#[test]
+fn the_counts_table_counts_each_row_once_and_each_scam_by_its_category() {
+    let row = |lang: &str, label, category| Example {
+        id: String::new(),
+        source: "scamscan".into(),
+        channel: "sms".into(),
+        lang: lang.into(),
+        label,
+        category,
+        text: "x".into(),
+        reviewed: false,
+    };
+    let rows = [
+        row("vi", Label::Ham, None),
+        row("vi", Label::Scam, Some(Category::Delivery)),
+        row("en", Label::Spam, None),
+    ];
+    let table = counts_table(&rows);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 5, "{table}");
+    assert_eq!(
+        lines[2],
+        "| en | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"
+    );
+    assert_eq!(
+        lines[3],
+        "| vi | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"
+    );
+    assert_eq!(
+        lines[4],
+        "| all | 1 | 1 | 1 | 0 | 0 | 0 | 1 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |"
+    );
 }
 
 fn shingles(text: &str) -> HashSet<String> {
