@@ -635,7 +635,7 @@ fn ascii_text_trigrams(lower: &str, ranked: &mut Vec<AsciiCode>) -> bool {
         more: Vec<u32>,
         /// Bit `c % 64` of word `c / 64`: code `c` seen once.
         once: Vec<u64>,
-        /// Bit `w` of word `w / 64`: `once[w]` is not zero.
+        /// Bit `w % 64` of word `w / 64`: `once[w]` is not zero.
         words: [u64; 8],
     }
     thread_local! {
