@@ -264,16 +264,19 @@ const fn word_key(word: &[u8]) -> u64 {
     key
 }
 
-/// [`TAGALOG_WORDS`]' keys ([`word_key`]), in the same order.
-const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = {
-    let mut keys = [0u64; TAGALOG_WORDS.len()];
+/// The [`word_key`]s of a word list, in its order.
+const fn keys_of<const N: usize>(words: &[(&str, u8, bool); N]) -> [u64; N] {
+    let mut keys = [0u64; N];
     let mut i = 0;
-    while i < keys.len() {
-        keys[i] = word_key(TAGALOG_WORDS[i].0.as_bytes());
+    while i < N {
+        keys[i] = word_key(words[i].0.as_bytes());
         i += 1;
     }
     keys
-};
+}
+
+/// [`TAGALOG_WORDS`]' keys, in the same order.
+const TAGALOG_KEYS: [u64; TAGALOG_WORDS.len()] = keys_of(&TAGALOG_WORDS);
 
 /// Hindi and Urdu function words as written in Latin letters (SMS, chat),
 /// with their weight towards [`reads_as`]'s 4, as [`TAGALOG_WORDS`]; `hai`
@@ -321,16 +324,8 @@ const HINDUSTANI_WORDS: [(&str, u8, bool); 40] = [
     ("yeh", 2, false),
 ];
 
-/// [`HINDUSTANI_WORDS`]' keys ([`word_key`]), in the same order.
-const HINDUSTANI_KEYS: [u64; HINDUSTANI_WORDS.len()] = {
-    let mut keys = [0u64; HINDUSTANI_WORDS.len()];
-    let mut i = 0;
-    while i < keys.len() {
-        keys[i] = word_key(HINDUSTANI_WORDS[i].0.as_bytes());
-        i += 1;
-    }
-    keys
-};
+/// [`HINDUSTANI_WORDS`]' keys, in the same order.
+const HINDUSTANI_KEYS: [u64; HINDUSTANI_WORDS.len()] = keys_of(&HINDUSTANI_WORDS);
 
 /// A language's function words, sorted, and their [`word_key`]s (at most
 /// 64: [`reads_as`] marks the words seen in a `u64`).
@@ -394,14 +389,13 @@ fn reads_as<const N: usize>(langs: [Option<&FunctionWords>; N], text: &str) -> b
             continue;
         }
         let key = word_key(w);
-        let upper = w.iter().any(u8::is_ascii_uppercase);
         for (lang, (seen, weight)) in langs.iter().zip(&mut state) {
             let Some(lang) = lang else { continue };
             let Ok(k) = lang.keys.binary_search(&key) else {
                 continue;
             };
             let (_, wt, lower_only) = lang.words[k];
-            if *seen & (1 << k) != 0 || (lower_only && upper) {
+            if *seen & (1 << k) != 0 || (lower_only && w.iter().any(u8::is_ascii_uppercase)) {
                 continue;
             }
             *seen |= 1 << k;

@@ -573,7 +573,7 @@ fn text_trigrams(lower: &str) -> Vec<u64> {
 /// as spaces) as a 15-bit code, 5 bits a character, ordered as [`pack`]
 /// orders the same trigrams: most Latin-script messages are ASCII, and
 /// their trigrams then index arrays directly, with no hashing.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 struct AsciiCode(u16);
 
 impl AsciiCode {
