@@ -122,3 +122,66 @@ fn category_row(name: &str, rows: &[CategoryScored]) -> CategoryMetrics {
         named_precision: None,
     }
 }
+
+/// Which category the category head chose for the rows of each true
+/// category: the mistakes [`CategoryMetrics`] counts, by what they were
+/// taken for (a government fee scam read as advance-fee, a romance opener
+/// as investment).
+///
+/// # Example
+///
+/// ```
+/// use scamscan::{eval::{category_confusion, CategoryScored}, Category, Label};
+/// let row = |truth, head| CategoryScored { truth, predicted: Label::Scam, named: Some(head), head: Some(head) };
+/// let c = category_confusion(&[row(Category::Government, Category::AdvanceFee), row(Category::Government, Category::Government)]);
+/// assert_eq!(c.truth, ["government"]);
+/// assert_eq!(c.count("government", "advance_fee"), 1);
+/// assert_eq!(c.count("government", "government"), 1);
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CategoryConfusion {
+    /// The true categories that have rows, in taxonomy order: the rows of `counts`.
+    pub truth: Vec<String>,
+    /// Every category in taxonomy order, then `(none)` for a row the head
+    /// gave no category: the columns of `counts`.
+    pub head: Vec<String>,
+    /// `counts[t][h]`: rows of true category `truth[t]` whose head's top
+    /// choice is `head[h]`.
+    pub counts: Vec<Vec<u64>>,
+}
+
+impl CategoryConfusion {
+    /// The rows of true category `truth` the head called `head` (0 when
+    /// either name is not in the table).
+    pub fn count(&self, truth: &str, head: &str) -> u64 {
+        let t = self.truth.iter().position(|c| c == truth);
+        let h = self.head.iter().position(|c| c == head);
+        t.zip(h).map_or(0, |(t, h)| self.counts[t][h])
+    }
+}
+
+/// The [`CategoryConfusion`] of `rows`.
+pub fn category_confusion(rows: &[CategoryScored]) -> CategoryConfusion {
+    let present: Vec<Category> = Category::ALL
+        .into_iter()
+        .filter(|c| rows.iter().any(|r| r.truth == *c))
+        .collect();
+    let none = Category::ALL.len();
+    let mut counts = vec![vec![0u64; none + 1]; present.len()];
+    for r in rows {
+        let t = present
+            .iter()
+            .position(|c| *c == r.truth)
+            .expect("listed above");
+        counts[t][r.head.map_or(none, |h| h.index())] += 1;
+    }
+    CategoryConfusion {
+        truth: present.iter().map(|c| c.as_str().to_string()).collect(),
+        head: Category::ALL
+            .iter()
+            .map(|c| c.as_str().to_string())
+            .chain(std::iter::once("(none)".to_string()))
+            .collect(),
+        counts,
+    }
+}

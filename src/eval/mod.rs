@@ -26,7 +26,9 @@ mod learning;
 mod report;
 mod robustness;
 
-pub use categories::{category_metrics, CategoryMetrics, CategoryScored};
+pub use categories::{
+    category_confusion, category_metrics, CategoryConfusion, CategoryMetrics, CategoryScored,
+};
 pub use cross::{cross_validate, CrossReport, HeldOutPrediction, HoldOut};
 pub use curves::{pr_curve, roc_curve, CurvePoint, Curves, MAX_CURVE_POINTS};
 pub use groups::{
@@ -117,6 +119,8 @@ pub struct EvalReport {
     pub by_lang: Vec<GroupMetrics>,
     /// Per true scam category (rows that have one), then `(all)`.
     pub by_category: Vec<CategoryMetrics>,
+    /// The category head's top choice per true scam category.
+    pub category_confusion: CategoryConfusion,
     /// ROC and precision-recall curves of flagged vs ham over every row.
     pub curves: Curves,
     /// Reliability diagram of `p(scam)` (scam vs not scam), equal-width bins.
@@ -278,6 +282,7 @@ fn evaluate_with(
         by_channel,
         by_lang,
         by_category: category_metrics(&cat_rows),
+        category_confusion: category_confusion(&cat_rows),
         curves,
         reliability,
     }
@@ -469,6 +474,15 @@ mod tests {
         let all = r.by_category.last().unwrap();
         assert_eq!((all.category.as_str(), all.n), ("(all)", 3));
         assert_eq!(all.head_accuracy, Some(2.0 / 3.0));
+        // The head's choices: both job rows job, the bank row job.
+        let c = &r.category_confusion;
+        assert_eq!(c.truth, ["job", "bank"]);
+        assert_eq!(c.count("job", "job"), 2);
+        assert_eq!(c.count("bank", "job"), 1);
+        assert_eq!(c.count("bank", "bank"), 0);
+        let md = r.to_markdown();
+        // The bank row: one row the head called job, none anything else.
+        assert!(md.contains("| bank | 1 |  |  |"), "{md}");
 
         let bins: u32 = r.reliability.iter().map(|b| b.count).sum();
         assert_eq!(bins, 8);

@@ -142,6 +142,7 @@ impl EvalReport {
         self.group_table(&mut s, "Per channel", "channel", &self.by_channel);
         self.group_table(&mut s, "Per language", "lang", &self.by_lang);
         self.category_table(&mut s);
+        self.category_confusion_table(&mut s);
         self.confusion_table(&mut s);
         self.reliability_table(&mut s);
         s
@@ -318,6 +319,29 @@ impl EvalReport {
                 pct(m.head_accuracy),
                 pct(m.named_precision),
             );
+        }
+        s.push('\n');
+    }
+
+    fn category_confusion_table(&self, s: &mut String) {
+        let c = &self.category_confusion;
+        if c.truth.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "## Category head's top choice per true category\n");
+        let _ = writeln!(
+            s,
+            "Rows of each true category (down) by the category head's top choice (across), whatever the predicted label; empty cells are 0.\n"
+        );
+        let _ = writeln!(s, "| true \\ head | {} | n |", c.head.join(" | "));
+        let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(c.head.len()));
+        for (name, row) in c.truth.iter().zip(&c.counts) {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|&n| if n == 0 { String::new() } else { n.to_string() })
+                .collect();
+            let n: u64 = row.iter().sum();
+            let _ = writeln!(s, "| {} | {} | {n} |", cell(name), cells.join(" | "));
         }
         s.push('\n');
     }

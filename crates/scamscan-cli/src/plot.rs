@@ -466,7 +466,7 @@ impl<'a, DB: DrawingBackend> Panel<'a, DB> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scamscan::eval::{group_metrics, pr_curve, roc_curve, Curves, Scored};
+    use scamscan::eval::{category_confusion, group_metrics, pr_curve, roc_curve, Curves, Scored};
     use scamscan::Label;
 
     fn report() -> EvalReport {
@@ -498,6 +498,7 @@ mod tests {
             by_channel: Vec::new(),
             by_lang: Vec::new(),
             by_category: Vec::new(),
+            category_confusion: category_confusion(&[]),
             curves: Curves {
                 roc: roc_curve(&scores, &truth, 500),
                 pr: pr_curve(&scores, &truth, 500),
