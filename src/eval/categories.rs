@@ -137,13 +137,14 @@ fn category_row(name: &str, rows: &[CategoryScored]) -> CategoryMetrics {
 /// assert_eq!(c.truth, ["government"]);
 /// assert_eq!(c.count("government", "advance_fee"), 1);
 /// assert_eq!(c.count("government", "government"), 1);
+/// assert_eq!(c.head.len(), 12); // no "(none)": every row got a category
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CategoryConfusion {
     /// The true categories that have rows, in taxonomy order: the rows of `counts`.
     pub truth: Vec<String>,
-    /// Every category in taxonomy order, then `(none)` for a row the head
-    /// gave no category: the columns of `counts`.
+    /// Every category in taxonomy order, then `(none)` when a row got no
+    /// category (a model without a category head): the columns of `counts`.
     pub head: Vec<String>,
     /// `counts[t][h]`: rows of true category `truth[t]` whose head's top
     /// choice is `head[h]`.
@@ -167,7 +168,8 @@ pub fn category_confusion(rows: &[CategoryScored]) -> CategoryConfusion {
         .filter(|c| rows.iter().any(|r| r.truth == *c))
         .collect();
     let none = Category::ALL.len();
-    let mut counts = vec![vec![0u64; none + 1]; present.len()];
+    let any_none = rows.iter().any(|r| r.head.is_none());
+    let mut counts = vec![vec![0u64; none + usize::from(any_none)]; present.len()];
     for r in rows {
         let t = present
             .iter()
@@ -180,7 +182,7 @@ pub fn category_confusion(rows: &[CategoryScored]) -> CategoryConfusion {
         head: Category::ALL
             .iter()
             .map(|c| c.as_str().to_string())
-            .chain(std::iter::once("(none)".to_string()))
+            .chain(any_none.then(|| "(none)".to_string()))
             .collect(),
         counts,
     }
