@@ -163,22 +163,24 @@ impl CategoryConfusion {
 
 /// The [`CategoryConfusion`] of `rows`.
 pub fn category_confusion(rows: &[CategoryScored]) -> CategoryConfusion {
-    let present: Vec<Category> = Category::ALL
-        .into_iter()
-        .filter(|c| rows.iter().any(|r| r.truth == *c))
-        .collect();
+    // Counted by class index, then the true categories without rows dropped.
     let none = Category::ALL.len();
-    let any_none = rows.iter().any(|r| r.head.is_none());
-    let mut counts = vec![vec![0u64; none + usize::from(any_none)]; present.len()];
+    let mut all = vec![vec![0u64; none + 1]; none];
     for r in rows {
-        let t = present
-            .iter()
-            .position(|c| *c == r.truth)
-            .expect("listed above");
-        counts[t][r.head.map_or(none, |h| h.index())] += 1;
+        all[r.truth.index()][r.head.map_or(none, |h| h.index())] += 1;
     }
+    let any_none = all.iter().any(|row| row[none] > 0);
+    let (truth, counts) = Category::ALL
+        .iter()
+        .zip(all)
+        .filter(|(_, row)| row.iter().any(|&n| n > 0))
+        .map(|(c, mut row)| {
+            row.truncate(none + usize::from(any_none));
+            (c.as_str().to_string(), row)
+        })
+        .unzip();
     CategoryConfusion {
-        truth: present.iter().map(|c| c.as_str().to_string()).collect(),
+        truth,
         head: Category::ALL
             .iter()
             .map(|c| c.as_str().to_string())
