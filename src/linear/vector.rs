@@ -36,7 +36,7 @@ pub(super) fn dot(a: &[f64], b: &[f64]) -> f64 {
     let parts: Vec<f64> = a
         .par_chunks(VECTOR_CHUNK)
         .zip(b.par_chunks(VECTOR_CHUNK))
-        .map(|(a, b)| a.iter().zip(b).map(|(x, y)| x * y).sum())
+        .map(|(a, b)| dot_lanes(a, b))
         .collect();
     parts.iter().sum()
 }
@@ -63,8 +63,52 @@ pub(super) fn update_dot(
                     .for_each(|(x, y)| *x = scale * *x + a * y),
                 None => xc.iter_mut().for_each(|x| *x *= scale),
             }
-            next.map_or(0.0, |n| xc.iter().zip(&n[span]).map(|(x, n)| x * n).sum())
+            next.map_or(0.0, |n| dot_lanes(xc, &n[span]))
         })
         .collect();
     parts.iter().sum()
+}
+
+/// `Σ a[i] b[i]` on one thread, in eight interleaved partial sums: a single
+/// running sum waits on each addition's latency (floating-point addition is
+/// not associative, so the compiler keeps the order), eight let the
+/// additions overlap and vectorise.
+fn dot_lanes(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0; 8];
+    let (ac, bc) = (a.chunks_exact(8), b.chunks_exact(8));
+    let tail: f64 = ac
+        .remainder()
+        .iter()
+        .zip(bc.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
+    for (x, y) in ac.zip(bc) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    acc.iter().sum::<f64>() + tail
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_products_count_every_element_once() {
+        // Small integers: every sum is exact, whatever its order, so any
+        // element dropped or counted twice (the lanes' tail, a chunk's
+        // edge) shows.
+        for n in (0..40).chain([VECTOR_CHUNK - 3, 2 * VECTOR_CHUNK + 5]) {
+            let a: Vec<f64> = (0..n).map(|i| (i % 7) as f64 - 3.0).collect();
+            let b: Vec<f64> = (0..n).map(|i| (i % 5) as f64 + 1.0).collect();
+            let exact: f64 = (0..n).map(|i| a[i] * b[i]).sum();
+            assert_eq!(dot_lanes(&a, &b), exact, "n = {n}");
+            assert_eq!(dot(&a, &b), exact, "n = {n}");
+            let mut x = a.clone();
+            let next = update_dot(&mut x, 2.0, 1.0, Some(&b), Some(&b));
+            let want: f64 = (0..n).map(|i| (2.0 * a[i] + b[i]) * b[i]).sum();
+            assert_eq!(next, want, "n = {n}");
+        }
+    }
 }
