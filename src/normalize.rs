@@ -636,8 +636,10 @@ fn symbol_leet(n: &mut Normalized) -> bool {
 /// The defang and spaced-letters patterns, with Unicode or ASCII word
 /// boundaries (see [`crate::regexes`]), each compiled when a message
 /// first needs it (past the cheap tests of [`unmask_edits`]).
-fn unmask_patterns(ascii_boundaries: bool) -> &'static (Lazy<regex::Regex>, Lazy<regex::Regex>) {
-    type Pair = (Lazy<regex::Regex>, Lazy<regex::Regex>);
+fn unmask_patterns(
+    ascii_boundaries: bool,
+) -> &'static (Lazy<crate::regexes::Pattern>, Lazy<crate::regexes::Pattern>) {
+    type Pair = (Lazy<crate::regexes::Pattern>, Lazy<crate::regexes::Pattern>);
     static UNICODE: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     static ASCII: std::sync::OnceLock<Pair> = std::sync::OnceLock::new();
     let cell = if ascii_boundaries { &ASCII } else { &UNICODE };

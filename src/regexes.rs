@@ -16,12 +16,90 @@
 /// megabytes, for no speed measurable at 200,000 messages (`scripts/bench.sh`).
 const DFA_CACHE_BYTES: usize = 512 << 10;
 
+/// One of the project's patterns, compiled: the regex and, when it has
+/// Unicode word boundaries, the same pattern without them, asked first.
+///
+/// A Unicode `\b` makes the lazy DFA give up at the first non-ASCII byte
+/// and hand the whole search to the bounded backtracker or the PikeVM,
+/// which on text in Thai, Chinese or Arabic cost several times the rest of
+/// the message's classification. Dropping every `\b` only removes
+/// conditions, so the loose pattern matches wherever the pattern does, and
+/// the lazy DFA runs it on any text: where it finds nothing, the pattern
+/// would find nothing either, and the slow search is skipped. Most such
+/// messages have no link, wallet or amount, so most skip it. The matches
+/// are the regex's own, always.
+pub(crate) struct Pattern {
+    re: regex::Regex,
+    loose: Option<regex::Regex>,
+}
+
+impl Pattern {
+    /// Whether the pattern may match somewhere in `text` (false: it does not).
+    fn may_match(&self, text: &str) -> bool {
+        self.loose.as_ref().is_none_or(|l| l.is_match(text))
+    }
+
+    /// [`regex::Regex::find_iter`].
+    pub(crate) fn find_iter<'r, 't>(
+        &'r self,
+        text: &'t str,
+    ) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
+        self.may_match(text)
+            .then(|| self.re.find_iter(text))
+            .into_iter()
+            .flatten()
+    }
+
+    /// [`regex::Regex::captures_iter`].
+    pub(crate) fn captures_iter<'r, 't>(
+        &'r self,
+        text: &'t str,
+    ) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
+        self.may_match(text)
+            .then(|| self.re.captures_iter(text))
+            .into_iter()
+            .flatten()
+    }
+
+    /// [`regex::Regex::captures_at`].
+    pub(crate) fn captures_at<'t>(&self, text: &'t str, at: usize) -> Option<regex::Captures<'t>> {
+        if self.may_match(&text[text.floor_char_boundary(at)..]) {
+            self.re.captures_at(text, at)
+        } else {
+            None
+        }
+    }
+
+    /// [`regex::Regex::is_match`].
+    pub(crate) fn is_match(&self, text: &str) -> bool {
+        self.may_match(text) && self.re.is_match(text)
+    }
+
+    /// The regex itself, searched without the loose pattern first.
+    #[cfg(test)]
+    pub(crate) fn regex(&self) -> &regex::Regex {
+        &self.re
+    }
+}
+
 /// Compiles one of the project's patterns, its `\b` made ASCII word
-/// boundaries when `ascii_boundaries` (see [`with_ascii_boundaries`]).
-pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(&variant(pattern, ascii_boundaries))
-        .dfa_size_limit(DFA_CACHE_BYTES)
-        .build()
+/// boundaries when `ascii_boundaries` (see [`with_ascii_boundaries`]);
+/// with Unicode ones, also the loose pattern of [`Pattern`].
+pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, regex::Error> {
+    let build = |p: &str| {
+        regex::RegexBuilder::new(p)
+            .dfa_size_limit(DFA_CACHE_BYTES)
+            .build()
+    };
+    let loose = if !ascii_boundaries && pattern.contains(r"\b") {
+        Some(build(&pattern.replace(r"\b", ""))?)
+    } else {
+        None
+    };
+    Ok(Pattern {
+        re: build(&variant(pattern, ascii_boundaries))?,
+        loose,
+    })
 }
 
 /// [`compile`] for a regex-automata meta regex: the engine behind the regex
@@ -110,5 +188,30 @@ mod tests {
         // Where they agree, they match alike; next to a Cyrillic letter they do not.
         assert_eq!(u.is_match("🎉urgent!"), a.is_match("🎉urgent!"));
         assert!(!u.is_match("urgentж") && a.is_match("urgentж"));
+    }
+
+    #[test]
+    fn the_loose_pattern_skips_only_texts_without_a_match() {
+        let unicode = compile(r"\bwin\b", false).unwrap();
+        let ascii = compile(r"\bwin\b", true).unwrap();
+        assert!(unicode.loose.is_some() && ascii.loose.is_none());
+        // No "win" at all: skipped without the slow search.
+        assert!(!unicode.may_match("恭喜发财"));
+        // "win" inside a run of word characters: the loose pattern lets it
+        // through, and the regex itself says no.
+        assert!(unicode.may_match("恭喜win"));
+        assert_eq!(unicode.find_iter("恭喜win").count(), 0);
+        assert!(!unicode.is_match("恭喜win"));
+        let found: Vec<_> = unicode
+            .find_iter("恭喜 win!")
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        assert_eq!(found, [(7, 10)]);
+        assert!(unicode.is_match("恭喜 win!"));
+        assert_eq!(unicode.captures_iter("恭喜 win!").count(), 1);
+        assert!(unicode.captures_at("恭喜 win!", 3).is_some());
+        assert!(unicode.captures_at("恭喜 win!", 8).is_none());
+        // No `\b`: nothing to loosen.
+        assert!(compile(r"w[io]n", false).unwrap().loose.is_none());
     }
 }

@@ -16,11 +16,10 @@ mod patterns;
 mod gates;
 mod url;
 
-use crate::regexes::Lazy;
+use crate::regexes::{Lazy, Pattern};
 use gates::{Gates, MESSENGER_PATTERN};
 use lexicon::{currency, messenger_name};
 use patterns::Patterns;
-use regex::Regex;
 use url::url_features;
 
 /// The kind of an entity.
@@ -297,7 +296,7 @@ fn urls<'r, 't>(
 /// The matches of `re` in `text` when `on` (a gate), else none.
 fn find_if<'r, 't>(
     on: bool,
-    re: &'r Lazy<Regex>,
+    re: &'r Lazy<Pattern>,
     text: &'t str,
 ) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
     on.then(|| re.find_iter(text)).into_iter().flatten()

@@ -2,8 +2,7 @@
 //! Unicode and with ASCII word boundaries.
 
 use super::lexicon::{CUES, MESSENGER, TLDS};
-use crate::regexes::Lazy;
-use regex::Regex;
+use crate::regexes::{Lazy, Pattern};
 use regex_automata::meta::Regex as MetaRegex;
 use std::sync::OnceLock;
 
@@ -11,22 +10,22 @@ pub(super) struct Patterns {
     /// Compiled with ASCII word boundaries, for text where they agree with Unicode ones.
     pub(super) ascii: bool,
     /// Links, with domain labels of any length: see [`Patterns::url_strict`].
-    pub(super) url: Lazy<Regex>,
+    pub(super) url: Lazy<Pattern>,
     /// Links, with domain labels of at most 63 bytes (DNS's limit). The same
     /// matches as [`Patterns::url`] in a text without a run of more than
     /// 63 label bytes ([`super::url::has_long_label`]): the bounded
     /// repeat makes a lazy DFA with a state per length, built anew for each
     /// new domain seen, which made this the costliest entity pattern.
-    pub(super) url_strict: Lazy<Regex>,
-    pub(super) email: Lazy<Regex>,
-    pub(super) handle: Lazy<Regex>,
-    pub(super) phone: Lazy<Regex>,
-    pub(super) money: Lazy<Regex>,
-    pub(super) wallet: Lazy<Regex>,
+    pub(super) url_strict: Lazy<Pattern>,
+    pub(super) email: Lazy<Pattern>,
+    pub(super) handle: Lazy<Pattern>,
+    pub(super) phone: Lazy<Pattern>,
+    pub(super) money: Lazy<Pattern>,
+    pub(super) wallet: Lazy<Pattern>,
     pub(super) messenger: Lazy<MetaRegex>,
-    pub(super) percent: Lazy<Regex>,
-    pub(super) number: Lazy<Regex>,
-    pub(super) code_word: Lazy<Regex>,
+    pub(super) percent: Lazy<Pattern>,
+    pub(super) number: Lazy<Pattern>,
+    pub(super) code_word: Lazy<Pattern>,
     pub(super) cues: Vec<(&'static str, Lazy<MetaRegex>)>,
 }
 
@@ -124,5 +123,76 @@ mod tests {
                 std::sync::LazyLock::force(re);
             }
         }
+    }
+
+    #[test]
+    fn the_loose_prefilter_never_changes_a_match() {
+        use proptest::prelude::*;
+        // Pieces that make every pattern match, fail, or stop at a word
+        // boundary next to a non-ASCII word character (the texts the
+        // Unicode variant and its loose prefilter are for).
+        let pieces = [
+            "恭喜",
+            "ж",
+            "é",
+            "٣",
+            "ไทย",
+            "🎉",
+            " ",
+            ".",
+            "/",
+            "@",
+            "%",
+            "$",
+            "฿",
+            "rm",
+            "usd",
+            "500",
+            "12345678",
+            "+66",
+            "00",
+            "example",
+            ".com",
+            "bit.ly/x",
+            "https://a.b/c",
+            "www.",
+            "0x",
+            "a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0",
+            "bc1",
+            "qwertyuiopasdfghjklzxcvbnm",
+            "otp",
+            "pin",
+            "code",
+            "juta",
+            "k",
+            "-",
+            "(",
+            ")",
+        ];
+        let p = patterns(false);
+        let all = [
+            &p.url,
+            &p.url_strict,
+            &p.email,
+            &p.handle,
+            &p.phone,
+            &p.money,
+            &p.wallet,
+            &p.percent,
+            &p.number,
+            &p.code_word,
+        ];
+        proptest!(ProptestConfig::with_cases(2000), |(idx in proptest::collection::vec(0..pieces.len(), 0..14))| {
+            let text: String = idx.iter().map(|&i| pieces[i]).collect();
+            for re in all {
+                let spans = |it: &mut dyn Iterator<Item = regex::Match>| it.map(|m| m.range()).collect::<Vec<_>>();
+                prop_assert_eq!(
+                    spans(&mut re.find_iter(&text)),
+                    spans(&mut re.regex().find_iter(&text)),
+                    "{:?}", text
+                );
+                prop_assert_eq!(re.is_match(&text), re.regex().is_match(&text));
+            }
+        });
     }
 }
