@@ -31,6 +31,8 @@ const DFA_CACHE_BYTES: usize = 512 << 10;
 pub(crate) struct Pattern {
     re: regex::Regex,
     loose: Option<regex::Regex>,
+    /// Whether every match of the pattern is at least one byte long.
+    never_empty: bool,
 }
 
 impl Pattern {
@@ -40,14 +42,36 @@ impl Pattern {
     }
 
     /// [`regex::Regex::find_iter`].
+    ///
+    /// With a loose pattern, each search also starts where the loose
+    /// pattern's next match starts, not where the last match ended: no
+    /// match of the pattern starts earlier (the loose pattern's leftmost
+    /// match is the earliest place any of its matches starts, and every
+    /// match of the pattern is one of them), and the slow search's cost
+    /// grows with the text it is given. The loose pattern runs on the lazy
+    /// DFA, so skipping a text's first hundred bytes with it is cheap. Only
+    /// for a pattern that never matches the empty string, whose next search
+    /// always starts where the last match ended; another takes `find_iter`
+    /// as it is, with its rules for empty matches.
     pub(crate) fn find_iter<'r, 't>(
         &'r self,
         text: &'t str,
     ) -> impl Iterator<Item = regex::Match<'t>> + use<'r, 't> {
-        self.may_match(text)
-            .then(|| self.re.find_iter(text))
-            .into_iter()
-            .flatten()
+        let may = self.may_match(text);
+        let (plain, from_loose) = match &self.loose {
+            Some(loose) if self.never_empty => (None, may.then_some(loose)),
+            _ => (may.then(|| self.re.find_iter(text)), None),
+        };
+        let mut at = 0;
+        let from_loose = from_loose.into_iter().flat_map(move |loose| {
+            std::iter::from_fn(move || {
+                let start = loose.find_at(text, at)?.start();
+                let m = self.re.find_at(text, start)?;
+                at = m.end();
+                Some(m)
+            })
+        });
+        plain.into_iter().flatten().chain(from_loose)
     }
 
     /// [`regex::Regex::captures_iter`].
@@ -96,9 +120,13 @@ pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, 
     } else {
         None
     };
+    // A pattern that does not parse is reported by `build` above.
+    let never_empty = regex_syntax::parse(pattern)
+        .is_ok_and(|hir| hir.properties().minimum_len().is_some_and(|n| n > 0));
     Ok(Pattern {
         re: build(&variant(pattern, ascii_boundaries))?,
         loose,
+        never_empty,
     })
 }
 
@@ -207,6 +235,35 @@ mod tests {
             .map(|m| (m.start(), m.end()))
             .collect();
         assert_eq!(found, [(7, 10)]);
+        // The loose pattern's first match is not one; its later ones are.
+        let text = "恭喜win win, win";
+        let found: Vec<_> = unicode
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        assert_eq!(found, [(10, 13), (15, 18)]);
+        assert!(unicode.never_empty);
+        let plain: Vec<_> = unicode
+            .re
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        assert_eq!(found, plain);
+        // A pattern that can match the empty string keeps `find_iter`'s own
+        // iteration (its rules for empty matches).
+        let maybe_empty = compile(r"\b\d*", false).unwrap();
+        assert!(!maybe_empty.never_empty);
+        let text = "٣12 a 3";
+        let found: Vec<_> = maybe_empty
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        let plain: Vec<_> = maybe_empty
+            .re
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        assert_eq!(found, plain);
         assert!(unicode.is_match("恭喜 win!"));
         assert_eq!(unicode.captures_iter("恭喜 win!").count(), 1);
         assert!(unicode.captures_at("恭喜 win!", 3).is_some());
