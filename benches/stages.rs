@@ -1,5 +1,5 @@
 //! Per-stage benchmarks of the classification pipeline, on the project's
-//! own labeled messages (`datasets/`, 1,075 messages in many languages):
+//! own labeled messages (every message of `datasets/`, in 23 languages):
 //! `cargo bench --bench stages`.
 //!
 //! Each benchmark processes the whole set once per iteration and reports
@@ -185,6 +185,32 @@ fn stages(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // Per message, by script: text in Thai, Chinese, Arabic ... once cost
+    // several times what English did (Unicode word boundaries sent the
+    // entity patterns to the backtracker), which a mix mostly in English
+    // hides.
+    let mut s = c.benchmark_group("script");
+    s.sample_size(20);
+    let latin = |t: &str| {
+        !t.chars().any(|c| {
+            c.is_alphabetic()
+                && !c.is_ascii()
+                && !matches!(c as u32, 0x00C0..=0x024F | 0x1E00..=0x1EFF)
+        })
+    };
+    let (in_latin, in_others): (Vec<&String>, Vec<&String>) = texts.iter().partition(|t| latin(t));
+    for (name, set) in [("Latin script", in_latin), ("other scripts", in_others)] {
+        s.throughput(Throughput::Elements(set.len() as u64));
+        s.bench_function(format!("classify/{name}, per message"), |b| {
+            b.iter(|| {
+                for t in &set {
+                    black_box(classifier.classify(t));
+                }
+            })
+        });
+    }
+    s.finish();
 
     // Worst cases: one 64 KiB message that repeats a word (one reason with
     // thousands of spans) or a money amount (an entity per word). Their cost
