@@ -8,7 +8,11 @@
 //! and punctuation are not word characters, so that is most messages, and
 //! the normalizer's (folded, accent-free) output even more so. Patterns with
 //! `\b` are therefore compiled twice, and [`ascii_boundaries_agree`] picks
-//! the fast variant wherever it gives exactly the same matches.
+//! the fast variant wherever it gives exactly the same matches. Text with
+//! non-ASCII word characters (Thai, Chinese, Arabic ...) needs the Unicode
+//! variant, and a [`Pattern`] searches it behind a loose twin without `\b`
+//! that the fast engine runs: the slow search only where that finds
+//! something, and only from where it does.
 
 /// The most memory the lazy DFA of one of the project's regexes may use per
 /// thread. The regex crate's default is 2 MiB; with two dozen patterns and a
