@@ -35,7 +35,8 @@ const DFA_CACHE_BYTES: usize = 512 << 10;
 pub(crate) struct Pattern {
     re: regex::Regex,
     loose: Option<regex::Regex>,
-    /// Whether every match of the pattern is at least one byte long.
+    /// Whether every match of the pattern is at least one byte long (only
+    /// worked out for a pattern with a loose twin; false otherwise).
     never_empty: bool,
 }
 
@@ -124,9 +125,11 @@ pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, 
     } else {
         None
     };
-    // A pattern that does not parse is reported by `build` above.
-    let never_empty = regex_syntax::parse(pattern)
-        .is_ok_and(|hir| hir.properties().minimum_len().is_some_and(|n| n > 0));
+    // Only the loose pattern's iteration asks. A pattern that does not
+    // parse is reported by `build`.
+    let never_empty = loose.is_some()
+        && regex_syntax::parse(pattern)
+            .is_ok_and(|hir| hir.properties().minimum_len().is_some_and(|n| n > 0));
     Ok(Pattern {
         re: build(&variant(pattern, ascii_boundaries))?,
         loose,
@@ -222,6 +225,10 @@ mod tests {
         assert!(!u.is_match("urgentж") && a.is_match("urgentж"));
     }
 
+    fn spans<'t>(it: impl Iterator<Item = regex::Match<'t>>) -> Vec<(usize, usize)> {
+        it.map(|m| (m.start(), m.end())).collect()
+    }
+
     #[test]
     fn the_loose_pattern_skips_only_texts_without_a_match() {
         let unicode = compile(r"\bwin\b", false).unwrap();
@@ -234,39 +241,22 @@ mod tests {
         assert!(unicode.may_match("恭喜win"));
         assert_eq!(unicode.find_iter("恭喜win").count(), 0);
         assert!(!unicode.is_match("恭喜win"));
-        let found: Vec<_> = unicode
-            .find_iter("恭喜 win!")
-            .map(|m| (m.start(), m.end()))
-            .collect();
+        let found = spans(unicode.find_iter("恭喜 win!"));
         assert_eq!(found, [(7, 10)]);
         // The loose pattern's first match is not one; its later ones are.
         let text = "恭喜win win, win";
-        let found: Vec<_> = unicode
-            .find_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
+        let found = spans(unicode.find_iter(text));
         assert_eq!(found, [(10, 13), (15, 18)]);
         assert!(unicode.never_empty);
-        let plain: Vec<_> = unicode
-            .re
-            .find_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
+        let plain = spans(unicode.re.find_iter(text));
         assert_eq!(found, plain);
         // A pattern that can match the empty string keeps `find_iter`'s own
         // iteration (its rules for empty matches).
         let maybe_empty = compile(r"\b\d*", false).unwrap();
         assert!(!maybe_empty.never_empty);
         let text = "٣12 a 3";
-        let found: Vec<_> = maybe_empty
-            .find_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
-        let plain: Vec<_> = maybe_empty
-            .re
-            .find_iter(text)
-            .map(|m| (m.start(), m.end()))
-            .collect();
+        let found = spans(maybe_empty.find_iter(text));
+        let plain = spans(maybe_empty.re.find_iter(text));
         assert_eq!(found, plain);
         assert!(unicode.is_match("恭喜 win!"));
         assert_eq!(unicode.captures_iter("恭喜 win!").count(), 1);

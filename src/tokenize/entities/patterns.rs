@@ -94,6 +94,25 @@ impl Patterns {
 }
 
 #[cfg(test)]
+impl Patterns {
+    /// Every [`Pattern`] (the meta regexes apart).
+    fn searched(&self) -> [&Lazy<Pattern>; 10] {
+        [
+            &self.url,
+            &self.url_strict,
+            &self.email,
+            &self.handle,
+            &self.phone,
+            &self.money,
+            &self.wallet,
+            &self.percent,
+            &self.number,
+            &self.code_word,
+        ]
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -104,18 +123,7 @@ mod tests {
         for ascii in [false, true] {
             let p = patterns(ascii);
             assert_eq!(p.ascii, ascii);
-            for re in [
-                &p.url,
-                &p.url_strict,
-                &p.email,
-                &p.handle,
-                &p.phone,
-                &p.money,
-                &p.wallet,
-                &p.percent,
-                &p.number,
-                &p.code_word,
-            ] {
+            for re in p.searched() {
                 std::sync::LazyLock::force(re);
             }
             std::sync::LazyLock::force(&p.messenger);
@@ -170,18 +178,7 @@ mod tests {
             ")",
         ];
         let p = patterns(false);
-        let all = [
-            &p.url,
-            &p.url_strict,
-            &p.email,
-            &p.handle,
-            &p.phone,
-            &p.money,
-            &p.wallet,
-            &p.percent,
-            &p.number,
-            &p.code_word,
-        ];
+        let all = p.searched();
         proptest!(ProptestConfig::with_cases(2000), |(idx in proptest::collection::vec(0..pieces.len(), 0..14))| {
             let text: String = idx.iter().map(|&i| pieces[i]).collect();
             for re in all {
