@@ -3,7 +3,7 @@
 //! [`Problem`].
 
 use super::objective::Problem;
-use super::vector::{copied, dot, update_dot, VECTOR_CHUNK};
+use super::vector::{copied, dot, update_dot, Shared, VECTOR_CHUNK};
 use super::ValidSoftmaxParams;
 use crate::error::{Error, Result};
 use argmin::core::{CostFunction, Executor, Gradient};
@@ -53,7 +53,9 @@ pub(super) struct Minimum {
 /// category data: 9 s of the 37 s the two default heads took. Written out,
 /// the recursion works in place in about 80 passes, each a dot product
 /// fused with the update before it, on all cores. The line search, the
-/// delicate part, is still argmin's.
+/// delicate part, is still argmin's, on [`Shared`] vectors: what it clones
+/// is a reference count, and the trial points it asks for are built on all
+/// cores.
 pub(super) fn lbfgs(
     problem: &Problem,
     params: &ValidSoftmaxParams,
@@ -61,7 +63,7 @@ pub(super) fn lbfgs(
 ) -> Result<Minimum> {
     let n = problem.dim * problem.k + problem.k;
     let lift = |e: argmin::core::Error| Error::training(format!("L-BFGS: {e}"));
-    let mut x = Array1::<f64>::zeros(n);
+    let mut x = Shared::from(vec![0.0; n]);
     let (mut cost, mut grad) = problem.cost_and_gradient(&x).map_err(lift)?;
     let mut prev_cost = f64::INFINITY;
     let mut steps: VecDeque<Step> = Default::default();
@@ -69,7 +71,7 @@ pub(super) fn lbfgs(
     let mut gamma = 1.0;
     let mut iterations = 0;
     let stopped = loop {
-        let g = grad.as_slice().expect("contiguous");
+        let g = &grad[..];
         if dot(g, g).sqrt() < params.gradient_tolerance || (prev_cost - cost).abs() < tol_cost {
             break argmin::core::TerminationReason::SolverConverged
                 .text()
@@ -106,14 +108,11 @@ pub(super) fn lbfgs(
         q.par_iter_mut().for_each(|v| *v = -*v);
 
         let mut search = MoreThuenteLineSearch::new();
-        search.search_direction(Array1::from_vec(q));
+        search.search_direction(Shared::from(q));
+        // Shared vectors: what the line search keeps of the point and
+        // the gradient is theirs, not copies.
         let found = Executor::new(problem, search)
-            .configure(|s| {
-                // Copies in parallel: the line search keeps its own.
-                s.param(Array1::from_vec(copied(x.as_slice().expect("contiguous"))))
-                    .gradient(Array1::from_vec(copied(g)))
-                    .cost(cost)
-            })
+            .configure(|s| s.param(x.clone()).gradient(grad.clone()).cost(cost))
             .ctrlc(false)
             .run();
         let mut found = match found {
@@ -142,11 +141,7 @@ pub(super) fn lbfgs(
             y: vec![0.0; n],
             rho: 0.0,
         });
-        let (xs, xn) = (
-            x.as_slice().expect("contiguous"),
-            x_new.as_slice().expect("contiguous"),
-        );
-        let gn = grad_new.as_slice().expect("contiguous");
+        let (xs, xn, gn) = (&x[..], &x_new[..], &grad_new[..]);
         let sums: Vec<(f64, f64)> = step
             .s
             .par_chunks_mut(VECTOR_CHUNK)
@@ -180,7 +175,7 @@ pub(super) fn lbfgs(
         iterations += 1;
     };
     Ok(Minimum {
-        theta: x,
+        theta: Array1::from_vec(x.into_vec()),
         cost,
         iterations,
         stopped,
@@ -188,19 +183,19 @@ pub(super) fn lbfgs(
 }
 
 impl CostFunction for &Problem<'_> {
-    type Param = Array1<f64>;
+    type Param = Shared;
     type Output = f64;
 
-    fn cost(&self, p: &Array1<f64>) -> std::result::Result<f64, argmin::core::Error> {
+    fn cost(&self, p: &Shared) -> std::result::Result<f64, argmin::core::Error> {
         self.evaluate(p, false).map(|e| e.0)
     }
 }
 
 impl Gradient for &Problem<'_> {
-    type Param = Array1<f64>;
-    type Gradient = Array1<f64>;
+    type Param = Shared;
+    type Gradient = Shared;
 
-    fn gradient(&self, p: &Array1<f64>) -> std::result::Result<Array1<f64>, argmin::core::Error> {
+    fn gradient(&self, p: &Shared) -> std::result::Result<Shared, argmin::core::Error> {
         self.cost_and_gradient(p).map(|e| e.1)
     }
 }

@@ -1,10 +1,9 @@
 //! The objective and its gradient: the rows in cache-sized bands
 //! ([`Tile`]), and one banded pass over them per point ([`Problem`]).
 
-use super::vector::{copied, copy_into, same, VECTOR_CHUNK};
+use super::vector::{Shared, VECTOR_CHUNK};
 use super::SparseRows;
 use linfa::dataset::Records;
-use ndarray::Array1;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
@@ -148,9 +147,9 @@ pub(super) struct Problem<'a> {
 
 /// A point, the cost there, the gradient there, and whether both are finite.
 struct Evaluation {
-    theta: Vec<f64>,
+    theta: Shared,
     cost: f64,
-    grad: Vec<f64>,
+    grad: Shared,
     finite: bool,
 }
 
@@ -226,42 +225,44 @@ impl<'a> Problem<'a> {
     /// The cost at `theta` and, with `gradient`, the gradient there; an
     /// error where either is not finite (see [`not_finite`]).
     ///
-    /// The line search asks for the cost, then the gradient, at each point:
-    /// the second is answered from the cache, which keeps its buffers from
-    /// point to point.
+    /// The line search asks for the cost, then the gradient, of each point
+    /// it builds: the second is answered from the cache, which knows the
+    /// point by its allocation (a vector equal to the cached one but built
+    /// apart is evaluated again), and hands out the gradient it holds.
     pub(super) fn evaluate(
         &self,
-        theta: &Array1<f64>,
+        theta: &Shared,
         gradient: bool,
-    ) -> std::result::Result<(f64, Option<Array1<f64>>), argmin::core::Error> {
-        let th = theta.as_slice().expect("contiguous");
+    ) -> std::result::Result<(f64, Option<Shared>), argmin::core::Error> {
         let mut cache = self.cache.lock().expect("cache lock");
-        let hit = cache.as_ref().is_some_and(|e| same(&e.theta, th));
+        let hit = cache.as_ref().is_some_and(|e| e.theta.is(theta));
         if !hit {
             let start = Instant::now();
-            let (mut point, mut grad) = cache
+            // The last gradient's buffer, unless the solver still holds it.
+            let mut grad = cache
                 .take()
-                .map_or((Vec::new(), Vec::new()), |e| (e.theta, e.grad));
+                .and_then(|e| e.grad.reclaim())
+                .unwrap_or_default();
             // With the class count known at compile time, the per-class loops
             // unroll and a feature's weights stay in registers: 2.5 times faster
             // than with a run-time count. Specialised for the counts scamscan
             // fits (ham/spam/scam, the categories) and for two classes; any
             // other count takes the general path, with the same result.
+            let th = &theta[..];
             let cost = match self.k {
                 2 => self.pass_into(th, [0.0; 2], &mut grad),
                 3 => self.pass_into(th, [0.0; 3], &mut grad),
                 CATEGORIES => self.pass_into(th, [0.0; CATEGORIES], &mut grad),
                 k => self.pass_into(th, vec![0.0; k], &mut grad),
             };
-            copy_into(&mut point, th);
             let finite = cost.is_finite()
                 && grad
                     .par_chunks(VECTOR_CHUNK)
                     .all(|c| c.iter().all(|g| g.is_finite()));
             *cache = Some(Evaluation {
-                theta: point,
+                theta: theta.clone(),
                 cost,
-                grad,
+                grad: Shared::from(grad),
                 finite,
             });
             self.evaluations.fetch_add(1, Ordering::Relaxed);
@@ -272,14 +273,14 @@ impl<'a> Problem<'a> {
         if !e.finite {
             return Err(not_finite());
         }
-        Ok((e.cost, gradient.then(|| Array1::from_vec(copied(&e.grad)))))
+        Ok((e.cost, gradient.then(|| e.grad.clone())))
     }
 
     /// The cost and the gradient at `theta`.
     pub(super) fn cost_and_gradient(
         &self,
-        theta: &Array1<f64>,
-    ) -> std::result::Result<(f64, Array1<f64>), argmin::core::Error> {
+        theta: &Shared,
+    ) -> std::result::Result<(f64, Shared), argmin::core::Error> {
         let (cost, grad) = self.evaluate(theta, true)?;
         Ok((cost, grad.expect("asked for")))
     }
@@ -533,7 +534,7 @@ mod tests {
             let (x, y, w) = random_problem(700, 97, k);
             let p = Problem::new(&x, &y, &w, k, 0.3);
             let th: Vec<f64> = (0..97 * k + k).map(|i| (i as f64 * 0.61).sin()).collect();
-            let (loss, grad) = p.cost_and_gradient(&Array1::from(th.clone())).unwrap();
+            let (loss, grad) = p.cost_and_gradient(&Shared::from(th.clone())).unwrap();
             let (l_ref, g_ref) = reference(&x, &y, &w, k, 0.3, &th);
             assert!(
                 (loss - l_ref).abs() <= 1e-12 * l_ref.abs(),
@@ -587,7 +588,13 @@ mod tests {
         // A quarter of random_problem's rows have zero weight: nothing of
         // one point's losses, residuals or gradient may leak into the next.
         let (x, y, w) = random_problem(900, 53, 3);
-        let at = |s: f64| Array1::from_iter((0..53 * 3 + 3).map(|i| (i as f64 * s).sin()));
+        let at = |s: f64| {
+            Shared::from(
+                (0..53 * 3 + 3)
+                    .map(|i| (i as f64 * s).sin())
+                    .collect::<Vec<_>>(),
+            )
+        };
         let (a, b) = (at(0.41), at(0.77));
         let reused = Problem::new(&x, &y, &w, 3, 0.2);
         for th in [&a, &b, &a] {
@@ -595,11 +602,35 @@ mod tests {
             let fresh = Problem::new(&x, &y, &w, 3, 0.2);
             let (c0, g0) = fresh.cost_and_gradient(th).unwrap();
             assert_eq!(c.to_bits(), c0.to_bits());
-            assert!(g.iter().zip(&g0).all(|(p, q)| p.to_bits() == q.to_bits()));
+            assert!(g
+                .iter()
+                .zip(g0.iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits()));
             // The same point again is answered from the cache.
             assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
         }
         assert_eq!(reused.evaluations(), 3);
+    }
+
+    #[test]
+    fn the_cache_knows_a_point_by_its_allocation() {
+        let (x, y, w) = random_problem(200, 31, 3);
+        let p = Problem::new(&x, &y, &w, 3, 0.2);
+        let th: Vec<f64> = (0..31 * 3 + 3).map(|i| (i as f64 * 0.3).cos()).collect();
+        let a = Shared::from(th.clone());
+        let c = (&p).cost(&a).unwrap();
+        let g = (&p).gradient(&a).unwrap();
+        assert_eq!(p.evaluations(), 1, "the gradient of the point just costed");
+        // The gradient handed out is the cached one, not a copy.
+        assert!(g.is(&p.cost_and_gradient(&a).unwrap().1));
+        // Equal values in another vector: evaluated again, to the same bits.
+        let (c2, g2) = p.cost_and_gradient(&Shared::from(th)).unwrap();
+        assert_eq!(p.evaluations(), 2);
+        assert_eq!(c2.to_bits(), c.to_bits());
+        assert!(g2
+            .iter()
+            .zip(g.iter())
+            .all(|(p, q)| p.to_bits() == q.to_bits()));
     }
 
     /// The set loss, the plain way: −log Σ_{c ∈ set} softmax(z)_c per row.
@@ -654,18 +685,17 @@ mod tests {
             }
             let p = Problem::new(&x, &y, &w, k, 0.0).with_label_sets(&sets);
             let th: Vec<f64> = (0..41 * k + k).map(|i| (i as f64 * 0.53).sin()).collect();
-            let theta = Array1::from(th.clone());
-            let (loss, grad) = p.cost_and_gradient(&theta).unwrap();
+            let (loss, grad) = p.cost_and_gradient(&Shared::from(th.clone())).unwrap();
             let want = set_reference(&x, &y, &sets, &w, k, &th);
             assert!(
                 (loss - want).abs() <= 1e-10 * want.abs(),
                 "k {k}: {loss} vs {want}"
             );
             for i in (0..th.len()).step_by(7) {
-                let (mut a, mut b) = (theta.clone(), theta.clone());
+                let (mut a, mut b) = (th.clone(), th.clone());
                 a[i] += 1e-6;
                 b[i] -= 1e-6;
-                let fd = ((&p).cost(&a).unwrap() - (&p).cost(&b).unwrap()) / 2e-6;
+                let fd = ((&p).cost(&a.into()).unwrap() - (&p).cost(&b.into()).unwrap()) / 2e-6;
                 assert!(
                     (fd - grad[i]).abs() < 1e-5,
                     "k {k}, param {i}: fd {fd} vs grad {}",
@@ -686,11 +716,12 @@ mod tests {
             3,
             0.01,
         );
-        let mut theta = Array1::<f64>::zeros(12);
-        assert!((&problem).cost(&theta).unwrap().is_finite());
+        let mut theta = vec![0.0; 12];
+        assert!((&problem).cost(&theta.clone().into()).unwrap().is_finite());
         // Where a line search may wander: logits overflow to infinity.
         theta[0] = f64::MAX;
         theta[1] = -f64::MAX;
+        let theta = Shared::from(theta);
         assert!((&problem).cost(&theta).is_err());
         assert!((&problem).gradient(&theta).is_err());
     }
@@ -700,14 +731,14 @@ mod tests {
         let ds = toy();
         let w = vec![1.0, 2.0, 0.5, 1.0, 1.0, 1.0];
         let p = Problem::new(&ds.records, ds.targets.as_slice().unwrap(), &w, 3, 0.3);
-        let theta = Array1::from_iter((0..12).map(|i| (i as f64 * 0.37).sin()));
-        let (_, g) = p.cost_and_gradient(&theta).unwrap();
+        let theta: Vec<f64> = (0..12).map(|i| (i as f64 * 0.37).sin()).collect();
+        let (_, g) = p.cost_and_gradient(&theta.clone().into()).unwrap();
         for i in 0..12 {
             let mut a = theta.clone();
             let mut b = theta.clone();
             a[i] += 1e-6;
             b[i] -= 1e-6;
-            let fd = ((&p).cost(&a).unwrap() - (&p).cost(&b).unwrap()) / 2e-6;
+            let fd = ((&p).cost(&a.into()).unwrap() - (&p).cost(&b.into()).unwrap()) / 2e-6;
             assert!(
                 (fd - g[i]).abs() < 1e-5,
                 "param {i}: fd {fd} vs grad {}",
