@@ -202,6 +202,20 @@ def predict(model: Path | str, input_path: Path) -> list[str]:
     return ["fasttext", "predict-prob", str(model), str(input_path), "3"]
 
 
+def cpu_model() -> str:
+    """The processor's name after a space, from /proc/cpuinfo ("" where it
+    is not there): the ratios move with the processor (memory latency
+    weighs more on some), so a run says which it was."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return " " + line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpora", type=Path, default=REPO.parent / "shared" / "corpora")
@@ -318,7 +332,7 @@ def main() -> None:
         return "met" if flag else "**not met**"
 
     lines = [
-        f"Benchmark of scamscan {rev} against fastText 0.9 on {platform.machine()} "
+        f"Benchmark of scamscan {rev} against fastText 0.9 on {platform.machine()}{cpu_model()} "
         f"({os.cpu_count()} cores, load average {load:.1f} at the end), "
         f"{n} messages ({meta['bytes'] / 1e6:.1f} MB, mean {meta['mean_chars']:.0f} characters) "
         f"drawn from the shared corpora; medians of {args.rounds} alternating rounds "
