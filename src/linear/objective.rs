@@ -6,7 +6,7 @@ use super::SparseRows;
 use linfa::dataset::Records;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 /// One band of consecutive rows, stored column by column: for each feature
@@ -21,7 +21,7 @@ use std::time::Instant;
 /// per parallel chunk, summed at the end. Feature by feature within a band,
 /// the weights and the gradient are read and written in order, once per
 /// band, and the random accesses land in the band's logits or residuals,
-/// which are sized to stay in a core's cache (see [`BAND_BYTES`]).
+/// which are sized to stay in a core's cache (see [`band_bytes`]).
 ///
 /// The order of every sum is the row-by-row one, whatever the banding and
 /// the number of threads: a row's logits add its features in increasing
@@ -95,19 +95,61 @@ impl Tile {
     }
 }
 
-/// Bytes of logits (or residuals) per band, `rows × k` f64: half the 1 MiB
-/// L2 cache per core of current x86 server cores, leaving room for the
-/// streams of weights and occurrences passing through. Measured on the
-/// shared corpora's ham/spam/scam head (one thread): bands of 32 KB take
-/// 2.3 times as long per pass as bands of 512 KB (each band sweeps the
-/// weights once), 256 KB 1.15 times, 1 MB about the same.
+/// Bytes of logits (or residuals) per band where the L2 cache's size is
+/// unknown: half the 1 MiB per core of current x86 server cores. Measured
+/// on the shared corpora's ham/spam/scam head (one thread, a 1 MiB L2):
+/// bands of 32 KB take 2.3 times as long per pass as bands of 512 KB (each
+/// band sweeps the weights once), 256 KB 1.15 times, 1 MB about the same.
 const BAND_BYTES: usize = 512 << 10;
+
+/// Bytes of logits (or residuals) per band, `rows × k` f64: half a core's
+/// L2 cache ([`l2_cache_bytes`]), leaving room for the streams of weights
+/// and occurrences passing through; [`BAND_BYTES`] where it is unknown.
+/// Processors differ here (1 MiB per core on some, 512 KiB on others), and
+/// a band the size of the whole L2 is slower where it is the smaller.
+fn band_bytes() -> usize {
+    static BYTES: OnceLock<usize> = OnceLock::new();
+    *BYTES.get_or_init(|| l2_cache_bytes().map_or(BAND_BYTES, |b| (b / 2).clamp(64 << 10, 4 << 20)))
+}
+
+/// The size of the first core's L2 cache, from Linux's sysfs; `None` on
+/// other systems or where it cannot be read.
+///
+/// Hand-written: std has no query for cache sizes, and on Linux, where
+/// training runs, it is one small file.
+fn l2_cache_bytes() -> Option<usize> {
+    let dir = std::fs::read_dir("/sys/devices/system/cpu/cpu0/cache").ok()?;
+    for entry in dir.flatten() {
+        let path = entry.path();
+        let read = |f: &str| std::fs::read_to_string(path.join(f)).ok();
+        let level = read("level");
+        let kind = read("type");
+        if level.as_deref().map(str::trim) == Some("2")
+            && kind.as_deref().map(str::trim) != Some("Instruction")
+        {
+            return read("size").and_then(|s| cache_size(&s));
+        }
+    }
+    None
+}
+
+/// A cache size as sysfs writes it (`512K`, `2M`), in bytes.
+fn cache_size(text: &str) -> Option<usize> {
+    let text = text.trim();
+    let (digits, unit) = match text.as_bytes().last()? {
+        b'K' => (&text[..text.len() - 1], 1 << 10),
+        b'M' => (&text[..text.len() - 1], 1 << 20),
+        b'G' => (&text[..text.len() - 1], 1 << 30),
+        _ => (text, 1),
+    };
+    digits.parse::<usize>().ok()?.checked_mul(unit)
+}
 
 /// Rows per band: the cache size above, at least two bands per thread so
 /// that rayon can balance them, and at most 2^16 (rows within a band are
 /// `u16`). Only the speed depends on it (see [`Tile`]).
 fn band_rows(n: usize, k: usize) -> usize {
-    let by_cache = (BAND_BYTES / (8 * k)).max(64);
+    let by_cache = (band_bytes() / (8 * k)).max(64);
     let by_threads = n.div_ceil(2 * rayon::current_num_threads()).max(1);
     by_cache.min(by_threads).min(1 << 16)
 }
@@ -610,6 +652,24 @@ mod tests {
             assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
         }
         assert_eq!(reused.evaluations(), 3);
+    }
+
+    #[test]
+    fn cache_sizes_read_as_sysfs_writes_them() {
+        assert_eq!(cache_size("512K\n"), Some(512 << 10));
+        assert_eq!(cache_size("2M"), Some(2 << 20));
+        assert_eq!(cache_size("1G"), Some(1 << 30));
+        assert_eq!(cache_size("4096"), Some(4096));
+        for bad in ["", "K", "12Q", "-1K", "99999999999999999999G"] {
+            assert_eq!(cache_size(bad), None, "{bad:?}");
+        }
+        // Whatever this machine says, a band stays within its bounds.
+        let b = band_bytes();
+        assert!((64 << 10..=4 << 20).contains(&b), "{b}");
+        assert_eq!(
+            l2_cache_bytes().map_or(BAND_BYTES, |l2| (l2 / 2).clamp(64 << 10, 4 << 20)),
+            b
+        );
     }
 
     #[test]
