@@ -109,7 +109,13 @@ const BAND_BYTES: usize = 512 << 10;
 /// a band the size of the whole L2 is slower where it is the smaller.
 fn band_bytes() -> usize {
     static BYTES: OnceLock<usize> = OnceLock::new();
-    *BYTES.get_or_init(|| l2_cache_bytes().map_or(BAND_BYTES, |b| (b / 2).clamp(64 << 10, 4 << 20)))
+    *BYTES.get_or_init(|| band_bytes_for(l2_cache_bytes()))
+}
+
+/// [`band_bytes`] for an L2 cache of `l2` bytes (`None`: unknown), kept
+/// between 64 KiB and 4 MiB whatever the system reports.
+fn band_bytes_for(l2: Option<usize>) -> usize {
+    l2.map_or(BAND_BYTES, |b| (b / 2).clamp(64 << 10, 4 << 20))
 }
 
 /// The size of the first core's L2 cache, from Linux's sysfs; `None` on
@@ -663,13 +669,14 @@ mod tests {
         for bad in ["", "K", "12Q", "-1K", "99999999999999999999G"] {
             assert_eq!(cache_size(bad), None, "{bad:?}");
         }
-        // Whatever this machine says, a band stays within its bounds.
-        let b = band_bytes();
-        assert!((64 << 10..=4 << 20).contains(&b), "{b}");
-        assert_eq!(
-            l2_cache_bytes().map_or(BAND_BYTES, |l2| (l2 / 2).clamp(64 << 10, 4 << 20)),
-            b
-        );
+        // Half the L2; the fixed size where it is unknown; within bounds
+        // whatever a system reports.
+        assert_eq!(band_bytes_for(Some(1 << 20)), 512 << 10);
+        assert_eq!(band_bytes_for(Some(512 << 10)), 256 << 10);
+        assert_eq!(band_bytes_for(None), BAND_BYTES);
+        assert_eq!(band_bytes_for(Some(16 << 10)), 64 << 10);
+        assert_eq!(band_bytes_for(Some(1 << 30)), 4 << 20);
+        assert_eq!(band_bytes_for(Some(0)), 64 << 10);
     }
 
     #[test]
