@@ -60,6 +60,8 @@ pub struct CategoryMetrics {
     pub caught_and_named: Option<f64>,
     /// The category head's top-1 accuracy over all rows, whatever the predicted label.
     pub head_accuracy: Option<f64>,
+    /// The 95% interval of `head_accuracy` ([`crate::metrics::wilson_interval`]).
+    pub head_accuracy_interval: Option<[f64; 2]>,
     /// Among categorized rows named this category, the share truly of it.
     pub named_precision: Option<f64>,
 }
@@ -119,6 +121,7 @@ fn category_row(name: &str, rows: &[CategoryScored]) -> CategoryMetrics {
         named_accuracy: ratio(named_right, scam.len()),
         caught_and_named: ratio(named_right, n),
         head_accuracy: ratio(head_right, n),
+        head_accuracy_interval: crate::metrics::wilson_interval(head_right as u64, n as u64),
         named_precision: None,
     }
 }

@@ -158,6 +158,10 @@ pub struct DecisionMetrics {
     pub f1: Option<f64>,
     /// fp / (fp + tn): the share of legitimate messages wrongly flagged.
     pub ham_fpr: Option<f64>,
+    /// The 95% interval of `recall` ([`metrics::wilson_interval`]).
+    pub recall_interval: Option<[f64; 2]>,
+    /// The 95% interval of `ham_fpr` ([`metrics::wilson_interval`]).
+    pub ham_fpr_interval: Option<[f64; 2]>,
 }
 
 impl DecisionMetrics {
@@ -177,6 +181,8 @@ impl DecisionMetrics {
             recall: confusion.recall(),
             f1: confusion.f1(),
             ham_fpr: confusion.fpr(),
+            recall_interval: confusion.recall_interval(),
+            ham_fpr_interval: confusion.fpr_interval(),
         }
     }
 }

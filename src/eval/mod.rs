@@ -480,9 +480,31 @@ mod tests {
         assert_eq!(c.count("job", "job"), 2);
         assert_eq!(c.count("bank", "job"), 1);
         assert_eq!(c.count("bank", "bank"), 0);
+        // The intervals are Wilson's of the counts: 1 of 4 ham flagged,
+        // 3 of 4 positives caught, 2 of 3 heads right.
+        assert_eq!(
+            o.decision.ham_fpr_interval,
+            crate::metrics::wilson_interval(1, 4)
+        );
+        assert_eq!(
+            o.decision.recall_interval,
+            crate::metrics::wilson_interval(3, 4)
+        );
+        assert_eq!(
+            all.head_accuracy_interval,
+            crate::metrics::wilson_interval(2, 3)
+        );
         let md = r.to_markdown();
         // The bank row: one row the head called job, none anything else.
         assert!(md.contains("| bank | 1 |  |  |"), "{md}");
+        // 1 of 4 ham: 25% flagged, 4.56–69.94% by Wilson's interval; the
+        // head right for 2 of 3: 66.67% (20.77–93.85%).
+        assert!(
+            md.contains("| 95% interval of recall / of ham flagged | 0.301–0.954 / 4.56–69.94% |"),
+            "{md}"
+        );
+        assert!(md.contains("| 25.00% (4.56–69.94%) |"), "{md}");
+        assert!(md.contains("| 66.67% (20.77–93.85%) |"), "{md}");
 
         let bins: u32 = r.reliability.iter().map(|b| b.count).sum();
         assert_eq!(bins, 8);

@@ -15,6 +15,14 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
 }
 
+/// A share and its 95% interval: `5.26% (2.07–12.77%)`.
+fn pct_in(v: Option<f64>, interval: Option<[f64; 2]>) -> String {
+    match (v, interval) {
+        (Some(_), Some([lo, hi])) => format!("{} ({:.2}–{:.2}%)", pct(v), lo * 100.0, hi * 100.0),
+        _ => pct(v),
+    }
+}
+
 /// `0.001` → `0.1%`, `0.05` → `5%`.
 fn fpr_level(fpr: f64) -> String {
     let s = format!("{:.4}", fpr * 100.0);
@@ -120,6 +128,19 @@ impl EvalReport {
             pct(cd.ham_fpr),
             cd.confusion.fp,
             cd.confusion.fp + cd.confusion.tn
+        );
+        let interval = |i: Option<[f64; 2]>, digits: usize| {
+            i.map_or("—".into(), |[lo, hi]| {
+                format!("{lo:.digits$}–{hi:.digits$}", digits = digits)
+            })
+        };
+        let _ = writeln!(
+            s,
+            "| 95% interval of recall / of ham flagged | {} / {}% | {} / {}% |",
+            interval(fd.recall_interval, 3),
+            interval(fd.ham_fpr_interval.map(|[a, b]| [a * 100.0, b * 100.0]), 2),
+            interval(cd.recall_interval, 3),
+            interval(cd.ham_fpr_interval.map(|[a, b]| [a * 100.0, b * 100.0]), 2),
         );
         let _ = writeln!(
             s,
@@ -253,7 +274,7 @@ impl EvalReport {
             .collect();
         let _ = writeln!(
             s,
-            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged | unsure (of ham) | ROC-AUC not unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC | scam vs rest ROC-AUC | scams called scam / spam / missed |"
+            "| {kind} | n | ham | spam | scam | ROC-AUC | PR-AUC | precision | recall | F1 | ham flagged (95% interval) | unsure (of ham) | ROC-AUC not unsure |{levels} scam ROC-AUC | scam PR-AUC | scam vs spam ROC-AUC | scam vs rest ROC-AUC | scams called scam / spam / missed |"
         );
         let _ = writeln!(
             s,
@@ -280,7 +301,7 @@ impl EvalReport {
                 f3(g.decision.precision),
                 f3(g.decision.recall),
                 f3(g.decision.f1),
-                pct(g.decision.ham_fpr),
+                pct_in(g.decision.ham_fpr, g.decision.ham_fpr_interval),
                 g.unsure,
                 pct((g.counts.ham > 0).then(|| g.ham_unsure as f64 / g.counts.ham as f64)),
                 f3(g.flagged_sure.roc_auc),
@@ -302,7 +323,7 @@ impl EvalReport {
         }
         let _ = writeln!(
             s,
-            "| category | n | flagged | predicted scam | right category (of predicted scam) | caught and named right | category head right (all rows) | precision of the name |"
+            "| category | n | flagged | predicted scam | right category (of predicted scam) | caught and named right | category head right (all rows; 95% interval) | precision of the name |"
         );
         let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for m in &self.by_category {
@@ -316,7 +337,7 @@ impl EvalReport {
                 m.predicted_scam,
                 pct(m.named_accuracy),
                 pct(m.caught_and_named),
-                pct(m.head_accuracy),
+                pct_in(m.head_accuracy, m.head_accuracy_interval),
                 pct(m.named_precision),
             );
         }
