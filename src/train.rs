@@ -995,7 +995,7 @@ pub fn write_model_card(
         "\nTemperature {:.3}, offsets (ham, spam, scam) {:?}.",
         model.calibration.temperature, model.calibration.bias
     );
-    let _ = writeln!(s, "\n## Limitations\n\n- Sources differ in era, country, channel and preprocessing; a model can learn the source instead of the scam. Leave-one-source-out figures are the honest ones.\n- `spam` in most sources mixes marketing and scams; the scam/spam boundary is noisy.\n- Categories are mostly source-level labels in the corpora (all Nazario rows are `bank`, all ScamSpot rows `investment`); the project's own `datasets/` supply the rest.\n- Languages other than English are thinly covered.");
+    let _ = writeln!(s, "\n## Limitations\n\n- Sources differ in era, country, channel and preprocessing; a model can learn the source instead of the scam. Leave-one-source-out figures are the honest ones.\n- `spam` in most sources mixes marketing and scams; the scam/spam boundary is noisy.\n- A corpus scam's category is the one a person read in it where `--annotations` gives one, else its source's (every Nazario row `bank`, every ScamSpot row `investment`); a category most of whose rows come from one source is named less often for traffic unlike that source (leave one source out: EVALUATION.md).\n- A language with fewer legitimate training messages than the floor above is not read: its messages are judged on their language-free evidence, and are `unsure` unless that is strong.");
     let path = dir.join("README.md");
     std::fs::write(&path, s).map_err(|e| Error::io(&path, e))
 }
