@@ -362,7 +362,8 @@ fn ratio(a: u64, b: u64) -> Option<f64> {
 }
 
 /// The 95% Wilson score interval of the share `successes / n`: where the
-/// true share lies, given that count. `None` when `n` is 0.
+/// true share lies, given that count. `None` when `n` is 0; `successes`
+/// above `n` count as `n`.
 ///
 /// The shares the goals are set on are often of a few dozen rows (the
 /// legitimate messages of one language, the scams of one category), where
