@@ -15,10 +15,17 @@ fn pct(v: Option<f64>) -> String {
     v.map_or("—".into(), |v| format!("{:.2}%", v * 100.0))
 }
 
+/// An interval's bounds times `scale`, to `digits` decimals: `2.07–12.77`.
+fn span(interval: Option<[f64; 2]>, scale: f64, digits: usize) -> String {
+    interval.map_or("—".into(), |[lo, hi]| {
+        format!("{:.digits$}–{:.digits$}", lo * scale, hi * scale)
+    })
+}
+
 /// A share and its 95% interval: `5.26% (2.07–12.77%)`.
 fn pct_in(v: Option<f64>, interval: Option<[f64; 2]>) -> String {
     match (v, interval) {
-        (Some(_), Some([lo, hi])) => format!("{} ({:.2}–{:.2}%)", pct(v), lo * 100.0, hi * 100.0),
+        (Some(_), Some(_)) => format!("{} ({}%)", pct(v), span(interval, 100.0, 2)),
         _ => pct(v),
     }
 }
@@ -129,18 +136,13 @@ impl EvalReport {
             cd.confusion.fp,
             cd.confusion.fp + cd.confusion.tn
         );
-        let interval = |i: Option<[f64; 2]>, digits: usize| {
-            i.map_or("—".into(), |[lo, hi]| {
-                format!("{lo:.digits$}–{hi:.digits$}", digits = digits)
-            })
-        };
         let _ = writeln!(
             s,
             "| 95% interval of recall / of ham flagged | {} / {}% | {} / {}% |",
-            interval(fd.recall_interval, 3),
-            interval(fd.ham_fpr_interval.map(|[a, b]| [a * 100.0, b * 100.0]), 2),
-            interval(cd.recall_interval, 3),
-            interval(cd.ham_fpr_interval.map(|[a, b]| [a * 100.0, b * 100.0]), 2),
+            span(fd.recall_interval, 1.0, 3),
+            span(fd.ham_fpr_interval, 100.0, 2),
+            span(cd.recall_interval, 1.0, 3),
+            span(cd.ham_fpr_interval, 100.0, 2),
         );
         let _ = writeln!(
             s,
