@@ -154,7 +154,7 @@ pub fn recall_at_fpr(scores: &[f32], truth: &[bool], fpr: f64) -> Option<f64> {
     let mut neg: Vec<(f32, f64)> = scores
         .iter()
         .zip(truth)
-        .filter(|(_, &t)| !t)
+        .filter(|&(_, &t)| !t)
         .map(|(&s, _)| (s, 1.0))
         .collect();
     let pos = truth.iter().filter(|&&t| t).count();
@@ -165,7 +165,7 @@ pub fn recall_at_fpr(scores: &[f32], truth: &[bool], fpr: f64) -> Option<f64> {
     let hit = scores
         .iter()
         .zip(truth)
-        .filter(|(&s, &t2)| t2 && s >= t)
+        .filter(|&(&s, &t2)| t2 && s >= t)
         .count();
     Some(hit as f64 / pos as f64)
 }

@@ -307,7 +307,7 @@ fn groups(rows: &[Scored], ids: &[u32], names: &[String], fprs: &[f64]) -> Vec<G
             let mine: Vec<Scored> = rows
                 .iter()
                 .zip(ids)
-                .filter(|(_, &id)| id as usize == g)
+                .filter(|&(_, &id)| id as usize == g)
                 .map(|(r, _)| *r)
                 .collect();
             group_metrics(&names[g], &mine, fprs)

@@ -77,7 +77,7 @@ pub enum Entry {
 /// assert_eq!(files, [std::path::Path::new("a.txt"), std::path::Path::new("sms/b.txt")]);
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub fn walk(root: &Path, opts: WalkOptions) -> impl Iterator<Item = Entry> {
+pub fn walk(root: &Path, opts: WalkOptions) -> impl Iterator<Item = Entry> + use<> {
     let hidden = opts.hidden;
     let stdout = stdout_file();
     let root_shown = root.to_path_buf();

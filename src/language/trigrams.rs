@@ -473,7 +473,7 @@ fn margin(highest_score: f64, second_score: f64, count: usize) -> f64 {
 fn alphabet_scores(lower: &str, profiles: &Profiles) -> (usize, [f64; MAX_LANGS]) {
     let mut scores = [0.0f64; MAX_LANGS];
     let Some(alphabets) = &profiles.alphabets else {
-        for (i, _) in profiles.in_alphabet.iter().enumerate().filter(|(_, &s)| s) {
+        for (i, _) in profiles.in_alphabet.iter().enumerate().filter(|&(_, &s)| s) {
             scores[i] = 1.0;
         }
         return (1, scores);
@@ -513,7 +513,7 @@ fn alphabet_scores(lower: &str, profiles: &Profiles) -> (usize, [f64; MAX_LANGS]
                 }
             }
         }
-        for (i, _) in profiles.in_alphabet.iter().enumerate().filter(|(_, &s)| s) {
+        for (i, _) in profiles.in_alphabet.iter().enumerate().filter(|&(_, &s)| s) {
             let raw = (lang_scores[i] + common_score).saturating_sub(max_raw_score);
             scores[i] = raw as f64 / max_raw_score as f64;
         }
@@ -779,7 +779,7 @@ fn trigram_scores(lower: &str, profiles: &Profiles) -> (usize, [f64; MAX_LANGS])
     });
     let max_dist = count as u32 * MAX_TRIGRAM_DISTANCE;
     let mut scores = [0.0f64; MAX_LANGS];
-    for (i, _) in profiles.profiled.iter().enumerate().filter(|(_, &p)| p) {
+    for (i, _) in profiles.profiled.iter().enumerate().filter(|&(_, &p)| p) {
         let mut total = i64::from(MAX_TOTAL_DISTANCE) - i64::from(found[i]);
         if (MAX_TRIGRAM_DISTANCE as usize) > count {
             total -=
