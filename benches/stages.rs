@@ -6,7 +6,7 @@
 //! throughput in bytes of message text, so the stages can be compared with
 //! each other and with the end-to-end figure of `scripts/bench.sh`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{Criterion, Throughput, black_box, criterion_group, criterion_main};
 use scamscan::featurize::Workspace;
 use scamscan::normalize::{Normalized, Normalizer};
 use scamscan::tokenize::Tokens;

@@ -520,7 +520,7 @@ pub fn unwanted_sources(path: &Path) -> Result<Vec<String>> {
                 return Err(Error::parse(
                     "each row needs a source and, as `spam`, `unwanted` or `marketing`",
                 )
-                .at(at(n)))
+                .at(at(n)));
             }
         }
     }

@@ -50,8 +50,8 @@ use xxhash_rust::xxh3::xxh3_64;
 mod learned;
 pub(crate) use learned::known_languages;
 pub use learned::{
-    legitimate_rows_by_language, BaseState, Feedback, FeedbackHeader, FeedbackRow, HeadPrecision,
-    Precision, PrecisionHeader, SparseWeights, MIN_PRECISION_FLOOR,
+    BaseState, Feedback, FeedbackHeader, FeedbackRow, HeadPrecision, MIN_PRECISION_FLOOR,
+    Precision, PrecisionHeader, SparseWeights, legitimate_rows_by_language,
 };
 
 /// The magic bytes at the start of `model.bin`.
@@ -473,7 +473,7 @@ impl Model {
             Some(b) => {
                 return Err(Error::model(format!(
                     "vocabulary_bits_log2 {b} out of range"
-                )))
+                )));
             }
             None => 0,
         };

@@ -28,8 +28,8 @@
 //! matter once accents are stripped.
 
 use crate::regexes::Lazy;
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
 /// Options of the normalizer.
 ///

@@ -144,7 +144,7 @@ pub(crate) fn compile_meta(
     pattern: &str,
     ascii_boundaries: bool,
 ) -> Result<regex_automata::meta::Regex, Box<regex_automata::meta::BuildError>> {
-    use regex_automata::{meta, util::syntax, MatchKind};
+    use regex_automata::{MatchKind, meta, util::syntax};
     meta::Builder::new()
         .configure(
             meta::Config::new()

@@ -20,7 +20,7 @@
 //! byte-identical `model.bin`.
 
 use crate::calibrate;
-use crate::corpus::{fold, Example, CALIBRATION_FOLD};
+use crate::corpus::{CALIBRATION_FOLD, Example, fold};
 use crate::error::{Error, Result};
 use crate::featurize::{Featurizer, FeaturizerConfig, TermCounts, Workspace};
 use crate::label::{Category, Label, Target};
@@ -31,8 +31,8 @@ use crate::normalize::{Normalized, Normalizer, NormalizerConfig};
 use crate::sparse::SparseVector;
 use crate::tokenize::{Tokenizer, Tokens};
 use crate::vocabulary::VocabularyBuilder;
-use linfa::dataset::DatasetBase;
 use linfa::ParamGuard;
+use linfa::dataset::DatasetBase;
 use ndarray::Array1;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -913,11 +913,33 @@ pub fn write_model_card(
         rayon::current_num_threads()
     );
     let _ = writeln!(s, "- Command: `{command}`");
-    let _ = writeln!(s, "- `model.bin`: {size} bytes (weights stored as f16); `tokenizer.json` defines tokenization");
-    let _ = writeln!(s, "- Model: hashed word 1–2-grams + entity tokens + char_wb {}–{}-grams ({} buckets), TF-IDF (sublinear), per-block L2; multinomial logistic regression (ham/spam/scam) and a category head ({} buckets); temperature + offset calibration", model.featurizer.config().char_ngram_min, model.featurizer.config().char_ngram_max, model.featurizer.dim(), model.category_head.dim());
-    let _ = writeln!(s, "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, a source of n of them weighing n^source_balance); then scam if p(scam) ≥ p(spam), else spam", model.calibration.flag_threshold, model.calibration.target_fpr * 100.0);
+    let _ = writeln!(
+        s,
+        "- `model.bin`: {size} bytes (weights stored as f16); `tokenizer.json` defines tokenization"
+    );
+    let _ = writeln!(
+        s,
+        "- Model: hashed word 1–2-grams + entity tokens + char_wb {}–{}-grams ({} buckets), TF-IDF (sublinear), per-block L2; multinomial logistic regression (ham/spam/scam) and a category head ({} buckets); temperature + offset calibration",
+        model.featurizer.config().char_ngram_min,
+        model.featurizer.config().char_ngram_max,
+        model.featurizer.dim(),
+        model.category_head.dim()
+    );
+    let _ = writeln!(
+        s,
+        "- Decision: flagged when 1 − p(ham) ≥ {:.3} (chosen for ≤ {:.0}% of held-out legitimate messages, a source of n of them weighing n^source_balance); then scam if p(scam) ≥ p(spam), else spam",
+        model.calibration.flag_threshold,
+        model.calibration.target_fpr * 100.0
+    );
     if let Some(v) = &model.vocabulary {
-        let _ = writeln!(s, "- Unsure: when fewer than {:.0}% of a message's counted words (at least {}) are among the words of the legitimate training messages ({} bits, {:.1}% set): an unfamiliar language or script", model.calibration.min_coverage * 100.0, model.calibration.min_words, 1u64 << v.bits_log2(), v.fill() * 100.0);
+        let _ = writeln!(
+            s,
+            "- Unsure: when fewer than {:.0}% of a message's counted words (at least {}) are among the words of the legitimate training messages ({} bits, {:.1}% set): an unfamiliar language or script",
+            model.calibration.min_coverage * 100.0,
+            model.calibration.min_words,
+            1u64 << v.bits_log2(),
+            v.fill() * 100.0
+        );
     }
     if model.calibration.min_language_rows > 0 {
         let known: Vec<String> = model
@@ -927,7 +949,13 @@ pub fn write_model_card(
             .filter(|(l, _)| model.knows_language(l))
             .map(|(l, n)| format!("{l} ({n})"))
             .collect();
-        let _ = writeln!(s, "- Languages: a message in a language (whatlang, on the original text) with fewer than {} legitimate training messages, told reliably or, when too close to call between languages, ahead of every known language by twice whatlang's margin of reliability (Tagalog, and Hindi and Urdu in Latin letters, also by their own function words, however much English is around them), is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it and include a suspicious link (a shortener, a brand look-alike, an IP address, a defanged or unencrypted link, a throwaway top-level domain), a wallet, a messenger, a handle, or a cue asking for a code or a fee or moving the talk to a messenger (phone numbers, amounts, codes, ordinary links, urgency, threats and prizes alone never flag it). Known: {}", model.calibration.min_language_rows, model.calibration.evidence_offset, known.join(", "));
+        let _ = writeln!(
+            s,
+            "- Languages: a message in a language (whatlang, on the original text) with fewer than {} legitimate training messages, told reliably or, when too close to call between languages, ahead of every known language by twice whatlang's margin of reliability (Tagalog, and Hindi and Urdu in Latin letters, also by their own function words, however much English is around them), is judged on its entities and cues alone (ham offset {:+.3}, fitted for ≤ 1% of the unfamiliar held-out legitimate messages), and unsure unless they flag it and include a suspicious link (a shortener, a brand look-alike, an IP address, a defanged or unencrypted link, a throwaway top-level domain), a wallet, a messenger, a handle, or a cue asking for a code or a fee or moving the talk to a messenger (phone numbers, amounts, codes, ordinary links, urgency, threats and prizes alone never flag it). Known: {}",
+            model.calibration.min_language_rows,
+            model.calibration.evidence_offset,
+            known.join(", ")
+        );
     }
     if let Some(sources) = model
         .training
@@ -937,16 +965,32 @@ pub fn write_model_card(
         .filter(|a| !a.is_empty())
     {
         let names: Vec<&str> = sources.iter().filter_map(|v| v.as_str()).collect();
-        let _ = writeln!(s, "- Partial labels: the `spam` rows of {} (sources that call every unwanted message spam, marketing and fraud alike) are trained as \"spam or scam\", with the loss −log(p(spam) + p(scam)), except rows a person read (`datasets/annotations/unwanted.tsv`), which are hard labels", names.join(", "));
+        let _ = writeln!(
+            s,
+            "- Partial labels: the `spam` rows of {} (sources that call every unwanted message spam, marketing and fraud alike) are trained as \"spam or scam\", with the loss −log(p(spam) + p(scam)), except rows a person read (`datasets/annotations/unwanted.tsv`), which are hard labels",
+            names.join(", ")
+        );
     }
-    let _ = writeln!(s, "- Filter evasion undone before scoring: look-alike letters, invisible characters, letters spaced apart, defanged links, leetspeak, emoji padding (normalizer `unmask`: {}, featurizer `unmask`: {}); scam-move cue features: {}", model.normalizer.unmask, model.featurizer.config().unmask, model.featurizer.config().cues);
+    let _ = writeln!(
+        s,
+        "- Filter evasion undone before scoring: look-alike letters, invisible characters, letters spaced apart, defanged links, leetspeak, emoji padding (normalizer `unmask`: {}, featurizer `unmask`: {}); scam-move cue features: {}",
+        model.normalizer.unmask,
+        model.featurizer.config().unmask,
+        model.featurizer.config().cues
+    );
     let _ = writeln!(
         s,
         "\n## Hyperparameters\n\n```json\n{}\n```",
         serde_json::to_string_pretty(&t.params).unwrap_or_default()
     );
-    let _ = writeln!(s, "\n## Training data\n\nRows fitted / held out for calibration (ham, spam, scam), and licences as known:\n");
-    let _ = writeln!(s, "| source | fit ham | fit spam | fit scam | calib. rows | licence (as known) |\n|---|---:|---:|---:|---:|---|");
+    let _ = writeln!(
+        s,
+        "\n## Training data\n\nRows fitted / held out for calibration (ham, spam, scam), and licences as known:\n"
+    );
+    let _ = writeln!(
+        s,
+        "| source | fit ham | fit spam | fit scam | calib. rows | licence (as known) |\n|---|---:|---:|---:|---:|---|"
+    );
     for (src, c) in &t.fit_counts {
         let cal: u64 = t.calibration_counts.get(src).map_or(0, |c| c.iter().sum());
         let lic = KNOWN_LICENCES
@@ -968,8 +1012,14 @@ pub fn write_model_card(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let _ = writeln!(s, "\n## Held-out metrics (calibration fold, in-source)\n\nThese rows were not fitted, but the calibration and the decision threshold were chosen on them, and they come from the same sources as the fitted rows: they measure in-domain performance only. See `EVALUATION.md` for leave-one-source-out figures and the side-by-side comparison.\n");
-    let _ = writeln!(s, "| source | n | ROC-AUC | recall @1% FPR | recall (default) | ham FPR (default) |\n|---|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "\n## Held-out metrics (calibration fold, in-source)\n\nThese rows were not fitted, but the calibration and the decision threshold were chosen on them, and they come from the same sources as the fitted rows: they measure in-domain performance only. See `EVALUATION.md` for leave-one-source-out figures and the side-by-side comparison.\n"
+    );
+    let _ = writeln!(
+        s,
+        "| source | n | ROC-AUC | recall @1% FPR | recall (default) | ham FPR (default) |\n|---|---:|---:|---:|---:|---:|"
+    );
     for m in held_out {
         let _ = writeln!(
             s,
@@ -982,7 +1032,10 @@ pub fn write_model_card(
             fmt_opt(m.ham_fpr)
         );
     }
-    let _ = writeln!(s, "\n## Reliability (calibration fold)\n\n| p(scam) bin | mean predicted | observed scam rate | n |\n|---|---:|---:|---:|");
+    let _ = writeln!(
+        s,
+        "\n## Reliability (calibration fold)\n\n| p(scam) bin | mean predicted | observed scam rate | n |\n|---|---:|---:|---:|"
+    );
     for b in &model.calibration.reliability_scam {
         let _ = writeln!(
             s,
@@ -995,7 +1048,10 @@ pub fn write_model_card(
         "\nTemperature {:.3}, offsets (ham, spam, scam) {:?}.",
         model.calibration.temperature, model.calibration.bias
     );
-    let _ = writeln!(s, "\n## Limitations\n\n- Sources differ in era, country, channel and preprocessing; a model can learn the source instead of the scam. Leave-one-source-out figures are the honest ones.\n- `spam` in most sources mixes marketing and scams; the scam/spam boundary is noisy.\n- A corpus scam's category is the one a person read in it where `--annotations` gives one, else its source's (every Nazario row `bank`, every ScamSpot row `investment`); a category most of whose rows come from one source is named less often for traffic unlike that source (leave one source out: EVALUATION.md).\n- A language with fewer legitimate training messages than the floor above is not read: its messages are judged on their language-free evidence, and are `unsure` unless that is strong.");
+    let _ = writeln!(
+        s,
+        "\n## Limitations\n\n- Sources differ in era, country, channel and preprocessing; a model can learn the source instead of the scam. Leave-one-source-out figures are the honest ones.\n- `spam` in most sources mixes marketing and scams; the scam/spam boundary is noisy.\n- A corpus scam's category is the one a person read in it where `--annotations` gives one, else its source's (every Nazario row `bank`, every ScamSpot row `investment`); a category most of whose rows come from one source is named less often for traffic unlike that source (leave one source out: EVALUATION.md).\n- A language with fewer legitimate training messages than the floor above is not read: its messages are judged on their language-free evidence, and are `unsure` unless that is strong."
+    );
     let path = dir.join("README.md");
     std::fs::write(&path, s).map_err(|e| Error::io(&path, e))
 }

@@ -131,7 +131,10 @@ fn sweep() {
                     ..Default::default()
                 };
                 let (all, only) = measure_with(config, scripts(), legit.clone());
-                eprintln!("k={shingle} b={bands} r={rows} t={threshold}: all P {:.3} R {:.3} F1 {:.3}; scripts F1 {:.3}", all.0, all.1, all.2, only.2);
+                eprintln!(
+                    "k={shingle} b={bands} r={rows} t={threshold}: all P {:.3} R {:.3} F1 {:.3}; scripts F1 {:.3}",
+                    all.0, all.1, all.2, only.2
+                );
             }
         }
     }
@@ -147,7 +150,13 @@ fn scripts_group_by_script_among_legitimate_messages() {
     let (all, only) = measure(scripts.clone(), legit.clone());
     eprintln!(
         "B-cubed with {} rows of datasets/legit: all rows P {:.3} R {:.3} F1 {:.3}; script rows P {:.3} R {:.3} F1 {:.3}",
-        legit.len(), all.0, all.1, all.2, only.0, only.1, only.2
+        legit.len(),
+        all.0,
+        all.1,
+        all.2,
+        only.0,
+        only.1,
+        only.2
     );
     assert!(all.2 >= 0.90, "F1 {:.3}", all.2);
     assert!(only.2 >= 0.90, "F1 {:.3}", only.2);

@@ -1,10 +1,10 @@
 //! Evaluation: metric plumbing on hand-made rows, and a whole
 //! evaluation with a small model trained here on the project's datasets/.
 
-use scamscan::corpus::{fold, read_dir_or_file, TEST_FOLDS};
+use scamscan::corpus::{TEST_FOLDS, fold, read_dir_or_file};
 use scamscan::eval::{
-    category_metrics, evaluate, group_metrics, pr_curve, roc_curve, BinaryMetrics, CategoryScored,
-    EvalOptions, EvalReport, Scored, MAX_CURVE_POINTS,
+    BinaryMetrics, CategoryScored, EvalOptions, EvalReport, MAX_CURVE_POINTS, Scored,
+    category_metrics, evaluate, group_metrics, pr_curve, roc_curve,
 };
 use scamscan::featurize::FeaturizerConfig;
 use scamscan::train::{TrainParams, Trainer};
@@ -55,16 +55,66 @@ fn handwritten() -> Vec<Example> {
     use Category::*;
     use Label::*;
     vec![
-        ex("sms", Ham, None, "running 10 min late, grab us a table by the window?"),
-        ex("sms", Ham, None, "Dentist reminder: Tuesday 3:40pm with Dr. Okafor. Reply C to confirm."),
-        ex("email", Ham, None, "Hi team, minutes from Thursday's planning call are attached. Next sync is the 14th."),
-        ex("sms", Ham, None, "can you feed the cat tonight? key is under the blue pot"),
-        ex("email", Spam, None, "SPRING SALE: 40% off all garden furniture this weekend only. Unsubscribe anytime."),
-        ex("sms", Scam, Some(Delivery), "Postal notice: your package is held due to unpaid customs fee of $2.15. Pay now at parcel-release-desk.top or it returns to sender"),
-        ex("sms", Scam, Some(Job), "Hi! Remote assistant role, earn 500 USDT daily liking hotel reviews, only 30 min a day. Message me on Telegram @hr_lena_jobs"),
-        ex("sms", Scam, Some(Bank), "ALERT: unusual sign-in to your bank account was blocked. Verify your identity within 24h at secure-verify-online.xyz to avoid suspension"),
-        ex("email", Scam, Some(Prize), "Congratulations!!! Your email won 850,000 GBP in the international lottery draw. Send your full name and bank details to claim your prize."),
-        ex("sms", Scam, Some(Investment), "my uncle works at a crypto fund, guaranteed 30% weekly profit, start with 1000 USDT and withdraw anytime, I can show you the platform"),
+        ex(
+            "sms",
+            Ham,
+            None,
+            "running 10 min late, grab us a table by the window?",
+        ),
+        ex(
+            "sms",
+            Ham,
+            None,
+            "Dentist reminder: Tuesday 3:40pm with Dr. Okafor. Reply C to confirm.",
+        ),
+        ex(
+            "email",
+            Ham,
+            None,
+            "Hi team, minutes from Thursday's planning call are attached. Next sync is the 14th.",
+        ),
+        ex(
+            "sms",
+            Ham,
+            None,
+            "can you feed the cat tonight? key is under the blue pot",
+        ),
+        ex(
+            "email",
+            Spam,
+            None,
+            "SPRING SALE: 40% off all garden furniture this weekend only. Unsubscribe anytime.",
+        ),
+        ex(
+            "sms",
+            Scam,
+            Some(Delivery),
+            "Postal notice: your package is held due to unpaid customs fee of $2.15. Pay now at parcel-release-desk.top or it returns to sender",
+        ),
+        ex(
+            "sms",
+            Scam,
+            Some(Job),
+            "Hi! Remote assistant role, earn 500 USDT daily liking hotel reviews, only 30 min a day. Message me on Telegram @hr_lena_jobs",
+        ),
+        ex(
+            "sms",
+            Scam,
+            Some(Bank),
+            "ALERT: unusual sign-in to your bank account was blocked. Verify your identity within 24h at secure-verify-online.xyz to avoid suspension",
+        ),
+        ex(
+            "email",
+            Scam,
+            Some(Prize),
+            "Congratulations!!! Your email won 850,000 GBP in the international lottery draw. Send your full name and bank details to claim your prize.",
+        ),
+        ex(
+            "sms",
+            Scam,
+            Some(Investment),
+            "my uncle works at a crypto fund, guaranteed 30% weekly profit, start with 1000 USDT and withdraw anytime, I can show you the platform",
+        ),
     ]
 }
 

@@ -3,7 +3,7 @@
 //! new scam script is caught from a handful of examples, forgetting is
 //! exact, and the result survives the model file.
 
-use scamscan::corpus::{read_dir_or_file, Example};
+use scamscan::corpus::{Example, read_dir_or_file};
 use scamscan::featurize::FeaturizerConfig;
 use scamscan::learn::LearnParams;
 use scamscan::train::{TrainParams, Trainer};

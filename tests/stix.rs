@@ -10,7 +10,7 @@
 //! STIX patterns, and the grammar is small; the first test shows the
 //! validator rejects what the grammar rejects, so the others can fail.
 
-use scamscan::indicators::{stix, Extractor, IndicatorKind, Indicators};
+use scamscan::indicators::{Extractor, IndicatorKind, Indicators, stix};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -512,9 +512,11 @@ fn check_indicator(o: &Value) {
     }
     assert_eq!(s("pattern_type"), "stix");
     assert_eq!(s("pattern_version"), "2.1");
-    assert!(o["indicator_types"]
-        .as_array()
-        .is_some_and(|a| !a.is_empty()));
+    assert!(
+        o["indicator_types"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    );
     // Property names are a-z, 0-9 and _; custom ones start x_ and have 3
     // to 250 characters (sections 3.1 and 11.1).
     for k in o.as_object().unwrap().keys() {

@@ -1,7 +1,7 @@
 //! Training on the project's own `datasets/`: deterministic, round-trips
 //! through the model file, and learns something real.
 
-use scamscan::corpus::{fold, read_dir_or_file, Example, TEST_FOLDS};
+use scamscan::corpus::{Example, TEST_FOLDS, fold, read_dir_or_file};
 use scamscan::featurize::{FeaturizerConfig, Hashing};
 use scamscan::train::{TrainParams, Trainer};
 use scamscan::{Classifier, Label, Model};

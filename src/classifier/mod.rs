@@ -1,7 +1,7 @@
 //! The classifier: the whole pipeline behind one call.
 
 use crate::error::{Error, Result};
-use crate::explain::{head_weights, reasons_of_workspace, Reason};
+use crate::explain::{Reason, head_weights, reasons_of_workspace};
 use crate::label::{Category, Label};
 use crate::model::Model;
 use crate::normalize::{Normalized, Normalizer};

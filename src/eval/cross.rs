@@ -1,7 +1,7 @@
 //! Leave-one-group-out cross-validation: train without each source, channel
 //! or language in turn, and measure the pooled held-out predictions.
 
-use super::{evaluate_with, key, EvalOptions, EvalReport, CHUNK};
+use super::{CHUNK, EvalOptions, EvalReport, evaluate_with, key};
 use crate::classifier::{Classifier, ClassifyOptions, Verdict};
 use crate::corpus::Example;
 use crate::label::{Category, Label};

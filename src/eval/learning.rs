@@ -4,7 +4,7 @@
 
 use super::{cross::HoldOut, key};
 use crate::classifier::{Classifier, ClassifyOptions};
-use crate::corpus::{fold, Example, TEST_FOLDS};
+use crate::corpus::{Example, TEST_FOLDS, fold};
 use crate::error::Result;
 use crate::label::Label;
 use crate::learn::LearnParams;
@@ -647,8 +647,14 @@ impl LearningReport {
             }
             s.push('\n');
         }
-        let _ = writeln!(s, "## Does learning forget?\n\nThe in-source test rows (folds 0–1) of the other {what}s, scored by the model before and after learning the largest K of the held-out {what}, and by the retrain with those K rows: ROC-AUC pooled, and the source that moved most (its check rows, of them unwanted).\n");
-        let _ = writeln!(s, "| held out | K | pooled before | after learn | after retrain | largest change, learn | largest change, retrain |\n|---|---:|---:|---:|---:|---|---|");
+        let _ = writeln!(
+            s,
+            "## Does learning forget?\n\nThe in-source test rows (folds 0–1) of the other {what}s, scored by the model before and after learning the largest K of the held-out {what}, and by the retrain with those K rows: ROC-AUC pooled, and the source that moved most (its check rows, of them unwanted).\n"
+        );
+        let _ = writeln!(
+            s,
+            "| held out | K | pooled before | after learn | after retrain | largest change, learn | largest change, retrain |\n|---|---:|---:|---:|---:|---|---|"
+        );
         let o = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:.4}"));
         let d = |v: Option<f64>| v.map_or("—".into(), |v| format!("{v:+.4}"));
         let named = |c: Option<&SourceChange>, change: fn(&SourceChange) -> Option<f64>| {

@@ -27,21 +27,21 @@ mod report;
 mod robustness;
 
 pub use categories::{
-    category_confusion, category_metrics, CategoryConfusion, CategoryMetrics, CategoryScored,
+    CategoryConfusion, CategoryMetrics, CategoryScored, category_confusion, category_metrics,
 };
-pub use cross::{cross_validate, CrossReport, HeldOutPrediction, HoldOut};
-pub use curves::{pr_curve, roc_curve, CurvePoint, Curves, MAX_CURVE_POINTS};
+pub use cross::{CrossReport, HeldOutPrediction, HoldOut, cross_validate};
+pub use curves::{CurvePoint, Curves, MAX_CURVE_POINTS, pr_curve, roc_curve};
 pub use groups::{
-    group_metrics, BinaryMetrics, ConfusionMatrix, DecisionMetrics, GroupMetrics, LabelCounts,
-    RecallAtFpr, Scored,
+    BinaryMetrics, ConfusionMatrix, DecisionMetrics, GroupMetrics, LabelCounts, RecallAtFpr,
+    Scored, group_metrics,
 };
 pub use learning::{
-    draw_order, k_applies, simulate_learning, Cell, CellMetrics, Forgetting, GroupResult,
-    LearnPrediction, LearnSimOptions, LearningReport, SourceChange,
+    Cell, CellMetrics, Forgetting, GroupResult, LearnPrediction, LearnSimOptions, LearningReport,
+    SourceChange, draw_order, k_applies, simulate_learning,
 };
-pub use robustness::{robustness, robustness_markdown, RobustnessRow};
+pub use robustness::{RobustnessRow, robustness, robustness_markdown};
 
-use crate::calibrate::{reliability, ReliabilityBin};
+use crate::calibrate::{ReliabilityBin, reliability};
 use crate::classifier::{Classifier, ClassifyOptions, Verdict};
 use crate::corpus::Example;
 use crate::label::{Category, Label};

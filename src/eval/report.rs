@@ -447,7 +447,7 @@ fn scam_outcomes(g: &GroupMetrics) -> String {
 #[cfg(test)]
 mod tests {
     use super::super::tests::run;
-    use super::super::{evaluate_with, EvalOptions};
+    use super::super::{EvalOptions, evaluate_with};
     use super::*;
 
     #[test]

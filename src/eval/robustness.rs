@@ -2,7 +2,7 @@
 //! each perturbation, and the table of what was lost.
 
 use super::report::f3;
-use super::{ratio, CHUNK};
+use super::{CHUNK, ratio};
 use crate::classifier::{Classifier, ClassifyOptions};
 use crate::corpus::Example;
 use crate::label::Label;
@@ -98,7 +98,9 @@ pub fn robustness(
 
 /// The robustness table as Markdown.
 pub fn robustness_markdown(rows: &[RobustnessRow]) -> String {
-    let mut s = String::from("## Recall under obfuscation (default decision)\n\n| text | spam+scam rows | recall | recall lost | scam rows | scam recall |\n|---|---:|---:|---:|---:|---:|\n");
+    let mut s = String::from(
+        "## Recall under obfuscation (default decision)\n\n| text | spam+scam rows | recall | recall lost | scam rows | scam recall |\n|---|---:|---:|---:|---:|---:|\n",
+    );
     for r in rows {
         let _ = writeln!(
             s,

@@ -34,7 +34,7 @@ use crate::sparse::SparseVector;
 use crate::tokenize::{TokenKind, Tokens};
 use emit::{FullTrace, NoTrace};
 use rayon::prelude::*;
-use sort::{emission, for_each_run, merge, sort_keys, CHAR_BLOCK};
+use sort::{CHAR_BLOCK, emission, for_each_run, merge, sort_keys};
 use workspace::Run;
 
 /// Hyperparameters of the featurizer; they are stored in the model file.
@@ -274,7 +274,7 @@ impl Featurizer {
                     "idf has {} entries, expected {}",
                     v.len(),
                     config.dim()
-                ))
+                ));
             }
             None => vec![1.0; config.dim()],
         };

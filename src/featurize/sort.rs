@@ -27,10 +27,12 @@ pub(super) fn emission(key: u64) -> usize {
 /// comparison sort several times over.
 pub(super) fn sort_keys(blocks: &[&[u32]], bits: u32, keys: &mut Vec<u64>, spare: &mut Vec<u64>) {
     debug_assert!(bits <= 32);
-    debug_assert!(blocks
-        .iter()
-        .flat_map(|b| b.iter())
-        .all(|&b| bits == 32 || b >> bits == 0));
+    debug_assert!(
+        blocks
+            .iter()
+            .flat_map(|b| b.iter())
+            .all(|&b| bits == 32 || b >> bits == 0)
+    );
     keys.clear();
     let n: usize = blocks.iter().map(|b| b.len()).sum();
     let key = |flag: u64| move |(i, &b): (usize, &u32)| (b as u64) << 32 | flag | i as u64;
@@ -154,11 +156,7 @@ mod tests {
                 let v: Vec<u32> = (0..n as u64)
                     .map(|i| {
                         let x = (i * 2_654_435_761 + i / 3) as u32 / ((i % 3 + 1) as u32);
-                        if bits == 32 {
-                            x
-                        } else {
-                            x % (1 << bits)
-                        }
+                        if bits == 32 { x } else { x % (1 << bits) }
                     })
                     .collect();
                 let mut want: Vec<(u32, usize)> = v.iter().copied().zip(0..).collect();

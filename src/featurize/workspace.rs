@@ -1,8 +1,8 @@
 //! The workspace: the buffers one message is featurized in, reused from
 //! message to message, and the vector and trace it leaves there.
 
-use super::emit::{Emitted, Repeats};
 use super::Trace;
+use super::emit::{Emitted, Repeats};
 use crate::sparse::SparseVector;
 
 /// Reusable buffers of [`Featurizer::vectorize_into`]: the hot path of the

@@ -9,4 +9,4 @@ mod lines;
 mod walk;
 
 pub use lines::{LineInfo, LineReader};
-pub use walk::{walk, Entry, WalkOptions};
+pub use walk::{Entry, WalkOptions, walk};

@@ -32,8 +32,8 @@ pub mod stix;
 mod table;
 
 pub(crate) use table::earlier;
-pub use table::{IndicatorRecord, Indicators, DEFAULT_MAX_INDICATORS};
-pub use wallet::{wallet_chain, Chain};
+pub use table::{DEFAULT_MAX_INDICATORS, IndicatorRecord, Indicators};
+pub use wallet::{Chain, wallet_chain};
 
 use crate::error::{Error, Result};
 use crate::normalize::{Normalized, Normalizer};

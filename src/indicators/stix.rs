@@ -20,7 +20,7 @@
 //! one run to the next and a platform updates it instead of adding a copy.
 
 use super::{IndicatorKind, IndicatorRecord};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// The namespace of scamscan's name-based STIX ids.
 const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5c4d_5ca0_77a1_4c1e_9d1c_2b7e_0f1d_a5e1);

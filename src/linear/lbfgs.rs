@@ -2,9 +2,9 @@
 //! More-Thuente line search, and the glue that lets argmin evaluate a
 //! [`Problem`].
 
-use super::objective::Problem;
-use super::vector::{copied, dot, update_dot, Shared, VECTOR_CHUNK};
 use super::ValidSoftmaxParams;
+use super::objective::Problem;
+use super::vector::{Shared, VECTOR_CHUNK, copied, dot, update_dot};
 use crate::error::{Error, Result};
 use argmin::core::{CostFunction, Executor, Gradient};
 use argmin::solver::linesearch::{LineSearch, MoreThuenteLineSearch};

@@ -36,7 +36,7 @@ use ndarray::{Array1, Array2};
 use objective::Problem;
 use std::time::Instant;
 
-pub use fisher::{fisher_diagonal, Fisher};
+pub use fisher::{Fisher, fisher_diagonal};
 pub use params::{SoftmaxParams, ValidSoftmaxParams};
 pub use sparse_rows::SparseRows;
 
@@ -260,7 +260,7 @@ impl ValidSoftmaxParams {
                 return Err(Error::training(format!(
                     "{} sample weights for {n} rows",
                     w.len()
-                )))
+                )));
             }
             None => vec![1.0; n],
         };

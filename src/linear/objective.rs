@@ -1,8 +1,8 @@
 //! The objective and its gradient: the rows in cache-sized bands
 //! ([`Tile`]), and one banded pass over them per point ([`Problem`]).
 
-use super::vector::{Shared, VECTOR_CHUNK};
 use super::SparseRows;
+use super::vector::{Shared, VECTOR_CHUNK};
 use linfa::dataset::Records;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -597,10 +597,12 @@ mod tests {
             // The general path gives the same numbers as a specialised one.
             let (l_gen, g_gen) = p.pass(&th, vec![0.0; k]);
             assert_eq!(l_gen.to_bits(), loss.to_bits(), "k {k}");
-            assert!(g_gen
-                .iter()
-                .zip(grad.iter())
-                .all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert!(
+                g_gen
+                    .iter()
+                    .zip(grad.iter())
+                    .all(|(a, b)| a.to_bits() == b.to_bits())
+            );
         }
     }
 
@@ -650,10 +652,11 @@ mod tests {
             let fresh = Problem::new(&x, &y, &w, 3, 0.2);
             let (c0, g0) = fresh.cost_and_gradient(th).unwrap();
             assert_eq!(c.to_bits(), c0.to_bits());
-            assert!(g
-                .iter()
-                .zip(g0.iter())
-                .all(|(p, q)| p.to_bits() == q.to_bits()));
+            assert!(
+                g.iter()
+                    .zip(g0.iter())
+                    .all(|(p, q)| p.to_bits() == q.to_bits())
+            );
             // The same point again is answered from the cache.
             assert_eq!((&reused).cost(th).unwrap().to_bits(), c.to_bits());
         }
@@ -694,10 +697,11 @@ mod tests {
         let (c2, g2) = p.cost_and_gradient(&Shared::from(th)).unwrap();
         assert_eq!(p.evaluations(), 2);
         assert_eq!(c2.to_bits(), c.to_bits());
-        assert!(g2
-            .iter()
-            .zip(g.iter())
-            .all(|(p, q)| p.to_bits() == q.to_bits()));
+        assert!(
+            g2.iter()
+                .zip(g.iter())
+                .all(|(p, q)| p.to_bits() == q.to_bits())
+        );
     }
 
     /// The set loss, the plain way: −log Σ_{c ∈ set} softmax(z)_c per row.

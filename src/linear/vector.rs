@@ -152,10 +152,11 @@ mod tests {
         let (xs, ds) = (Shared::from(x.clone()), Shared::from(d.clone()));
         let out = xs.scaled_add(&-0.37, &ds);
         assert_eq!(out.len(), x.len());
-        assert!(out
-            .iter()
-            .zip(x.iter().zip(&d))
-            .all(|(o, (x, d))| o.to_bits() == (x + -0.37 * d).to_bits()));
+        assert!(
+            out.iter()
+                .zip(x.iter().zip(&d))
+                .all(|(o, (x, d))| o.to_bits() == (x + -0.37 * d).to_bits())
+        );
         let nd = ndarray::Array1::from(x.clone()).dot(&ndarray::Array1::from(d.clone()));
         assert_eq!(ArgminDot::dot(&xs, &ds).to_bits(), nd.to_bits());
         // A clone is the same vector; the copy of a shared one is its own.

@@ -22,7 +22,7 @@ pub mod entities;
 use crate::error::{Error, ErrorKind, Result};
 pub use entities::{Entity, EntityKind, EntityRecognizer};
 use tokenizers::models::wordlevel::WordLevel;
-use tokenizers::normalizers::{Lowercase, Sequence as NormalizerSequence, NFKC};
+use tokenizers::normalizers::{Lowercase, NFKC, Sequence as NormalizerSequence};
 use tokenizers::pre_tokenizers::split::{Split, SplitPattern};
 use tokenizers::{
     Normalizer as _, OffsetReferential, OffsetType, PreTokenizedString, PreTokenizer as _,
@@ -672,7 +672,7 @@ pub fn check_definition(v: &serde_json::Value) -> std::result::Result<(), String
         Some(other) => {
             return Err(format!(
                 "model type {other:?} is not supported (WordLevel only)"
-            ))
+            ));
         }
         None => return Err("no model type".into()),
     }

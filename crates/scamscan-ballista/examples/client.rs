@@ -12,15 +12,14 @@
 use clap::Parser;
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use scamscan_ballista::{connect, fail, ModelArgs};
+use scamscan_ballista::{ModelArgs, connect, fail};
 use std::time::Instant;
 
 const PROGRAM: &str = "client";
 
 /// The query of the README: the flagged messages, with their label, score
 /// and category.
-const DEFAULT_SQL: &str =
-    "SELECT id, v['label'] AS label, v['score'] AS score, v['category'] AS category \
+const DEFAULT_SQL: &str = "SELECT id, v['label'] AS label, v['score'] AS score, v['category'] AS category \
      FROM (SELECT id, scamscan(text) AS v FROM messages) WHERE v['label'] <> 'ham'";
 
 #[derive(Debug, Parser)]

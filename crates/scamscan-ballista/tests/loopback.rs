@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::{cli, Row};
+use support::{Row, cli};
 
 /// Rows of the Parquet input: the test data repeated to at least this many.
 const ROWS: usize = 20_000;

@@ -466,8 +466,8 @@ impl<'a, DB: DrawingBackend> Panel<'a, DB> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scamscan::eval::{category_confusion, group_metrics, pr_curve, roc_curve, Curves, Scored};
     use scamscan::Label;
+    use scamscan::eval::{Curves, Scored, category_confusion, group_metrics, pr_curve, roc_curve};
 
     fn report() -> EvalReport {
         let rows: Vec<Scored> = (0..40)

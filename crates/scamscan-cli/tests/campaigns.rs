@@ -3,20 +3,44 @@
 
 mod cli_support;
 
-use cli_support::{run, run_stdin, Out};
-use serde_json::{json, Value};
+use cli_support::{Out, run, run_stdin};
+use serde_json::{Value, json};
 use std::path::Path;
 
 /// Three variants of one script (another link, number, amount, name, and a
 /// disguise), an unrelated scam, and two legitimate messages, as JSONL.
 fn inbox() -> String {
     let rows = [
-        ("a1", 1_700_000_300, "Hi Anna, your parcel is held at the depot. Pay the GBP 1.99 redelivery fee at https://parcel-fee.top/x today or it is returned to sender"),
-        ("h1", 1_700_000_100, "Are we still on for dinner at 8? I booked the table near the station"),
-        ("a2", 1_700_000_200, "Hi Bob, your parcel is held at the depot. Pay the GBP 2.49 redelivery fee at hxxps://evri-redeliver[.]top/y today or it is returned to sender"),
-        ("w1", 1_700_000_400, "Send 100 USDT to TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t to unlock your task commission, contact @TaskMentor_Lily on Telegram"),
-        ("a3", 1_700_000_900, "Hi Cy, y0ur parcel is held at the dep0t. Pay the GBP 3.10 redelivery fee at parcel-fee.top today or it is returned to sender"),
-        ("h2", 1_700_000_500, "Thanks for the notes from the meeting, I will read them tonight"),
+        (
+            "a1",
+            1_700_000_300,
+            "Hi Anna, your parcel is held at the depot. Pay the GBP 1.99 redelivery fee at https://parcel-fee.top/x today or it is returned to sender",
+        ),
+        (
+            "h1",
+            1_700_000_100,
+            "Are we still on for dinner at 8? I booked the table near the station",
+        ),
+        (
+            "a2",
+            1_700_000_200,
+            "Hi Bob, your parcel is held at the depot. Pay the GBP 2.49 redelivery fee at hxxps://evri-redeliver[.]top/y today or it is returned to sender",
+        ),
+        (
+            "w1",
+            1_700_000_400,
+            "Send 100 USDT to TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t to unlock your task commission, contact @TaskMentor_Lily on Telegram",
+        ),
+        (
+            "a3",
+            1_700_000_900,
+            "Hi Cy, y0ur parcel is held at the dep0t. Pay the GBP 3.10 redelivery fee at parcel-fee.top today or it is returned to sender",
+        ),
+        (
+            "h2",
+            1_700_000_500,
+            "Thanks for the notes from the meeting, I will read them tonight",
+        ),
         ("e1", 1_700_000_600, "!!! 🙂 ???"),
     ];
     rows.iter()

@@ -4,9 +4,9 @@
 mod cli_support;
 
 use cli_support::{
-    classify, classify_stdin, fixture, model, run, run_stdin, Out, FAST_TRAIN, HAM_FILE, SCAM_FILE,
+    FAST_TRAIN, HAM_FILE, Out, SCAM_FILE, classify, classify_stdin, fixture, model, run, run_stdin,
 };
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use std::path::Path;
 
 fn labels(out: &Out) -> Vec<String> {
@@ -100,9 +100,10 @@ fn exit_codes_follow_grep() {
     let both = classify(&[SCAM_FILE, "no/such/file.txt", HAM_FILE]);
     assert_eq!(both.code, 2, "{both:?}");
     assert_eq!(both.stdout.lines().count(), 2, "{}", both.stdout);
-    assert!(both
-        .stderr
-        .contains("scamscan: no/such/file.txt: no such file or directory"));
+    assert!(
+        both.stderr
+            .contains("scamscan: no/such/file.txt: no such file or directory")
+    );
 }
 
 #[test]

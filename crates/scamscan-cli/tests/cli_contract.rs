@@ -3,8 +3,8 @@
 
 mod cli_support;
 
-use cli_support::{classify, classify_stdin, fixture, run, Out};
-use serde_json::{json, Value};
+use cli_support::{Out, classify, classify_stdin, fixture, run};
+use serde_json::{Value, json};
 
 const LABELS: [&str; 4] = ["ham", "spam", "scam", "unsure"];
 

@@ -7,7 +7,7 @@
 mod cli_support;
 mod mime_shapes;
 
-use cli_support::{root, run, Out};
+use cli_support::{Out, root, run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -256,9 +256,10 @@ fn binary_invalid_utf8_and_empty_files_are_not_errors() {
     assert!(out.stderr.contains(&format!(
         "{latin1}: warning: invalid UTF-8, decoded lossily"
     )));
-    assert!(out
-        .stderr
-        .contains(&format!("{empty}: empty file, no message")));
+    assert!(
+        out.stderr
+            .contains(&format!("{empty}: empty file, no message"))
+    );
     // A binary file named on the command line is skipped with a warning.
     let bin = write(dir.path(), "blob.bin", b"\x7fELF\x02\x01\x01\x00\x00\x00");
     let out = between_good(&bin, &[]);

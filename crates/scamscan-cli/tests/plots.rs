@@ -1,10 +1,10 @@
 //! Plots of an evaluation: three titled panels in SVG and PNG, and bad
 //! output paths named in the error.
 
-use scamscan::corpus::{fold, read_dir_or_file, TEST_FOLDS};
-use scamscan::eval::{evaluate, EvalOptions};
+use scamscan::corpus::{TEST_FOLDS, fold, read_dir_or_file};
+use scamscan::eval::{EvalOptions, evaluate};
 use scamscan::{Classifier, Example};
-use scamscan_cli::plot::{write_plots, PR_TITLE, RELIABILITY_TITLE, ROC_TITLE};
+use scamscan_cli::plot::{PR_TITLE, RELIABILITY_TITLE, ROC_TITLE, write_plots};
 use std::sync::OnceLock;
 
 /// The built-in model and the test folds of the project's datasets/: a

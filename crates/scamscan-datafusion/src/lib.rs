@@ -68,7 +68,7 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
-use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{
     ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
@@ -78,10 +78,10 @@ use datafusion::prelude::SessionContext;
 use scamscan::{Classifier, ClassifyOptions, Label, Verdict};
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The function's name in SQL.
 pub const NAME: &str = "scamscan";
@@ -255,7 +255,7 @@ impl ScamscanUdf {
                 return exec_err!(
                     "{NAME}: the classifier failed on a batch of {} texts",
                     present.len()
-                )
+                );
             }
         };
         self.scored

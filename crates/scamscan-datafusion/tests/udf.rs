@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::{cli, Row};
+use support::{Row, cli};
 
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, LargeStringArray, RecordBatch, StringArray,
@@ -14,7 +14,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::execution::FunctionRegistry;
 use datafusion::prelude::SessionContext;
 use scamscan::ClassifyOptions;
-use scamscan_datafusion::{register, ScamscanUdf};
+use scamscan_datafusion::{ScamscanUdf, register};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 //! larger than the limits say, or a panic anywhere below. Not part of the
 //! public API (`publish = false`).
 
-use scamscan::model::{Model, MAGIC};
+use scamscan::model::{MAGIC, Model};
 use scamscan::normalize::Normalizer;
 use scamscan::tokenize::Tokenizer;
 use scamscan::{Classifier, ClassifyOptions, Label, ReasonsFor, Verdict};
@@ -362,9 +362,15 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
 
     let tables: [(u8, &str); 3] = [
-        (0, "id,text,lang\n1,\"Pay now, at fee-desk.top\",en\n2,\"multi\nline \"\"quoted\"\"\",fr\n3\n4,short,en,extra\n"),
+        (
+            0,
+            "id,text,lang\n1,\"Pay now, at fee-desk.top\",en\n2,\"multi\nline \"\"quoted\"\"\",fr\n3\n4,short,en,extra\n",
+        ),
         (0, "\u{feff}text\n\"unterminated quote\nrunning on\n"),
-        (1, "id\ttext\tchannel\nA-1\tWIN a prize \"now\"\tsms\nA-2\t\tchat\n"),
+        (
+            1,
+            "id\ttext\tchannel\nA-1\tWIN a prize \"now\"\tsms\nA-2\t\tchat\n",
+        ),
     ];
     for (i, (sel, t)) in tables.iter().enumerate() {
         let mut b = vec![*sel];
@@ -373,24 +379,36 @@ pub fn seeds() -> Vec<(&'static str, String, Vec<u8>)> {
     }
 
     let mails: [(u8, &str); 4] = [
-        (0, concat!(
-            "From: x@y.example\r\nSubject: =?utf-8?q?Caf=C3=A9?= =?utf-8?b?8J+SsA==?=\r\nMIME-Version: 1.0\r\n",
-            "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n",
-            "Content-Type: multipart/alternative; boundary=\"b2\"\r\n\r\n--b2\r\n",
-            "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
-            "Pay =A350 at fee-desk.top=\r\n today\r\n--b2\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-            "PHA+UGF5IDxiPm5vdzwvYj48L3A+\r\n--b2--\r\n--b1\r\n",
-            "Content-Type: message/rfc822\r\n\r\nFrom: a@b.example\r\nSubject: inner\r\n\r\ninner body\r\n--b1\r\n",
-            "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b1--\r\n"
-        )),
-        (1, "From a@x.example Mon Jun  3 09:00:00 2024\nFrom: a@x.example\nSubject: one\n\nfirst body\n>From here\n\nFrom b@x.example Mon Jun  3 10:00:00 2024\nFrom: b@x.example\nSubject: two\nContent-Type: text/html\n\n<p>second &amp; <b>last</b></p>\n"),
-        (2, "Received: from x\n\tby y\nFrom: a\nTo: b\nContent-Type: text/plain; charset=utf-16le\n\nh\0i\0\n"),
-        (0, concat!(
-            "From: x@y.example\r\nSubject: nest\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n",
-            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n",
-            "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-            "RnJvbTogYUBiLmMKU3ViamVjdDogZGVlcAoKYm9keQo=\r\n--c--\r\n--b--\r\n--a--\r\n"
-        )),
+        (
+            0,
+            concat!(
+                "From: x@y.example\r\nSubject: =?utf-8?q?Caf=C3=A9?= =?utf-8?b?8J+SsA==?=\r\nMIME-Version: 1.0\r\n",
+                "Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n--b1\r\n",
+                "Content-Type: multipart/alternative; boundary=\"b2\"\r\n\r\n--b2\r\n",
+                "Content-Type: text/plain; charset=iso-8859-1\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n",
+                "Pay =A350 at fee-desk.top=\r\n today\r\n--b2\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+                "PHA+UGF5IDxiPm5vdzwvYj48L3A+\r\n--b2--\r\n--b1\r\n",
+                "Content-Type: message/rfc822\r\n\r\nFrom: a@b.example\r\nSubject: inner\r\n\r\ninner body\r\n--b1\r\n",
+                "Content-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\nAAECAw==\r\n--b1--\r\n"
+            ),
+        ),
+        (
+            1,
+            "From a@x.example Mon Jun  3 09:00:00 2024\nFrom: a@x.example\nSubject: one\n\nfirst body\n>From here\n\nFrom b@x.example Mon Jun  3 10:00:00 2024\nFrom: b@x.example\nSubject: two\nContent-Type: text/html\n\n<p>second &amp; <b>last</b></p>\n",
+        ),
+        (
+            2,
+            "Received: from x\n\tby y\nFrom: a\nTo: b\nContent-Type: text/plain; charset=utf-16le\n\nh\0i\0\n",
+        ),
+        (
+            0,
+            concat!(
+                "From: x@y.example\r\nSubject: nest\r\nContent-Type: multipart/mixed; boundary=a\r\n\r\n--a\r\n",
+                "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: multipart/mixed; boundary=c\r\n\r\n--c\r\n",
+                "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+                "RnJvbTogYUBiLmMKU3ViamVjdDogZGVlcAoKYm9keQo=\r\n--c--\r\n--b--\r\n--a--\r\n"
+            ),
+        ),
     ];
     for (i, (sel, m)) in mails.iter().enumerate() {
         let mut b = vec![*sel];

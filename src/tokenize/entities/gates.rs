@@ -231,7 +231,7 @@ fn digit_runs(bytes: &[u8]) -> (bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::super::patterns::patterns;
-    use super::super::{recognize, EntityRecognizer};
+    use super::super::{EntityRecognizer, recognize};
     use super::*;
 
     /// The fast path (ASCII word boundaries where they agree, gates) finds

@@ -2,9 +2,9 @@
 
 #![forbid(unsafe_code)]
 
-use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
+use ballista_executor::executor_process::{ExecutorProcessConfig, start_executor_process};
 use clap::Parser;
-use scamscan_ballista::{fail, function_registry, init, ModelArgs};
+use scamscan_ballista::{ModelArgs, fail, function_registry, init};
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::{SchedulerConfig, TaskDistributionPolicy};
 use ballista_scheduler::scheduler_process::start_server;
 use clap::{Parser, ValueEnum};
-use scamscan_ballista::{fail, init, session_builder, ModelArgs};
+use scamscan_ballista::{ModelArgs, fail, init, session_builder};
 use std::net::SocketAddr;
 use std::sync::Arc;
 

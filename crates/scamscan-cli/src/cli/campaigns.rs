@@ -2,14 +2,14 @@
 //! verdicts adds up to. Both read and classify exactly as `classify` does
 //! (its input options and its one input path, [`super::classify::stream`]).
 
-use super::classify::{stream, InputArgs, Sink};
-use super::{load_classifier, DecisionArgs, Diag, ModelArg, EXIT_ERROR};
+use super::classify::{InputArgs, Sink, stream};
+use super::{DecisionArgs, Diag, EXIT_ERROR, ModelArg, load_classifier};
 use crate::input::{InputError, Message};
 use clap::{Args, ValueEnum};
-use scamscan::campaigns::{CampaignConfig, Campaigns, Member};
-use scamscan::indicators::{stix, Indicators};
 use scamscan::Verdict;
-use serde_json::{json, Value};
+use scamscan::campaigns::{CampaignConfig, Campaigns, Member};
+use scamscan::indicators::{Indicators, stix};
+use serde_json::{Value, json};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::PathBuf;

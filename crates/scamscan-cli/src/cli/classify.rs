@@ -1,9 +1,9 @@
 //! `scamscan classify`.
 
 use super::{
-    input_format, load_classifier, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_FLAGGED, EXIT_OK,
+    DecisionArgs, Diag, EXIT_ERROR, EXIT_FLAGGED, EXIT_OK, ModelArg, input_format, load_classifier,
 };
-use crate::input::{read_limit, Event, InputError, InputFormat, InputOptions, Inputs, Message};
+use crate::input::{Event, InputError, InputFormat, InputOptions, Inputs, Message, read_limit};
 use crate::printer::{OutputFormat, PrintOptions, Printer};
 use clap::{Args, ValueEnum};
 use scamscan::{Classifier, ReasonsFor, Verdict};

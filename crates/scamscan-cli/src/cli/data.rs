@@ -4,7 +4,7 @@
 
 use crate::input::{Event, InputFormat, InputOptions, Inputs, Message};
 use clap::Args;
-use scamscan::corpus::{self, fold, Annotations, Example, MAX_RECORD_BYTES, TEST_FOLDS};
+use scamscan::corpus::{self, Annotations, Example, MAX_RECORD_BYTES, TEST_FOLDS, fold};
 use scamscan::{Category, Error, Label, Location, Result};
 use serde_json::Value;
 use std::path::{Path, PathBuf};

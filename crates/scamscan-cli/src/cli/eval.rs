@@ -1,11 +1,11 @@
 //! `scamscan eval`.
 
 use super::explain::ReportFormat;
-use super::{load_classifier, DataArgs, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_OK};
+use super::{DataArgs, DecisionArgs, Diag, EXIT_ERROR, EXIT_OK, ModelArg, load_classifier};
 use clap::Args;
 use scamscan::eval::{
-    cross_validate, evaluate, robustness, robustness_markdown, simulate_learning, EvalOptions,
-    HoldOut, LearnSimOptions,
+    EvalOptions, HoldOut, LearnSimOptions, cross_validate, evaluate, robustness,
+    robustness_markdown, simulate_learning,
 };
 use scamscan::obfuscate::Perturbation;
 use std::io::Write;

@@ -1,8 +1,8 @@
 //! `scamscan explain`.
 
-use super::{load_classifier, DecisionArgs, Diag, ModelArg, EXIT_ERROR, EXIT_FLAGGED, EXIT_OK};
-use crate::input::{read_limit, Event, InputOptions, Inputs, Message, Origin};
-use crate::printer::{highlight, reason_table, VerdictRecord};
+use super::{DecisionArgs, Diag, EXIT_ERROR, EXIT_FLAGGED, EXIT_OK, ModelArg, load_classifier};
+use crate::input::{Event, InputOptions, Inputs, Message, Origin, read_limit};
+use crate::printer::{VerdictRecord, highlight, reason_table};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::io::Write;

@@ -1,7 +1,7 @@
 //! `scamscan learn`.
 
 use super::data::ColumnArgs;
-use super::{command_line, Diag, EXIT_ERROR, EXIT_OK};
+use super::{Diag, EXIT_ERROR, EXIT_OK, command_line};
 use clap::{ArgGroup, Args};
 use scamscan::learn::{LearnParams, LearnReport};
 use scamscan::{Classifier, Error, Model};
@@ -323,6 +323,9 @@ fn card(model: &Model, r: &LearnReport) -> String {
             );
         }
     }
-    let _ = writeln!(s, "\nLearning is MAP adaptation: the log-loss on the feedback rows plus, for every weight, a quadratic pull towards the base model's weight whose strength is the Fisher information the training data gave it (see the `scamscan::learn` documentation). `scamscan learn --forget ID` removes a row and re-derives the model from the base: the result is the model that never learned it.");
+    let _ = writeln!(
+        s,
+        "\nLearning is MAP adaptation: the log-loss on the feedback rows plus, for every weight, a quadratic pull towards the base model's weight whose strength is the Fisher information the training data gave it (see the `scamscan::learn` documentation). `scamscan learn --forget ID` removes a row and re-derives the model from the base: the result is the model that never learned it."
+    );
     s
 }

@@ -1,10 +1,10 @@
 //! `scamscan model info`.
 
 use super::explain::ReportFormat;
-use super::{load_classifier, Diag, ModelArg, EXIT_ERROR, EXIT_OK};
+use super::{Diag, EXIT_ERROR, EXIT_OK, ModelArg, load_classifier};
 use clap::{Args, Subcommand};
-use scamscan::model::FORMAT_VERSION;
 use scamscan::Model;
+use scamscan::model::FORMAT_VERSION;
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::io::Write;

@@ -1,11 +1,11 @@
 //! `scamscan train`.
 
-use super::{command_line, DataArgs, Diag, EXIT_ERROR, EXIT_OK};
+use super::{DataArgs, Diag, EXIT_ERROR, EXIT_OK, command_line};
 use clap::Args;
-use scamscan::corpus::{fold, Example, CALIBRATION_FOLD};
-use scamscan::featurize::FeaturizerConfig;
-use scamscan::train::{held_out_metrics, write_model_card, TrainParams, Trainer};
 use scamscan::Label;
+use scamscan::corpus::{CALIBRATION_FOLD, Example, fold};
+use scamscan::featurize::FeaturizerConfig;
+use scamscan::train::{TrainParams, Trainer, held_out_metrics, write_model_card};
 use scamscan::{Classifier, ClassifyOptions};
 use std::io::Write;
 use std::path::PathBuf;

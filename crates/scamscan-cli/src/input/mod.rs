@@ -30,7 +30,7 @@ mod sniff;
 mod sources;
 
 pub use email::email_text;
-pub use sniff::{looks_binary, looks_like_email, looks_like_mbox, HEAD_BYTES};
+pub use sniff::{HEAD_BYTES, looks_binary, looks_like_email, looks_like_mbox};
 
 use scamscan::corpus::MAX_RECORD_BYTES;
 use scamscan::error::io_message;

@@ -1,7 +1,7 @@
 //! One JSON object per line: the text and id from named fields, every
 //! other field passed through to the output.
 
-use super::{decode, strip_bom, Ctx, LineSource, Reader, Source};
+use super::{Ctx, LineSource, Reader, Source, decode, strip_bom};
 use crate::input::{Event, InputError, Message, Origin};
 use serde_json::{Map, Value};
 use std::ops::ControlFlow;
@@ -102,7 +102,7 @@ impl Source for Jsonl {
                         Value::Null,
                         info.number,
                         format!("not a JSON object (found {})", json_type(&other)),
-                    ))
+                    ));
                 }
                 Err(e) => {
                     // serde_json counts lines and columns within the line: keep the column.

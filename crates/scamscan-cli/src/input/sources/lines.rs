@@ -1,6 +1,6 @@
 //! One message per non-blank line (`--lines`).
 
-use super::{decode, strip_bom, Ctx, LineSource, Reader, Source};
+use super::{Ctx, LineSource, Reader, Source, decode, strip_bom};
 use crate::input::{Cut, Event, Message, Origin};
 use serde_json::Value;
 use std::ops::ControlFlow;

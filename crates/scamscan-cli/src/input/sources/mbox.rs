@@ -1,7 +1,7 @@
 //! An mbox mailbox: one message per mail, `>From ` quoting undone.
 
 use super::{Ctx, Reader, Source};
-use crate::input::{email, Cut, Event, InputError, Message, Origin};
+use crate::input::{Cut, Event, InputError, Message, Origin, email};
 use scamscan::files::LineReader;
 use serde_json::Value;
 

@@ -1,7 +1,7 @@
 //! CSV and TSV with a header row, each row's memory bounded by the record
 //! limit (the csv crate has no limit of its own).
 
-use super::{decode, Ctx, LossyCount, Reader, Source};
+use super::{Ctx, LossyCount, Reader, Source, decode};
 use crate::input::{Event, InputError, Message, Origin};
 use scamscan::error::io_message;
 use serde_json::{Map, Value};

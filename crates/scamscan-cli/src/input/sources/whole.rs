@@ -1,8 +1,8 @@
 //! A whole file as one message: plain text, or one e-mail decoded to its
 //! subject and text.
 
-use super::{decode, strip_bom, Ctx, Reader, Source};
-use crate::input::{email, Cut, Event, Message, Origin};
+use super::{Ctx, Reader, Source, decode, strip_bom};
+use crate::input::{Cut, Event, Message, Origin, email};
 use serde_json::Value;
 use std::io::Read;
 
