@@ -197,10 +197,11 @@ impl Calibration {
         scam_threshold: Option<f32>,
         coverage: Option<crate::vocabulary::Coverage>,
     ) -> Label {
-        if let Some(c) = coverage {
-            if c.words >= self.min_words && c.ratio() < self.min_coverage {
-                return Label::Unsure;
-            }
+        if let Some(c) = coverage
+            && c.words >= self.min_words
+            && c.ratio() < self.min_coverage
+        {
+            return Label::Unsure;
         }
         if let Some(t) = scam_threshold {
             if p[2] >= t {
@@ -254,17 +255,15 @@ pub fn fit(
     if let Ok(res) = Executor::new(problem, solver)
         .configure(|s| s.param(init.clone()).max_iters(100))
         .run()
+        && let Some(p) = res.state().get_best_param()
+        && p.iter().all(|v| v.is_finite())
     {
-        if let Some(p) = res.state().get_best_param() {
-            if p.iter().all(|v| v.is_finite()) {
-                cal.temperature = (-p[0].clamp(-LOG_T_MAX, LOG_T_MAX)).exp() as f32;
-                cal.bias = [
-                    0.0,
-                    p[1].clamp(-BIAS_MAX, BIAS_MAX) as f32,
-                    p[2].clamp(-BIAS_MAX, BIAS_MAX) as f32,
-                ];
-            }
-        }
+        cal.temperature = (-p[0].clamp(-LOG_T_MAX, LOG_T_MAX)).exp() as f32;
+        cal.bias = [
+            0.0,
+            p[1].clamp(-BIAS_MAX, BIAS_MAX) as f32,
+            p[2].clamp(-BIAS_MAX, BIAS_MAX) as f32,
+        ];
     }
     let probs: Vec<[f32; 3]> = logits.iter().map(|&z| cal.probabilities(z)).collect();
     let mut ham: Vec<(f32, f64)> = probs

@@ -808,10 +808,10 @@ impl Objective {
     ) -> std::result::Result<(f64, Vec<f64>), argmin::core::Error> {
         let u = d.as_slice().expect("contiguous");
         let mut cache = self.cache.lock().expect("cache lock");
-        if let Some((p, c, g)) = cache.as_ref() {
-            if p.as_slice() == u {
-                return Ok((*c, g.clone()));
-            }
+        if let Some((p, c, g)) = cache.as_ref()
+            && p.as_slice() == u
+        {
+            return Ok((*c, g.clone()));
         }
         let d: Vec<f64> = u.iter().zip(&self.scale).map(|(u, s)| u * s).collect();
         let k = self.k;

@@ -323,12 +323,12 @@ impl Model {
                 "a model with feedback must have its precisions",
             ));
         }
-        if let Some(p) = &self.precision {
-            if p.head.features.len() != self.featurizer.dim() || p.category.features.len() != cdim {
-                return Err(Error::model(
-                    "the precisions do not match the heads' dimensions",
-                ));
-            }
+        if let Some(p) = &self.precision
+            && (p.head.features.len() != self.featurizer.dim() || p.category.features.len() != cdim)
+        {
+            return Err(Error::model(
+                "the precisions do not match the heads' dimensions",
+            ));
         }
         let header = Header {
             normalizer: self.normalizer.clone(),

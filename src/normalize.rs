@@ -459,14 +459,12 @@ impl Normalizer {
                 Script::ForeignLookalike => fold_foreign,
                 Script::Other => false,
             };
-        if fold {
-            if let Some(folded) = fold_confusable(k) {
-                for f in folded.chars() {
-                    out.push_char(f, from, to);
-                }
-                out.disguised |= script == Script::ForeignLookalike;
-                return;
+        if fold && let Some(folded) = fold_confusable(k) {
+            for f in folded.chars() {
+                out.push_char(f, from, to);
             }
+            out.disguised |= script == Script::ForeignLookalike;
+            return;
         }
         out.push_lower(k, from, to);
     }

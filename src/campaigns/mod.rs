@@ -625,10 +625,10 @@ impl Open {
         self.last_message.push_str(m.id);
         if let Some(v) = m.verdict {
             self.labels.add(v.label);
-            if let Some(cat) = v.category {
-                if let Some(i) = Category::ALL.iter().position(|&c| c == cat) {
-                    self.categories[i] += 1;
-                }
+            if let Some(cat) = v.category
+                && let Some(i) = Category::ALL.iter().position(|&c| c == cat)
+            {
+                self.categories[i] += 1;
             }
         }
         if let Some(t) = m.time {

@@ -446,10 +446,10 @@ impl Extractor {
         if !grouped && digits.len() <= 8 {
             return None;
         }
-        if let Some(region) = self.region {
-            if let Some(v) = e164(&digits, Some(region)) {
-                return Some(v);
-            }
+        if let Some(region) = self.region
+            && let Some(v) = e164(&digits, Some(region))
+        {
+            return Some(v);
         }
         (digits.len() >= 7).then_some(digits)
     }

@@ -140,13 +140,13 @@ impl Indicators {
             if r.platform.is_none() {
                 r.platform = ind.platform;
             }
-            if let Some(c) = campaign {
-                if !r.campaigns.iter().any(|k| k == c) {
-                    if r.campaigns.len() < MAX_CAMPAIGNS {
-                        r.campaigns.push(c.to_string());
-                    } else {
-                        r.more_campaigns += 1;
-                    }
+            if let Some(c) = campaign
+                && !r.campaigns.iter().any(|k| k == c)
+            {
+                if r.campaigns.len() < MAX_CAMPAIGNS {
+                    r.campaigns.push(c.to_string());
+                } else {
+                    r.more_campaigns += 1;
                 }
             }
             if let Some(t) = time {

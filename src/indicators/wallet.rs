@@ -100,10 +100,10 @@ pub fn wallet_chain(address: &str) -> Option<Chain> {
     if b.len() > 35 {
         return None;
     }
-    if b[0] == b'r' {
-        if let Some(0x00) = base58check(address, bs58::Alphabet::RIPPLE) {
-            return Some(Chain::Ripple);
-        }
+    if b[0] == b'r'
+        && let Some(0x00) = base58check(address, bs58::Alphabet::RIPPLE)
+    {
+        return Some(Chain::Ripple);
     }
     match base58check(address, bs58::Alphabet::BITCOIN)? {
         0x00 | 0x05 => Some(Chain::Bitcoin),

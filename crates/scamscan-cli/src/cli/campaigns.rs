@@ -220,11 +220,11 @@ fn group(g: &GroupArgs, assignments: Option<&PathBuf>, diag: &mut Diag) -> Resul
         &mut sink,
         diag,
     );
-    if let Some(out) = &mut sink.assignments {
-        if let Err(e) = out.flush() {
-            diag.error(&format!("cannot write the assignments: {e}"));
-            return Err(EXIT_ERROR);
-        }
+    if let Some(out) = &mut sink.assignments
+        && let Err(e) = out.flush()
+    {
+        diag.error(&format!("cannot write the assignments: {e}"));
+        return Err(EXIT_ERROR);
     }
     Ok((sink, status))
 }

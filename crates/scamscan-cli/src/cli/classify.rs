@@ -325,10 +325,11 @@ pub(super) fn stream<S: Sink>(
             }
         }
         // Past the last batch, the one still held is printed now.
-        if printed.is_ok() && end {
-            if let Some((evs, vs)) = previous.take() {
-                printed = run.report(evs, vs, diag);
-            }
+        if printed.is_ok()
+            && end
+            && let Some((evs, vs)) = previous.take()
+        {
+            printed = run.report(evs, vs, diag);
         }
         if let Err(e) = printed {
             diag.finish_progress();

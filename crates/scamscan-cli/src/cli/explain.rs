@@ -99,11 +99,11 @@ pub fn run(args: &ExplainArgs, color: bool, diag: &mut Diag) -> u8 {
             out.write_all(text.as_bytes())
         }
     };
-    if let Err(e) = written.and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            diag.error(&format!("cannot write the output: {e}"));
-            return EXIT_ERROR;
-        }
+    if let Err(e) = written.and_then(|()| out.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        diag.error(&format!("cannot write the output: {e}"));
+        return EXIT_ERROR;
     }
     if v.is_flagged() {
         EXIT_FLAGGED

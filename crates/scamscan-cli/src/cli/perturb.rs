@@ -99,11 +99,11 @@ pub fn run(args: &PerturbArgs, diag: &mut Diag) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if let Err(e) = out.flush() {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            diag.error(&format!("cannot write the output: {e}"));
-            return EXIT_ERROR;
-        }
+    if let Err(e) = out.flush()
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        diag.error(&format!("cannot write the output: {e}"));
+        return EXIT_ERROR;
     }
     code
 }

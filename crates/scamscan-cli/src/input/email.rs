@@ -57,10 +57,10 @@ pub(crate) fn email_text_within(raw: &[u8], limit: usize) -> Option<(String, boo
         }
         // Inline text parts only: a part that is also listed as an
         // attachment (a text file attached to the mail) is skipped.
-        if let Some(part_id) = msg.text_body.get(i) {
-            if msg.attachments.contains(part_id) {
-                continue;
-            }
+        if let Some(part_id) = msg.text_body.get(i)
+            && msg.attachments.contains(part_id)
+        {
+            continue;
         }
         if let Some(text) = msg.body_text(i) {
             let text = text.trim();

@@ -106,10 +106,12 @@ pub mod cli {
             let mut found = None;
             for m in messages {
                 let m = m.expect("cargo builds the workspace's binaries");
-                if let Ok(escargot::format::Message::CompilerArtifact(a)) = m.decode() {
-                    if a.target.name == "scamscan" && a.target.kind == ["bin"] && !a.profile.test {
-                        found = a.executable.map(|p| p.into_owned());
-                    }
+                if let Ok(escargot::format::Message::CompilerArtifact(a)) = m.decode()
+                    && a.target.name == "scamscan"
+                    && a.target.kind == ["bin"]
+                    && !a.profile.test
+                {
+                    found = a.executable.map(|p| p.into_owned());
                 }
             }
             found.expect("cargo built the scamscan binary")

@@ -134,10 +134,10 @@ impl Source for Table {
         if self.done {
             return None;
         }
-        if !self.started {
-            if let Some(ev) = self.start() {
-                return Some(ev);
-            }
+        if !self.started
+            && let Some(ev) = self.start()
+        {
+            return Some(ev);
         }
         let text_col = self.text_col?;
         // The next record starts where the csv reader stands; bytes it has
