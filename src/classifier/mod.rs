@@ -460,15 +460,17 @@ impl Classifier {
             }
         };
         let cal = &self.model.calibration;
-        let (p, label, whole_category) = if self.familiar(text, &ws.norm, coverage) {
+        let (p, label, evidence_only) = if self.familiar(text, &ws.norm, coverage) {
             let p = cal.probabilities(z);
-            (p, cal.decide(p, self.options.scam_threshold), None)
+            (p, cal.decide(p, self.options.scam_threshold), false)
         } else {
             // The words are ones the model cannot read: judge the message
             // on its entities and cues alone, and say unsure unless they
             // are enough. The reasons then come from them too; the
-            // category, as `categorize` gives it, from the whole message.
-            let category = self.top_category(ws.features.vector());
+            // category, as `categorize` gives it, from the whole message,
+            // whose vector the evidence vector replaces: kept aside, since
+            // the category is wanted only if the label turns out scam.
+            ws.whole.clone_from(ws.features.vector());
             let strong = self.has_strong_evidence(&ws.tokens.entities);
             let z = self.evidence_logits(ws, table);
             let p = cal.evidence_probabilities(z);
@@ -476,11 +478,15 @@ impl Classifier {
                 Label::Spam | Label::Scam if !strong => Label::Unsure,
                 l => l,
             };
-            (p, label, Some(category))
+            (p, label, true)
         };
-        let x = ws.features.vector();
         let (category, category_probability) = if label == Label::Scam {
-            let (c, p) = whole_category.unwrap_or_else(|| self.top_category(x));
+            let x = if evidence_only {
+                &ws.whole
+            } else {
+                ws.features.vector()
+            };
+            let (c, p) = self.top_category(x);
             (Some(c), Some(p))
         } else {
             (None, None)
@@ -756,6 +762,9 @@ struct Buffers {
     norm: Normalized,
     tokens: Tokens,
     features: crate::featurize::Workspace,
+    /// The message's own vector, kept while the evidence vector of a
+    /// message the model cannot read replaces it in `features`.
+    whole: SparseVector,
     explain: crate::explain::Scratch,
 }
 
@@ -776,7 +785,8 @@ fn with_buffers<T>(f: impl FnOnce(&mut Buffers) -> T) -> T {
     let reused = BUFFERS.try_with(|ws| {
         let mut ws = ws.try_borrow_mut().ok()?;
         let out = (f.take().expect("called once"))(&mut ws);
-        if ws.features.capacity_bytes() + ws.norm.capacity_bytes() > KEEP_BYTES {
+        let whole = 4 * (ws.whole.indices.capacity() + ws.whole.values.capacity());
+        if ws.features.capacity_bytes() + ws.norm.capacity_bytes() + whole > KEEP_BYTES {
             *ws = Buffers::default();
         }
         Some(out)
@@ -959,6 +969,33 @@ mod tests {
             weak_only_would_flag > 0,
             "no message is flagged on phone numbers or amounts alone: the test shows nothing"
         );
+    }
+
+    /// A message the model cannot read is judged on its evidence vector,
+    /// but a scam among them is named from the whole message, as
+    /// `categorize` names it; the others get no category.
+    #[test]
+    fn an_unreadable_scam_is_named_from_the_whole_message() {
+        let c = Classifier::default();
+        let mut named = 0;
+        for text in dataset_texts(&[]) {
+            if c.is_familiar(&text) {
+                continue;
+            }
+            let v = c.classify(&text);
+            if v.label == Label::Scam {
+                let (category, p) = c.categorize(&text);
+                assert_eq!(
+                    (v.category, v.category_probability),
+                    (Some(category), Some(p)),
+                    "{text:?}"
+                );
+                named += 1;
+            } else {
+                assert_eq!((v.category, v.category_probability), (None, None));
+            }
+        }
+        assert!(named > 20, "{named} unreadable messages labelled scam");
     }
 
     #[test]
