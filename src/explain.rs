@@ -165,8 +165,8 @@ impl Positions {
 /// (the trace's xxh3 of each name) and most lookups are misses followed by
 /// an insert (a message has nearly as many groups as trace items), which
 /// here is one store into the slot the miss found. `hashbrown::HashTable`'s
-/// separate find and insert cost 0.75% more instructions of a whole
-/// `classify` run (callgrind, 20,000 bench messages).
+/// separate find and insert cost more instructions per message
+/// (benches/README.md, "Explain").
 #[derive(Debug, Default)]
 struct GroupIndex {
     /// `(hash, group)`, or `(_, NONE)` for an empty slot.

@@ -210,12 +210,12 @@ pub struct Classifier {
 
 /// Messages scored the general way before the [`ScoreTable`] is built.
 ///
-/// The table is 16 bytes per bucket (4 MiB for the built-in model), written
-/// at once: about a thousand page faults, which made the one-message cold
-/// start 3 to 4 ms slower (medians of alternating runs: 22.5 ms against
-/// 19.7 ms), while it saves well under a microsecond per message. Both ways
-/// give the same verdicts bit for bit (tested below), so the table waits
-/// until a run has shown it has many messages to score.
+/// The table is 16 bytes per bucket (megabytes for the built-in model),
+/// written at once: its page faults cost a one-message run more than the
+/// table saves on a few thousand messages (the cold start is one of the
+/// benchmark's figures). Both ways give the same verdicts bit for bit
+/// (tested below), so the table waits until a run has shown it has many
+/// messages to score.
 const TABLE_AFTER: usize = 2048;
 
 /// Vocabulary coverage below which a message's language is identified: at

@@ -48,9 +48,8 @@ pub(super) struct Minimum {
 /// Why not argmin's own: its recursion is generic over the vector type, so
 /// every operation allocates a new vector, and every iteration recomputes
 /// each remembered `yᵀs`; with 10 steps that is some 200 single-threaded
-/// passes over 786,000-element vectors per iteration, 35–45 ms here, a third
-/// of a pass over the ham/spam/scam data and as long as one over the
-/// category data: 9 s of the 37 s the two default heads took. Written out,
+/// passes over the weight vectors per iteration, as long as a pass over the
+/// category data (benches/README.md has the figures). Written out,
 /// the recursion works in place in about 80 passes, each a dot product
 /// fused with the update before it, on all cores. The line search, the
 /// delicate part, is still argmin's, on [`Shared`] vectors: what it clones

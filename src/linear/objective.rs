@@ -96,10 +96,9 @@ impl Tile {
 }
 
 /// Bytes of logits (or residuals) per band where the L2 cache's size is
-/// unknown: half the 1 MiB per core of current x86 server cores. Measured
-/// on the shared corpora's ham/spam/scam head (one thread, a 1 MiB L2):
-/// bands of 32 KB take 2.3 times as long per pass as bands of 512 KB (each
-/// band sweeps the weights once), 256 KB 1.15 times, 1 MB about the same.
+/// unknown: half the 1 MiB per core of current x86 server cores. Smaller
+/// bands make a pass slower (each band sweeps the weights once); bands as
+/// large as the whole L2 gain nothing.
 const BAND_BYTES: usize = 512 << 10;
 
 /// Bytes of logits (or residuals) per band, `rows × k` f64: half a core's
@@ -292,8 +291,8 @@ impl<'a> Problem<'a> {
                 .and_then(|e| e.grad.reclaim())
                 .unwrap_or_default();
             // With the class count known at compile time, the per-class loops
-            // unroll and a feature's weights stay in registers: 2.5 times faster
-            // than with a run-time count. Specialised for the counts scamscan
+            // unroll and a feature's weights stay in registers, which a
+            // run-time count does not allow. Specialised for the counts scamscan
             // fits (ham/spam/scam, the categories) and for two classes; any
             // other count takes the general path, with the same result.
             let th = &theta[..];
