@@ -658,6 +658,56 @@ fn unmask_patterns(
     })
 }
 
+/// Whether `text` has letter, separator, letter, separator, letter in a
+/// row somewhere, which every match of the spaced-letters pattern has: when
+/// it does not, the pattern need not run (nor, in a process that has read
+/// only such text, be compiled: its Unicode letter classes make it the
+/// costliest pattern to compile). The pattern's letters are `\p{L}`, all of
+/// which are alphabetic, so this passes every text the pattern matches.
+fn maybe_spaced_letters(text: &str) -> bool {
+    let b = text.as_bytes();
+    let sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
+    if text.is_ascii() {
+        return b.windows(5).any(|w| {
+            w[0].is_ascii_alphabetic()
+                && sep(w[1])
+                && w[2].is_ascii_alphabetic()
+                && sep(w[3])
+                && w[4].is_ascii_alphabetic()
+        });
+    }
+    // Elsewhere, two separators with one letter between them, a letter
+    // before the first and one after the second. Separators are ASCII, so
+    // every slice below is on character boundaries, and letters are looked
+    // up only around separators: a Unicode lookup per character of a Thai
+    // or Chinese text would cost more than the pattern's own search.
+    let one_letter = |s: &str| {
+        let mut cs = s.chars();
+        s.len() <= 4 && matches!((cs.next(), cs.next()), (Some(c), None) if c.is_alphabetic())
+    };
+    let mut last: Option<usize> = None;
+    for (i, &c) in b.iter().enumerate() {
+        if !sep(c) {
+            continue;
+        }
+        if let Some(p) = last
+            && one_letter(&text[p + 1..i])
+            && text[..p]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphabetic)
+            && text[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphabetic)
+        {
+            return true;
+        }
+        last = Some(i);
+    }
+    false
+}
+
 /// The edits of [`unmask`] other than symbol leetspeak: sorted, disjoint
 /// `(start, end, replacement)` byte ranges of `text`.
 fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
@@ -689,18 +739,7 @@ fn unmask_edits(text: &str) -> Vec<(usize, usize, &'static str)> {
             }
         }
     }
-    // Spaced letters need letter, separator, letter, separator, letter
-    // somewhere; in ASCII text that is a five-byte window to look for.
-    let sep = |c: u8| matches!(c, b' ' | b'.' | b'-' | b'_' | b'*');
-    let maybe_spaced = !text.is_ascii()
-        || b.windows(5).any(|w| {
-            w[0].is_ascii_alphabetic()
-                && sep(w[1])
-                && w[2].is_ascii_alphabetic()
-                && sep(w[3])
-                && w[4].is_ascii_alphabetic()
-        });
-    if maybe_spaced {
+    if maybe_spaced_letters(text) {
         let mut at = 0;
         while let Some(c) = spaced.captures_at(text, at) {
             let run = c.get(1).expect("group 1");
@@ -770,14 +809,69 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { failure_persistence: None, cases: 2048, ..Default::default() })]
+
+        /// The cheap test before the spaced-letters pattern passes every
+        /// text the pattern matches, in either variant.
+        #[test]
+        fn the_spaced_letters_test_passes_every_match(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    // Letters of several scripts, a Thai vowel sign (alphabetic,
+                    // not a letter), separators, and other characters.
+                    3 => proptest::sample::select(vec!['a', 'Z', 'é', 'ß', 'ж', '中', 'ก', 'ี']),
+                    3 => proptest::sample::select(vec![' ', '.', '-', '_', '*']),
+                    1 => proptest::sample::select(vec!['7', ',', '!', '\n', '🎉', '٣']),
+                    1 => proptest::char::any(),
+                ],
+                0..16,
+            ),
+        ) {
+            let text: String = pieces.into_iter().collect();
+            let ascii = crate::regexes::ascii_boundaries_agree(&text);
+            let (_, spaced) = unmask_patterns(ascii);
+            if spaced.is_match(&text) {
+                proptest::prop_assert!(maybe_spaced_letters(&text), "{:?}", text);
+            }
+        }
+    }
+
+    #[test]
+    fn the_spaced_letters_test_tells_runs_from_words() {
+        for yes in [
+            "c l a i m",
+            "F.R.E.E",
+            "к у п и т ь",
+            "ก ข ค",
+            "xy a-b-c",
+            "éa.b.c",
+        ] {
+            assert!(maybe_spaced_letters(yes), "{yes:?}");
+        }
+        for no in [
+            "claim now",
+            "a b",
+            "ab.cd.ef",
+            "ก ขค",
+            "รหัส OTP 3,500.00 บาท",
+            "a..b..c",
+        ] {
+            assert!(!maybe_spaced_letters(no), "{no:?}");
+        }
+        // A match is found whatever precedes it.
+        assert!(maybe_spaced_letters("中文 a b c"));
+        assert!(maybe_spaced_letters("ab c d e"));
+    }
+
     #[test]
     fn unmask_patterns_compile_in_both_variants() {
         // Compiled when a message first needs them: a broken one would
         // otherwise surface only on the message that reaches it.
         for ascii in [false, true] {
             let (defang, spaced) = unmask_patterns(ascii);
-            std::sync::LazyLock::force(defang);
-            std::sync::LazyLock::force(spaced);
+            std::sync::LazyLock::force(defang).regex();
+            std::sync::LazyLock::force(spaced).regex();
         }
     }
 

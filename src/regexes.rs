@@ -33,7 +33,13 @@ const DFA_CACHE_BYTES: usize = 512 << 10;
 /// messages have no link, wallet or amount, so most skip it. The matches
 /// are the regex's own, always.
 pub(crate) struct Pattern {
-    re: regex::Regex,
+    /// The regex, compiled when first searched where it has a loose twin:
+    /// a text the loose pattern rules out never needs it, and compiling the
+    /// Unicode-boundary variant is most of what a process that reads one
+    /// message in Thai or Chinese spends on a pattern.
+    re: std::sync::OnceLock<regex::Regex>,
+    /// The regex's source, for that compilation.
+    source: String,
     loose: Option<regex::Regex>,
     /// Whether every match of the pattern is at least one byte long (only
     /// worked out for a pattern with a loose twin; false otherwise).
@@ -41,6 +47,16 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
+    /// The regex, compiled on first need. `compile` built its loose twin,
+    /// which is the same pattern without its word boundaries, and the
+    /// project's patterns compile in both forms (tested), so a failure
+    /// here is a bug.
+    fn re(&self) -> &regex::Regex {
+        self.re.get_or_init(|| {
+            build(&self.source).unwrap_or_else(|e| panic!("pattern {:?}: {e}", self.source))
+        })
+    }
+
     /// Whether the pattern may match somewhere in `text` (false: it does not).
     fn may_match(&self, text: &str) -> bool {
         self.loose.as_ref().is_none_or(|l| l.is_match(text))
@@ -65,13 +81,13 @@ impl Pattern {
         let may = self.may_match(text);
         let (plain, from_loose) = match &self.loose {
             Some(loose) if self.never_empty => (None, may.then_some(loose)),
-            _ => (may.then(|| self.re.find_iter(text)), None),
+            _ => (may.then(|| self.re().find_iter(text)), None),
         };
         let mut at = 0;
         let from_loose = from_loose.into_iter().flat_map(move |loose| {
             std::iter::from_fn(move || {
                 let start = loose.find_at(text, at)?.start();
-                let m = self.re.find_at(text, start)?;
+                let m = self.re().find_at(text, start)?;
                 at = m.end();
                 Some(m)
             })
@@ -85,7 +101,7 @@ impl Pattern {
         text: &'t str,
     ) -> impl Iterator<Item = regex::Captures<'t>> + use<'r, 't> {
         self.may_match(text)
-            .then(|| self.re.captures_iter(text))
+            .then(|| self.re().captures_iter(text))
             .into_iter()
             .flatten()
     }
@@ -93,7 +109,7 @@ impl Pattern {
     /// [`regex::Regex::captures_at`].
     pub(crate) fn captures_at<'t>(&self, text: &'t str, at: usize) -> Option<regex::Captures<'t>> {
         if self.may_match(&text[text.floor_char_boundary(at)..]) {
-            self.re.captures_at(text, at)
+            self.re().captures_at(text, at)
         } else {
             None
         }
@@ -101,13 +117,13 @@ impl Pattern {
 
     /// [`regex::Regex::is_match`].
     pub(crate) fn is_match(&self, text: &str) -> bool {
-        self.may_match(text) && self.re.is_match(text)
+        self.may_match(text) && self.re().is_match(text)
     }
 
     /// The regex itself, searched without the loose pattern first.
     #[cfg(test)]
     pub(crate) fn regex(&self) -> &regex::Regex {
-        &self.re
+        self.re()
     }
 }
 
@@ -115,11 +131,6 @@ impl Pattern {
 /// boundaries when `ascii_boundaries` (see [`with_ascii_boundaries`]);
 /// with Unicode ones, also the loose pattern of [`Pattern`].
 pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, regex::Error> {
-    let build = |p: &str| {
-        regex::RegexBuilder::new(p)
-            .dfa_size_limit(DFA_CACHE_BYTES)
-            .build()
-    };
     let loose = if !ascii_boundaries && pattern.contains(r"\b") {
         Some(build(&pattern.replace(r"\b", ""))?)
     } else {
@@ -130,11 +141,25 @@ pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, 
     let never_empty = loose.is_some()
         && regex_syntax::parse(pattern)
             .is_ok_and(|hir| hir.properties().minimum_len().is_some_and(|n| n > 0));
+    let source = variant(pattern, ascii_boundaries).into_owned();
+    let re = std::sync::OnceLock::new();
+    if loose.is_none() {
+        // Nothing to rule a text out first: every search needs the regex.
+        let _ = re.set(build(&source)?);
+    }
     Ok(Pattern {
-        re: build(&variant(pattern, ascii_boundaries))?,
+        re,
+        source,
         loose,
         never_empty,
     })
+}
+
+/// One of the project's regexes, with its lazy DFA's memory capped.
+fn build(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .dfa_size_limit(DFA_CACHE_BYTES)
+        .build()
 }
 
 /// [`compile`] for a regex-automata meta regex: the engine behind the regex
@@ -248,7 +273,7 @@ mod tests {
         let found = spans(unicode.find_iter(text));
         assert_eq!(found, [(10, 13), (15, 18)]);
         assert!(unicode.never_empty);
-        let plain = spans(unicode.re.find_iter(text));
+        let plain = spans(unicode.re().find_iter(text));
         assert_eq!(found, plain);
         // A pattern that can match the empty string keeps `find_iter`'s own
         // iteration (its rules for empty matches).
@@ -256,7 +281,7 @@ mod tests {
         assert!(!maybe_empty.never_empty);
         let text = "٣12 a 3";
         let found = spans(maybe_empty.find_iter(text));
-        let plain = spans(maybe_empty.re.find_iter(text));
+        let plain = spans(maybe_empty.re().find_iter(text));
         assert_eq!(found, plain);
         assert!(unicode.is_match("恭喜 win!"));
         assert_eq!(unicode.captures_iter("恭喜 win!").count(), 1);

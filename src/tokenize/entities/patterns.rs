@@ -124,7 +124,8 @@ mod tests {
             let p = patterns(ascii);
             assert_eq!(p.ascii, ascii);
             for re in p.searched() {
-                std::sync::LazyLock::force(re);
+                // The pattern and, compiled on first search, the regex.
+                std::sync::LazyLock::force(re).regex();
             }
             std::sync::LazyLock::force(&p.messenger);
             for (_, re) in &p.cues {
