@@ -6,6 +6,7 @@ use super::lexicon::{CUES, MESSENGER};
 use crate::regexes::Lazy;
 use regex_automata::meta::Regex as MetaRegex;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The literal gate of the patterns with many alternatives (see [`LiteralGate`]).
 ///
@@ -39,11 +40,35 @@ pub(super) const MESSENGER_PATTERN: usize = CUES.len();
 /// others only at a few known places, anchored.
 #[derive(Debug)]
 struct LiteralGate {
-    /// A DFA: a few hundred short literals make a small one, quick to
-    /// build, and it searches several times faster than the default.
-    literals: aho_corasick::AhoCorasick,
+    /// The literals in a contiguous NFA, quick to build, for a process's
+    /// first [`DFA_AFTER`] searches.
+    nfa: aho_corasick::AhoCorasick,
+    /// The same literals as a DFA, built after those searches: it searches
+    /// faster, but building it costs a one-message run more than the rest
+    /// of the message's entities, so it waits until a run has shown it has
+    /// many messages.
+    dfa: OnceLock<aho_corasick::AhoCorasick>,
+    literals: Vec<Vec<u8>>,
+    /// Searches so far (counted until the DFA is built).
+    searches: AtomicUsize,
     /// The pattern of each literal.
     pattern: Vec<u8>,
+}
+
+/// Searches through the literal gate's NFA before its DFA is built: about
+/// where the NFA's extra cost per search has added up to the DFA's build
+/// (benches/README.md has both).
+const DFA_AFTER: usize = 1024;
+
+/// The literal gate's automaton of `kind`.
+fn automaton(
+    literals: &[Vec<u8>],
+    kind: aho_corasick::AhoCorasickKind,
+) -> aho_corasick::AhoCorasick {
+    aho_corasick::AhoCorasick::builder()
+        .kind(Some(kind))
+        .build(literals)
+        .expect("literals build")
 }
 
 impl LiteralGate {
@@ -71,19 +96,32 @@ impl LiteralGate {
             }
         }
         LiteralGate {
-            literals: aho_corasick::AhoCorasick::builder()
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&literals)
-                .expect("literals build"),
+            nfa: automaton(&literals, aho_corasick::AhoCorasickKind::ContiguousNFA),
+            dfa: OnceLock::new(),
+            literals,
+            searches: AtomicUsize::new(0),
             pattern,
         }
+    }
+
+    /// The automaton to search with: the NFA for the first [`DFA_AFTER`]
+    /// searches, the DFA from then on. Both find the same matches.
+    fn automaton(&self) -> &aho_corasick::AhoCorasick {
+        if let Some(dfa) = self.dfa.get() {
+            return dfa;
+        }
+        if self.searches.fetch_add(1, Ordering::Relaxed) < DFA_AFTER {
+            return &self.nfa;
+        }
+        self.dfa
+            .get_or_init(|| automaton(&self.literals, aho_corasick::AhoCorasickKind::DFA))
     }
 
     /// Every `(pattern, start)` where a match may begin in `text`, sorted,
     /// into `out`.
     fn candidates(&self, text: &str, out: &mut Vec<(u8, u32)>) {
         out.clear();
-        for m in self.literals.find_overlapping_iter(text) {
+        for m in self.automaton().find_overlapping_iter(text) {
             out.push((self.pattern[m.pattern().as_usize()], m.start() as u32));
         }
         out.sort_unstable();
@@ -236,6 +274,42 @@ mod tests {
 
     /// The fast path (ASCII word boundaries where they agree, gates) finds
     /// exactly what the Unicode patterns with every pattern run find.
+    #[test]
+    fn the_literal_gate_finds_the_same_through_its_nfa_and_its_dfa() {
+        use aho_corasick::{AhoCorasick, AhoCorasickKind};
+        let gate = LiteralGate::new(
+            CUES.iter()
+                .map(|(_, p)| *p)
+                .chain(std::iter::once(MESSENGER)),
+        );
+        let found = |a: &AhoCorasick, text: &[u8]| {
+            let mut v: Vec<_> = a
+                .find_overlapping_iter(text)
+                .map(|m| (m.pattern().as_usize(), m.start(), m.end()))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        // Every literal, apart and run together (where each ends inside
+        // or across the next), and a message.
+        let apart = gate.literals.join(&b' ');
+        let together = gate.literals.concat();
+        let message =
+            b"URGENT: verify your account, send the OTP code to our agent on WhatsApp".to_vec();
+        let dfa = automaton(&gate.literals, AhoCorasickKind::DFA);
+        for text in [&apart, &together, &message] {
+            assert_eq!(found(&gate.nfa, text), found(&dfa, text));
+        }
+        assert!(found(&gate.nfa, &apart).len() >= gate.literals.len());
+        assert!(!found(&gate.nfa, &message).is_empty());
+        // The gate searches through the NFA, then through the DFA.
+        for _ in 0..DFA_AFTER {
+            assert!(std::ptr::eq(gate.automaton(), &gate.nfa));
+        }
+        assert_eq!(gate.automaton().kind(), AhoCorasickKind::DFA);
+        assert_eq!(gate.nfa.kind(), AhoCorasickKind::ContiguousNFA);
+    }
+
     #[test]
     fn fast_path_finds_what_the_unicode_patterns_find() {
         use proptest::prelude::*;
