@@ -48,6 +48,7 @@ struct LiteralGate {
     /// of the message's entities, so it waits until a run has shown it has
     /// many messages.
     dfa: OnceLock<aho_corasick::AhoCorasick>,
+    /// The literals, kept for the DFA's build.
     literals: Vec<Vec<u8>>,
     /// Searches so far (counted until the DFA is built).
     searches: AtomicUsize,
@@ -272,8 +273,6 @@ mod tests {
     use super::super::{EntityRecognizer, recognize};
     use super::*;
 
-    /// The fast path (ASCII word boundaries where they agree, gates) finds
-    /// exactly what the Unicode patterns with every pattern run find.
     #[test]
     fn the_literal_gate_finds_the_same_through_its_nfa_and_its_dfa() {
         use aho_corasick::{AhoCorasick, AhoCorasickKind};
@@ -310,6 +309,8 @@ mod tests {
         assert_eq!(gate.nfa.kind(), AhoCorasickKind::ContiguousNFA);
     }
 
+    /// The fast path (ASCII word boundaries where they agree, gates) finds
+    /// exactly what the Unicode patterns with every pattern run find.
     #[test]
     fn fast_path_finds_what_the_unicode_patterns_find() {
         use proptest::prelude::*;
