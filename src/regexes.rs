@@ -155,11 +155,25 @@ pub(crate) fn compile(pattern: &str, ascii_boundaries: bool) -> Result<Pattern, 
     })
 }
 
-/// One of the project's regexes, with its lazy DFA's memory capped.
+/// The regexes [`build`] compiled: a dozen or so, looked up only when a
+/// pattern is compiled.
+static BUILT: std::sync::Mutex<Vec<regex::Regex>> = std::sync::Mutex::new(Vec::new());
+
+/// One of the project's regexes, with its lazy DFA's memory capped,
+/// compiled once per process whatever asks for it: a pattern without `\b`
+/// is the same in both variants (the spaced-letters one, the costliest to
+/// compile, among them), and a clone shares the compiled regex (each clone
+/// keeps its own search caches).
 fn build(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(pattern)
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(re) = built.iter().find(|re| re.as_str() == pattern) {
+        return Ok(re.clone());
+    }
+    let re = regex::RegexBuilder::new(pattern)
         .dfa_size_limit(DFA_CACHE_BYTES)
-        .build()
+        .build()?;
+    built.push(re.clone());
+    Ok(re)
 }
 
 /// [`compile`] for a regex-automata meta regex: the engine behind the regex
@@ -248,6 +262,18 @@ mod tests {
         // Where they agree, they match alike; next to a Cyrillic letter they do not.
         assert_eq!(u.is_match("🎉urgent!"), a.is_match("🎉urgent!"));
         assert!(!u.is_match("urgentж") && a.is_match("urgentж"));
+    }
+
+    #[test]
+    fn a_pattern_without_word_boundaries_compiles_once_for_both_variants() {
+        let source = r"[a-z]+#[0-9]{3}";
+        let (unicode, ascii) = (
+            compile(source, false).unwrap(),
+            compile(source, true).unwrap(),
+        );
+        assert_eq!(unicode.regex().as_str(), ascii.regex().as_str());
+        let built = BUILT.lock().unwrap();
+        assert_eq!(built.iter().filter(|re| re.as_str() == source).count(), 1);
     }
 
     fn spans<'t>(it: impl Iterator<Item = regex::Match<'t>>) -> Vec<(usize, usize)> {
