@@ -470,11 +470,7 @@ impl Classifier {
             // category, as `categorize` gives it, from the whole message,
             // whose vector the evidence vector replaces: kept aside, since
             // the category is wanted only if the label turns out scam.
-            // Field by field: `Vec::clone_from` reuses the buffers, which a
-            // derived `clone_from` (a fresh clone) would not.
-            let whole = ws.features.vector();
-            ws.whole.indices.clone_from(&whole.indices);
-            ws.whole.values.clone_from(&whole.values);
+            ws.whole.clone_from(ws.features.vector());
             let strong = self.has_strong_evidence(&ws.tokens.entities);
             let z = self.evidence_logits(ws, table);
             let p = cal.evidence_probabilities(z);
